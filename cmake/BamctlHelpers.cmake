@@ -1,0 +1,19 @@
+# bamctl_add_test(NAME name SOURCES ... DEPS ... [LABELS unit|integration])
+# One helper registers every test so that labels, timeouts and the GoogleTest
+# main are uniform across the tree.
+function(bamctl_add_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+  set_tests_properties(${T_NAME} PROPERTIES
+    LABELS "${T_LABELS}"
+    TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "BAMCTL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()

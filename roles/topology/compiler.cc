@@ -1,0 +1,342 @@
+#include "roles/topology/compiler.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "roles/spec/cassandra_tokens.h"
+#include "roles/spec/ports.h"
+#include "roles/spec/role_kind.h"
+
+namespace bamctl {
+namespace {
+
+using v1::ClusterSpec;
+using v1::NodePlan;
+using v1::NodeSpec;
+
+// Jars Hive ships to Hadoop jobs (the seed's hive.aux.jars.path); the MySQL
+// connector is appended so summaries can be written to MySQL from the jobs.
+constexpr absl::string_view kHiveAuxPlugins[] = {
+    "apache-cassandra_1.1.0.wso2v1.jar", "guava_12.0.0.wso2v1.jar",
+    "json_2.0.0.wso2v1.jar",             "commons-dbcp_1.4.0.wso2v1.jar",
+    "commons-pool_1.5.6.wso2v1.jar",
+};
+
+// Cluster-wide facts computed once and shared by every node's plan.
+struct Topology {
+  std::vector<std::set<RoleKind>> roles;  // per node index
+  std::map<RoleKind, std::vector<int>> nodes_with;
+  std::vector<std::string> cassandra_tokens;  // per node index; empty if none
+  Partitioner partitioner = Partitioner::kRandom;
+};
+
+class Compiler {
+ public:
+  explicit Compiler(const ClusterSpec& spec) : spec_(spec) {}
+
+  absl::StatusOr<v1::ClusterPlan> Run() {
+    RETURN_IF_ERROR(Analyze());
+    v1::ClusterPlan plan;
+    plan.set_cluster_name(spec_.name());
+    for (int i = 0; i < spec_.nodes_size(); ++i) *plan.add_nodes() = CompileNode(i);
+    return plan;
+  }
+
+ private:
+  // How other nodes and config files refer to node i.
+  const std::string& HostOf(int i) const {
+    return spec_.render_addresses() ? spec_.nodes(i).address() : spec_.nodes(i).name();
+  }
+
+  const std::vector<int>& With(RoleKind kind) { return topo_.nodes_with[kind]; }
+
+  bool Has(int i, RoleKind kind) const { return topo_.roles[i].contains(kind); }
+
+  absl::Status Analyze() {
+    topo_.roles.resize(spec_.nodes_size());
+    for (int i = 0; i < spec_.nodes_size(); ++i) {
+      for (const std::string& name : spec_.nodes(i).roles()) {
+        std::optional<RoleKind> kind = ParseRoleName(name);
+        if (!kind) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "node ", spec_.nodes(i).name(), ": unknown role \"", name, "\" (spec not validated)"));
+        }
+        if (topo_.roles[i].insert(*kind).second) topo_.nodes_with[*kind].push_back(i);
+      }
+    }
+    for (RoleKind kind : {RoleKind::kNameNode, RoleKind::kJobTracker}) {
+      bool needed = !With(RoleKind::kBamAnalyzer).empty();
+      for (RoleKind k : AllRoleKinds()) needed = needed || (IsHadoopRole(k) && !With(k).empty());
+      if (needed && With(kind).size() != 1) {
+        return absl::InvalidArgumentError(absl::StrCat("the cluster needs exactly one ",
+                                                       RoleName(kind), " (spec not validated)"));
+      }
+    }
+    return ComputeTokens();
+  }
+
+  absl::Status ComputeTokens() {
+    const std::vector<int>& nodes = With(RoleKind::kCassandra);
+    topo_.cassandra_tokens.assign(spec_.nodes_size(), "");
+    if (nodes.empty()) return absl::OkStatus();
+    std::optional<Partitioner> p = ParsePartitioner(spec_.cassandra().partitioner());
+    if (!p) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown partitioner \"", spec_.cassandra().partitioner(), "\" (spec not validated)"));
+    }
+    topo_.partitioner = *p;
+    const bool explicit_tokens = spec_.nodes(nodes.front()).has_cassandra_initial_token();
+    std::vector<std::string> balanced = BalancedTokens(*p, static_cast<int>(nodes.size()));
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      const NodeSpec& node = spec_.nodes(nodes[k]);
+      if (!explicit_tokens) {
+        topo_.cassandra_tokens[nodes[k]] = balanced[k];
+        continue;
+      }
+      absl::StatusOr<std::string> token = CanonicalToken(*p, node.cassandra_initial_token());
+      if (!token.ok()) return Annotate(token.status(), absl::StrCat("node ", node.name()));
+      topo_.cassandra_tokens[nodes[k]] = *token;
+    }
+    return absl::OkStatus();
+  }
+
+  std::vector<std::string> HostsWith(std::initializer_list<RoleKind> kinds) {
+    std::vector<std::string> hosts;
+    for (int i = 0; i < spec_.nodes_size(); ++i) {
+      if (std::any_of(kinds.begin(), kinds.end(), [&](RoleKind k) { return Has(i, k); })) {
+        hosts.push_back(HostOf(i));
+      }
+    }
+    return hosts;
+  }
+
+  std::string FsDefaultName() {
+    return absl::StrCat("hdfs://", HostOf(With(RoleKind::kNameNode).front()), ":",
+                        spec_.hadoop().namenode_port());
+  }
+
+  std::string JobTracker() {
+    return absl::StrCat(HostOf(With(RoleKind::kJobTracker).front()), ":",
+                        spec_.hadoop().jobtracker_port());
+  }
+
+  NodePlan CompileNode(int i) {
+    const NodeSpec& node = spec_.nodes(i);
+    NodePlan plan;
+    plan.set_cluster_name(spec_.name());
+    plan.set_node(node.name());
+    plan.set_address(node.address());
+    for (RoleKind kind : AllRoleKinds()) {
+      if (Has(i, kind)) plan.add_roles(std::string(RoleName(kind)));
+    }
+    plan.set_manage_hosts_file(spec_.manage_hosts_file());
+    for (const NodeSpec& other : spec_.nodes()) {
+      v1::HostEntry* entry = plan.add_hosts();
+      entry->set_name(other.name());
+      entry->set_address(other.address());
+    }
+    for (const PortUse& use : PortsOfNode(spec_, node)) {
+      v1::PortClaim* claim = plan.add_ports();
+      claim->set_role(use.role);
+      claim->set_name(use.name);
+      claim->set_port(use.port);
+    }
+    bool hadoop = false;
+    bool bam = false;
+    for (RoleKind kind : topo_.roles[i]) {
+      hadoop = hadoop || IsHadoopRole(kind);
+      bam = bam || IsBamRole(kind);
+    }
+    if (hadoop) CompileHadoop(i, plan.mutable_hadoop());
+    if (Has(i, RoleKind::kZooKeeper)) CompileZooKeeper(i, plan.mutable_zookeeper());
+    if (Has(i, RoleKind::kCassandra)) CompileCassandra(i, plan.mutable_cassandra());
+    if (bam) CompileBam(i, plan.mutable_bam());
+    return plan;
+  }
+
+  void CompileHadoop(int i, v1::HadoopPlan* out) {
+    const auto& h = spec_.hadoop();
+    out->set_home(h.home());
+    out->set_user(h.user());
+    out->set_java_home(h.java_home());
+    out->set_heap_mb(h.heap_mb());
+    out->set_fs_default_name(FsDefaultName());
+    out->set_job_tracker(JobTracker());
+    out->set_tmp_dir(h.tmp_dir());
+    out->set_dfs_replication(h.dfs_replication());
+    out->set_name_dir(h.name_dir());
+    out->set_data_dir(h.data_dir());
+    out->set_mapred_system_dir(h.mapred_system_dir());
+    // The seed keeps masters/slaves only where the cluster scripts run and
+    // clears them on every other node.
+    if (Has(i, RoleKind::kNameNode) || Has(i, RoleKind::kJobTracker)) {
+      for (const std::string& host : HostsWith({RoleKind::kSecondaryNameNode})) {
+        out->add_masters(host);
+      }
+      for (const std::string& host : HostsWith({RoleKind::kDataNode, RoleKind::kTaskTracker})) {
+        out->add_slaves(host);
+      }
+    }
+    if (Has(i, RoleKind::kSecondaryNameNode)) out->set_job_submission_acl(h.job_submission_acl());
+    out->set_namenode_host(HostOf(With(RoleKind::kNameNode).front()));
+    out->set_jobtracker_host(HostOf(With(RoleKind::kJobTracker).front()));
+    out->set_namenode_http_port(h.namenode_http_port());
+    out->set_secondary_http_port(h.secondary_http_port());
+    out->set_jobtracker_http_port(h.jobtracker_http_port());
+    out->set_datanode_port(h.datanode_port());
+    out->set_datanode_http_port(h.datanode_http_port());
+    out->set_datanode_ipc_port(h.datanode_ipc_port());
+    out->set_tasktracker_http_port(h.tasktracker_http_port());
+  }
+
+  void CompileZooKeeper(int i, v1::ZooKeeperPlan* out) {
+    const auto& z = spec_.zookeeper();
+    out->set_home(z.home());
+    out->set_user(z.user());
+    out->set_java_home(z.java_home());
+    out->set_data_dir(z.data_dir());
+    out->set_myid(spec_.nodes(i).zookeeper_server_id());
+    out->set_client_address(spec_.nodes(i).address());
+    out->set_client_port(z.client_port());
+    out->set_tick_time_ms(z.tick_time_ms());
+    out->set_init_limit(z.init_limit());
+    out->set_sync_limit(z.sync_limit());
+    std::vector<int> members = With(RoleKind::kZooKeeper);
+    std::sort(members.begin(), members.end(), [this](int a, int b) {
+      return spec_.nodes(a).zookeeper_server_id() < spec_.nodes(b).zookeeper_server_id();
+    });
+    for (int m : members) {
+      v1::ZooKeeperServer* server = out->add_servers();
+      server->set_id(spec_.nodes(m).zookeeper_server_id());
+      server->set_node(spec_.nodes(m).name());
+      server->set_host(HostOf(m));
+      server->set_peer_port(z.peer_port());
+      server->set_election_port(z.election_port());
+      server->set_client_port(z.client_port());
+    }
+  }
+
+  void CompileCassandra(int i, v1::CassandraPlan* out) {
+    const auto& c = spec_.cassandra();
+    out->set_home(c.home());
+    out->set_user(c.user());
+    out->set_java_home(c.java_home());
+    out->set_cluster_name(c.cluster_name());
+    out->set_partitioner(std::string(PartitionerClassName(topo_.partitioner)));
+    out->set_initial_token(topo_.cassandra_tokens[i]);
+    for (const std::string& seed : c.seeds()) {
+      for (int n : With(RoleKind::kCassandra)) {
+        if (spec_.nodes(n).name() == seed) out->add_seeds(HostOf(n));
+      }
+    }
+    out->set_listen_address(HostOf(i));
+    out->set_rpc_address(HostOf(i));
+    out->set_rpc_port(c.rpc_port());
+    out->set_storage_port(c.storage_port());
+    out->set_jmx_port(c.jmx_port());
+    out->set_data_dir(c.data_dir());
+    out->set_commitlog_dir(c.commitlog_dir());
+    out->set_saved_caches_dir(c.saved_caches_dir());
+    out->set_heap_mb(c.heap_mb());
+    out->set_replication_factor(c.replication_factor());
+    for (int n : With(RoleKind::kCassandra)) {
+      v1::CassandraRingMember* member = out->add_ring();
+      member->set_node(spec_.nodes(n).name());
+      member->set_host(HostOf(n));
+      member->set_initial_token(topo_.cassandra_tokens[n]);
+    }
+  }
+
+  void AddDataSource(const v1::DataSourceSpec& ds, absl::string_view name,
+                     absl::string_view description, absl::string_view jndi, v1::BamPlan* out) {
+    v1::DataSourcePlan* plan = out->add_datasources();
+    plan->set_name(std::string(name));
+    plan->set_description(std::string(description));
+    plan->set_jndi_name(std::string(jndi));
+    plan->set_url(absl::StrCat("jdbc:mysql://", spec_.mysql().host(), ":", spec_.mysql().port(),
+                               "/", ds.database()));
+    plan->set_username(ds.username());
+    plan->set_password_file(ds.password_file());
+    plan->set_driver_class(ds.driver_class());
+    plan->set_max_active(ds.max_active());
+    plan->set_max_wait_ms(ds.max_wait_ms());
+    plan->set_test_on_borrow(ds.test_on_borrow());
+    plan->set_validation_query(ds.validation_query());
+    plan->set_validation_interval_ms(ds.validation_interval_ms());
+  }
+
+  void CompileBam(int i, v1::BamPlan* out) {
+    const auto& b = spec_.bam();
+    const auto& c = spec_.cassandra();
+    out->set_home(b.home());
+    out->set_user(b.user());
+    out->set_java_home(b.java_home());
+    out->set_heap_mb(b.heap_mb());
+    out->set_port_offset(b.port_offset());
+    out->set_receiver(Has(i, RoleKind::kBamReceiver));
+    out->set_analyzer(Has(i, RoleKind::kBamAnalyzer));
+    out->set_dashboard(Has(i, RoleKind::kBamDashboard));
+    out->set_keep_toolbox_deployer(out->analyzer() &&
+                                   spec_.nodes(i).name() == b.toolbox_deployer_node());
+    out->set_cassandra_cluster_name(c.cluster_name());
+    for (int n : With(RoleKind::kCassandra)) {
+      out->add_cassandra_nodes(absl::StrCat(HostOf(n), ":", c.rpc_port()));
+    }
+    out->set_cassandra_default_port(c.rpc_port());
+    out->set_replication_factor(c.replication_factor());
+    out->set_read_consistency(c.read_consistency());
+    out->set_write_consistency(c.write_consistency());
+    out->set_strategy_class(c.strategy_class());
+    AddDataSource(b.registry_datasource(), "WSO2_REG_DB", "The datasource used for config",
+                  "jdbc/WSO2RegDB", out);
+    AddDataSource(b.summary_datasource(), "WSO2BAM_DATASOURCE",
+                  "The datasource used for registry and user manager", "jdbc/WSO2CarbonDB", out);
+    out->set_remote_registry_url(b.remote_registry_url());
+    std::vector<int> zk = With(RoleKind::kZooKeeper);
+    std::sort(zk.begin(), zk.end(), [this](int a, int b) {
+      return spec_.nodes(a).zookeeper_server_id() < spec_.nodes(b).zookeeper_server_id();
+    });
+    for (int n : zk) {
+      v1::CoordinationServer* server = out->add_coordination_servers();
+      server->set_host(HostOf(n));
+      server->set_port(spec_.zookeeper().client_port());
+    }
+    out->set_coordination_session_timeout_ms(b.coordination_session_timeout_ms());
+    out->set_task_server_mode("CLUSTERED");
+    out->set_task_server_count(b.task_server_count());
+    out->set_hive_warehouse_dir(b.hive_warehouse_dir());
+    if (!With(RoleKind::kNameNode).empty()) out->set_fs_default_name(FsDefaultName());
+    if (!With(RoleKind::kJobTracker).empty()) out->set_job_tracker(JobTracker());
+    std::vector<std::string> jars;
+    for (absl::string_view jar : kHiveAuxPlugins) {
+      jars.push_back(absl::StrCat("file://${CARBON_HOME}/repository/components/plugins/", jar));
+    }
+    jars.push_back(
+        absl::StrCat("file://${CARBON_HOME}/repository/components/lib/", b.mysql_connector_jar()));
+    out->set_hive_aux_jars_path(absl::StrJoin(jars, ","));
+    out->set_mysql_connector_jar(b.mysql_connector_jar());
+    out->set_https_port(b.https_port() + b.port_offset());
+    out->set_http_port(b.http_port() + b.port_offset());
+    out->set_thrift_port(b.thrift_port() + b.port_offset());
+    out->set_thrift_secure_port(b.thrift_secure_port() + b.port_offset());
+  }
+
+  const ClusterSpec& spec_;
+  Topology topo_;
+};
+
+}  // namespace
+
+absl::StatusOr<v1::ClusterPlan> CompileTopology(const ClusterSpec& spec) {
+  return Compiler(spec).Run();
+}
+
+}  // namespace bamctl

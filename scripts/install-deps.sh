@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every build, test and demo dependency of bamctl from Debian 12's
+# archive. Idempotent: packages already present are not touched, and apt is
+# only consulted when something is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang-format clang-tidy
+  # libraries
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libsqlite3-dev sqlite3 libzookeeper-mt-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev libpugixml-dev libspdlog-dev libfmt-dev
+  # real parts used by tests and the demo
+  zookeeper default-jre-headless prometheus
+  # test-time helpers
+  python3 procps iproute2 curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
