@@ -106,11 +106,11 @@ class Reader {
       }
       const FieldDescriptor* field = desc.FindFieldByName(name);
       if (field == nullptr) {
-        std::string msg = absl::StrCat("unknown field \"", name, "\"");
+        std::string msg = absl::StrCat("unknown field \"", name, "\"; ");
         if (std::string close = ClosestField(desc, name); !close.empty()) {
-          absl::StrAppend(&msg, "; did you mean \"", close, "\"?");
+          absl::StrAppend(&msg, "did you mean \"", close, "\"? ");
         }
-        absl::StrAppend(&msg, " Valid fields", path.empty() ? "" : absl::StrCat(" in ", path),
+        absl::StrAppend(&msg, "valid fields", path.empty() ? "" : absl::StrCat(" in ", path),
                         ": ", FieldNames(desc));
         sources_->Record(field_path, key_pos);
         sink_->ErrorAt(field_path, key_pos, msg);
@@ -371,6 +371,8 @@ void ParseYamlInto(absl::string_view yaml_text, Message* message, SourceMap* sou
                   "the file holds more than one YAML document; a spec is exactly one");
     return;
   }
+  // The root path "" is where messages about missing top-level fields point.
+  sources->Record("", PosOf(documents[0].Mark()));
   try {
     Reader(sources, sink).ReadMessage(documents[0], "", message);
   } catch (const YAML::Exception& e) {

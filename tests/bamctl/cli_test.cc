@@ -1,0 +1,161 @@
+#include "bamctl/cli.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "proto/plan.pb.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::bamctl::testing::ReadSourceFile;
+using ::bamctl::testing::ReplaceOnce;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Result Bamctl(const std::vector<std::string>& args) {
+  std::ostringstream out;
+  std::ostringstream err;
+  int code = RunBamctl(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::MakeTempDir("cli_test"); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    fs::path path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  // Every file under the temp dir with its contents: to prove a command
+  // wrote nothing.
+  std::set<std::pair<std::string, std::string>> Snapshot() const {
+    std::set<std::pair<std::string, std::string>> files;
+    for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+      std::ifstream in(entry.path());
+      std::ostringstream text;
+      text << in.rdbuf();
+      files.emplace(entry.path().string(), text.str());
+    }
+    return files;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ValidateSeedSucceeds) {
+  std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
+  Result r = Bamctl({"desired-state", "validate", "-f", spec});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("valid: cluster \"bam-seed\", 5 nodes, 0 warnings"));
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(CliTest, ValidateReportsFileLineColumnAndWritesNothing) {
+  std::string text = ReplaceOnce(ReadSourceFile("examples/seed-cluster.yaml"),
+                                 "replication_factor: 3", "replication_factor: 4");
+  std::string spec = Write("broken.yaml", text);
+  auto before = Snapshot();
+  Result r = Bamctl({"desired-state", "validate", "--file=" + spec});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.out, "");
+  int line = testing::LineOf(text, "replication_factor: 4");
+  EXPECT_THAT(r.err, StartsWith(spec + ":" + std::to_string(line) +
+                                ":23: error: cassandra.replication_factor: "));
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(CliTest, WarningsPrintButDoNotFail) {
+  std::string spec = Write("warn.yaml", ReplaceOnce(ReadSourceFile("examples/seed-cluster.yaml"),
+                                                    "heap_mb: 2048", "heap_mb: 1024"));
+  Result r = Bamctl({"desired-state", "validate", "-f", spec});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_THAT(r.err, HasSubstr(": warning: bam.heap_mb: "));
+  EXPECT_THAT(r.out, HasSubstr("1 warning\n"));
+}
+
+TEST_F(CliTest, MissingFile) {
+  Result r = Bamctl({"desired-state", "validate", "-f", (dir_ / "nope.yaml").string()});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("cannot read"));
+  EXPECT_THAT(r.err, HasSubstr("nope.yaml"));
+}
+
+TEST_F(CliTest, UsageErrors) {
+  EXPECT_EQ(Bamctl({}).code, kExitUsage);
+  EXPECT_EQ(Bamctl({"frobnicate"}).code, kExitUsage);
+  EXPECT_EQ(Bamctl({"desired-state"}).code, kExitUsage);
+  EXPECT_EQ(Bamctl({"desired-state", "apply-now"}).code, kExitUsage);
+  EXPECT_EQ(Bamctl({"desired-state", "validate"}).code, kExitUsage);
+  Result r = Bamctl({"desired-state", "validate", "-f"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("needs a value"));
+  r = Bamctl({"plan", "-f", "x.yaml", "--verbose"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("unknown flag --verbose; valid here: --file, --node, --output"));
+  r = Bamctl({"plan", "-f", "x.yaml", "-o", "xml"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("valid formats are yaml, json"));
+  EXPECT_EQ(Bamctl({"help"}).code, kExitOk);
+  EXPECT_EQ(Bamctl({"version"}).code, kExitOk);
+}
+
+TEST_F(CliTest, PlanOneNodeAsYaml) {
+  std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
+  Result r = Bamctl({"plan", "-f", spec, "--node", "node4"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, StartsWith("cluster_name: bam-seed\nnode: node4\n"));
+  EXPECT_THAT(r.out, HasSubstr("  myid: 4\n"));
+  EXPECT_THAT(r.out, HasSubstr("initial_token: \"56713727820156410577229101238628035242\""));
+  EXPECT_THAT(r.out, HasSubstr("fs_default_name: hdfs://node1:9000"));
+}
+
+TEST_F(CliTest, PlanAllNodesAsJsonParsesBack) {
+  std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
+  Result r = Bamctl({"plan", "-f", spec, "-o", "json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  v1::ClusterPlan plan;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &plan).ok()) << r.out;
+  ASSERT_EQ(plan.nodes_size(), 5);
+  EXPECT_EQ(plan.nodes(4).cassandra().initial_token(), "113427455640312821154458202477256070485");
+  EXPECT_EQ(plan.nodes(2).zookeeper().myid(), 3u);
+  // Same input, same bytes.
+  EXPECT_EQ(Bamctl({"plan", "-f", spec, "-o", "json"}).out, r.out);
+}
+
+TEST_F(CliTest, PlanUnknownNodeAndInvalidSpec) {
+  std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
+  Result r = Bamctl({"plan", "-f", spec, "--node", "node9"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("no node named \"node9\""));
+  EXPECT_THAT(r.err, HasSubstr("nodes: node1, node2, node3, node4, node5"));
+
+  std::string bad = Write("bad.yaml", "name: x\nnodes: [{name: a, address: 10.0.0.1, "
+                                      "roles: [datanode]}]\n");
+  r = Bamctl({"plan", "-f", bad});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("no node has role namenode"));
+}
+
+}  // namespace
+}  // namespace bamctl

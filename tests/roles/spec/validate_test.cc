@@ -1,0 +1,370 @@
+// Every validation rule, each against the seed spec with one edit: the rule
+// must fire with its own message, at the line of the edit, under the right
+// field path, and with the right severity.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "roles/spec/spec_loader.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+using ::bamctl::testing::LineOf;
+using ::bamctl::testing::ReadSourceFile;
+using ::bamctl::testing::ReplaceOnce;
+using ::testing::HasSubstr;
+
+std::string Seed() { return ReadSourceFile("examples/seed-cluster.yaml"); }
+
+std::string Describe(const std::vector<Diagnostic>& diagnostics) {
+  return absl::StrJoin(diagnostics, "\n", [](std::string* out, const Diagnostic& d) {
+    out->append(FormatDiagnostic("spec.yaml", d));
+  });
+}
+
+TEST(ValidateTest, SeedSpecIsValidWithoutWarnings) {
+  LoadedSpec loaded = LoadSpec(Seed());
+  EXPECT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded.diagnostics.empty()) << Describe(loaded.diagnostics);
+}
+
+struct Edit {
+  std::string from;
+  std::string to;
+};
+
+struct RuleCase {
+  std::string name;
+  std::vector<Edit> edits;
+  Severity severity;
+  std::string path;      // field path the finding must name
+  std::string fragment;  // part of the message that identifies the rule
+  std::string at;        // text in the edited spec whose line the finding must name
+  int below = 0;         // ... or the line this many lines below it
+};
+
+// Shown when a case fails, instead of the struct's bytes.
+void PrintTo(const RuleCase& rule, std::ostream* os) { *os << rule.name; }
+
+class RuleTest : public ::testing::TestWithParam<RuleCase> {};
+
+TEST_P(RuleTest, FiresWithItsMessageAtTheEditedLine) {
+  const RuleCase& rule = GetParam();
+  std::string text = Seed();
+  for (const Edit& edit : rule.edits) text = ReplaceOnce(text, edit.from, edit.to);
+  LoadedSpec loaded = LoadSpec(text);
+
+  const Diagnostic* found = nullptr;
+  for (const Diagnostic& d : loaded.diagnostics) {
+    if (d.path == rule.path && d.message.find(rule.fragment) != std::string::npos) found = &d;
+  }
+  ASSERT_NE(found, nullptr) << "no finding at " << rule.path << " containing \"" << rule.fragment
+                            << "\"; got:\n"
+                            << Describe(loaded.diagnostics);
+  EXPECT_EQ(found->severity, rule.severity) << FormatDiagnostic("spec.yaml", *found);
+  EXPECT_EQ(found->pos.line, LineOf(text, rule.at) + rule.below) << FormatDiagnostic("spec.yaml", *found);
+  EXPECT_GT(found->pos.column, 0);
+  EXPECT_EQ(loaded.ok(), rule.severity == Severity::kWarning) << Describe(loaded.diagnostics);
+}
+
+const Severity kError = Severity::kError;
+const Severity kWarning = Severity::kWarning;
+
+// A line of the seed's node list, for edits of one node.
+constexpr char kNode1Roles[] =
+    "roles: [namenode, jobtracker, bam-receiver, bam-analyzer, bam-dashboard]";
+constexpr char kNode2Roles[] = "roles: [secondarynamenode, bam-receiver, bam-analyzer, bam-dashboard]";
+constexpr char kNode5[] =
+    "  - name: node5\n    address: 192.168.4.104\n    roles: [datanode, tasktracker, cassandra, "
+    "zookeeper]\n";
+
+std::vector<RuleCase> Rules() {
+  return {
+      // Cluster and nodes.
+      {"NameMissing", {{"name: bam-seed\n", ""}}, kError, "name", "needs a name", "java_home:"},
+      {"NameBadCharacters", {{"name: bam-seed", "name: bam seed!"}}, kError, "name",
+       "may hold only", "name: bam seed!"},
+      {"NodeNameInvalid", {{"name: node5", "name: node_5"}}, kError, "nodes[4].name",
+       "not a valid host name", "node_5"},
+      {"NodeNameDuplicate", {{"name: node5", "name: node4"}}, kError, "nodes[4].name",
+       "already used by nodes[3] (nodes[3].name, line", "address: 192.168.4.104", -1},
+      {"AddressInvalid", {{"192.168.4.104", "192.168.4.300"}}, kError, "nodes[4].address",
+       "neither an IPv4/IPv6 address nor a host name", "192.168.4.300"},
+      {"AddressDuplicate", {{"192.168.4.104", "192.168.4.103"}}, kError, "nodes[4].address",
+       "already used by node \"node4\"", "address: 192.168.4.103\n    roles: [datanode, "
+       "tasktracker, cassandra, zookeeper]\n\nhadoop"},
+      {"AddressMissing", {{"    address: 192.168.4.104\n", ""}}, kError, "nodes[4].address",
+       "needs an address", "name: node5"},
+      {"UnknownRole", {{"roles: [datanode, tasktracker, cassandra, zookeeper]\n\n",
+                         "roles: [datanode, tasktraker, cassandra, zookeeper]\n\n"}},
+       kError, "nodes[4].roles[1]", "unknown role \"tasktraker\"; valid roles: zookeeper,",
+       "tasktraker"},
+      {"RoleTwice", {{kNode2Roles, "roles: [secondarynamenode, bam-receiver, bam-receiver]"}},
+       kError, "nodes[1].roles[2]", "listed twice", "bam-receiver, bam-receiver"},
+      {"NoRolesWarns",
+       {{"\nhadoop:", "  - name: node6\n    address: 192.168.4.105\n    roles: []\n"
+                                    "\nhadoop:"}},
+       kWarning, "nodes[5].roles", "has no roles", "roles: []"},
+      {"ZooKeeperIdWithoutRole",
+       {{"address: 192.168.4.100\n", "address: 192.168.4.100\n    zookeeper_server_id: 9\n"}},
+       kError, "nodes[0].zookeeper_server_id", "no zookeeper role", "zookeeper_server_id: 9"},
+      {"TokenWithoutRole",
+       {{"address: 192.168.4.100\n", "address: 192.168.4.100\n    cassandra_initial_token: \"5\"\n"}},
+       kError, "nodes[0].cassandra_initial_token", "no cassandra role", "cassandra_initial_token"},
+      // Hadoop.
+      {"NoNameNode", {{kNode1Roles, "roles: [jobtracker, bam-receiver, bam-analyzer, bam-dashboard]"}},
+       kError, "nodes", "no node has role namenode; exactly one must", "nodes:"},
+      {"TwoNameNodes",
+       {{kNode2Roles, "roles: [namenode, secondarynamenode, bam-receiver, bam-analyzer, "
+                      "bam-dashboard]"}},
+       kError, "nodes[1].roles[0]", "role namenode is on 2 nodes (node1, node2)",
+       "roles: [namenode, secondarynamenode"},
+      {"NoJobTracker", {{kNode1Roles, "roles: [namenode, bam-receiver, bam-analyzer, bam-dashboard]"}},
+       kError, "nodes", "no node has role jobtracker", "nodes:"},
+      {"TwoJobTrackers",
+       {{kNode2Roles, "roles: [secondarynamenode, jobtracker, bam-receiver, bam-analyzer, "
+                      "bam-dashboard]"}},
+       kError, "nodes[1].roles[1]", "role jobtracker is on 2 nodes", "roles: [secondarynamenode, jobtracker"},
+      {"NoDataNode",
+       {{"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node4",
+         "roles: [tasktracker, cassandra, zookeeper]\n  - name: node4"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node5",
+         "roles: [tasktracker, cassandra, zookeeper]\n  - name: node5"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n\n",
+         "roles: [tasktracker, cassandra, zookeeper]\n\n"}},
+       kError, "nodes", "no node has role datanode", "nodes:"},
+      {"NoTaskTracker",
+       {{"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node4",
+         "roles: [datanode, cassandra, zookeeper]\n  - name: node4"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node5",
+         "roles: [datanode, cassandra, zookeeper]\n  - name: node5"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n\n",
+         "roles: [datanode, cassandra, zookeeper]\n\n"}},
+       kError, "nodes", "no node has role tasktracker", "nodes:"},
+      {"ReplicationZero", {{"dfs_replication: 1", "dfs_replication: 0"}}, kError,
+       "hadoop.dfs_replication", "at least 1", "dfs_replication: 0"},
+      {"ReplicationAboveDataNodesWarns", {{"dfs_replication: 1", "dfs_replication: 4"}}, kWarning,
+       "hadoop.dfs_replication", "more than the 3 datanode(s)", "dfs_replication: 4"},
+      {"HadoopPathRelative", {{"home: /home/hadoop/hadoop", "home: hadoop"}}, kError,
+       "hadoop.home", "must be an absolute path", "home: hadoop"},
+      // ZooKeeper.
+      {"EvenEnsemble", {{kNode5, ""}, {"replication_factor: 3", "replication_factor: 2"}}, kError,
+       "nodes[3].roles[3]", "has 2 servers (node3, node4)", "address: 192.168.4.103", 1},
+      {"SingleServerWarns",
+       {{"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node4",
+         "roles: [datanode, tasktracker, cassandra]\n  - name: node4"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node5",
+         "roles: [datanode, tasktracker, cassandra]\n  - name: node5"}},
+       kWarning, "nodes[4].roles[3]", "single ZooKeeper server is not highly available",
+       "address: 192.168.4.104", 1},
+      {"AnalyzerWithoutEnsemble",
+       {{"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node4",
+         "roles: [datanode, tasktracker, cassandra]\n  - name: node4"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node5",
+         "roles: [datanode, tasktracker, cassandra]\n  - name: node5"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n\n",
+         "roles: [datanode, tasktracker, cassandra]\n\n"}},
+       kError, "nodes", "bam-analyzer needs a ZooKeeper ensemble", "nodes:"},
+      {"ServerIdOutOfRange",
+       {{"address: 192.168.4.104\n", "address: 192.168.4.104\n    zookeeper_server_id: 256\n"}},
+       kError, "nodes[4].zookeeper_server_id", "must be from 1 to 255", "zookeeper_server_id: 256"},
+      {"ServerIdClashesWithDefault",
+       {{"address: 192.168.4.104\n", "address: 192.168.4.104\n    zookeeper_server_id: 4\n"}},
+       kError, "nodes[4].zookeeper_server_id", "is also the id of node \"node4\"",
+       "zookeeper_server_id: 4"},
+      {"TickTimeZero", {{"tick_time_ms: 2000", "tick_time_ms: 0"}}, kError,
+       "zookeeper.tick_time_ms", "at least 1", "tick_time_ms: 0"},
+      {"InitLimitZero", {{"init_limit: 5", "init_limit: 0"}}, kError, "zookeeper.init_limit",
+       "at least 1 tick", "init_limit: 0"},
+      {"SyncLimitZero", {{"sync_limit: 2", "sync_limit: 0"}}, kError, "zookeeper.sync_limit",
+       "at least 1 tick", "sync_limit: 0"},
+      // Cassandra.
+      {"BamWithoutCassandra",
+       {{"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node4",
+         "roles: [datanode, tasktracker, zookeeper]\n  - name: node4"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n  - name: node5",
+         "roles: [datanode, tasktracker, zookeeper]\n  - name: node5"},
+        {"roles: [datanode, tasktracker, cassandra, zookeeper]\n\n",
+         "roles: [datanode, tasktracker, zookeeper]\n\n"},
+        {"  seeds: [node3]\n", ""}},
+       kError, "nodes", "no node has role cassandra", "nodes:"},
+      {"ReplicationFactorAboveNodes", {{"replication_factor: 3", "replication_factor: 4"}}, kError,
+       "cassandra.replication_factor", "is more than the 3 Cassandra node(s) (node3, node4, node5)",
+       "replication_factor: 4"},
+      {"ReplicationFactorDefaultAboveNodes",
+       {{kNode5, ""}, {"  replication_factor: 3\n", ""}},
+       kError, "cassandra.replication_factor", "replication_factor 3 (the default) is more",
+       "cassandra:"},
+      {"ClusterNameEmpty", {{"cluster_name: Test Cluster", "cluster_name: \"\""}}, kError,
+       "cassandra.cluster_name", "must not be empty", "cluster_name: \"\""},
+      {"ReplicationFactorZero", {{"replication_factor: 3", "replication_factor: 0"}}, kError,
+       "cassandra.replication_factor", "at least 1", "replication_factor: 0"},
+      {"UnknownConsistency", {{"read_consistency: QUORUM", "read_consistency: MOST"}}, kError,
+       "cassandra.read_consistency", "unknown consistency level \"MOST\"; valid: ONE",
+       "read_consistency: MOST"},
+      {"AnyForReads", {{"read_consistency: QUORUM", "read_consistency: ANY"}}, kError,
+       "cassandra.read_consistency", "for reads", "read_consistency: ANY"},
+      {"ConsistencyNeedsMoreReplicas",
+       {{"write_consistency: QUORUM", "write_consistency: THREE"},
+        {"replication_factor: 3", "replication_factor: 2"}},
+       kError, "cassandra.write_consistency", "THREE needs 3 replicas but replication_factor is 2",
+       "write_consistency: THREE"},
+      {"ConsistencyCannotLoseANodeWarns", {{"read_consistency: QUORUM", "read_consistency: ALL"}},
+       kWarning, "cassandra.read_consistency", "reads fail while any one Cassandra replica is down",
+       "read_consistency: ALL"},
+      {"UnknownStrategy", {{"strategy_class: org.apache.cassandra.locator.SimpleStrategy",
+                            "strategy_class: SimpleStrategy"}},
+       kError, "cassandra.strategy_class", "unknown replication strategy", "strategy_class:"},
+      {"SeedNotCassandraNode", {{"seeds: [node3]", "seeds: [node1]"}}, kError, "cassandra.seeds[0]",
+       "\"node1\" is not a Cassandra node", "seeds: [node1]"},
+      {"UnknownPartitioner",
+       {{"partitioner: org.apache.cassandra.dht.RandomPartitioner",
+         "partitioner: ByteOrderedPartitioner"}},
+       kError, "cassandra.partitioner", "unknown partitioner \"ByteOrderedPartitioner\"; valid: "
+                                       "RandomPartitioner, Murmur3Partitioner",
+       "partitioner: ByteOrderedPartitioner"},
+      {"TokensOnSomeNodes",
+       {{"address: 192.168.4.104\n", "address: 192.168.4.104\n    cassandra_initial_token: \"7\"\n"}},
+       kError, "nodes[2]", "every Cassandra node or on none: node5 have one, node3, node4 do not",
+       "name: node3"},
+      {"TokenNotInteger",
+       {{"address: 192.168.4.104\n", "address: 192.168.4.104\n    cassandra_initial_token: 1e5\n"}},
+       kError, "nodes[4].cassandra_initial_token", "not a decimal integer", "1e5"},
+      {"TokenOutOfRandomRange",
+       {{"address: 192.168.4.104\n",
+         "address: 192.168.4.104\n    cassandra_initial_token: \"-1\"\n"}},
+       kError, "nodes[4].cassandra_initial_token",
+       "outside the range of org.apache.cassandra.dht.RandomPartitioner: 0 to "
+       "170141183460469231731687303715884105728",
+       "\"-1\""},
+      {"RandomTokenOutOfMurmur3Range",
+       {{"partitioner: org.apache.cassandra.dht.RandomPartitioner",
+         "partitioner: Murmur3Partitioner"},
+        {"address: 192.168.4.104\n",
+         "address: 192.168.4.104\n    cassandra_initial_token: "
+         "\"113427455640312821154458202477256070485\"\n"}},
+       kError, "nodes[4].cassandra_initial_token",
+       "outside the range of org.apache.cassandra.dht.Murmur3Partitioner", "11342745564031282115"},
+      // BAM and MySQL.
+      {"PasswordFileMissing", {{"    password_file: /etc/bamctl/secrets/regdb-password\n", ""}},
+       kError, "bam.registry_datasource.password_file", "required when the cluster has BAM roles",
+       "registry_datasource:"},
+      {"PasswordFileRelative",
+       {{"password_file: /etc/bamctl/secrets/bamdb-password", "password_file: secrets/bamdb"}},
+       kError, "bam.summary_datasource.password_file", "must be an absolute path",
+       "secrets/bamdb"},
+      {"DatabaseEmpty", {{"database: regdb", "database: \"\""}}, kError,
+       "bam.registry_datasource.database", "must not be empty", "database: \"\""},
+      {"UsernameEmpty", {{"username: bam_user", "username: \"\""}}, kError,
+       "bam.summary_datasource.username", "must not be empty", "username: \"\""},
+      {"MySqlHostMissing", {{"  host: mysql.bam.internal\n", ""}}, kError, "mysql.host",
+       "required when the cluster has BAM roles", "mysql:"},
+      {"MySqlHostInvalid", {{"host: mysql.bam.internal", "host: \"my sql\""}}, kError,
+       "mysql.host", "neither an IP address nor a host name", "my sql"},
+      {"ToolboxNotOnAnalyzer", {{"toolbox_deployer_node: node1", "toolbox_deployer_node: node3"}},
+       kError, "bam.toolbox_deployer_node", "\"node3\" is not a bam-analyzer node; name exactly "
+                                            "one of: node1, node2",
+       "toolbox_deployer_node: node3"},
+      {"ToolboxWithoutAnalyzers",
+       {{kNode1Roles, "roles: [namenode, jobtracker, bam-receiver, bam-dashboard]"},
+        {kNode2Roles, "roles: [secondarynamenode, bam-receiver, bam-dashboard]"}},
+       kError, "bam.toolbox_deployer_node", "no node has role bam-analyzer",
+       "toolbox_deployer_node: node1"},
+      {"TaskServerCountZero", {{"task_server_count: 1", "task_server_count: 0"}}, kError,
+       "bam.task_server_count", "at least 1", "task_server_count: 0"},
+      {"TaskServerCountAboveAnalyzers", {{"task_server_count: 1", "task_server_count: 3"}}, kError,
+       "bam.task_server_count", "more than the 2 bam-analyzer node(s)", "task_server_count: 3"},
+      {"SessionTimeoutClampedWarns",
+       {{"coordination_session_timeout_ms: 5000", "coordination_session_timeout_ms: 1000"}},
+       kWarning, "bam.coordination_session_timeout_ms", "clamps session timeouts",
+       "coordination_session_timeout_ms: 1000"},
+      {"SmallHeapWarns", {{"heap_mb: 2048", "heap_mb: 1024"}}, kWarning, "bam.heap_mb",
+       "below the 2048 MB", "heap_mb: 1024"},
+      // Ports.
+      {"PortClash", {{"client_port: 2181", "client_port: 9160"}}, kError, "cassandra.rpc_port",
+       "on node \"node3\" port 9160 is wanted by both zookeeper (zookeeper.client_port) and "
+       "cassandra (cassandra.rpc_port)",
+       "rpc_port: 9160"},
+      {"PortOffsetOutOfRange", {{"port_offset: 0", "port_offset: 60000"}}, kError,
+       "bam.https_port", "port 69443 (with bam.port_offset 60000 added) is outside 1 to 65535",
+       "bam:"},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Rules, RuleTest, ::testing::ValuesIn(Rules()),
+                         [](const ::testing::TestParamInfo<RuleCase>& info) {
+                           return info.param.name;
+                         });
+
+TEST(ValidateTest, NoNodesAtAll) {
+  LoadedSpec loaded = LoadSpec("name: empty\nnodes: []\n");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.diagnostics[0].path, "nodes");
+  EXPECT_THAT(loaded.diagnostics[0].message, HasSubstr("has no nodes"));
+  EXPECT_EQ(loaded.diagnostics[0].pos.line, 2);
+}
+
+TEST(ValidateTest, NodeWithoutName) {
+  LoadedSpec loaded = LoadSpec("name: x\nnodes:\n  - address: 10.0.0.1\n    roles: [zookeeper]\n");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.diagnostics[0].path, "nodes[0].name");
+  EXPECT_THAT(loaded.diagnostics[0].message, HasSubstr("every node needs a name"));
+  EXPECT_EQ(loaded.diagnostics[0].pos.line, 3);
+}
+
+TEST(ValidateTest, ZooKeeperOnlyClusterNeedsNoHadoopOrBam) {
+  LoadedSpec loaded = LoadSpec(
+      "name: zk\nnodes:\n"
+      "  - {name: a, address: 10.0.0.1, roles: [zookeeper]}\n"
+      "  - {name: b, address: 10.0.0.2, roles: [zookeeper]}\n"
+      "  - {name: c, address: 10.0.0.3, roles: [zookeeper]}\n");
+  EXPECT_TRUE(loaded.ok()) << Describe(loaded.diagnostics);
+  EXPECT_TRUE(loaded.diagnostics.empty()) << Describe(loaded.diagnostics);
+}
+
+TEST(ValidateTest, TopOfRandomRangeIsAccepted) {
+  std::string text = Seed();
+  text = ReplaceOnce(text, "address: 192.168.4.102\n",
+                     "address: 192.168.4.102\n    cassandra_initial_token: \"0\"\n");
+  text = ReplaceOnce(text, "address: 192.168.4.103\n",
+                     "address: 192.168.4.103\n    cassandra_initial_token: \"1\"\n");
+  text = ReplaceOnce(text, "address: 192.168.4.104\n",
+                     "address: 192.168.4.104\n    cassandra_initial_token: "
+                     "\"170141183460469231731687303715884105728\"\n");
+  LoadedSpec loaded = LoadSpec(text);
+  EXPECT_TRUE(loaded.ok()) << Describe(loaded.diagnostics);
+}
+
+TEST(ValidateTest, DuplicateTokensAfterCanonicalForm) {
+  std::string text = Seed();
+  text = ReplaceOnce(text, "address: 192.168.4.102\n",
+                     "address: 192.168.4.102\n    cassandra_initial_token: \"0\"\n");
+  text = ReplaceOnce(text, "address: 192.168.4.103\n",
+                     "address: 192.168.4.103\n    cassandra_initial_token: \"+000\"\n");
+  text = ReplaceOnce(text, "address: 192.168.4.104\n",
+                     "address: 192.168.4.104\n    cassandra_initial_token: \"9\"\n");
+  LoadedSpec loaded = LoadSpec(text);
+  ASSERT_FALSE(loaded.ok());
+  ASSERT_EQ(loaded.diagnostics.size(), 1u) << Describe(loaded.diagnostics);
+  EXPECT_EQ(loaded.diagnostics[0].path, "nodes[3].cassandra_initial_token");
+  EXPECT_THAT(loaded.diagnostics[0].message, HasSubstr("token 0 is also the token of node \"node3\""));
+  EXPECT_EQ(loaded.diagnostics[0].pos.line, LineOf(text, "\"+000\""));
+}
+
+TEST(ValidateTest, DiagnosticsComeInFileOrder) {
+  std::string text = Seed();
+  text = ReplaceOnce(text, "task_server_count: 1", "task_server_count: 0");
+  text = ReplaceOnce(text, "dfs_replication: 1", "dfs_replication: 0");
+  LoadedSpec loaded = LoadSpec(text);
+  ASSERT_EQ(loaded.diagnostics.size(), 2u) << Describe(loaded.diagnostics);
+  EXPECT_EQ(loaded.diagnostics[0].path, "hadoop.dfs_replication");
+  EXPECT_EQ(loaded.diagnostics[1].path, "bam.task_server_count");
+}
+
+}  // namespace
+}  // namespace bamctl
