@@ -1,5 +1,8 @@
 #include "bamctl/cli.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -10,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bamctl/plan_summary.h"
 #include "google/protobuf/util/json_util.h"
 #include "roles/spec/proto_yaml.h"
 #include "roles/spec/spec_loader.h"
@@ -24,8 +28,9 @@ Usage:
   bamctl desired-state validate -f FILE
       Check a cluster spec offline. Prints every error and warning as
       FILE:LINE:COLUMN: severity: field.path: message. Exit 0 when valid.
-  bamctl plan -f FILE [--node NAME] [-o yaml|json]
-      Compile a spec offline and print what each node would get.
+  bamctl plan -f FILE [--node NAME] [-o yaml|json|summary]
+      Compile a spec offline and print what each node would get (yaml by
+      default; summary is a short digest per node).
   bamctl version
   bamctl help
 
@@ -71,9 +76,9 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args, size_t st
       std::vector<std::string> valid;
       for (const auto& n : names) valid.push_back("--" + n);
       for (const auto& [s, n] : short_names) valid.push_back(s);
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg, "; valid here: ",
-                                                     valid.empty() ? "none"
-                                                                   : absl::StrJoin(valid, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag ", arg,
+                       "; valid here: ", valid.empty() ? "none" : absl::StrJoin(valid, ", ")));
     }
     if (!value) {
       if (i + 1 >= args.size()) {
@@ -143,8 +148,8 @@ int Plan(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   std::optional<std::string> file = flags->Get("file");
   if (!file) return UsageError(err, "plan needs -f FILE");
   const std::string format = flags->Get("output").value_or("yaml");
-  if (format != "yaml" && format != "json") {
-    return UsageError(err, absl::StrCat("-o ", format, ": valid formats are yaml, json"));
+  if (format != "yaml" && format != "json" && format != "summary") {
+    return UsageError(err, absl::StrCat("-o ", format, ": valid formats are yaml, json, summary"));
   }
   std::optional<LoadedSpec> loaded = LoadAndReport(*file, err);
   if (!loaded) return kExitFailed;
@@ -155,17 +160,24 @@ int Plan(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   }
   const google::protobuf::Message* selected = &*plan;
   if (std::optional<std::string> node = flags->Get("node")) {
-    selected = nullptr;
-    std::vector<std::string> names;
-    for (const v1::NodePlan& n : plan->nodes()) {
-      if (n.node() == *node) selected = &n;
-      names.push_back(n.node());
-    }
-    if (selected == nullptr) {
-      err << "bamctl: no node named \"" << *node << "\" in " << *file
-          << "; nodes: " << absl::StrJoin(names, ", ") << "\n";
+    auto it = std::find_if(plan->nodes().begin(), plan->nodes().end(),
+                           [&](const v1::NodePlan& n) { return n.node() == *node; });
+    if (it == plan->nodes().end()) {
+      err << "bamctl: no node named \"" << *node << "\" in " << *file << "; nodes: "
+          << absl::StrJoin(plan->nodes(), ", ",
+                           [](std::string* out, const v1::NodePlan& n) { out->append(n.node()); })
+          << "\n";
       return kExitFailed;
     }
+    // Narrow the plan to the one node, so every format shows the same thing.
+    v1::NodePlan only = *it;
+    plan->clear_nodes();
+    *plan->add_nodes() = std::move(only);
+    selected = &plan->nodes(0);
+  }
+  if (format == "summary") {
+    out << SummarizePlan(*plan);
+    return kExitOk;
   }
   if (format == "yaml") {
     out << ProtoToYaml(*selected);
@@ -200,8 +212,8 @@ int RunBamctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
   if (command == "desired-state") {
     if (args.size() < 2) return UsageError(err, "desired-state needs a verb: validate");
     if (args[1] == "validate") return Validate(args, out, err);
-    return UsageError(err, absl::StrCat("unknown verb \"desired-state ", args[1],
-                                        "\"; valid: validate"));
+    return UsageError(
+        err, absl::StrCat("unknown verb \"desired-state ", args[1], "\"; valid: validate"));
   }
   if (command == "plan") return Plan(args, out, err);
   return UsageError(err, absl::StrCat("unknown command \"", command,

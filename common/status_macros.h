@@ -22,19 +22,19 @@ inline absl::Status Annotate(const absl::Status& status, absl::string_view conte
 #define BAMCTL_CONCAT_(a, b) BAMCTL_CONCAT_INNER_(a, b)
 
 // Returns from the current function if `expr` (an absl::Status) is not OK.
-#define RETURN_IF_ERROR(expr)                        \
-  do {                                               \
-    if (absl::Status _st = (expr); !_st.ok()) {      \
-      return _st;                                    \
-    }                                                \
+#define RETURN_IF_ERROR(expr)                   \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                               \
+    }                                           \
   } while (0)
 
 // Like RETURN_IF_ERROR, prepending `context` to the message on the way up.
-#define RETURN_IF_ERROR_PREPEND(expr, context)           \
-  do {                                                   \
-    if (absl::Status _st = (expr); !_st.ok()) {          \
-      return ::bamctl::Annotate(_st, (context));         \
-    }                                                    \
+#define RETURN_IF_ERROR_PREPEND(expr, context)   \
+  do {                                           \
+    if (absl::Status _st = (expr); !_st.ok()) {  \
+      return ::bamctl::Annotate(_st, (context)); \
+    }                                            \
   } while (0)
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates an absl::StatusOr<T>; on error

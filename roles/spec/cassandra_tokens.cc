@@ -67,13 +67,13 @@ absl::StatusOr<std::string> CanonicalToken(Partitioner p, absl::string_view text
   });
   if (!all_digits) {
     return absl::InvalidArgumentError(
-        absl::StrCat("token \"", text, "\" is not a decimal integer; ",
-                     PartitionerClassName(p), " tokens are integers from ", TokenRangeForError(p)));
+        absl::StrCat("token \"", text, "\" is not a decimal integer; ", PartitionerClassName(p),
+                     " tokens are integers from ", TokenRangeForError(p)));
   }
   const u128 limit = p == Partitioner::kRandom ? kTwoTo127 : (negative ? kTwoTo63 : kTwoTo63 - 1);
   u128 magnitude = 0;
-  bool in_range = !(negative && p == Partitioner::kRandom) || digits.find_first_not_of('0') ==
-                                                                  absl::string_view::npos;
+  bool in_range = !(negative && p == Partitioner::kRandom) ||
+                  digits.find_first_not_of('0') == absl::string_view::npos;
   for (char c : digits) {
     if (!in_range) break;
     magnitude = magnitude * 10 + static_cast<u128>(c - '0');

@@ -84,8 +84,8 @@ class Reader {
     if (node.IsNull()) return;  // `section:` with nothing under it
     if (!node.IsMap()) {
       sink_->ErrorAt(path, PosOf(node.Mark()),
-                     absl::StrCat("expected a mapping with fields (", FieldNames(desc),
-                                  "), got ", KindOf(node)));
+                     absl::StrCat("expected a mapping with fields (", FieldNames(desc), "), got ",
+                                  KindOf(node)));
       return;
     }
     std::set<std::string> seen;
@@ -110,8 +110,8 @@ class Reader {
         if (std::string close = ClosestField(desc, name); !close.empty()) {
           absl::StrAppend(&msg, "did you mean \"", close, "\"? ");
         }
-        absl::StrAppend(&msg, "valid fields", path.empty() ? "" : absl::StrCat(" in ", path),
-                        ": ", FieldNames(desc));
+        absl::StrAppend(&msg, "valid fields", path.empty() ? "" : absl::StrCat(" in ", path), ": ",
+                        FieldNames(desc));
         sources_->Record(field_path, key_pos);
         sink_->ErrorAt(field_path, key_pos, msg);
         continue;
@@ -156,16 +156,16 @@ class Reader {
   template <typename T>
   bool ParseInteger(const YAML::Node& value, const std::string& path, T* out) {
     if (absl::SimpleAtoi(value.Scalar(), out)) return true;
-    sink_->ErrorAt(path, PosOf(value.Mark()),
-                   absl::StrCat("expected ",
-                                std::is_signed_v<T> ? "an integer" : "a non-negative integer",
-                                " from ", std::numeric_limits<T>::min(), " to ",
-                                std::numeric_limits<T>::max(), ", got \"", value.Scalar(), "\""));
+    sink_->ErrorAt(
+        path, PosOf(value.Mark()),
+        absl::StrCat("expected ", std::is_signed_v<T> ? "an integer" : "a non-negative integer",
+                     " from ", std::numeric_limits<T>::min(), " to ", std::numeric_limits<T>::max(),
+                     ", got \"", value.Scalar(), "\""));
     return false;
   }
 
-  void ReadScalar(const YAML::Node& value, const std::string& path,
-                  const FieldDescriptor* field, Message* msg) {
+  void ReadScalar(const YAML::Node& value, const std::string& path, const FieldDescriptor* field,
+                  Message* msg) {
     const Reflection& refl = *msg->GetReflection();
     if (value.IsNull()) {
       sink_->ErrorAt(path, sources_->Lookup(path),
@@ -284,9 +284,8 @@ void EmitScalar(YAML::Emitter& out, const Message& msg, const FieldDescriptor* f
       return;
     }
     case FieldDescriptor::CPPTYPE_BOOL:
-      out << ((rep ? refl.GetRepeatedBool(msg, field, index) : refl.GetBool(msg, field))
-                  ? "true"
-                  : "false");
+      out << ((rep ? refl.GetRepeatedBool(msg, field, index) : refl.GetBool(msg, field)) ? "true"
+                                                                                         : "false");
       return;
     case FieldDescriptor::CPPTYPE_INT32:
       out << (rep ? refl.GetRepeatedInt32(msg, field, index) : refl.GetInt32(msg, field));

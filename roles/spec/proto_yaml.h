@@ -2,8 +2,8 @@
 #define BAMCTL_ROLES_SPEC_PROTO_YAML_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "roles/spec/diagnostic.h"
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <span>
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace bamctl {

@@ -1,9 +1,9 @@
 #ifndef BAMCTL_ROLES_SPEC_SPEC_LOADER_H_
 #define BAMCTL_ROLES_SPEC_SPEC_LOADER_H_
 
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "proto/spec.pb.h"
 #include "roles/spec/diagnostic.h"
 

@@ -124,10 +124,10 @@ class Validator {
                                  "\" is not a valid host name: use letters, digits and '-' "
                                  "(not first or last), dot-separated labels of up to 63"));
       } else if (auto [it, fresh] = names.emplace(node.name(), i); !fresh) {
-        sink_.Error(p + ".name", absl::StrCat("node name \"", node.name(), "\" is already used by ",
-                                              NodePath(it->second), " ",
-                                              Where(NodePath(it->second) + ".name"),
-                                              "; node names must be unique"));
+        sink_.Error(p + ".name",
+                    absl::StrCat("node name \"", node.name(), "\" is already used by ",
+                                 NodePath(it->second), " ", Where(NodePath(it->second) + ".name"),
+                                 "; node names must be unique"));
       }
       if (node.address().empty()) {
         sink_.Error(p + ".address",
@@ -151,8 +151,8 @@ class Validator {
     const NodeSpec& node = spec_.nodes(i);
     const std::string p = NodePath(i);
     if (node.roles().empty()) {
-      sink_.Warning(p + ".roles", absl::StrCat("node \"", node.name(),
-                                               "\" has no roles; it will run nothing"));
+      sink_.Warning(p + ".roles",
+                    absl::StrCat("node \"", node.name(), "\" has no roles; it will run nothing"));
     }
     std::set<RoleKind> seen;
     for (int j = 0; j < node.roles_size(); ++j) {
@@ -187,9 +187,8 @@ class Validator {
   const std::vector<int>& NodesWith(RoleKind kind) { return roles_[kind]; }
 
   std::string NodeNames(const std::vector<int>& nodes) const {
-    return absl::StrJoin(nodes, ", ", [this](std::string* out, int i) {
-      out->append(spec_.nodes(i).name());
-    });
+    return absl::StrJoin(nodes, ", ",
+                         [this](std::string* out, int i) { out->append(spec_.nodes(i).name()); });
   }
 
   // Path of `kind` in node i's role list, for pointing at a role entry.
@@ -208,9 +207,8 @@ class Validator {
                                         why, ")"));
     } else if (nodes.size() > 1) {
       sink_.Error(RolePath(nodes[1], kind),
-                  absl::StrCat("role ", RoleName(kind), " is on ", nodes.size(),
-                               " nodes (", NodeNames(nodes), "); exactly one may run it (", why,
-                               ")"));
+                  absl::StrCat("role ", RoleName(kind), " is on ", nodes.size(), " nodes (",
+                               NodeNames(nodes), "); exactly one may run it (", why, ")"));
     }
   }
 
@@ -256,10 +254,11 @@ class Validator {
       return;
     }
     if (zk.size() % 2 == 0) {
-      sink_.Error(RolePath(zk.back(), RoleKind::kZooKeeper),
-                  absl::StrCat("the ZooKeeper ensemble has ", zk.size(), " servers (",
-                               NodeNames(zk), "); an even ensemble survives no more failures "
-                               "than one server fewer: use an odd number (3 or 5)"));
+      sink_.Error(
+          RolePath(zk.back(), RoleKind::kZooKeeper),
+          absl::StrCat("the ZooKeeper ensemble has ", zk.size(), " servers (", NodeNames(zk),
+                       "); an even ensemble survives no more failures "
+                       "than one server fewer: use an odd number (3 or 5)"));
     } else if (zk.size() == 1) {
       sink_.Warning(RolePath(zk.front(), RoleKind::kZooKeeper),
                     "a single ZooKeeper server is not highly available: when it stops, "
@@ -274,10 +273,10 @@ class Validator {
         sink_.Error(p, absl::StrCat("ZooKeeper server id ", id, DefaultNote(p), " on node \"",
                                     node.name(), "\" must be from 1 to 255"));
       } else if (auto [it, fresh] = ids.emplace(id, i); !fresh) {
-        sink_.Error(p, absl::StrCat("ZooKeeper server id ", id, DefaultNote(p), " of node \"",
-                                    node.name(), "\" is also the id of node \"",
-                                    spec_.nodes(it->second).name(),
-                                    "\"; give each server its own zookeeper_server_id"));
+        sink_.Error(
+            p, absl::StrCat("ZooKeeper server id ", id, DefaultNote(p), " of node \"", node.name(),
+                            "\" is also the id of node \"", spec_.nodes(it->second).name(),
+                            "\"; give each server its own zookeeper_server_id"));
       }
     }
     const auto& z = spec_.zookeeper();
@@ -290,22 +289,21 @@ class Validator {
                         bool is_write) {
     std::optional<uint32_t> needed = ReplicasNeeded(level, rf);
     if (!needed || (level == "ANY" && !is_write)) {
-      sink_.Error(path, absl::StrCat("unknown consistency level \"", level, "\"",
-                                     level == "ANY" ? " for reads" : "",
-                                     "; valid: ", kValidConsistency));
+      sink_.Error(path,
+                  absl::StrCat("unknown consistency level \"", level, "\"",
+                               level == "ANY" ? " for reads" : "", "; valid: ", kValidConsistency));
       return;
     }
     if (rf == 0) return;
     if (*needed > rf) {
-      sink_.Error(path, absl::StrCat(level, " needs ", *needed,
-                                     " replicas but replication_factor is ", rf,
-                                     "; use a lower level or more replicas"));
+      sink_.Error(
+          path, absl::StrCat(level, " needs ", *needed, " replicas but replication_factor is ", rf,
+                             "; use a lower level or more replicas"));
     } else if (*needed > rf - 1) {
-      sink_.Warning(path,
-                    absl::StrCat(level, DefaultNote(path), " needs ", *needed,
-                                 " of ", rf, " replicas, so ", is_write ? "writes" : "reads",
-                                 " fail while any one Cassandra replica is down; use "
-                                 "replication_factor 3 with QUORUM to survive one failure"));
+      sink_.Warning(path, absl::StrCat(level, DefaultNote(path), " needs ", *needed, " of ", rf,
+                                       " replicas, so ", is_write ? "writes" : "reads",
+                                       " fail while any one Cassandra replica is down; use "
+                                       "replication_factor 3 with QUORUM to survive one failure"));
     }
   }
 
@@ -329,10 +327,11 @@ class Validator {
     if (rf == 0) {
       sink_.Error("cassandra.replication_factor", "must be at least 1");
     } else if (rf > nodes.size()) {
-      sink_.Error("cassandra.replication_factor",
-                  absl::StrCat("replication_factor ", rf, DefaultNote("cassandra.replication_factor"),
-                               " is more than the ", nodes.size(), " Cassandra node(s) (",
-                               NodeNames(nodes), "); it can be at most ", nodes.size()));
+      sink_.Error(
+          "cassandra.replication_factor",
+          absl::StrCat("replication_factor ", rf, DefaultNote("cassandra.replication_factor"),
+                       " is more than the ", nodes.size(), " Cassandra node(s) (", NodeNames(nodes),
+                       "); it can be at most ", nodes.size()));
     }
     CheckConsistency("cassandra.read_consistency", c.read_consistency(), rf, false);
     CheckConsistency("cassandra.write_consistency", c.write_consistency(), rf, true);
@@ -382,8 +381,7 @@ class Validator {
       sink_.Error(NodePath(without.front()),
                   absl::StrCat("give cassandra_initial_token on every Cassandra node or on "
                                "none: ",
-                               NodeNames(with), " have one, ", NodeNames(without),
-                               " do not"));
+                               NodeNames(with), " have one, ", NodeNames(without), " do not"));
     }
     std::map<std::string, int> seen;
     for (int i : with) {
@@ -407,9 +405,10 @@ class Validator {
     const std::string p = path + ".password_file";
     if (!ds.has_password_file() || ds.password_file().empty()) {
       if (required) {
-        sink_.Error(p, "required when the cluster has BAM roles: give the absolute path of a "
-                       "file that holds the password on every BAM node (the password never "
-                       "goes into the spec)");
+        sink_.Error(p,
+                    "required when the cluster has BAM roles: give the absolute path of a "
+                    "file that holds the password on every BAM node (the password never "
+                    "goes into the spec)");
       }
     } else if (ds.password_file().front() != '/') {
       sink_.Error(p, absl::StrCat("secret file reference \"", ds.password_file(),
@@ -456,8 +455,8 @@ class Validator {
         sink_.Error("bam.task_server_count", "must be at least 1");
       } else if (b.task_server_count() > analyzers.size()) {
         sink_.Error("bam.task_server_count",
-                    absl::StrCat("task_server_count ", b.task_server_count(),
-                                 " is more than the ", analyzers.size(),
+                    absl::StrCat("task_server_count ", b.task_server_count(), " is more than the ",
+                                 analyzers.size(),
                                  " bam-analyzer node(s); analyzers would wait forever for "
                                  "task servers that do not exist"));
       }
@@ -466,8 +465,8 @@ class Validator {
       if (tick > 0 && (timeout < 2 * tick || timeout > 20 * tick)) {
         sink_.Warning("bam.coordination_session_timeout_ms",
                       absl::StrCat("ZooKeeper clamps session timeouts to 2..20 ticks (", 2 * tick,
-                                   " to ", 20 * tick, " ms with tick_time_ms ", tick,
-                                   "); ", timeout, " ms will not be honoured"));
+                                   " to ", 20 * tick, " ms with tick_time_ms ", tick, "); ",
+                                   timeout, " ms will not be honoured"));
       }
     } else if (sources_.Contains("bam.toolbox_deployer_node")) {
       sink_.Error("bam.toolbox_deployer_node",
@@ -490,23 +489,23 @@ class Validator {
         if (use.port == 0 || use.port > kMaxPort) {
           if (range_reported.insert(use.field_path).second) {
             std::string offset_note =
-                use.role == "bam" ? absl::StrCat(" (with bam.port_offset ",
-                                                 spec_.bam().port_offset(), " added)")
-                                  : "";
-            sink_.Error(use.field_path, absl::StrCat("port ", use.port, offset_note,
-                                                     " is outside 1 to 65535"));
+                use.role == "bam"
+                    ? absl::StrCat(" (with bam.port_offset ", spec_.bam().port_offset(), " added)")
+                    : "";
+            sink_.Error(use.field_path,
+                        absl::StrCat("port ", use.port, offset_note, " is outside 1 to 65535"));
           }
           continue;
         }
         auto [it, fresh] = taken.emplace(use.port, &use);
         if (fresh) continue;
         const PortUse& first = *it->second;
-        sink_.Error(use.field_path,
-                    absl::StrCat("on node \"", node.name(), "\" port ", use.port,
-                                 " is wanted by both ", first.role, " (", first.field_path,
-                                 DefaultNote(first.field_path), ") and ", use.role, " (",
-                                 use.field_path, DefaultNote(use.field_path),
-                                 "); give one of them another port"));
+        sink_.Error(
+            use.field_path,
+            absl::StrCat("on node \"", node.name(), "\" port ", use.port, " is wanted by both ",
+                         first.role, " (", first.field_path, DefaultNote(first.field_path),
+                         ") and ", use.role, " (", use.field_path, DefaultNote(use.field_path),
+                         "); give one of them another port"));
       }
     }
   }

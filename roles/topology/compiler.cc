@@ -25,9 +25,8 @@ using v1::NodeSpec;
 // Jars Hive ships to Hadoop jobs (the seed's hive.aux.jars.path); the MySQL
 // connector is appended so summaries can be written to MySQL from the jobs.
 constexpr absl::string_view kHiveAuxPlugins[] = {
-    "apache-cassandra_1.1.0.wso2v1.jar", "guava_12.0.0.wso2v1.jar",
-    "json_2.0.0.wso2v1.jar",             "commons-dbcp_1.4.0.wso2v1.jar",
-    "commons-pool_1.5.6.wso2v1.jar",
+    "apache-cassandra_1.1.0.wso2v1.jar", "guava_12.0.0.wso2v1.jar",       "json_2.0.0.wso2v1.jar",
+    "commons-dbcp_1.4.0.wso2v1.jar",     "commons-pool_1.5.6.wso2v1.jar",
 };
 
 // Cluster-wide facts computed once and shared by every node's plan.
@@ -66,8 +65,9 @@ class Compiler {
       for (const std::string& name : spec_.nodes(i).roles()) {
         std::optional<RoleKind> kind = ParseRoleName(name);
         if (!kind) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "node ", spec_.nodes(i).name(), ": unknown role \"", name, "\" (spec not validated)"));
+          return absl::InvalidArgumentError(absl::StrCat("node ", spec_.nodes(i).name(),
+                                                         ": unknown role \"", name,
+                                                         "\" (spec not validated)"));
         }
         if (topo_.roles[i].insert(*kind).second) topo_.nodes_with[*kind].push_back(i);
       }

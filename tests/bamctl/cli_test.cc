@@ -114,7 +114,7 @@ TEST_F(CliTest, UsageErrors) {
   EXPECT_THAT(r.err, HasSubstr("unknown flag --verbose; valid here: --file, --node, --output"));
   r = Bamctl({"plan", "-f", "x.yaml", "-o", "xml"});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_THAT(r.err, HasSubstr("valid formats are yaml, json"));
+  EXPECT_THAT(r.err, HasSubstr("valid formats are yaml, json, summary"));
   EXPECT_EQ(Bamctl({"help"}).code, kExitOk);
   EXPECT_EQ(Bamctl({"version"}).code, kExitOk);
 }
@@ -142,6 +142,23 @@ TEST_F(CliTest, PlanAllNodesAsJsonParsesBack) {
   EXPECT_EQ(Bamctl({"plan", "-f", spec, "-o", "json"}).out, r.out);
 }
 
+TEST_F(CliTest, PlanSummaryShowsTheClusterFacts) {
+  std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
+  Result r = Bamctl({"plan", "-f", spec, "-o", "summary"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, StartsWith("cluster bam-seed: 5 nodes\n"));
+  EXPECT_THAT(r.out, HasSubstr("masters=node2 slaves=node3,node4,node5"));
+  EXPECT_THAT(r.out, HasSubstr("myid=5 server.3=node3:2888:3888 server.4=node4:2888:3888 "
+                               "server.5=node5:2888:3888"));
+  EXPECT_THAT(r.out, HasSubstr("initial_token=113427455640312821154458202477256070485 "
+                               "seeds=node3"));
+  EXPECT_THAT(r.out, HasSubstr("toolbox-deployer=removed"));
+
+  r = Bamctl({"plan", "-f", spec, "-o", "summary", "--node", "node2"});
+  EXPECT_THAT(r.out, StartsWith("cluster bam-seed: 1 nodes\nnode2 (192.168.4.101)"));
+  EXPECT_THAT(r.out, HasSubstr("job.submission.acl=hadoop"));
+}
+
 TEST_F(CliTest, PlanUnknownNodeAndInvalidSpec) {
   std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
   Result r = Bamctl({"plan", "-f", spec, "--node", "node9"});
@@ -149,8 +166,9 @@ TEST_F(CliTest, PlanUnknownNodeAndInvalidSpec) {
   EXPECT_THAT(r.err, HasSubstr("no node named \"node9\""));
   EXPECT_THAT(r.err, HasSubstr("nodes: node1, node2, node3, node4, node5"));
 
-  std::string bad = Write("bad.yaml", "name: x\nnodes: [{name: a, address: 10.0.0.1, "
-                                      "roles: [datanode]}]\n");
+  std::string bad = Write("bad.yaml",
+                          "name: x\nnodes: [{name: a, address: 10.0.0.1, "
+                          "roles: [datanode]}]\n");
   r = Bamctl({"plan", "-f", bad});
   EXPECT_EQ(r.code, kExitFailed);
   EXPECT_EQ(r.out, "");

@@ -11,8 +11,7 @@ using ::testing::HasSubstr;
 
 TEST(CassandraTokensTest, ParsesShortAndQualifiedNames) {
   EXPECT_EQ(ParsePartitioner("RandomPartitioner"), Partitioner::kRandom);
-  EXPECT_EQ(ParsePartitioner("org.apache.cassandra.dht.Murmur3Partitioner"),
-            Partitioner::kMurmur3);
+  EXPECT_EQ(ParsePartitioner("org.apache.cassandra.dht.Murmur3Partitioner"), Partitioner::kMurmur3);
   EXPECT_EQ(ParsePartitioner("org.apache.cassandra.dht.ByteOrderedPartitioner"), std::nullopt);
   EXPECT_EQ(ParsePartitioner("randompartitioner"), std::nullopt);
 }
@@ -31,8 +30,7 @@ TEST(CassandraTokensTest, RandomPartitionerGivesTheSeedTokens) {
 
 TEST(CassandraTokensTest, Murmur3SpreadsOverTheSignedRange) {
   EXPECT_THAT(BalancedTokens(Partitioner::kMurmur3, 3),
-              ElementsAre("-9223372036854775808", "-3074457345618258603",
-                          "3074457345618258602"));
+              ElementsAre("-9223372036854775808", "-3074457345618258603", "3074457345618258602"));
   EXPECT_THAT(BalancedTokens(Partitioner::kMurmur3, 2), ElementsAre("-9223372036854775808", "0"));
   EXPECT_TRUE(BalancedTokens(Partitioner::kMurmur3, 0).empty());
 }
@@ -43,13 +41,13 @@ TEST(CassandraTokensTest, CanonicalTokenChecksRange) {
   EXPECT_EQ(*CanonicalToken(Partitioner::kRandom, "-0"), "0");
   EXPECT_EQ(*CanonicalToken(Partitioner::kRandom, "170141183460469231731687303715884105728"),
             "170141183460469231731687303715884105728");
-  EXPECT_FALSE(CanonicalToken(Partitioner::kRandom, "170141183460469231731687303715884105729").ok());
+  EXPECT_FALSE(
+      CanonicalToken(Partitioner::kRandom, "170141183460469231731687303715884105729").ok());
   EXPECT_FALSE(CanonicalToken(Partitioner::kRandom, "-1").ok());
   EXPECT_FALSE(
       CanonicalToken(Partitioner::kRandom, "99999999999999999999999999999999999999999999").ok());
 
-  EXPECT_EQ(*CanonicalToken(Partitioner::kMurmur3, "-9223372036854775808"),
-            "-9223372036854775808");
+  EXPECT_EQ(*CanonicalToken(Partitioner::kMurmur3, "-9223372036854775808"), "-9223372036854775808");
   EXPECT_EQ(*CanonicalToken(Partitioner::kMurmur3, "9223372036854775807"), "9223372036854775807");
   EXPECT_FALSE(CanonicalToken(Partitioner::kMurmur3, "9223372036854775808").ok());
   EXPECT_FALSE(CanonicalToken(Partitioner::kMurmur3, "-9223372036854775809").ok());

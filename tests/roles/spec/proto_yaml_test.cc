@@ -65,7 +65,9 @@ TEST(ProtoYamlTest, UnknownFieldSuggestsTheClosestAndListsValidOnes) {
   EXPECT_EQ(d.pos.line, 4);
   EXPECT_EQ(d.pos.column, 5);
   EXPECT_THAT(d.message, HasSubstr("unknown field \"adress\"; did you mean \"address\"?"));
-  EXPECT_THAT(d.message, HasSubstr("did you mean \"address\"? valid fields in nodes[0]: name, address, roles"));
+  EXPECT_THAT(
+      d.message,
+      HasSubstr("did you mean \"address\"? valid fields in nodes[0]: name, address, roles"));
 }
 
 TEST(ProtoYamlTest, UnknownTopLevelFieldWithoutCloseMatch) {
@@ -155,8 +157,7 @@ TEST(ProtoYamlTest, EffectiveSeedSpecRoundTrips) {
   std::string yaml = ProtoToYaml(loaded.spec);
   Parsed again = Parse(yaml);
   ASSERT_TRUE(again.diagnostics.empty()) << yaml;
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(loaded.spec, again.spec))
-      << yaml;
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(loaded.spec, again.spec)) << yaml;
   EXPECT_EQ(ProtoToYaml(again.spec), yaml);
 }
 

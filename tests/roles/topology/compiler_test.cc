@@ -131,9 +131,8 @@ TEST(CompilerTest, SeedBamSettings) {
   EXPECT_THAT(b1.hive_aux_jars_path(),
               HasSubstr("plugins/apache-cassandra_1.1.0.wso2v1.jar,file://${CARBON_HOME}"));
   EXPECT_THAT(b1.hive_aux_jars_path(),
-              ::testing::EndsWith(
-                  ",file://${CARBON_HOME}/repository/components/lib/"
-                  "mysql-connector-java-5.1.5-bin.jar"));
+              ::testing::EndsWith(",file://${CARBON_HOME}/repository/components/lib/"
+                                  "mysql-connector-java-5.1.5-bin.jar"));
   EXPECT_EQ(b1.https_port(), 9443u);
   EXPECT_EQ(b1.thrift_port(), 7611u);
 }
@@ -146,9 +145,8 @@ TEST(CompilerTest, PortOffsetShiftsBamPorts) {
 
 TEST(CompilerTest, DeterministicAndIndependentOfKeyOrder) {
   std::string text = Seed();
-  std::string reordered =
-      ReplaceOnce(text, "name: bam-seed\njava_home: /opt/java/jdk1.6.0_29\n",
-                  "java_home: /opt/java/jdk1.6.0_29\nname: bam-seed\n");
+  std::string reordered = ReplaceOnce(text, "name: bam-seed\njava_home: /opt/java/jdk1.6.0_29\n",
+                                      "java_home: /opt/java/jdk1.6.0_29\nname: bam-seed\n");
   reordered = ReplaceOnce(reordered, "  read_consistency: QUORUM\n  write_consistency: QUORUM\n",
                           "  write_consistency: QUORUM\n  read_consistency: QUORUM\n");
   std::string a;
@@ -162,9 +160,8 @@ TEST(CompilerTest, DeterministicAndIndependentOfKeyOrder) {
 }
 
 TEST(CompilerTest, RenderAddressesUsesAddressesEverywhere) {
-  v1::ClusterPlan plan =
-      Compile(ReplaceOnce(Seed(), "manage_hosts_file: true\n",
-                          "manage_hosts_file: true\nrender_addresses: true\n"));
+  v1::ClusterPlan plan = Compile(ReplaceOnce(Seed(), "manage_hosts_file: true\n",
+                                             "manage_hosts_file: true\nrender_addresses: true\n"));
   EXPECT_EQ(Node(plan, 0).hadoop().fs_default_name(), "hdfs://192.168.4.100:9000");
   EXPECT_EQ(Node(plan, 2).zookeeper().servers(1).host(), "192.168.4.103");
   EXPECT_EQ(Node(plan, 2).cassandra().listen_address(), "192.168.4.102");
@@ -194,8 +191,7 @@ TEST(CompilerTest, Murmur3TokensWhenThatPartitionerIsNamed) {
   v1::ClusterPlan plan =
       Compile(ReplaceOnce(Seed(), "partitioner: org.apache.cassandra.dht.RandomPartitioner",
                           "partitioner: Murmur3Partitioner"));
-  EXPECT_EQ(Node(plan, 2).cassandra().partitioner(),
-            "org.apache.cassandra.dht.Murmur3Partitioner");
+  EXPECT_EQ(Node(plan, 2).cassandra().partitioner(), "org.apache.cassandra.dht.Murmur3Partitioner");
   EXPECT_EQ(Node(plan, 2).cassandra().initial_token(), "-9223372036854775808");
   EXPECT_EQ(Node(plan, 4).cassandra().initial_token(), "3074457345618258602");
 }
