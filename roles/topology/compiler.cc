@@ -34,6 +34,7 @@ struct Topology {
   std::vector<std::set<RoleKind>> roles;  // per node index
   std::map<RoleKind, std::vector<int>> nodes_with;
   std::vector<std::string> cassandra_tokens;  // per node index; empty if none
+  std::vector<std::string> seed_hosts;        // cassandra.seeds as hosts
   Partitioner partitioner = Partitioner::kRandom;
 };
 
@@ -93,6 +94,11 @@ class Compiler {
           "unknown partitioner \"", spec_.cassandra().partitioner(), "\" (spec not validated)"));
     }
     topo_.partitioner = *p;
+    for (const std::string& seed : spec_.cassandra().seeds()) {
+      for (int n : nodes) {
+        if (spec_.nodes(n).name() == seed) topo_.seed_hosts.push_back(HostOf(n));
+      }
+    }
     const bool explicit_tokens = spec_.nodes(nodes.front()).has_cassandra_initial_token();
     std::vector<std::string> balanced = BalancedTokens(*p, static_cast<int>(nodes.size()));
     for (size_t k = 0; k < nodes.size(); ++k) {
@@ -139,6 +145,7 @@ class Compiler {
     }
     plan.set_manage_hosts_file(spec_.manage_hosts_file());
     for (const NodeSpec& other : spec_.nodes()) {
+      if (!spec_.manage_hosts_file()) break;
       v1::HostEntry* entry = plan.add_hosts();
       entry->set_name(other.name());
       entry->set_address(other.address());
@@ -232,11 +239,7 @@ class Compiler {
     out->set_cluster_name(c.cluster_name());
     out->set_partitioner(std::string(PartitionerClassName(topo_.partitioner)));
     out->set_initial_token(topo_.cassandra_tokens[i]);
-    for (const std::string& seed : c.seeds()) {
-      for (int n : With(RoleKind::kCassandra)) {
-        if (spec_.nodes(n).name() == seed) out->add_seeds(HostOf(n));
-      }
-    }
+    for (const std::string& host : topo_.seed_hosts) out->add_seeds(host);
     out->set_listen_address(HostOf(i));
     out->set_rpc_address(HostOf(i));
     out->set_rpc_port(c.rpc_port());
@@ -247,12 +250,6 @@ class Compiler {
     out->set_saved_caches_dir(c.saved_caches_dir());
     out->set_heap_mb(c.heap_mb());
     out->set_replication_factor(c.replication_factor());
-    for (int n : With(RoleKind::kCassandra)) {
-      v1::CassandraRingMember* member = out->add_ring();
-      member->set_node(spec_.nodes(n).name());
-      member->set_host(HostOf(n));
-      member->set_initial_token(topo_.cassandra_tokens[n]);
-    }
   }
 
   void AddDataSource(const v1::DataSourceSpec& ds, absl::string_view name,
