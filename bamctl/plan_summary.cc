@@ -26,8 +26,8 @@ void SummarizeNode(const v1::NodePlan& node, std::string* out) {
     const v1::ZooKeeperPlan& z = node.zookeeper();
     std::vector<std::string> servers;
     for (const v1::ZooKeeperServer& s : z.servers()) {
-      servers.push_back(
-          absl::StrCat("server.", s.id(), "=", s.host(), ":", s.peer_port(), ":", s.election_port()));
+      servers.push_back(absl::StrCat("server.", s.id(), "=", s.host(), ":", s.peer_port(), ":",
+                                     s.election_port()));
     }
     absl::StrAppend(out, "  zookeeper  myid=", z.myid(), " ", absl::StrJoin(servers, " "), "\n");
   }
@@ -58,8 +58,8 @@ void SummarizeNode(const v1::NodePlan& node, std::string* out) {
 }  // namespace
 
 std::string SummarizePlan(const v1::ClusterPlan& plan) {
-  std::string out = absl::StrCat("cluster ", plan.cluster_name(), ": ", plan.nodes_size(),
-                                 " nodes\n");
+  std::string out =
+      absl::StrCat("cluster ", plan.cluster_name(), ": ", plan.nodes_size(), " nodes\n");
   for (const v1::NodePlan& node : plan.nodes()) SummarizeNode(node, &out);
   return out;
 }

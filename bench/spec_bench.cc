@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
 
@@ -29,8 +29,8 @@ std::string GenerateSpec(int workers) {
                   "  - {name: m2, address: 10.0.0.2, roles: [secondarynamenode, bam-receiver, "
                   "bam-analyzer, bam-dashboard]}\n");
   for (int i = 0; i < workers; ++i) {
-    absl::StrAppend(&yaml, "  - {name: w", i, ", address: 10.", 1 + i / 65536, ".",
-                    (i / 256) % 256, ".", i % 256, ", roles: [datanode, tasktracker, cassandra",
+    absl::StrAppend(&yaml, "  - {name: w", i, ", address: 10.", 1 + i / 65536, ".", (i / 256) % 256,
+                    ".", i % 256, ", roles: [datanode, tasktracker, cassandra",
                     i < 3 ? ", zookeeper" : "", "]}\n");
   }
   absl::StrAppend(&yaml,
@@ -54,7 +54,9 @@ Stats Measure(int runs, F&& f) {
                      .count());
   }
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))]; };
+  auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
+  };
   return {at(0.50), at(0.90), at(0.99)};
 }
 

@@ -45,8 +45,8 @@ TEST(CompilerTest, SeedRolesPerNode) {
 }
 
 TEST(CompilerTest, HostsOnlyWhenTheSpecManagesTheHostsFile) {
-  v1::ClusterPlan plan = Compile(
-      ReplaceOnce(Seed(), "manage_hosts_file: true\n", "manage_hosts_file: false\n"));
+  v1::ClusterPlan plan =
+      Compile(ReplaceOnce(Seed(), "manage_hosts_file: true\n", "manage_hosts_file: false\n"));
   EXPECT_FALSE(Node(plan, 3).manage_hosts_file());
   EXPECT_THAT(Node(plan, 3).hosts(), IsEmpty());
 }
