@@ -89,9 +89,11 @@ class Reader {
       return;
     }
     std::set<std::string> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& value = it->second;
+    // Range-for keeps the iterator's value proxy alive; `it->first` would
+    // dangle once the full expression ends.
+    for (const auto& entry : node) {
+      const YAML::Node& key = entry.first;
+      const YAML::Node& value = entry.second;
       if (!key.IsScalar()) {
         sink_->ErrorAt(path, PosOf(key.Mark()), "mapping keys must be plain field names");
         continue;
