@@ -74,6 +74,7 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args, size_t st
     }
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       std::vector<std::string> valid;
+      valid.reserve(names.size() + short_names.size());
       for (const auto& n : names) valid.push_back("--" + n);
       for (const auto& [s, n] : short_names) valid.push_back(s);
       return absl::InvalidArgumentError(

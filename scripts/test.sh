@@ -4,7 +4,8 @@
 #   1. scripts/install-deps.sh (Debian 12 packages; no-op when present)
 #   2. format check of the tracked C++ and proto sources
 #   3. default preset (RelWithDebInfo): build, all tests
-#   4. asan preset (ASan + UBSan): build, unit tests
+#   4. clang-tidy over the sources
+#   5. asan preset (ASan + UBSan): build, unit tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,9 @@ echo "== format check"
 echo "== build + test (default preset)"
 ./scripts/build.sh default
 ctest --preset default -j "$(nproc)"
+
+echo "== clang-tidy"
+./scripts/lint.sh
 
 echo "== build + unit tests (asan preset: AddressSanitizer + UndefinedBehaviorSanitizer)"
 ./scripts/build.sh asan

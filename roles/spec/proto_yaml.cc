@@ -28,6 +28,7 @@ SourcePos PosOf(const YAML::Mark& mark) {
 
 std::string FieldNames(const Descriptor& d) {
   std::vector<std::string> names;
+  names.reserve(d.field_count());
   for (int i = 0; i < d.field_count(); ++i) names.push_back(d.field(i)->name());
   return absl::StrJoin(names, ", ");
 }
@@ -244,6 +245,7 @@ class Reader {
         const auto* enum_value = field->enum_type()->FindValueByName(value.Scalar());
         if (enum_value == nullptr) {
           std::vector<std::string> names;
+          names.reserve(field->enum_type()->value_count());
           for (int i = 0; i < field->enum_type()->value_count(); ++i) {
             names.push_back(field->enum_type()->value(i)->name());
           }
