@@ -18,9 +18,6 @@ inline absl::Status Annotate(const absl::Status& status, absl::string_view conte
 
 }  // namespace bamctl
 
-#define BAMCTL_CONCAT_INNER_(a, b) a##b
-#define BAMCTL_CONCAT_(a, b) BAMCTL_CONCAT_INNER_(a, b)
-
 // Returns from the current function if `expr` (an absl::Status) is not OK.
 #define RETURN_IF_ERROR(expr)                   \
   do {                                          \
@@ -28,22 +25,5 @@ inline absl::Status Annotate(const absl::Status& status, absl::string_view conte
       return _st;                               \
     }                                           \
   } while (0)
-
-// Like RETURN_IF_ERROR, prepending `context` to the message on the way up.
-#define RETURN_IF_ERROR_PREPEND(expr, context)   \
-  do {                                           \
-    if (absl::Status _st = (expr); !_st.ok()) {  \
-      return ::bamctl::Annotate(_st, (context)); \
-    }                                            \
-  } while (0)
-
-// ASSIGN_OR_RETURN(lhs, expr): evaluates an absl::StatusOr<T>; on error
-// returns its status, else moves the value into `lhs` (which may declare).
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL_(BAMCTL_CONCAT_(_statusor_, __LINE__), lhs, expr)
-#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                           \
-  if (!tmp.ok()) return tmp.status();          \
-  lhs = std::move(tmp).value()
 
 #endif  // BAMCTL_COMMON_STATUS_MACROS_H_

@@ -59,7 +59,6 @@ class DiagnosticSink {
   // An error at a known position, for problems found while reading the file.
   void ErrorAt(std::string path, SourcePos pos, std::string message);
 
-  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   std::vector<Diagnostic> Take() { return std::move(diagnostics_); }
 
  private:

@@ -17,7 +17,7 @@ std::vector<PortUse> PortsOfNode(const v1::ClusterSpec& spec, const v1::NodeSpec
   for (RoleKind kind : AllRoleKinds()) {
     const std::string name(RoleName(kind));
     if (std::find(node.roles().begin(), node.roles().end(), name) == node.roles().end()) continue;
-    auto add = [&](absl::string_view port_name, uint32_t port, absl::string_view field) {
+    auto add = [&](absl::string_view port_name, uint64_t port, absl::string_view field) {
       ports.push_back({name, std::string(port_name), port, std::string(field)});
     };
     switch (kind) {
@@ -55,11 +55,12 @@ std::vector<PortUse> PortsOfNode(const v1::ClusterSpec& spec, const v1::NodeSpec
       case RoleKind::kBamDashboard:
         if (bam_added) break;
         bam_added = true;
-        ports.push_back({"bam", "https", b.https_port() + b.port_offset(), "bam.https_port"});
-        ports.push_back({"bam", "http", b.http_port() + b.port_offset(), "bam.http_port"});
-        ports.push_back({"bam", "thrift", b.thrift_port() + b.port_offset(), "bam.thrift_port"});
-        ports.push_back({"bam", "thrift-secure", b.thrift_secure_port() + b.port_offset(),
-                         "bam.thrift_secure_port"});
+        const uint64_t offset = b.port_offset();
+        ports.push_back({"bam", "https", b.https_port() + offset, "bam.https_port"});
+        ports.push_back({"bam", "http", b.http_port() + offset, "bam.http_port"});
+        ports.push_back({"bam", "thrift", b.thrift_port() + offset, "bam.thrift_port"});
+        ports.push_back(
+            {"bam", "thrift-secure", b.thrift_secure_port() + offset, "bam.thrift_secure_port"});
         break;
     }
   }

@@ -11,9 +11,9 @@ namespace bamctl {
 
 // One port a role process on a node binds, and the spec field it comes from.
 struct PortUse {
-  std::string role;  // role name, or "bam" for the shared BAM server
-  std::string name;  // "rpc", "client", "https", ...
-  uint32_t port = 0;
+  std::string role;        // role name, or "bam" for the shared BAM server
+  std::string name;        // "rpc", "client", "https", ...
+  uint64_t port = 0;       // wide, so base + offset cannot wrap into a valid port
   std::string field_path;  // e.g. "cassandra.rpc_port"
 };
 

@@ -483,7 +483,7 @@ class Validator {
   void CheckPorts() {
     std::set<std::string> range_reported;
     for (const NodeSpec& node : spec_.nodes()) {
-      std::map<uint32_t, const PortUse*> taken;
+      std::map<uint64_t, const PortUse*> taken;
       std::vector<PortUse> ports = PortsOfNode(spec_, node);
       for (const PortUse& use : ports) {
         if (use.port == 0 || use.port > kMaxPort) {

@@ -154,7 +154,7 @@ class Compiler {
       v1::PortClaim* claim = plan.add_ports();
       claim->set_role(use.role);
       claim->set_name(use.name);
-      claim->set_port(use.port);
+      claim->set_port(static_cast<uint32_t>(use.port));  // validated <= 65535
     }
     bool hadoop = false;
     bool bam = false;

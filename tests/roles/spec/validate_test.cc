@@ -486,6 +486,12 @@ std::vector<RuleCase> Rules() {
        "on node \"node3\" port 9160 is wanted by both zookeeper (zookeeper.client_port) and "
        "cassandra (cassandra.rpc_port)",
        "rpc_port: 9160"},
+      {"PortOffsetWouldWrap",
+       {{"port_offset: 0", "port_offset: 4294958000"}},
+       kError,
+       "bam.https_port",
+       "port 4294967443 (with bam.port_offset 4294958000 added) is outside",
+       "bam:"},
       {"PortOffsetOutOfRange",
        {{"port_offset: 0", "port_offset: 60000"}},
        kError,
