@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(git ls-files '*.cc'); fi
 [ ${#files[@]} -gt 0 ] || exit 0
 printf '%s\0' "${files[@]}" |
-  xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/default --quiet 2>/dev/null
+  xargs -0 -P "$(nproc)" -n 4 clang-tidy -p build/default --quiet

@@ -365,6 +365,8 @@ void ParseYamlInto(absl::string_view yaml_text, Message* message, SourceMap* sou
     sink->ErrorAt("", PosOf(e.mark), absl::StrCat("YAML syntax error: ", e.msg));
     return;
   }
+  // A trailing "---" (or "...") leaves an empty document behind; ignore it.
+  while (documents.size() > 1 && documents.back().IsNull()) documents.pop_back();
   if (documents.empty() || documents[0].IsNull()) {
     sink->ErrorAt("", {}, "the file holds no spec; expected a mapping starting with \"name:\"");
     return;

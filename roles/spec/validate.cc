@@ -82,7 +82,7 @@ class Validator {
   // "written at line 12" / "defaulted": for messages that mention a second place.
   std::string Where(const std::string& path) const {
     SourcePos pos = sources_.Lookup(path);
-    if (!sources_.Contains(path)) return "(default)";
+    if (!sources_.Contains(path)) return "(the default)";
     return absl::StrCat("(", path, ", line ", pos.line, ")");
   }
 
@@ -123,7 +123,8 @@ class Validator {
                     absl::StrCat("node name \"", node.name(),
                                  "\" is not a valid host name: use letters, digits and '-' "
                                  "(not first or last), dot-separated labels of up to 63"));
-      } else if (auto [it, fresh] = names.emplace(node.name(), i); !fresh) {
+      } else if (auto [it, fresh] = names.emplace(absl::AsciiStrToLower(node.name()), i); !fresh) {
+        // Host names are case-insensitive: node1 and Node1 collide in DNS.
         sink_.Error(p + ".name",
                     absl::StrCat("node name \"", node.name(), "\" is already used by ",
                                  NodePath(it->second), " ", Where(NodePath(it->second) + ".name"),
@@ -136,6 +137,11 @@ class Validator {
         sink_.Error(p + ".address", absl::StrCat("address \"", node.address(),
                                                  "\" is neither an IPv4/IPv6 address nor a "
                                                  "host name"));
+      } else if (spec_.manage_hosts_file() && !IsIpAddress(node.address())) {
+        sink_.Error(p + ".address",
+                    absl::StrCat("address \"", node.address(),
+                                 "\" is a host name, but manage_hosts_file writes address lines "
+                                 "to hosts files; give an IPv4 or IPv6 address"));
       } else if (auto [it, fresh] = addresses.emplace(node.address(), i); !fresh) {
         sink_.Error(p + ".address",
                     absl::StrCat("address ", node.address(), " is already used by node \"",
@@ -294,6 +300,19 @@ class Validator {
                                level == "ANY" ? " for reads" : "", "; valid: ", kValidConsistency));
       return;
     }
+    const bool dc_aware = level == "LOCAL_QUORUM" || level == "EACH_QUORUM";
+    if (dc_aware && spec_.cassandra().strategy_class() !=
+                        "org.apache.cassandra.locator.NetworkTopologyStrategy") {
+      sink_.Error(path, absl::StrCat(level,
+                                     " needs data centers, which only NetworkTopologyStrategy "
+                                     "knows; use QUORUM with ",
+                                     spec_.cassandra().strategy_class()));
+      return;
+    }
+    if (level == "EACH_QUORUM" && !is_write) {
+      sink_.Error(path, "EACH_QUORUM is for writes only; use LOCAL_QUORUM or QUORUM for reads");
+      return;
+    }
     if (rf == 0) return;
     if (*needed > rf) {
       sink_.Error(
@@ -357,7 +376,13 @@ class Validator {
 
   void CheckSeeds(const std::vector<int>& nodes) {
     const auto& c = spec_.cassandra();
+    std::set<std::string> seen;
     for (int s = 0; s < c.seeds_size(); ++s) {
+      if (!seen.insert(c.seeds(s)).second) {
+        sink_.Error(absl::StrCat("cassandra.seeds[", s, "]"),
+                    absl::StrCat("seed \"", c.seeds(s), "\" is listed twice"));
+        continue;
+      }
       bool found = false;
       for (int i : nodes) found = found || spec_.nodes(i).name() == c.seeds(s);
       if (!found) {
@@ -441,6 +466,10 @@ class Validator {
       sink_.Error("mysql.host", absl::StrCat("\"", spec_.mysql().host(),
                                              "\" is neither an IP address nor a host name"));
     }
+    if (spec_.mysql().port() == 0 || spec_.mysql().port() > kMaxPort) {
+      sink_.Error("mysql.port",
+                  absl::StrCat("port ", spec_.mysql().port(), " is outside 1 to 65535"));
+    }
     const std::vector<int>& analyzers = NodesWith(RoleKind::kBamAnalyzer);
     if (!analyzers.empty()) {
       bool found = false;
@@ -460,8 +489,8 @@ class Validator {
                                  " bam-analyzer node(s); analyzers would wait forever for "
                                  "task servers that do not exist"));
       }
-      const uint32_t tick = spec_.zookeeper().tick_time_ms();
-      const uint32_t timeout = b.coordination_session_timeout_ms();
+      const uint64_t tick = spec_.zookeeper().tick_time_ms();
+      const uint64_t timeout = b.coordination_session_timeout_ms();
       if (tick > 0 && (timeout < 2 * tick || timeout > 20 * tick)) {
         sink_.Warning("bam.coordination_session_timeout_ms",
                       absl::StrCat("ZooKeeper clamps session timeouts to 2..20 ticks (", 2 * tick,
@@ -487,13 +516,19 @@ class Validator {
       std::vector<PortUse> ports = PortsOfNode(spec_, node);
       for (const PortUse& use : ports) {
         if (use.port == 0 || use.port > kMaxPort) {
-          if (range_reported.insert(use.field_path).second) {
+          // A defaulted BAM base port pushed out of range by the offset is
+          // the offset's fault: report it once, there.
+          const bool blame_offset = use.role == "bam" && !sources_.Contains(use.field_path);
+          const std::string path = blame_offset ? "bam.port_offset" : use.field_path;
+          if (range_reported.insert(path).second) {
             std::string offset_note =
                 use.role == "bam"
                     ? absl::StrCat(" (with bam.port_offset ", spec_.bam().port_offset(), " added)")
                     : "";
-            sink_.Error(use.field_path,
-                        absl::StrCat("port ", use.port, offset_note, " is outside 1 to 65535"));
+            sink_.Error(path,
+                        absl::StrCat(
+                            blame_offset ? use.field_path + DefaultNote(use.field_path) + ": " : "",
+                            "port ", use.port, offset_note, " is outside 1 to 65535"));
           }
           continue;
         }
@@ -510,7 +545,10 @@ class Validator {
     }
   }
 
+  // Defaulted paths derive from a written one (java_home, a home) that gets
+  // its own error, so only written paths are checked: one typo, one error.
   void RequireAbsolute(const std::string& path, const std::string& value) {
+    if (!sources_.Contains(path)) return;
     if (value.empty() || value.front() != '/') {
       sink_.Error(path, absl::StrCat("must be an absolute path, got \"", value, "\""));
     }

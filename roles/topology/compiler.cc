@@ -38,6 +38,12 @@ struct Topology {
   Partitioner partitioner = Partitioner::kRandom;
 };
 
+// "host:port", with an IPv6 literal bracketed as URLs and Java expect.
+std::string HostPort(absl::string_view host, uint32_t port) {
+  if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
+
 class Compiler {
  public:
   explicit Compiler(const ClusterSpec& spec) : spec_(spec) {}
@@ -99,7 +105,13 @@ class Compiler {
         if (spec_.nodes(n).name() == seed) topo_.seed_hosts.push_back(HostOf(n));
       }
     }
-    const bool explicit_tokens = spec_.nodes(nodes.front()).has_cassandra_initial_token();
+    size_t with_token = 0;
+    for (int n : nodes) with_token += spec_.nodes(n).has_cassandra_initial_token() ? 1 : 0;
+    if (with_token != 0 && with_token != nodes.size()) {
+      return absl::InvalidArgumentError(
+          "cassandra_initial_token is on some Cassandra nodes but not all (spec not validated)");
+    }
+    const bool explicit_tokens = with_token != 0;
     std::vector<std::string> balanced = BalancedTokens(*p, static_cast<int>(nodes.size()));
     for (size_t k = 0; k < nodes.size(); ++k) {
       const NodeSpec& node = spec_.nodes(nodes[k]);
@@ -125,13 +137,12 @@ class Compiler {
   }
 
   std::string FsDefaultName() {
-    return absl::StrCat("hdfs://", HostOf(With(RoleKind::kNameNode).front()), ":",
-                        spec_.hadoop().namenode_port());
+    return absl::StrCat("hdfs://", HostPort(HostOf(With(RoleKind::kNameNode).front()),
+                                            spec_.hadoop().namenode_port()));
   }
 
   std::string JobTracker() {
-    return absl::StrCat(HostOf(With(RoleKind::kJobTracker).front()), ":",
-                        spec_.hadoop().jobtracker_port());
+    return HostPort(HostOf(With(RoleKind::kJobTracker).front()), spec_.hadoop().jobtracker_port());
   }
 
   NodePlan CompileNode(int i) {
@@ -258,8 +269,8 @@ class Compiler {
     plan->set_name(std::string(name));
     plan->set_description(std::string(description));
     plan->set_jndi_name(std::string(jndi));
-    plan->set_url(absl::StrCat("jdbc:mysql://", spec_.mysql().host(), ":", spec_.mysql().port(),
-                               "/", ds.database()));
+    plan->set_url(absl::StrCat(
+        "jdbc:mysql://", HostPort(spec_.mysql().host(), spec_.mysql().port()), "/", ds.database()));
     plan->set_username(ds.username());
     plan->set_password_file(ds.password_file());
     plan->set_driver_class(ds.driver_class());
@@ -285,7 +296,7 @@ class Compiler {
                                    spec_.nodes(i).name() == b.toolbox_deployer_node());
     out->set_cassandra_cluster_name(c.cluster_name());
     for (int n : With(RoleKind::kCassandra)) {
-      out->add_cassandra_nodes(absl::StrCat(HostOf(n), ":", c.rpc_port()));
+      out->add_cassandra_nodes(HostPort(HostOf(n), c.rpc_port()));
     }
     out->set_cassandra_default_port(c.rpc_port());
     out->set_replication_factor(c.replication_factor());

@@ -98,6 +98,10 @@ TEST_F(CliTest, MissingFile) {
   EXPECT_EQ(r.code, kExitFailed);
   EXPECT_THAT(r.err, HasSubstr("cannot read"));
   EXPECT_THAT(r.err, HasSubstr("nope.yaml"));
+
+  r = Bamctl({"desired-state", "validate", "-f", dir_.string()});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("is a directory"));
 }
 
 TEST_F(CliTest, UsageErrors) {

@@ -141,6 +141,10 @@ TEST(ProtoYamlTest, SyntaxErrorsAndDocumentCount) {
   d = Only("");
   EXPECT_THAT(d.message, HasSubstr("holds no spec"));
 
+  Parsed trailing = Parse("name: a\n---\n");
+  EXPECT_TRUE(trailing.diagnostics.empty());
+  EXPECT_EQ(trailing.spec.name(), "a");
+
   d = Only("name: a\n---\nname: b\n");
   EXPECT_EQ(d.pos.line, 3);
   EXPECT_THAT(d.message, HasSubstr("more than one YAML document"));
@@ -169,7 +173,9 @@ TEST(ProtoYamlTest, QuotesStringsThatLookLikeOtherTypes) {
   std::string yaml = ProtoToYaml(spec);
   EXPECT_THAT(yaml, HasSubstr("name: \"true\""));
   EXPECT_THAT(yaml, HasSubstr("cassandra_initial_token: \"0\""));
+  EXPECT_THAT(yaml, HasSubstr("address: \"\""));
   Parsed again = Parse(yaml);
+  EXPECT_TRUE(again.diagnostics.empty()) << yaml;
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(spec, again.spec)) << yaml;
 }
 

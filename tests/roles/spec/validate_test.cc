@@ -489,15 +489,60 @@ std::vector<RuleCase> Rules() {
       {"PortOffsetWouldWrap",
        {{"port_offset: 0", "port_offset: 4294958000"}},
        kError,
-       "bam.https_port",
-       "port 4294967443 (with bam.port_offset 4294958000 added) is outside",
-       "bam:"},
+       "bam.port_offset",
+       "bam.https_port (the default): port 4294967443 (with bam.port_offset 4294958000 added) is "
+       "outside",
+       "port_offset: 4294958000"},
       {"PortOffsetOutOfRange",
        {{"port_offset: 0", "port_offset: 60000"}},
        kError,
-       "bam.https_port",
+       "bam.port_offset",
        "port 69443 (with bam.port_offset 60000 added) is outside 1 to 65535",
-       "bam:"},
+       "port_offset: 60000"},
+      {"WrittenBasePortOutOfRange",
+       {{"port_offset: 0", "port_offset: 0\n  https_port: 70000"}},
+       kError,
+       "bam.https_port",
+       "port 70000 (with bam.port_offset 0 added) is outside",
+       "https_port: 70000"},
+      {"MySqlPortOutOfRange",
+       {{"port: 3306", "port: 0"}},
+       kError,
+       "mysql.port",
+       "port 0 is outside 1 to 65535",
+       "port: 0"},
+      {"NodeNameDuplicateIgnoringCase",
+       {{"name: node5", "name: NODE4"}},
+       kError,
+       "nodes[4].name",
+       "\"NODE4\" is already used by nodes[3]",
+       "NODE4"},
+      {"HostNameAddressWithManagedHostsFile",
+       {{"192.168.4.104", "node5.example.com"}},
+       kError,
+       "nodes[4].address",
+       "manage_hosts_file writes address lines",
+       "node5.example.com"},
+      {"DataCenterLevelWithSimpleStrategy",
+       {{"read_consistency: QUORUM", "read_consistency: LOCAL_QUORUM"}},
+       kError,
+       "cassandra.read_consistency",
+       "LOCAL_QUORUM needs data centers",
+       "LOCAL_QUORUM"},
+      {"EachQuorumForReads",
+       {{"read_consistency: QUORUM", "read_consistency: EACH_QUORUM"},
+        {"strategy_class: org.apache.cassandra.locator.SimpleStrategy",
+         "strategy_class: org.apache.cassandra.locator.NetworkTopologyStrategy"}},
+       kError,
+       "cassandra.read_consistency",
+       "EACH_QUORUM is for writes only",
+       "EACH_QUORUM"},
+      {"SeedTwice",
+       {{"seeds: [node3]", "seeds: [node3, node3]"}},
+       kError,
+       "cassandra.seeds[1]",
+       "listed twice",
+       "seeds: [node3, node3]"},
   };
 }
 
@@ -566,13 +611,22 @@ TEST(ValidateTest, DuplicateTokensAfterCanonicalForm) {
 }
 
 TEST(ValidateTest, DiagnosticsComeInFileOrder) {
+  // The port check runs after the BAM checks, but its finding is earlier in
+  // the file, so it must come first.
   std::string text = Seed();
   text = ReplaceOnce(text, "task_server_count: 1", "task_server_count: 0");
-  text = ReplaceOnce(text, "dfs_replication: 1", "dfs_replication: 0");
+  text = ReplaceOnce(text, "rpc_port: 9160", "rpc_port: 9160\n  jmx_port: 9160");
   LoadedSpec loaded = LoadSpec(text);
-  ASSERT_EQ(loaded.diagnostics.size(), 2u) << Describe(loaded.diagnostics);
-  EXPECT_EQ(loaded.diagnostics[0].path, "hadoop.dfs_replication");
-  EXPECT_EQ(loaded.diagnostics[1].path, "bam.task_server_count");
+  ASSERT_EQ(loaded.diagnostics.size(), 4u) << Describe(loaded.diagnostics);  // 3 nodes clash
+  EXPECT_EQ(loaded.diagnostics[0].path, "cassandra.jmx_port");
+  EXPECT_EQ(loaded.diagnostics[3].path, "bam.task_server_count");
+}
+
+TEST(ValidateTest, OneTypoInADerivedFromPathGivesOneError) {
+  LoadedSpec loaded =
+      LoadSpec(ReplaceOnce(Seed(), "java_home: /opt/java/jdk1.6.0_29", "java_home: jdk"));
+  ASSERT_EQ(loaded.diagnostics.size(), 1u) << Describe(loaded.diagnostics);
+  EXPECT_EQ(loaded.diagnostics[0].path, "java_home");
 }
 
 }  // namespace

@@ -173,6 +173,23 @@ TEST(CompilerTest, RenderAddressesUsesAddressesEverywhere) {
   EXPECT_THAT(Node(plan, 2).cassandra().seeds(), ElementsAre("192.168.4.102"));
   EXPECT_EQ(Node(plan, 0).bam().cassandra_nodes(2), "192.168.4.104:9160");
   EXPECT_EQ(Node(plan, 0).bam().coordination_servers(0).host(), "192.168.4.102");
+  EXPECT_EQ(Node(plan, 0).hadoop().job_tracker(), "192.168.4.100:9001");
+  EXPECT_THAT(Node(plan, 0).hadoop().masters(), ElementsAre("192.168.4.101"));
+  EXPECT_THAT(Node(plan, 0).hadoop().slaves(),
+              ElementsAre("192.168.4.102", "192.168.4.103", "192.168.4.104"));
+}
+
+TEST(CompilerTest, Ipv6HostsAreBracketedInHostPortStrings) {
+  std::string text = ReplaceOnce(Seed(), "manage_hosts_file: true\n",
+                                 "manage_hosts_file: true\nrender_addresses: true\n");
+  text = ReplaceOnce(text, "192.168.4.100", "fd00::100");
+  text = ReplaceOnce(text, "192.168.4.102", "fd00::102");
+  text = ReplaceOnce(text, "host: mysql.bam.internal", "host: \"fd00::1\"");
+  v1::ClusterPlan plan = Compile(text);
+  EXPECT_EQ(Node(plan, 0).hadoop().fs_default_name(), "hdfs://[fd00::100]:9000");
+  EXPECT_EQ(Node(plan, 0).hadoop().job_tracker(), "[fd00::100]:9001");
+  EXPECT_EQ(Node(plan, 0).bam().cassandra_nodes(0), "[fd00::102]:9160");
+  EXPECT_EQ(Node(plan, 0).bam().datasources(0).url(), "jdbc:mysql://[fd00::1]:3306/regdb");
 }
 
 TEST(CompilerTest, ExplicitTokensAndServerIdsAreKept) {
@@ -211,6 +228,19 @@ TEST(CompilerTest, RefusesUnvalidatedSpecs) {
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(), HasSubstr("unknown role \"hbase\""));
+
+  v1::ClusterSpec mixed_tokens;
+  mixed_tokens.set_name("x");
+  for (const char* name : {"a", "b"}) {
+    v1::NodeSpec* n = mixed_tokens.add_nodes();
+    n->set_name(name);
+    n->add_roles("cassandra");
+  }
+  mixed_tokens.mutable_cassandra()->set_partitioner("RandomPartitioner");
+  mixed_tokens.mutable_nodes(1)->set_cassandra_initial_token("5");
+  plan = CompileTopology(mixed_tokens);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(plan.status().message(), HasSubstr("some Cassandra nodes but not all"));
 
   spec.mutable_nodes(0)->set_roles(0, "datanode");
   plan = CompileTopology(spec);
