@@ -1,0 +1,94 @@
+#ifndef BAMCTL_ROLES_DRIVER_SERVICE_PLAN_H_
+#define BAMCTL_ROLES_DRIVER_SERVICE_PLAN_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace bamctl {
+
+// One file a service needs on its host, rendered in full.
+struct ConfigFile {
+  std::string path;     // absolute host path (RenderContext::root applied)
+  std::string content;  // exact bytes to write
+  uint32_t mode = 0644;
+  std::string owner;  // user that owns the file; empty = the agent's user
+  // True when `content` holds a secret from a SecretSource. Such files are
+  // written 0600 and never shown: displays use the redacting source.
+  bool secret = false;
+};
+
+// A step that runs once before the service first starts. The step is done
+// when `done_marker` exists (checked by the agent before and after running),
+// which makes re-running it after a crash safe.
+struct InitStep {
+  std::string name;  // "format-namenode", "zookeeper-myid"
+  std::vector<std::string> argv;
+  std::string user;
+  std::string done_marker;  // absolute path; the step is skipped when it exists
+  std::map<std::string, std::string> env;
+};
+
+// How to run the service's one long-lived process, in the foreground.
+struct ProcessSpec {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::string user;
+  std::string working_dir;
+  uint64_t nofile_limit = 0;  // RLIMIT_NOFILE; 0 = inherit
+  // Graceful stop: empty means SIGTERM to the process group.
+  std::vector<std::string> stop_argv;
+  int stop_timeout_seconds = 30;  // then SIGKILL to the process group
+};
+
+// A health check; the agent runs it with a timeout and reports the reason.
+struct Probe {
+  enum class Kind {
+    kTcp,        // connect to host:port
+    kHttp,       // GET path on host:port, 2xx/3xx is healthy
+    kZooKeeper,  // "ruok" must answer "imok"; "srvr" gives the mode
+  };
+  Kind kind = Kind::kTcp;
+  std::string name;  // "client-port", "web-ui"
+  std::string host;
+  uint32_t port = 0;
+  std::string http_path;  // kHttp only
+};
+
+// What the rollout engine needs to restart the service without losing
+// availability.
+struct RestartSafety {
+  enum class Order {
+    kAnyOrder,                  // no quorum: any order within batch limits
+    kFollowersBeforeLeader,     // ZooKeeper: ask each server its mode
+    kOneAtATimeDrainFirst,      // Cassandra: nodetool drain, wait for UP
+    kStandbyBeforeActive,       // BAM analyzers: the task-holding one last
+    kSingleInstanceDowntime,    // namenode/jobtracker: no HA in Hadoop 1.x
+  };
+  std::string group;  // instances that must not all be down: "zookeeper"
+  Order order = Order::kAnyOrder;
+  int max_unavailable = 1;  // per group, at any moment
+  bool requires_downtime_flag = false;
+  std::vector<std::string> pre_stop_argv;  // e.g. nodetool drain
+};
+
+// Everything one service (one process) on a node needs. A service serves
+// one or more roles: the BAM server serves receiver, analyzer and dashboard.
+struct ServicePlan {
+  std::string name;                // "zookeeper", "namenode", "bam"
+  std::vector<std::string> roles;  // role names it serves
+  std::vector<ConfigFile> files;
+  std::vector<std::string> remove_paths;  // files that must not exist
+  std::vector<InitStep> init_steps;
+  ProcessSpec process;
+  std::vector<Probe> probes;
+  RestartSafety restart;
+  // Services (cluster-wide names) that must be healthy before this starts,
+  // e.g. "zookeeper" (a quorum), "namenode", "cassandra".
+  std::vector<std::string> depends_on;
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_ROLES_DRIVER_SERVICE_PLAN_H_

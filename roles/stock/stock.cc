@@ -1,0 +1,15 @@
+#include "roles/stock/stock.h"
+
+namespace bamctl {
+
+extern const StockFileEntry kStockFiles[];
+extern const int kStockFileCount;
+
+std::optional<absl::string_view> StockFile(absl::string_view name) {
+  for (int i = 0; i < kStockFileCount; ++i) {
+    if (name == kStockFiles[i].name) return absl::string_view(kStockFiles[i].content);
+  }
+  return std::nullopt;
+}
+
+}  // namespace bamctl
