@@ -1,6 +1,6 @@
-# Writes OUT: a C++ table of the FILES ("|"-separated) under DIR as raw
+# Writes OUT: a C++ table of the FILES (comma-separated) under DIR as raw
 # string literals.
-string(REPLACE "|" ";" FILES "${FILES}")
+string(REPLACE "," ";" FILES "${FILES}")
 set(_body "// Generated from roles/stock by embed.cmake. Do not edit.\n#include \"roles/stock/stock.h\"\n\nnamespace bamctl {\n\nconst StockFileEntry kStockFiles[] = {\n")
 set(_count 0)
 foreach(f IN LISTS FILES)
