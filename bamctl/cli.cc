@@ -15,8 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "bamctl/plan_summary.h"
+#include "bamctl/render_output.h"
+#include "common/file_util.h"
 #include "google/protobuf/util/json_util.h"
+#include "roles/driver/file_sources.h"
+#include "roles/render/node_renderer.h"
 #include "roles/spec/proto_yaml.h"
+#include "roles/spec/role_kind.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
 
@@ -32,6 +37,12 @@ Usage:
   bamctl plan -f FILE [--node NAME] [-o yaml|json|summary]
       Compile a spec offline and print what each node would get (yaml by
       default; summary is a short digest per node).
+  bamctl render -f FILE --node NAME [--role ROLE] [--out DIR] [--host-root DIR]
+      Show (or write under DIR) exactly what the agent on NAME would write:
+      every config file, and each service's command line, init steps,
+      probes and restart rule. Passwords show as <redacted>. Files a product
+      ships are patched from --host-root (a copy of the host's tree) or else
+      from the stock copies built into bamctl.
   bamctl version
   bamctl help
 
@@ -203,6 +214,75 @@ int Plan(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   return kExitOk;
 }
 
+int Render(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<Flags> flags =
+      ParseFlags(args, 1, {"file", "node", "role", "out", "host-root"}, {{"-f", "file"}});
+  if (!flags.ok()) return UsageError(err, flags.status().message());
+  if (!flags->positional.empty()) {
+    return UsageError(err, absl::StrCat("unexpected argument \"", flags->positional[0], "\""));
+  }
+  std::optional<std::string> file = flags->Get("file");
+  std::optional<std::string> node = flags->Get("node");
+  if (!file || !node) return UsageError(err, "render needs -f FILE and --node NAME");
+  std::optional<std::string> role = flags->Get("role");
+  if (role && !ParseRoleName(*role)) {
+    return UsageError(err,
+                      absl::StrCat("--role ", *role, ": valid roles: ", ValidRoleNamesForError()));
+  }
+  std::optional<LoadedSpec> loaded = LoadAndReport(*file, err);
+  if (!loaded) return kExitFailed;
+  absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded->spec);
+  if (!plan.ok()) {
+    err << "bamctl: compile " << *file << ": " << plan.status().message() << "\n";
+    return kExitFailed;
+  }
+  auto it = std::find_if(plan->nodes().begin(), plan->nodes().end(),
+                         [&](const v1::NodePlan& n) { return n.node() == *node; });
+  if (it == plan->nodes().end()) {
+    err << "bamctl: no node named \"" << *node << "\" in " << *file << "\n";
+    return kExitFailed;
+  }
+  // People see this output: secrets are never read, only shown redacted.
+  RedactingSecretSource secrets;
+  DirectoryFileSource host_tree(flags->Get("host-root").value_or(""));
+  RenderContext ctx;
+  ctx.secrets = &secrets;
+  ctx.base = flags->Get("host-root") ? &host_tree : nullptr;
+  ctx.fall_back_to_stock = true;
+  absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(*it, ctx);
+  if (!services.ok()) {
+    err << "bamctl: render: " << services.status().message() << "\n";
+    return kExitFailed;
+  }
+  if (role) {
+    std::erase_if(*services, [&](const ServicePlan& s) {
+      return std::find(s.roles.begin(), s.roles.end(), *role) == s.roles.end();
+    });
+    if (services->empty()) {
+      err << "bamctl: node " << *node << " does not run role " << *role << "\n";
+      return kExitFailed;
+    }
+  }
+  absl::StatusOr<std::vector<ConfigFile>> files = NodeFiles(*services);
+  if (!files.ok()) {
+    err << "bamctl: render: " << files.status().message() << "\n";
+    return kExitFailed;
+  }
+  if (std::optional<std::string> dir = flags->Get("out")) {
+    for (const ConfigFile& f : *files) {
+      const std::string target = absl::StrCat(*dir, f.path);
+      if (absl::Status s = WriteFileAtomically(target, f.content, f.mode); !s.ok()) {
+        err << "bamctl: " << s.message() << "\n";
+        return kExitFailed;
+      }
+      out << target << "\n";
+    }
+    return kExitOk;
+  }
+  out << FormatRender(*services, *files);
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunBamctl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -222,8 +302,9 @@ int RunBamctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
         err, absl::StrCat("unknown verb \"desired-state ", args[1], "\"; valid: validate"));
   }
   if (command == "plan") return Plan(args, out, err);
+  if (command == "render") return Render(args, out, err);
   return UsageError(err, absl::StrCat("unknown command \"", command,
-                                      "\"; valid: desired-state, plan, version, help"));
+                                      "\"; valid: desired-state, plan, render, version, help"));
 }
 
 }  // namespace bamctl

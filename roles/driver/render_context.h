@@ -40,8 +40,9 @@ class BaseFileSource {
 struct RenderContext {
   const SecretSource* secrets = nullptr;
   const BaseFileSource* base = nullptr;
-  // Prefix for every host path (files, command lines, markers): "" on a real
-  // host, a per-node directory in the local cluster.
+  // Prefix for every host path (files, installs, command lines, markers),
+  // like a chroot: "" on a real host, a per-node directory in the local
+  // cluster, which then holds (or links to) the installs the spec names.
   std::string root;
   // When a shipped file is missing from `base`, patch the stock copy from
   // roles/stock instead of failing (bamctl render without a host).

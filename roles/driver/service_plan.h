@@ -60,11 +60,11 @@ struct Probe {
 // availability.
 struct RestartSafety {
   enum class Order {
-    kAnyOrder,                  // no quorum: any order within batch limits
-    kFollowersBeforeLeader,     // ZooKeeper: ask each server its mode
-    kOneAtATimeDrainFirst,      // Cassandra: nodetool drain, wait for UP
-    kStandbyBeforeActive,       // BAM analyzers: the task-holding one last
-    kSingleInstanceDowntime,    // namenode/jobtracker: no HA in Hadoop 1.x
+    kAnyOrder,                // no quorum: any order within batch limits
+    kFollowersBeforeLeader,   // ZooKeeper: ask each server its mode
+    kOneAtATimeDrainFirst,    // Cassandra: nodetool drain, wait for UP
+    kStandbyBeforeActive,     // BAM analyzers: the task-holding one last
+    kSingleInstanceDowntime,  // namenode/jobtracker: no HA in Hadoop 1.x
   };
   std::string group;  // instances that must not all be down: "zookeeper"
   Order order = Order::kAnyOrder;

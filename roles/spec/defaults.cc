@@ -103,6 +103,8 @@ void ApplyDefaults(ClusterSpec* spec) {
   DEFAULT(z, tick_time_ms, 2000);
   DEFAULT(z, init_limit, 5);
   DEFAULT(z, sync_limit, 2);
+  DEFAULT(z, version, "3.3.6");
+  DEFAULT(z, conf_dir, absl::StrCat(z->home(), "/conf"));
 
   v1::BamSpec* b = spec->mutable_bam();
   DEFAULT(b, home, "/opt/wso2bam");

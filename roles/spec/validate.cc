@@ -15,6 +15,7 @@
 #include "roles/spec/cassandra_tokens.h"
 #include "roles/spec/ports.h"
 #include "roles/spec/role_kind.h"
+#include "roles/spec/version.h"
 
 namespace bamctl {
 namespace {
@@ -289,6 +290,10 @@ class Validator {
     if (z.tick_time_ms() == 0) sink_.Error("zookeeper.tick_time_ms", "must be at least 1");
     if (z.init_limit() == 0) sink_.Error("zookeeper.init_limit", "must be at least 1 tick");
     if (z.sync_limit() == 0) sink_.Error("zookeeper.sync_limit", "must be at least 1 tick");
+    if (!ParseVersion(z.version())) {
+      sink_.Error("zookeeper.version",
+                  absl::StrCat("\"", z.version(), "\" is not a release number like 3.8.0"));
+    }
   }
 
   void CheckConsistency(const std::string& path, const std::string& level, uint32_t rf,
@@ -573,6 +578,7 @@ class Validator {
     RequireAbsolute("zookeeper.home", z.home());
     RequireAbsolute("zookeeper.java_home", z.java_home());
     RequireAbsolute("zookeeper.data_dir", z.data_dir());
+    RequireAbsolute("zookeeper.conf_dir", z.conf_dir());
     const auto& b = spec_.bam();
     RequireAbsolute("bam.home", b.home());
     RequireAbsolute("bam.java_home", b.java_home());

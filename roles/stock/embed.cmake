@@ -1,7 +1,7 @@
 # Writes OUT: a C++ table of the FILES (comma-separated) under DIR as raw
 # string literals.
 string(REPLACE "," ";" FILES "${FILES}")
-set(_body "// Generated from roles/stock by embed.cmake. Do not edit.\n#include \"roles/stock/stock.h\"\n\nnamespace bamctl {\n\nconst StockFileEntry kStockFiles[] = {\n")
+set(_body "// Generated from roles/stock by embed.cmake. Do not edit.\n#include \"roles/stock/stock.h\"\n\nnamespace bamctl {\n\nextern const StockFileEntry kStockFiles[];\nextern const int kStockFileCount;\n\nconst StockFileEntry kStockFiles[] = {\n")
 set(_count 0)
 foreach(f IN LISTS FILES)
   file(READ ${DIR}/${f} _content)

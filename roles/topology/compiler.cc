@@ -213,6 +213,8 @@ class Compiler {
     out->set_datanode_http_port(h.datanode_http_port());
     out->set_datanode_ipc_port(h.datanode_ipc_port());
     out->set_tasktracker_http_port(h.tasktracker_http_port());
+    out->set_namenode_port(h.namenode_port());
+    out->set_jobtracker_port(h.jobtracker_port());
   }
 
   void CompileZooKeeper(int i, v1::ZooKeeperPlan* out) {
@@ -227,6 +229,8 @@ class Compiler {
     out->set_tick_time_ms(z.tick_time_ms());
     out->set_init_limit(z.init_limit());
     out->set_sync_limit(z.sync_limit());
+    out->set_version(z.version());
+    out->set_conf_dir(z.conf_dir());
     std::vector<int> members = With(RoleKind::kZooKeeper);
     std::sort(members.begin(), members.end(), [this](int a, int b) {
       return spec_.nodes(a).zookeeper_server_id() < spec_.nodes(b).zookeeper_server_id();

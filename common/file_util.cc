@@ -1,0 +1,105 @@
+#include "common/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace bamctl {
+namespace {
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path) {
+  const int err = errno;
+  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
+  if (err == ENOENT) return absl::NotFoundError(message);
+  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
+  return absl::InternalError(message);
+}
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+absl::Status MakeDirs(const std::string& path, mode_t mode) {
+  if (path.empty() || path == "/" || path == ".") return absl::OkStatus();
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
+  }
+  if (absl::Status parent = MakeDirs(DirName(path), mode); !parent.ok()) return parent;
+  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return ErrnoError("mkdir", path);
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, mode_t mode) {
+  const std::string dir = DirName(path);
+  if (absl::Status made = MakeDirs(dir, 0755); !made.ok()) return made;
+  std::string tmp = absl::StrCat(path, ".tmp.XXXXXX");
+  // mkstemp creates the file 0600, so a secret is never readable by others.
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) return ErrnoError("create temp file for", path);
+  auto fail = [&](absl::string_view what) {
+    absl::Status status = ErrnoError(what, tmp);
+    close(fd);
+    unlink(tmp.c_str());
+    return status;
+  };
+  size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("write");
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (fchmod(fd, mode) != 0) return fail("chmod");
+  if (fsync(fd) != 0) return fail("fsync");
+  if (close(fd) != 0) {
+    absl::Status status = ErrnoError("close", tmp);
+    unlink(tmp.c_str());
+    return status;
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    absl::Status status = ErrnoError("rename onto", path);
+    unlink(tmp.c_str());
+    return status;
+  }
+  int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return ErrnoError("open directory", dir);
+  const bool synced = fsync(dir_fd) == 0;
+  close(dir_fd);
+  if (!synced) return ErrnoError("fsync directory", dir);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>();
+    return ErrnoError("stat", path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is a directory, not a file"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ErrnoError("open", path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return ErrnoError("read", path);
+  return std::optional<std::string>(text.str());
+}
+
+}  // namespace bamctl

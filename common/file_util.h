@@ -1,0 +1,31 @@
+#ifndef BAMCTL_COMMON_FILE_UTIL_H_
+#define BAMCTL_COMMON_FILE_UTIL_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace bamctl {
+
+// Replaces the file at `path` with `content` so that a crash at any moment
+// leaves either the old or the new bytes: write a temp file in the same
+// directory, fsync it, chmod to `mode`, rename over `path`, fsync the
+// directory. Creates missing parent directories (0755). The file never
+// exists with a wider mode than `mode`, even briefly.
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, mode_t mode);
+
+// The content of `path`, nullopt when it does not exist; other failures
+// (permissions, a directory) are errors naming the path.
+absl::StatusOr<std::optional<std::string>> ReadFileIfExists(const std::string& path);
+
+// mkdir -p with `mode` for the directories it creates.
+absl::Status MakeDirs(const std::string& path, mode_t mode);
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_COMMON_FILE_UTIL_H_

@@ -1,0 +1,121 @@
+#include "common/net_util.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace bamctl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int RemainingMs(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+}
+
+// Waits for `events` on fd until the deadline; false on timeout or error.
+bool WaitFor(int fd, short events, Clock::time_point deadline) {
+  while (true) {
+    pollfd p{fd, events, 0};
+    int n = poll(&p, 1, RemainingMs(deadline));
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::string_view request,
+                                       std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  const std::string where = absl::StrCat(host, ":", port);
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  const std::string host_str(host);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host_str.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    addr_len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host_str.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    addr_len = sizeof(sockaddr_in6);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(host, " is not a numeric IP address"));
+  }
+  Fd fd(socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
+    if (errno != EINPROGRESS) {
+      return absl::UnavailableError(absl::StrCat("connect ", where, ": ", std::strerror(errno)));
+    }
+    if (!WaitFor(fd.get(), POLLOUT, deadline)) {
+      return absl::DeadlineExceededError(absl::StrCat("connect ", where, ": timed out"));
+    }
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      return absl::UnavailableError(absl::StrCat("connect ", where, ": ", std::strerror(err)));
+    }
+  }
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!WaitFor(fd.get(), POLLOUT, deadline)) {
+        return absl::DeadlineExceededError(absl::StrCat("send to ", where, ": timed out"));
+      }
+    } else {
+      return absl::UnavailableError(absl::StrCat("send to ", where, ": ", std::strerror(errno)));
+    }
+  }
+  shutdown(fd.get(), SHUT_WR);
+  std::string reply;
+  char buf[4096];
+  while (true) {
+    ssize_t n = recv(fd.get(), buf, sizeof(buf), 0);
+    if (n > 0) {
+      reply.append(buf, static_cast<size_t>(n));
+    } else if (n == 0) {
+      return reply;
+    } else if (errno == EAGAIN || errno == EINTR) {
+      if (!WaitFor(fd.get(), POLLIN, deadline)) {
+        return absl::DeadlineExceededError(absl::StrCat("read from ", where, ": timed out"));
+      }
+    } else {
+      return absl::UnavailableError(absl::StrCat("read from ", where, ": ", std::strerror(errno)));
+    }
+  }
+}
+
+}  // namespace bamctl

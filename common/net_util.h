@@ -1,0 +1,21 @@
+#ifndef BAMCTL_COMMON_NET_UTIL_H_
+#define BAMCTL_COMMON_NET_UTIL_H_
+
+#include <chrono>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace bamctl {
+
+// Connects to host:port (a numeric IPv4/IPv6 address), sends `request`,
+// half-closes, and returns everything the peer sends until it closes — the
+// shape of ZooKeeper's four-letter words. The whole exchange is bounded by
+// `timeout`; errors say which step failed and against which address.
+absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::string_view request,
+                                       std::chrono::milliseconds timeout);
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_COMMON_NET_UTIL_H_

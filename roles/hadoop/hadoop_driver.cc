@@ -1,0 +1,214 @@
+#include "roles/hadoop/hadoop_driver.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace bamctl {
+namespace {
+
+constexpr char kManagedComment[] =
+    "<!-- Managed by bamctl (bam-agentd): rendered from the cluster spec.\n"
+    "     Local edits are detected and replaced; change the spec instead. -->\n";
+
+std::string XmlEscape(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string Lines(const google::protobuf::RepeatedPtrField<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) absl::StrAppend(&out, line, "\n");
+  return out;
+}
+
+// The role name of each daemon, as `bin/hadoop <command>` takes it.
+struct Daemon {
+  absl::string_view role;
+  absl::string_view command;
+};
+constexpr Daemon kDaemons[] = {
+    {"namenode", "namenode"},       {"secondarynamenode", "secondarynamenode"},
+    {"jobtracker", "jobtracker"},   {"datanode", "datanode"},
+    {"tasktracker", "tasktracker"},
+};
+
+bool HasRole(const v1::NodePlan& plan, absl::string_view role) {
+  for (const std::string& r : plan.roles()) {
+    if (r == role) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string HadoopConfigXml(const std::vector<std::pair<std::string, std::string>>& properties) {
+  std::string xml = "<?xml version=\"1.0\"?>\n";
+  absl::StrAppend(&xml, "<?xml-stylesheet type=\"text/xsl\" href=\"configuration.xsl\"?>\n",
+                  kManagedComment, "<configuration>\n");
+  for (const auto& [name, value] : properties) {
+    absl::StrAppend(&xml, "  <property>\n    <name>", XmlEscape(name), "</name>\n    <value>",
+                    XmlEscape(value), "</value>\n  </property>\n");
+  }
+  absl::StrAppend(&xml, "</configuration>\n");
+  return xml;
+}
+
+std::string PatchHadoopEnv(const std::string& current, const std::string& java_home,
+                           uint32_t heap_mb) {
+  const std::string java_line = absl::StrCat("export JAVA_HOME=", java_home);
+  const std::string heap_line = absl::StrCat("export HADOOP_HEAPSIZE=", heap_mb);
+  bool java_done = false;
+  bool heap_done = false;
+  std::vector<std::string> out;
+  std::vector<absl::string_view> lines = absl::StrSplit(current, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();  // trailing newline
+  for (absl::string_view line : lines) {
+    absl::string_view body = absl::StripLeadingAsciiWhitespace(line);
+    absl::ConsumePrefix(&body, "#");
+    body = absl::StripLeadingAsciiWhitespace(body);
+    if (absl::StartsWith(body, "export JAVA_HOME=")) {
+      if (!java_done) out.push_back(java_line);
+      java_done = true;
+      continue;
+    }
+    if (absl::StartsWith(body, "export HADOOP_HEAPSIZE=")) {
+      if (!heap_done) out.push_back(heap_line);
+      heap_done = true;
+      continue;
+    }
+    out.emplace_back(line);
+  }
+  if (!java_done) out.push_back(java_line);
+  if (!heap_done) out.push_back(heap_line);
+  return absl::StrJoin(out, "\n") + "\n";
+}
+
+absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan& plan,
+                                                              const RenderContext& ctx) const {
+  std::vector<ServicePlan> services;
+  if (!plan.has_hadoop()) return services;
+  const v1::HadoopPlan& h = plan.hadoop();
+  const std::string conf = ctx.Path(h.home()) + "/conf";
+  const std::string& addr = plan.address();
+  auto bind = [&](uint32_t port) { return absl::StrCat(addr, ":", port); };
+
+  // hadoop-env.sh ships with Hadoop: patch it when present, else start from
+  // an empty file (Hadoop reads only the variables it sets).
+  std::string env_base;
+  if (ctx.base != nullptr) {
+    absl::StatusOr<std::optional<std::string>> current = ctx.base->Read(conf + "/hadoop-env.sh");
+    if (!current.ok()) return current.status();
+    if (current->has_value()) env_base = **current;
+  }
+
+  std::vector<ConfigFile> files;
+  files.push_back({conf + "/hadoop-env.sh",
+                   PatchHadoopEnv(env_base, ctx.Path(h.java_home()), h.heap_mb()), 0644, h.user(),
+                   false});
+  files.push_back(
+      {conf + "/core-site.xml",
+       HadoopConfigXml({{"fs.default.name", h.fs_default_name()},
+                        {"fs.hdfs.impl", "org.apache.hadoop.hdfs.DistributedFileSystem"},
+                        {"hadoop.tmp.dir", ctx.Path(h.tmp_dir())}}),
+       0644, h.user(), false});
+  // Hadoop 1.x binds its HTTP and data ports to 0.0.0.0 unless told
+  // otherwise; bind them to this node's address.
+  files.push_back({conf + "/hdfs-site.xml",
+                   HadoopConfigXml({{"dfs.replication", absl::StrCat(h.dfs_replication())},
+                                    {"dfs.name.dir", ctx.Path(h.name_dir())},
+                                    {"dfs.data.dir", ctx.Path(h.data_dir())},
+                                    {"dfs.http.address", bind(h.namenode_http_port())},
+                                    {"dfs.secondary.http.address", bind(h.secondary_http_port())},
+                                    {"dfs.datanode.address", bind(h.datanode_port())},
+                                    {"dfs.datanode.http.address", bind(h.datanode_http_port())},
+                                    {"dfs.datanode.ipc.address", bind(h.datanode_ipc_port())}}),
+                   0644, h.user(), false});
+  files.push_back(
+      {conf + "/mapred-site.xml",
+       HadoopConfigXml({{"mapred.job.tracker", h.job_tracker()},
+                        {"mapred.system.dir", ctx.Path(h.mapred_system_dir())},
+                        {"mapred.job.tracker.http.address", bind(h.jobtracker_http_port())},
+                        {"mapred.task.tracker.http.address", bind(h.tasktracker_http_port())}}),
+       0644, h.user(), false});
+  files.push_back({conf + "/masters", Lines(h.masters()), 0644, h.user(), false});
+  files.push_back({conf + "/slaves", Lines(h.slaves()), 0644, h.user(), false});
+  if (!h.job_submission_acl().empty()) {
+    files.push_back(
+        {conf + "/hadoop-policy.xml",
+         HadoopConfigXml({{"security.job.submission.protocol.acl", h.job_submission_acl()}}), 0644,
+         h.user(), false});
+  }
+
+  for (const Daemon& daemon : kDaemons) {
+    if (!HasRole(plan, daemon.role)) continue;
+    ServicePlan s;
+    s.name = std::string(daemon.role);
+    s.roles = {std::string(daemon.role)};
+    s.files = files;
+    // Hadoop 1.x `bin/hadoop <daemon>` runs the daemon in the foreground,
+    // which is what a supervisor wants (hadoop-daemon.sh would fork).
+    s.process.argv = {ctx.Path(h.home()) + "/bin/hadoop", std::string(daemon.command)};
+    s.process.env = {{"JAVA_HOME", ctx.Path(h.java_home())},
+                     {"HADOOP_CONF_DIR", conf},
+                     {"HADOOP_HEAPSIZE", absl::StrCat(h.heap_mb())}};
+    s.process.user = h.user();
+    s.process.working_dir = ctx.Path(h.home());
+    s.process.nofile_limit = 65536;
+    s.process.stop_timeout_seconds = 60;
+    s.restart.group = std::string(daemon.role);
+    if (daemon.role == "namenode") {
+      // Format only a name dir that holds no image: current/VERSION is what
+      // `namenode -format` writes last, so its presence means "formatted".
+      s.init_steps.push_back({"format-namenode",
+                              {ctx.Path(h.home()) + "/bin/hadoop", "namenode", "-format"},
+                              h.user(),
+                              ctx.Path(h.name_dir()) + "/current/VERSION",
+                              s.process.env});
+      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.namenode_port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.namenode_http_port(), "/"});
+      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
+      s.restart.requires_downtime_flag = true;
+    } else if (daemon.role == "secondarynamenode") {
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.secondary_http_port(), "/"});
+      s.depends_on = {"namenode"};
+    } else if (daemon.role == "jobtracker") {
+      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.jobtracker_port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.jobtracker_http_port(), "/"});
+      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
+      s.restart.requires_downtime_flag = true;
+      s.depends_on = {"namenode"};
+    } else if (daemon.role == "datanode") {
+      s.probes.push_back({Probe::Kind::kTcp, "data", addr, h.datanode_port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.datanode_http_port(), "/"});
+      s.depends_on = {"namenode"};
+    } else {  // tasktracker
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.tasktracker_http_port(), "/"});
+      s.depends_on = {"jobtracker"};
+    }
+    services.push_back(std::move(s));
+  }
+  return services;
+}
+
+}  // namespace bamctl

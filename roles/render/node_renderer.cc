@@ -1,0 +1,45 @@
+#include "roles/render/node_renderer.h"
+
+#include <map>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "roles/hadoop/hadoop_driver.h"
+#include "roles/zookeeper/zookeeper_driver.h"
+
+namespace bamctl {
+
+absl::StatusOr<std::vector<ServicePlan>> RenderNode(const v1::NodePlan& plan,
+                                                    const RenderContext& ctx) {
+  const ZooKeeperDriver zookeeper;
+  const HadoopDriver hadoop;
+  const RoleDriver* drivers[] = {&zookeeper, &hadoop};
+  std::vector<ServicePlan> services;
+  for (const RoleDriver* driver : drivers) {
+    absl::StatusOr<std::vector<ServicePlan>> rendered = driver->Render(plan, ctx);
+    if (!rendered.ok()) return Annotate(rendered.status(), absl::StrCat("node ", plan.node()));
+    for (ServicePlan& s : *rendered) services.push_back(std::move(s));
+  }
+  return services;
+}
+
+absl::StatusOr<std::vector<ConfigFile>> NodeFiles(const std::vector<ServicePlan>& services) {
+  std::map<std::string, const ConfigFile*> by_path;
+  for (const ServicePlan& s : services) {
+    for (const ConfigFile& f : s.files) {
+      auto [it, fresh] = by_path.emplace(f.path, &f);
+      if (!fresh && (it->second->content != f.content || it->second->mode != f.mode)) {
+        return absl::InternalError(
+            absl::StrCat("two services render ", f.path, " differently (", s.name, ")"));
+      }
+    }
+  }
+  std::vector<ConfigFile> files;
+  files.reserve(by_path.size());
+  for (const auto& [path, file] : by_path) files.push_back(*file);
+  return files;
+}
+
+}  // namespace bamctl

@@ -1,0 +1,39 @@
+#ifndef BAMCTL_TESTS_INTEGRATION_CHILD_PROCESS_H_
+#define BAMCTL_TESTS_INTEGRATION_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace bamctl::testing {
+
+// A process a test started, in its own session and process group, with
+// stdout and stderr appended to `log_path`. The destructor kills the whole
+// group (SIGKILL) and reaps it, so a failing test leaves nothing running.
+class ChildProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(
+      const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+      const std::string& working_dir, const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // True while the process has not exited (reaps it if it has).
+  bool Running();
+
+ private:
+  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  pid_t pid_;
+  bool reaped_ = false;
+};
+
+}  // namespace bamctl::testing
+
+#endif  // BAMCTL_TESTS_INTEGRATION_CHILD_PROCESS_H_
