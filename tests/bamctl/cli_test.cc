@@ -163,6 +163,55 @@ TEST_F(CliTest, PlanSummaryShowsTheClusterFacts) {
   EXPECT_THAT(r.out, HasSubstr("job.submission.acl=hadoop"));
 }
 
+TEST_F(CliTest, RenderShowsServicesAndFiles) {
+  std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
+  Result r = Bamctl({"render", "-f", spec, "--node", "node3"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("# service zookeeper (roles: zookeeper)\n"));
+  EXPECT_THAT(r.out, HasSubstr("# service datanode (roles: datanode)\n"));
+  EXPECT_THAT(r.out, HasSubstr("==> /opt/zookeeper/conf/zoo.cfg (0644 zookeeper) <==\n"));
+  EXPECT_THAT(r.out, HasSubstr("server.5=node5:2888:3888\n"));
+  EXPECT_THAT(r.out, HasSubstr("==> /opt/zookeeper/data/myid (0644 zookeeper) <==\n3\n"));
+
+  r = Bamctl({"render", "-f", spec, "--node", "node3", "--role", "zookeeper"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("# service datanode")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("hdfs-site.xml")));
+
+  r = Bamctl({"render", "-f", spec, "--node", "node3", "--role", "namenode"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("does not run role namenode"));
+  EXPECT_EQ(Bamctl({"render", "-f", spec, "--node", "node3", "--role", "hbase"}).code, kExitUsage);
+  EXPECT_EQ(Bamctl({"render", "-f", spec}).code, kExitUsage);
+}
+
+TEST_F(CliTest, RenderOutWritesTheFilesUnderADirectory) {
+  std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
+  const fs::path out = dir_ / "out";
+  Result r = Bamctl({"render", "-f", spec, "--node", "node4", "--out", out.string()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  std::ifstream myid(out / "opt/zookeeper/data/myid");
+  std::string id;
+  myid >> id;
+  EXPECT_EQ(id, "4");
+  EXPECT_TRUE(fs::exists(out / "home/hadoop/hadoop/conf/core-site.xml"));
+  EXPECT_EQ(fs::status(out / "opt/zookeeper/conf/zoo.cfg").permissions() & fs::perms::all,
+            fs::perms(0644));
+  EXPECT_THAT(r.out, HasSubstr((out / "opt/zookeeper/conf/zoo.cfg").string()));
+}
+
+TEST_F(CliTest, RenderPatchesFilesFromAHostTree) {
+  std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
+  const fs::path host = dir_ / "host";
+  fs::create_directories(host / "home/hadoop/hadoop/conf");
+  std::ofstream(host / "home/hadoop/hadoop/conf/hadoop-env.sh")
+      << "# site comment\n# export JAVA_HOME=/usr/lib/j2sdk1.5-sun\n";
+  Result r = Bamctl({"render", "-f", spec, "--node", "node4", "--role", "datanode", "--host-root",
+                     host.string()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("# site comment\nexport JAVA_HOME=/opt/java/jdk1.6.0_29\n"));
+}
+
 TEST_F(CliTest, PlanUnknownNodeAndInvalidSpec) {
   std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
   Result r = Bamctl({"plan", "-f", spec, "--node", "node9"});
