@@ -19,6 +19,14 @@ struct ConfigFile {
   bool secret = false;
 };
 
+// A directory the service needs, created before its init steps and owned
+// by the service's user (the agent runs as root; the service does not).
+struct Directory {
+  std::string path;   // absolute host path (root applied)
+  std::string owner;  // empty = the agent's user
+  uint32_t mode = 0755;
+};
+
 // A step that runs once before the service first starts. The step is done
 // when `done_marker` exists (checked by the agent before and after running),
 // which makes re-running it after a crash safe.
@@ -79,7 +87,10 @@ struct ServicePlan {
   std::string name;                // "zookeeper", "namenode", "bam"
   std::vector<std::string> roles;  // role names it serves
   std::vector<ConfigFile> files;
-  std::vector<std::string> remove_paths;  // files that must not exist
+  // Files that must not exist: absolute paths whose last component may be
+  // a glob pattern (fnmatch), e.g. ".../plugins/org.example.feature_*.jar".
+  std::vector<std::string> remove_paths;
+  std::vector<Directory> directories;  // created (mkdir -p) before init steps
   std::vector<InitStep> init_steps;
   ProcessSpec process;
   std::vector<Probe> probes;

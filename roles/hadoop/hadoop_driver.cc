@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "roles/patch/xml_patch.h"
 
 namespace bamctl {
 namespace {
@@ -154,10 +155,26 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
   files.push_back({conf + "/masters", Lines(h.masters()), 0644, h.user(), false});
   files.push_back({conf + "/slaves", Lines(h.slaves()), 0644, h.user(), false});
   if (!h.job_submission_acl().empty()) {
-    files.push_back(
-        {conf + "/hadoop-policy.xml",
-         HadoopConfigXml({{"security.job.submission.protocol.acl", h.job_submission_acl()}}), 0644,
-         h.user(), false});
+    // hadoop-policy.xml ships with Hadoop and holds every other ACL: patch
+    // the one property the seed sets (Hadoop step 16), keep the rest.
+    const std::string policy_path = conf + "/hadoop-policy.xml";
+    std::optional<std::string> shipped;
+    if (ctx.base != nullptr) {
+      absl::StatusOr<std::optional<std::string>> current = ctx.base->Read(policy_path);
+      if (!current.ok()) return current.status();
+      shipped = std::move(*current);
+    }
+    absl::StatusOr<std::string> policy =
+        shipped.has_value()
+            ? patch::PatchXmlText(*shipped, policy_path,
+                                  [&](patch::XmlDocument& doc) {
+                                    return patch::SetHadoopProperty(
+                                        doc, "security.job.submission.protocol.acl",
+                                        h.job_submission_acl());
+                                  })
+            : HadoopConfigXml({{"security.job.submission.protocol.acl", h.job_submission_acl()}});
+    if (!policy.ok()) return policy.status();
+    files.push_back({policy_path, *policy, 0644, h.user(), false});
   }
 
   for (const Daemon& daemon : kDaemons) {

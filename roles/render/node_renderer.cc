@@ -6,6 +6,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "roles/bam/bam_driver.h"
+#include "roles/cassandra/cassandra_driver.h"
 #include "roles/hadoop/hadoop_driver.h"
 #include "roles/zookeeper/zookeeper_driver.h"
 
@@ -14,8 +16,10 @@ namespace bamctl {
 absl::StatusOr<std::vector<ServicePlan>> RenderNode(const v1::NodePlan& plan,
                                                     const RenderContext& ctx) {
   const ZooKeeperDriver zookeeper;
+  const CassandraDriver cassandra;
   const HadoopDriver hadoop;
-  const RoleDriver* drivers[] = {&zookeeper, &hadoop};
+  const BamDriver bam;
+  const RoleDriver* drivers[] = {&zookeeper, &cassandra, &hadoop, &bam};
   std::vector<ServicePlan> services;
   for (const RoleDriver* driver : drivers) {
     absl::StatusOr<std::vector<ServicePlan>> rendered = driver->Render(plan, ctx);

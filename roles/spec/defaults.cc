@@ -21,8 +21,10 @@ bool HasRole(const v1::NodeSpec& node, absl::string_view role) {
 #define DEFAULT(msg, field, value) \
   if (!(msg)->has_##field()) (msg)->set_##field(value)
 
-void DefaultDataSource(DataSourceSpec* ds, absl::string_view database, absl::string_view user) {
+void DefaultDataSource(DataSourceSpec* ds, absl::string_view database, absl::string_view user,
+                       absl::string_view jndi) {
   DEFAULT(ds, database, std::string(database));
+  DEFAULT(ds, jndi_name, std::string(jndi));
   DEFAULT(ds, username, std::string(user));
   DEFAULT(ds, driver_class, "com.mysql.jdbc.Driver");
   DEFAULT(ds, max_active, 50);
@@ -125,8 +127,8 @@ void ApplyDefaults(ClusterSpec* spec) {
   DEFAULT(b, hive_warehouse_dir, "/user/hive/warehouse");
   DEFAULT(b, mysql_connector_jar, "mysql-connector-java-5.1.5-bin.jar");
   DEFAULT(b, remote_registry_url, "https://localhost:9443/registry");
-  DefaultDataSource(b->mutable_registry_datasource(), "regdb", "reg_user");
-  DefaultDataSource(b->mutable_summary_datasource(), "bamdb", "bam_user");
+  DefaultDataSource(b->mutable_registry_datasource(), "regdb", "reg_user", "jdbc/WSO2RegDB");
+  DefaultDataSource(b->mutable_summary_datasource(), "bamdb", "bam_user", "jdbc/WSO2BamDataSource");
   DEFAULT(b, https_port, 9443);
   DEFAULT(b, http_port, 9763);
   DEFAULT(b, thrift_port, 7611);

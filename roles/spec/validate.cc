@@ -445,6 +445,12 @@ class Validator {
                                   "\" must be an absolute path, e.g. "
                                   "/etc/bamctl/secrets/db-password"));
     }
+    if (required && ds.jndi_name() == "jdbc/WSO2CarbonDB") {
+      sink_.Error(path + ".jndi_name",
+                  "jdbc/WSO2CarbonDB is bound by the stock WSO2_CARBON_DB datasource (the local "
+                  "registry and user store); a second datasource cannot bind it. Use another "
+                  "name, e.g. jdbc/WSO2BamDataSource");
+    }
     if (required && ds.database().empty()) sink_.Error(path + ".database", "must not be empty");
     if (required && ds.username().empty()) sink_.Error(path + ".username", "must not be empty");
   }
@@ -462,6 +468,12 @@ class Validator {
     const bool any_bam = bam_nodes > 0;
     CheckDataSource("bam.registry_datasource", b.registry_datasource(), any_bam);
     CheckDataSource("bam.summary_datasource", b.summary_datasource(), any_bam);
+    if (any_bam && b.registry_datasource().jndi_name() == b.summary_datasource().jndi_name()) {
+      sink_.Error("bam.summary_datasource.jndi_name",
+                  absl::StrCat("\"", b.summary_datasource().jndi_name(),
+                               "\" is also the registry datasource's JNDI name; each datasource "
+                               "needs its own"));
+    }
     if (!any_bam) return;
     if (!spec_.mysql().has_host() || spec_.mysql().host().empty()) {
       sink_.Error("mysql.host",

@@ -7,7 +7,9 @@ extern const int kStockFileCount;
 
 std::optional<absl::string_view> StockFile(absl::string_view name) {
   for (int i = 0; i < kStockFileCount; ++i) {
-    if (name == kStockFiles[i].name) return absl::string_view(kStockFiles[i].content);
+    if (name == kStockFiles[i].name) {
+      return absl::string_view(kStockFiles[i].content, kStockFiles[i].size);
+    }
   }
   return std::nullopt;
 }

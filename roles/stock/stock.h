@@ -1,6 +1,7 @@
 #ifndef BAMCTL_ROLES_STOCK_STOCK_H_
 #define BAMCTL_ROLES_STOCK_STOCK_H_
 
+#include <cstddef>
 #include <optional>
 
 #include "absl/strings/string_view.h"
@@ -8,8 +9,9 @@
 namespace bamctl {
 
 struct StockFileEntry {
-  const char* name;  // "wso2-bam/cassandra.yaml"
-  const char* content;
+  const char* name;     // "wso2-bam/cassandra.yaml"
+  const char* content;  // not NUL-terminated
+  size_t size;
 };
 
 // The stock copy of a shipped file by its name under roles/stock/, or

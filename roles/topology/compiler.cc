@@ -268,11 +268,11 @@ class Compiler {
   }
 
   void AddDataSource(const v1::DataSourceSpec& ds, absl::string_view name,
-                     absl::string_view description, absl::string_view jndi, v1::BamPlan* out) {
+                     absl::string_view description, v1::BamPlan* out) {
     v1::DataSourcePlan* plan = out->add_datasources();
     plan->set_name(std::string(name));
     plan->set_description(std::string(description));
-    plan->set_jndi_name(std::string(jndi));
+    plan->set_jndi_name(ds.jndi_name());
     plan->set_url(absl::StrCat(
         "jdbc:mysql://", HostPort(spec_.mysql().host(), spec_.mysql().port()), "/", ds.database()));
     plan->set_username(ds.username());
@@ -307,10 +307,9 @@ class Compiler {
     out->set_read_consistency(c.read_consistency());
     out->set_write_consistency(c.write_consistency());
     out->set_strategy_class(c.strategy_class());
-    AddDataSource(b.registry_datasource(), "WSO2_REG_DB", "The datasource used for config",
-                  "jdbc/WSO2RegDB", out);
+    AddDataSource(b.registry_datasource(), "WSO2_REG_DB", "The datasource used for config", out);
     AddDataSource(b.summary_datasource(), "WSO2BAM_DATASOURCE",
-                  "The datasource used for registry and user manager", "jdbc/WSO2CarbonDB", out);
+                  "The datasource used for registry and user manager", out);
     out->set_remote_registry_url(b.remote_registry_url());
     std::vector<int> zk = With(RoleKind::kZooKeeper);
     std::sort(zk.begin(), zk.end(), [this](int a, int b) {

@@ -212,6 +212,45 @@ TEST_F(CliTest, RenderPatchesFilesFromAHostTree) {
   EXPECT_THAT(r.out, HasSubstr("# site comment\nexport JAVA_HOME=/opt/java/jdk1.6.0_29\n"));
 }
 
+// A secret never reaches output meant for people: the spec points at real
+// password files, and no command's output or written file may contain them.
+TEST_F(CliTest, SecretsNeverAppearInAnyOutput) {
+  const std::string secret = "Zq9-very-secret-password";
+  Write("reg-pw", secret + "\n");
+  Write("bam-pw", secret + "-bam\n");
+  std::string text = ReadSourceFile("examples/seed-cluster.yaml");
+  text = ReplaceOnce(text, "/etc/bamctl/secrets/regdb-password", (dir_ / "reg-pw").string());
+  text = ReplaceOnce(text, "/etc/bamctl/secrets/bamdb-password", (dir_ / "bam-pw").string());
+  const std::string spec = Write("seed.yaml", text);
+
+  std::vector<std::vector<std::string>> commands = {
+      {"desired-state", "validate", "-f", spec},
+      {"plan", "-f", spec},
+      {"plan", "-f", spec, "-o", "json"},
+      {"plan", "-f", spec, "-o", "summary"},
+  };
+  for (const char* node : {"node1", "node2", "node3", "node4", "node5"}) {
+    commands.push_back({"render", "-f", spec, "--node", node});
+    commands.push_back({"render", "-f", spec, "--node", node, "--out", (dir_ / "out").string()});
+  }
+  for (const auto& command : commands) {
+    Result r = Bamctl(command);
+    EXPECT_EQ(r.code, kExitOk) << command[0] << ": " << r.err;
+    EXPECT_EQ(r.out.find(secret), std::string::npos) << command[0];
+    EXPECT_EQ(r.err.find(secret), std::string::npos) << command[0];
+  }
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "out")) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    std::ifstream in(entry.path());
+    std::ostringstream content;
+    content << in.rdbuf();
+    EXPECT_EQ(content.str().find(secret), std::string::npos) << entry.path();
+  }
+  EXPECT_GT(files, 10);
+}
+
 TEST_F(CliTest, PlanUnknownNodeAndInvalidSpec) {
   std::string spec = Write("seed.yaml", ReadSourceFile("examples/seed-cluster.yaml"));
   Result r = Bamctl({"plan", "-f", spec, "--node", "node9"});

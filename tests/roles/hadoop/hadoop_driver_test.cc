@@ -75,6 +75,36 @@ TEST(HadoopDriverTest, MastersSlavesAndPolicyWhereTheSeedPutsThem) {
               HasSubstr(Property("security.job.submission.protocol.acl", "hadoop")));
 }
 
+// A policy file read from the host keeps its other ACLs.
+class MapFileSource : public BaseFileSource {
+ public:
+  explicit MapFileSource(std::map<std::string, std::string> files) : files_(std::move(files)) {}
+  absl::StatusOr<std::optional<std::string>> Read(absl::string_view path) const override {
+    auto it = files_.find(std::string(path));
+    if (it == files_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+ private:
+  std::map<std::string, std::string> files_;
+};
+
+TEST(HadoopDriverTest, PolicyFileIsPatchedInPlace) {
+  const std::string shipped =
+      "<?xml version=\"1.0\"?>\n<configuration>\n  <!-- ACLs -->\n  <property>\n"
+      "    <name>security.client.protocol.acl</name>\n    <value>*</value>\n  </property>\n"
+      "  <property>\n    <name>security.job.submission.protocol.acl</name>\n"
+      "    <value>*</value>\n  </property>\n</configuration>\n";
+  MapFileSource host(std::map<std::string, std::string>{{ConfPath("hadoop-policy.xml"), shipped}});
+  RenderContext ctx;
+  ctx.base = &host;
+  const std::string policy =
+      Files(Render(SeedNodePlan("node2"), ctx))[ConfPath("hadoop-policy.xml")];
+  std::string want = shipped;
+  want.replace(want.rfind("<value>*</value>"), 16, "<value>hadoop</value>");
+  EXPECT_EQ(policy, want);
+}
+
 TEST(HadoopDriverTest, BindsWebAndDataPortsToTheNodeAddress) {
   auto files = Files(Render(SeedNodePlan("node3")));
   EXPECT_THAT(files[ConfPath("hdfs-site.xml")],

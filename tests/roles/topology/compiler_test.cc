@@ -121,7 +121,7 @@ TEST(CompilerTest, SeedBamSettings) {
   EXPECT_EQ(b1.datasources(0).url(), "jdbc:mysql://mysql.bam.internal:3306/regdb");
   EXPECT_EQ(b1.datasources(0).password_file(), "/etc/bamctl/secrets/regdb-password");
   EXPECT_EQ(b1.datasources(1).name(), "WSO2BAM_DATASOURCE");
-  EXPECT_EQ(b1.datasources(1).jndi_name(), "jdbc/WSO2CarbonDB");
+  EXPECT_EQ(b1.datasources(1).jndi_name(), "jdbc/WSO2BamDataSource");
   EXPECT_EQ(b1.datasources(1).url(), "jdbc:mysql://mysql.bam.internal:3306/bamdb");
   EXPECT_EQ(b1.datasources(1).max_active(), 50u);
   ASSERT_EQ(b1.coordination_servers_size(), 3);

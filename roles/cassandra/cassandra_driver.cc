@@ -1,0 +1,113 @@
+#include "roles/cassandra/cassandra_driver.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "roles/cassandra/cassandra_yaml.h"
+
+namespace bamctl {
+namespace {
+
+constexpr absl::string_view kStockYaml = "wso2-bam/cassandra.yaml";
+// Cassandra keeps a file open per SSTable and socket; its docs ask for a
+// high limit, and the default 1024 makes a busy node fail.
+constexpr uint64_t kNofileLimit = 100000;
+// A drained node stops fast; an undrained one may replay its commit log.
+constexpr int kStopTimeoutSeconds = 60;
+
+absl::Status CheckPlan(const v1::NodePlan& node) {
+  const v1::CassandraPlan& c = node.cassandra();
+  if (c.home().empty() || c.home().front() != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cassandra.home \"", c.home(), "\" is not an absolute path"));
+  }
+  if (c.user().empty()) return absl::InvalidArgumentError("cassandra.user is empty");
+  if (node.address().empty()) return absl::InvalidArgumentError("the node has no address");
+  // cassandra-env.sh wants both heap sizes set or neither; a zero young
+  // generation is not a heap it can start with.
+  if (c.heap_mb() / 4 == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cassandra.heap_mb ", c.heap_mb(), " is too small to run Cassandra"));
+  }
+  if (c.jmx_port() == 0 || c.jmx_port() > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cassandra.jmx_port ", c.jmx_port(), " is not a port (1-65535)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ServicePlan>> CassandraDriver::Render(const v1::NodePlan& plan,
+                                                                 const RenderContext& ctx) const {
+  if (!plan.has_cassandra()) return std::vector<ServicePlan>();
+  const std::string context = absl::StrCat("render cassandra for ", plan.node());
+  RETURN_IF_ERROR(Annotate(CheckPlan(plan), context));
+  const v1::CassandraPlan& c = plan.cassandra();
+
+  const std::string yaml_path = ctx.Path(absl::StrCat(c.home(), "/conf/cassandra.yaml"));
+  absl::StatusOr<std::string> current = ctx.ReadShippedFile(yaml_path, kStockYaml);
+  if (!current.ok()) return Annotate(current.status(), context);
+  absl::StatusOr<std::string> patched = PatchCassandraYaml(yaml_path, *current, c);
+  if (!patched.ok()) return Annotate(patched.status(), context);
+
+  ServicePlan service;
+  service.name = "cassandra";
+  service.roles = {"cassandra"};
+
+  ConfigFile yaml;
+  yaml.path = yaml_path;
+  yaml.content = *std::move(patched);
+  service.files.push_back(std::move(yaml));
+
+  // Cassandra creates missing directories itself only when it may write
+  // their parents (/var/lib is root's); the agent creates them for it.
+  for (const std::string& dir : {c.data_dir(), c.commitlog_dir(), c.saved_caches_dir()}) {
+    service.directories.push_back({ctx.Path(dir), c.user(), 0750});
+  }
+
+  ProcessSpec& process = service.process;
+  process.argv = {ctx.Path(absl::StrCat(c.home(), "/bin/cassandra")), "-f"};
+  // cassandra-env.sh takes the heap from the environment when both are set.
+  process.env = {{"MAX_HEAP_SIZE", absl::StrCat(c.heap_mb(), "M")},
+                 {"HEAP_NEWSIZE", absl::StrCat(c.heap_mb() / 4, "M")},
+                 {"JAVA_HOME", ctx.Path(c.java_home())}};
+  process.user = c.user();
+  process.working_dir = ctx.Path(c.home());
+  process.nofile_limit = kNofileLimit;
+  process.stop_argv = {};  // SIGTERM: Cassandra's shutdown hook flushes
+  process.stop_timeout_seconds = kStopTimeoutSeconds;
+
+  Probe rpc;
+  rpc.kind = Probe::Kind::kTcp;
+  rpc.name = "rpc";
+  rpc.host = plan.address();
+  rpc.port = c.rpc_port();
+  Probe storage = rpc;
+  storage.name = "storage";
+  storage.port = c.storage_port();
+  service.probes = {std::move(rpc), std::move(storage)};
+
+  // Losing more than one replica at a time breaks QUORUM at RF 3; draining
+  // first flushes memtables so the restart does not replay the commit log.
+  RestartSafety& restart = service.restart;
+  restart.group = "cassandra";
+  restart.order = RestartSafety::Order::kOneAtATimeDrainFirst;
+  restart.max_unavailable = 1;
+  restart.pre_stop_argv = {ctx.Path(absl::StrCat(c.home(), "/bin/nodetool")),
+                           "-h",
+                           plan.address(),
+                           "-p",
+                           absl::StrCat(c.jmx_port()),
+                           "drain"};
+
+  std::vector<ServicePlan> services;
+  services.push_back(std::move(service));
+  return services;
+}
+
+}  // namespace bamctl

@@ -1,0 +1,29 @@
+#ifndef BAMCTL_ROLES_CASSANDRA_CASSANDRA_DRIVER_H_
+#define BAMCTL_ROLES_CASSANDRA_CASSANDRA_DRIVER_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/plan.pb.h"
+#include "roles/driver/render_context.h"
+#include "roles/driver/role_driver.h"
+#include "roles/driver/service_plan.h"
+
+namespace bamctl {
+
+// The Cassandra ring member (Cassandra step 1 of the seed procedure): one
+// service "cassandra" on nodes whose plan has a CassandraPlan, none
+// elsewhere. It patches the installed `<home>/conf/cassandra.yaml` (read
+// through the context, stock copy "wso2-bam/cassandra.yaml"), runs
+// `bin/cassandra -f` with the heap in the environment, probes the RPC and
+// storage ports, and is restarted one node at a time after `nodetool drain`.
+// Errors name the node and the file.
+class CassandraDriver : public RoleDriver {
+ public:
+  absl::StatusOr<std::vector<ServicePlan>> Render(const v1::NodePlan& plan,
+                                                  const RenderContext& ctx) const override;
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_ROLES_CASSANDRA_CASSANDRA_DRIVER_H_

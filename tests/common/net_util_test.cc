@@ -1,0 +1,79 @@
+#include "common/net_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "gtest/gtest.h"
+
+namespace bamctl {
+namespace {
+
+// A listener on 127.0.0.1, port chosen by the kernel.
+class Listener {
+ public:
+  Listener() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(fd_, 4);
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() { close(fd_); }
+  int fd() const { return fd_; }
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_;
+};
+
+TEST(NetUtilTest, SendsTheRequestAndReadsUntilClose) {
+  Listener l;
+  std::thread server([&] {
+    int c = accept(l.fd(), nullptr, nullptr);
+    char buf[16] = {};
+    ssize_t n = read(c, buf, sizeof(buf) - 1);
+    const std::string reply = std::string(buf, n > 0 ? n : 0) == "ruok" ? "imok" : "??";
+    write(c, reply.data(), reply.size());
+    close(c);
+  });
+  absl::StatusOr<std::string> reply =
+      TcpRequest("127.0.0.1", l.port(), "ruok", std::chrono::seconds(5));
+  server.join();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, "imok");
+}
+
+TEST(NetUtilTest, ASilentPeerTimesOut) {
+  Listener l;  // accepts into the backlog, never answers
+  auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::string> reply =
+      TcpRequest("127.0.0.1", l.port(), "srvr", std::chrono::milliseconds(200));
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded) << reply.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(NetUtilTest, RefusedAndBadAddresses) {
+  int port;
+  {
+    Listener l;
+    port = l.port();
+  }  // closed: nothing listens there now
+  absl::StatusOr<std::string> refused =
+      TcpRequest("127.0.0.1", port, "ruok", std::chrono::seconds(2));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+  EXPECT_EQ(TcpRequest("node1", 2181, "ruok", std::chrono::seconds(1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace bamctl

@@ -1,0 +1,220 @@
+#include "roles/cassandra/cassandra_driver.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "roles/cassandra/cassandra_yaml.h"
+#include "roles/spec/spec_loader.h"
+#include "roles/topology/compiler.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::bamctl::testing::ReadSourceFile;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+// Reads files from the local disk, as the agent's source does on a host.
+class DiskFiles : public BaseFileSource {
+ public:
+  absl::StatusOr<std::optional<std::string>> Read(absl::string_view path) const override {
+    std::ifstream in{std::string(path), std::ios::binary};
+    if (!in.good()) return std::optional<std::string>();
+    std::ostringstream text;
+    text << in.rdbuf();
+    return std::optional<std::string>(text.str());
+  }
+};
+
+class CassandraDriverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The node's filesystem lives under a temp root holding a copy of the
+    // stock file (the fixture itself is read-only).
+    root_ = testing::MakeTempDir("cassandra_driver_test").string();
+    stock_ = ReadSourceFile("roles/stock/wso2-bam/cassandra.yaml");
+    WriteYaml(stock_);
+    ctx_.secrets = &secrets_;
+    ctx_.base = &disk_;
+    ctx_.root = root_;
+
+    LoadedSpec loaded = LoadSpec(ReadSourceFile("examples/seed-cluster.yaml"));
+    ASSERT_TRUE(loaded.ok());
+    absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded.spec);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    plan_ = *plan;
+    ASSERT_EQ(plan_.nodes_size(), 5);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string YamlPath() const { return root_ + "/opt/cassandra/conf/cassandra.yaml"; }
+
+  void WriteYaml(const std::string& text) const {
+    fs::create_directories(fs::path(YamlPath()).parent_path());
+    std::ofstream(YamlPath(), std::ios::binary) << text;
+  }
+
+  ServicePlan RenderOne(const v1::NodePlan& node) const {
+    absl::StatusOr<std::vector<ServicePlan>> services = CassandraDriver().Render(node, ctx_);
+    EXPECT_TRUE(services.ok()) << services.status();
+    if (!services.ok() || services->size() != 1) {
+      ADD_FAILURE() << "expected one service";
+      return ServicePlan();
+    }
+    return (*services)[0];
+  }
+
+  std::string root_;
+  std::string stock_;
+  DiskFiles disk_;
+  RedactingSecretSource secrets_;
+  RenderContext ctx_;
+  v1::ClusterPlan plan_;
+};
+
+TEST_F(CassandraDriverTest, SeedNodeService) {
+  const v1::NodePlan& node4 = plan_.nodes(3);
+  ServicePlan s = RenderOne(node4);
+  EXPECT_EQ(s.name, "cassandra");
+  EXPECT_THAT(s.roles, ElementsAre("cassandra"));
+  EXPECT_THAT(s.depends_on, IsEmpty());
+  EXPECT_THAT(s.remove_paths, IsEmpty());
+
+  ASSERT_EQ(s.files.size(), 1u);
+  EXPECT_EQ(s.files[0].path, YamlPath());
+  EXPECT_EQ(s.files[0].mode, 0644u);
+  EXPECT_FALSE(s.files[0].secret);
+  absl::StatusOr<std::string> expected = PatchCassandraYaml(YamlPath(), stock_, node4.cassandra());
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  EXPECT_EQ(s.files[0].content, *expected);
+  EXPECT_THAT(s.files[0].content, HasSubstr("\nlisten_address: node4\n"));
+
+  EXPECT_TRUE(s.init_steps.empty());
+  ASSERT_EQ(s.directories.size(), 3u);
+  EXPECT_EQ(s.directories[0].path, root_ + "/var/lib/cassandra/data");
+  EXPECT_EQ(s.directories[1].path, root_ + "/var/lib/cassandra/commitlog");
+  EXPECT_EQ(s.directories[2].path, root_ + "/var/lib/cassandra/saved_caches");
+  for (const Directory& d : s.directories) {
+    EXPECT_EQ(d.owner, "cassandra");
+    EXPECT_EQ(d.mode, 0750u);
+  }
+
+  const ProcessSpec& p = s.process;
+  EXPECT_THAT(p.argv, ElementsAre(root_ + "/opt/cassandra/bin/cassandra", "-f"));
+  EXPECT_EQ(p.env, (std::map<std::string, std::string>{
+                       {"HEAP_NEWSIZE", "512M"},
+                       {"JAVA_HOME", root_ + "/opt/java/jdk1.6.0_29"},
+                       {"MAX_HEAP_SIZE", "2048M"},
+                   }));
+  EXPECT_EQ(p.user, "cassandra");
+  EXPECT_EQ(p.working_dir, root_ + "/opt/cassandra");
+  EXPECT_EQ(p.nofile_limit, 100000u);
+  EXPECT_THAT(p.stop_argv, IsEmpty());
+  EXPECT_EQ(p.stop_timeout_seconds, 60);
+
+  ASSERT_EQ(s.probes.size(), 2u);
+  EXPECT_EQ(s.probes[0].kind, Probe::Kind::kTcp);
+  EXPECT_EQ(s.probes[0].name, "rpc");
+  EXPECT_EQ(s.probes[0].host, "192.168.4.103");
+  EXPECT_EQ(s.probes[0].port, 9160u);
+  EXPECT_EQ(s.probes[1].kind, Probe::Kind::kTcp);
+  EXPECT_EQ(s.probes[1].name, "storage");
+  EXPECT_EQ(s.probes[1].host, "192.168.4.103");
+  EXPECT_EQ(s.probes[1].port, 7000u);
+
+  const RestartSafety& r = s.restart;
+  EXPECT_EQ(r.group, "cassandra");
+  EXPECT_EQ(r.order, RestartSafety::Order::kOneAtATimeDrainFirst);
+  EXPECT_EQ(r.max_unavailable, 1);
+  EXPECT_FALSE(r.requires_downtime_flag);
+  EXPECT_THAT(r.pre_stop_argv, ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
+                                           "192.168.4.103", "-p", "7199", "drain"));
+}
+
+TEST_F(CassandraDriverTest, HeapFollowsThePlan) {
+  v1::NodePlan node = plan_.nodes(2);
+  node.mutable_cassandra()->set_heap_mb(4096);
+  ServicePlan s = RenderOne(node);
+  EXPECT_EQ(s.process.env["MAX_HEAP_SIZE"], "4096M");
+  EXPECT_EQ(s.process.env["HEAP_NEWSIZE"], "1024M");
+
+  node.mutable_cassandra()->set_heap_mb(2);
+  absl::StatusOr<std::vector<ServicePlan>> bad = CassandraDriver().Render(node, ctx_);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CassandraDriverTest, NodesWithoutCassandraGetNoService) {
+  for (int i : {0, 1}) {
+    absl::StatusOr<std::vector<ServicePlan>> services =
+        CassandraDriver().Render(plan_.nodes(i), ctx_);
+    ASSERT_TRUE(services.ok()) << services.status();
+    EXPECT_THAT(*services, IsEmpty());
+  }
+}
+
+TEST_F(CassandraDriverTest, PatchesTheInstalledFileNotTheStockOne) {
+  WriteYaml(absl::StrCat(stock_, "# site note\n"));
+  ServicePlan s = RenderOne(plan_.nodes(4));
+  ASSERT_EQ(s.files.size(), 1u);
+  EXPECT_THAT(s.files[0].content, ::testing::EndsWith("\n# site note\n"));
+  EXPECT_THAT(s.files[0].content, HasSubstr("\nlisten_address: node5\n"));
+}
+
+TEST_F(CassandraDriverTest, RenderingIsDeterministicAndIdempotent) {
+  ServicePlan first = RenderOne(plan_.nodes(3));
+  ASSERT_EQ(first.files.size(), 1u);
+  EXPECT_EQ(RenderOne(plan_.nodes(3)).files[0].content, first.files[0].content);
+  // The agent writes the file; rendering against it changes nothing.
+  WriteYaml(first.files[0].content);
+  EXPECT_EQ(RenderOne(plan_.nodes(3)).files[0].content, first.files[0].content);
+}
+
+TEST_F(CassandraDriverTest, MissingFileIsNotFoundNamingNodeAndPath) {
+  fs::remove(YamlPath());
+  absl::StatusOr<std::vector<ServicePlan>> services =
+      CassandraDriver().Render(plan_.nodes(3), ctx_);
+  ASSERT_FALSE(services.ok());
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(services.status().message()), HasSubstr("node4"));
+  EXPECT_THAT(std::string(services.status().message()), HasSubstr(YamlPath()));
+}
+
+TEST_F(CassandraDriverTest, FallsBackToTheStockCopy) {
+  RenderContext ctx;
+  ctx.secrets = &secrets_;
+  ctx.fall_back_to_stock = true;
+  absl::StatusOr<std::vector<ServicePlan>> services = CassandraDriver().Render(plan_.nodes(2), ctx);
+  ASSERT_TRUE(services.ok()) << services.status();
+  ASSERT_EQ(services->size(), 1u);
+  const ConfigFile& file = (*services)[0].files[0];
+  EXPECT_EQ(file.path, "/opt/cassandra/conf/cassandra.yaml");
+  absl::StatusOr<std::string> expected =
+      PatchCassandraYaml(file.path, stock_, plan_.nodes(2).cassandra());
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  EXPECT_EQ(file.content, *expected);
+}
+
+TEST_F(CassandraDriverTest, PatchErrorsNameNodeFileAndLine) {
+  WriteYaml(testing::ReplaceOnce(stock_, "          - seeds: \"127.0.0.1\"\n", ""));
+  absl::StatusOr<std::vector<ServicePlan>> services =
+      CassandraDriver().Render(plan_.nodes(3), ctx_);
+  ASSERT_FALSE(services.ok());
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(services.status().message()), HasSubstr("node4"));
+  EXPECT_THAT(std::string(services.status().message()),
+              HasSubstr(absl::StrCat(YamlPath(), ":230: ")));
+}
+
+}  // namespace
+}  // namespace bamctl
