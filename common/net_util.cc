@@ -24,7 +24,7 @@ int RemainingMs(Clock::time_point deadline) {
 }
 
 // Waits for `events` on fd until the deadline; false on timeout or error.
-bool WaitFor(int fd, short events, Clock::time_point deadline) {
+bool WaitFor(int fd, int16_t events, Clock::time_point deadline) {
   while (true) {
     pollfd p{fd, events, 0};
     int n = poll(&p, 1, RemainingMs(deadline));

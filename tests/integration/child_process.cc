@@ -20,17 +20,21 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   // Everything the child needs is prepared before fork: after it only
   // async-signal-safe calls are allowed.
   std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin"};
+  env_strings.reserve(env.size() + 1);
   for (const auto& [k, v] : env) env_strings.push_back(absl::StrCat(k, "=", v));
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = argv;
   std::vector<char*> argvp;
+  argvp.reserve(args.size() + 1);
   for (std::string& a : args) argvp.push_back(a.data());
   argvp.push_back(nullptr);
   int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0)
+  if (log_fd < 0) {
     return absl::InternalError(absl::StrCat("open ", log_path, ": ", strerror(errno)));
+  }
 
   pid_t pid = fork();
   if (pid < 0) {
