@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -48,11 +49,9 @@ class Fd {
   int fd_;
 };
 
-}  // namespace
-
-absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::string_view request,
-                                       std::chrono::milliseconds timeout) {
-  const Clock::time_point deadline = Clock::now() + timeout;
+// A connected, non-blocking socket to host:port, or why there is none.
+absl::StatusOr<std::unique_ptr<Fd>> Connect(absl::string_view host, int port,
+                                            Clock::time_point deadline) {
   const std::string where = absl::StrCat(host, ":", port);
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
@@ -70,22 +69,40 @@ absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::s
   } else {
     return absl::InvalidArgumentError(absl::StrCat(host, " is not a numeric IP address"));
   }
-  Fd fd(socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
+  auto fd =
+      std::make_unique<Fd>(socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (fd->get() < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  if (connect(fd->get(), reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
     if (errno != EINPROGRESS) {
       return absl::UnavailableError(absl::StrCat("connect ", where, ": ", std::strerror(errno)));
     }
-    if (!WaitFor(fd.get(), POLLOUT, deadline)) {
+    if (!WaitFor(fd->get(), POLLOUT, deadline)) {
       return absl::DeadlineExceededError(absl::StrCat("connect ", where, ": timed out"));
     }
     int err = 0;
     socklen_t len = sizeof(err);
-    getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) {
       return absl::UnavailableError(absl::StrCat("connect ", where, ": ", std::strerror(err)));
     }
   }
+  return fd;
+}
+
+}  // namespace
+
+absl::Status TcpConnect(absl::string_view host, int port, std::chrono::milliseconds timeout) {
+  absl::StatusOr<std::unique_ptr<Fd>> fd = Connect(host, port, Clock::now() + timeout);
+  return fd.status();
+}
+
+absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::string_view request,
+                                       std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  const std::string where = absl::StrCat(host, ":", port);
+  absl::StatusOr<std::unique_ptr<Fd>> connected = Connect(host, port, deadline);
+  if (!connected.ok()) return connected.status();
+  const Fd& fd = **connected;
   size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

@@ -16,6 +16,10 @@ namespace bamctl {
 absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::string_view request,
                                        std::chrono::milliseconds timeout);
 
+// Connects to host:port and closes again: "is something accepting there?",
+// bounded by `timeout`.
+absl::Status TcpConnect(absl::string_view host, int port, std::chrono::milliseconds timeout);
+
 }  // namespace bamctl
 
 #endif  // BAMCTL_COMMON_NET_UTIL_H_

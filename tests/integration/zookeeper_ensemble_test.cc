@@ -2,6 +2,7 @@
 // addresses get the zoo.cfg + myid the driver renders, start with the
 // driver's command line (Debian's ZooKeeper 3.8 jars), and must form one
 // ensemble with exactly one leader.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -9,11 +10,10 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
-#include "common/net_util.h"
 #include "gtest/gtest.h"
+#include "roles/probe/probe_runner.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
 #include "roles/zookeeper/zookeeper_driver.h"
@@ -27,16 +27,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr char kJavaHome[] = "/usr/lib/jvm/default-java";
-
-// "Mode: leader" from a srvr reply, or "" when the server does not serve.
-std::string ModeOf(const std::string& host, int port) {
-  absl::StatusOr<std::string> reply = TcpRequest(host, port, "srvr", std::chrono::seconds(2));
-  if (!reply.ok()) return "";
-  for (absl::string_view mode : {"leader", "follower", "standalone"}) {
-    if (absl::StrContains(*reply, absl::StrCat("Mode: ", mode))) return std::string(mode);
-  }
-  return "";
-}
 
 TEST(ZooKeeperEnsembleTest, RenderedConfigFormsAnEnsembleWithOneLeader) {
   if (!fs::exists("/usr/share/java/zookeeper.jar") || !fs::exists(kJavaHome)) {
@@ -58,6 +48,7 @@ TEST(ZooKeeperEnsembleTest, RenderedConfigFormsAnEnsembleWithOneLeader) {
   ASSERT_TRUE(plan.ok()) << plan.status();
 
   std::vector<std::unique_ptr<testing::ChildProcess>> servers;
+  std::vector<Probe> probes;  // each server's probe, as its driver declares it
   for (const v1::NodePlan& node : plan->nodes()) {
     // Each node lives under its own root: data and conf dirs do not collide.
     RenderContext ctx;
@@ -72,6 +63,8 @@ TEST(ZooKeeperEnsembleTest, RenderedConfigFormsAnEnsembleWithOneLeader) {
     ASSERT_TRUE(services.ok()) << services.status();
     ASSERT_EQ(services->size(), 1u);
     const ServicePlan& s = services->front();
+    ASSERT_EQ(s.probes.size(), 1u);
+    probes.push_back(s.probes[0]);
     for (const ConfigFile& f : s.files) {
       ASSERT_TRUE(WriteFileAtomically(f.path, f.content, f.mode).ok()) << f.path;
     }
@@ -83,38 +76,27 @@ TEST(ZooKeeperEnsembleTest, RenderedConfigFormsAnEnsembleWithOneLeader) {
     servers.push_back(std::move(*child));
   }
 
-  // Bounded wait for the election: every server serving as leader or follower.
-  std::vector<std::string> modes;
+  // Bounded wait for the election: every server's own probe healthy, as
+  // leader or follower.
+  std::vector<ProbeResult> results;
+  auto count = [&](absl::string_view mode) {
+    return std::count_if(results.begin(), results.end(),
+                         [&](const ProbeResult& r) { return r.healthy && r.mode == mode; });
+  };
   const Clock::time_point deadline = Clock::now() + std::chrono::seconds(90);
   while (Clock::now() < deadline) {
-    modes.clear();
-    int leaders = 0;
-    int followers = 0;
-    for (const v1::NodePlan& node : plan->nodes()) {
-      modes.push_back(ModeOf(node.address(), 22181));
-      leaders += modes.back() == "leader" ? 1 : 0;
-      followers += modes.back() == "follower" ? 1 : 0;
-    }
-    if (leaders + followers == 3) break;
+    results.clear();
+    for (const Probe& probe : probes) results.push_back(RunProbe(probe, std::chrono::seconds(2)));
+    if (count("leader") + count("follower") == 3) break;
     for (auto& server : servers) {
       ASSERT_TRUE(server->Running()) << "a ZooKeeper server exited; logs in " << dir;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  int leaders = 0;
-  int followers = 0;
-  for (const std::string& mode : modes) {
-    leaders += mode == "leader" ? 1 : 0;
-    followers += mode == "follower" ? 1 : 0;
-  }
-  EXPECT_EQ(leaders, 1) << "modes: " << modes[0] << "," << modes[1] << "," << modes[2]
-                        << "; logs in " << dir;
-  EXPECT_EQ(followers, 2);
-  // The four-letter words the probes use are whitelisted.
-  absl::StatusOr<std::string> ruok =
-      TcpRequest("127.0.1.3", 22181, "ruok", std::chrono::seconds(2));
-  ASSERT_TRUE(ruok.ok()) << ruok.status();
-  EXPECT_EQ(*ruok, "imok");
+  std::string seen;
+  for (const ProbeResult& r : results) absl::StrAppend(&seen, r.reason, "; ");
+  EXPECT_EQ(count("leader"), 1) << seen << "logs in " << dir;
+  EXPECT_EQ(count("follower"), 2) << seen;
   servers.clear();  // kill before removing their files
   if (!HasFailure()) fs::remove_all(dir);
 }
