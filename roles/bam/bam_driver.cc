@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/status_macros.h"
 #include "roles/patch/xml_patch.h"
 
@@ -218,6 +219,56 @@ std::vector<std::string> ServedRoles(const v1::BamPlan& b) {
 
 }  // namespace
 
+namespace {
+
+// '...' for /bin/sh, with embedded single quotes closed and reopened.
+std::string ShellQuote(absl::string_view word) {
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
+// Analyzer step 5: dbscripts/mysql.sql run once as the registry user. The
+// password goes into a 0600 client options file, never onto a command line
+// (which any user could read in /proc).
+absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ctx, ServicePlan* s) {
+  const v1::DataSourcePlan* registry = nullptr;
+  for (const v1::DataSourcePlan& ds : b.datasources()) {
+    if (ds.name() == "WSO2_REG_DB") registry = &ds;
+  }
+  if (registry == nullptr) {
+    return absl::FailedPreconditionError("registry schema: the plan has no WSO2_REG_DB");
+  }
+  absl::StatusOr<std::string> password = ctx.secrets->Read(registry->password_file());
+  if (!password.ok()) return Annotate(password.status(), "registry schema");
+  const std::string cnf =
+      ctx.Path(absl::StrCat(b.home(), "/repository/conf/bamctl-registry-db.cnf"));
+  ConfigFile options;
+  options.path = cnf;
+  options.content = absl::StrCat(
+      "# Managed by bamctl: MySQL client options for creating the registry schema.\n[client]\n",
+      "host=", b.mysql_host(), "\nport=", b.mysql_port(), "\nuser=", registry->username(),
+      "\npassword=", *password, "\n");
+  options.owner = b.user();
+  options.mode = 0600;
+  options.secret = true;
+  s->files.push_back(std::move(options));
+
+  const std::string script = ctx.Path(absl::StrCat(b.home(), "/dbscripts/mysql.sql"));
+  const std::string marker =
+      ctx.Path(absl::StrCat(b.home(), "/repository/conf/.bamctl-registry-schema.done"));
+  InitStep step;
+  step.name = "registry-schema";
+  step.argv = {"/bin/sh", "-c",
+               absl::StrCat("mysql --defaults-extra-file=", ShellQuote(cnf), " ",
+                            ShellQuote(registry->database()), " < ", ShellQuote(script),
+                            " && touch ", ShellQuote(marker))};
+  step.user = b.user();
+  step.done_marker = marker;
+  s->init_steps.push_back(std::move(step));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<ServicePlan>> BamDriver::Render(const v1::NodePlan& plan,
                                                            const RenderContext& ctx) const {
   if (!plan.has_bam()) return std::vector<ServicePlan>();
@@ -324,6 +375,11 @@ absl::StatusOr<std::vector<ServicePlan>> BamDriver::Render(const v1::NodePlan& p
       s.remove_paths.push_back(
           ctx.Path(absl::StrCat(b.home(), "/repository/components/plugins/", bundle)));
     }
+  }
+
+  if (b.run_registry_schema()) {
+    absl::Status added = AddRegistrySchemaStep(b, ctx, &s);
+    if (!added.ok()) return added;
   }
 
   // Heap from the plan (the validator warns below the guide's 2 GB);

@@ -133,6 +133,7 @@ void ApplyDefaults(ClusterSpec* spec) {
   DEFAULT(b, http_port, 9763);
   DEFAULT(b, thrift_port, 7611);
   DEFAULT(b, thrift_secure_port, 7711);
+  DEFAULT(b, manage_registry_schema, false);
 
   DEFAULT(spec->mutable_mysql(), port, 3306);
 }

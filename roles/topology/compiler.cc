@@ -136,6 +136,20 @@ class Compiler {
     return hosts;
   }
 
+  // The one BAM node that creates the registry schema: the toolbox
+  // deployer's (the designated analyzer), else the first BAM node.
+  int SchemaNode() {
+    for (int n : With(RoleKind::kBamAnalyzer)) {
+      if (spec_.nodes(n).name() == spec_.bam().toolbox_deployer_node()) return n;
+    }
+    for (int n = 0; n < spec_.nodes_size(); ++n) {
+      for (RoleKind k : topo_.roles[n]) {
+        if (IsBamRole(k)) return n;
+      }
+    }
+    return -1;
+  }
+
   std::string FsDefaultName() {
     return absl::StrCat("hdfs://", HostPort(HostOf(With(RoleKind::kNameNode).front()),
                                             spec_.hadoop().namenode_port()));
@@ -276,6 +290,7 @@ class Compiler {
     plan->set_url(absl::StrCat(
         "jdbc:mysql://", HostPort(spec_.mysql().host(), spec_.mysql().port()), "/", ds.database()));
     plan->set_username(ds.username());
+    plan->set_database(ds.database());
     plan->set_password_file(ds.password_file());
     plan->set_driver_class(ds.driver_class());
     plan->set_max_active(ds.max_active());
@@ -338,6 +353,9 @@ class Compiler {
     out->set_http_port(b.http_port() + b.port_offset());
     out->set_thrift_port(b.thrift_port() + b.port_offset());
     out->set_thrift_secure_port(b.thrift_secure_port() + b.port_offset());
+    out->set_mysql_host(spec_.mysql().host());
+    out->set_mysql_port(spec_.mysql().port());
+    out->set_run_registry_schema(b.manage_registry_schema() && i == SchemaNode());
   }
 
   const ClusterSpec& spec_;

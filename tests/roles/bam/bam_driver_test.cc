@@ -605,5 +605,36 @@ TEST_F(BamDriverTest, MalformedHostFileNamesTheFile) {
   EXPECT_THAT(services.status().message(), HasSubstr("carbon.xml:3:"));
 }
 
+// Analyzer step 5, when the spec hands the schema to the agent: one node
+// runs dbscripts/mysql.sql once, with the password in a 0600 options file.
+TEST_F(BamDriverTest, RegistrySchemaStepOnlyWhereAndWhenAsked) {
+  EXPECT_TRUE(RenderOne(SeedNodePlan("node1")).init_steps.empty());
+
+  const std::string edit_from = "  task_server_count: 1\n";
+  const std::string edit_to = "  task_server_count: 1\n  manage_registry_schema: true\n";
+  ServicePlan node1 = RenderOne(SeedNodePlan("node1", edit_from, edit_to));
+  ASSERT_EQ(node1.init_steps.size(), 1u);
+  const InitStep& step = node1.init_steps[0];
+  EXPECT_EQ(step.name, "registry-schema");
+  EXPECT_EQ(step.user, "wso2");
+  ASSERT_EQ(step.argv.size(), 3u);
+  const std::string conf = root_ + "/opt/wso2bam/repository/conf/";
+  EXPECT_EQ(step.argv[2], "mysql --defaults-extra-file='" + conf +
+                              "bamctl-registry-db.cnf' 'regdb' < '" + root_ +
+                              "/opt/wso2bam/dbscripts/mysql.sql' && touch '" + conf +
+                              ".bamctl-registry-schema.done'");
+  EXPECT_EQ(step.done_marker, conf + ".bamctl-registry-schema.done");
+  EXPECT_EQ(step.argv[2].find(std::string(kSecret)), std::string::npos);
+  const ConfigFile* cnf = File(node1, "bamctl-registry-db.cnf");
+  ASSERT_NE(cnf, nullptr);
+  EXPECT_TRUE(cnf->secret);
+  EXPECT_EQ(cnf->mode, 0600u);
+  EXPECT_THAT(cnf->content, HasSubstr("host=mysql.bam.internal\nport=3306\nuser=reg_user\n"
+                                      "password=" +
+                                      std::string(kSecret) + "\n"));
+  // Only one node creates the schema.
+  EXPECT_TRUE(RenderOne(SeedNodePlan("node2", edit_from, edit_to)).init_steps.empty());
+}
+
 }  // namespace
 }  // namespace bamctl
