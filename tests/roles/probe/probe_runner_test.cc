@@ -108,8 +108,9 @@ TEST(ProbeRunnerTest, HttpStatusDecides) {
 TEST(ProbeRunnerTest, ZooKeeperModes) {
   FakeServer follower([](const std::string& req) -> std::string {
     if (req == "ruok") return "imok";
-    if (req == "srvr")
+    if (req == "srvr") {
       return "Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0/0\nMode: follower\n";
+    }
     return "";
   });
   ProbeResult r = RunProbe(MakeProbe(Probe::Kind::kZooKeeper, follower.port()), seconds(2));

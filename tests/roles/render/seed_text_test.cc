@@ -168,7 +168,7 @@ std::vector<Snippet> Snippets() {
 }
 
 // The guide's placeholders, as the seed spec fills them.
-std::string FillPlaceholders(std::string text) {
+std::string FillPlaceholders(const std::string& text) {
   return absl::StrReplaceAll(
       text, {{"<HADOOP_HOME>", kHadoop},
              {"$ZOO_HOME", "/opt/zookeeper"},
