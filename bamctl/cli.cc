@@ -133,6 +133,31 @@ std::optional<LoadedSpec> LoadAndReport(const std::string& path, std::ostream& e
   return loaded;
 }
 
+// Loads, checks and compiles a spec file, reporting to `err`.
+std::optional<v1::ClusterPlan> LoadPlan(const std::string& path, std::ostream& err) {
+  std::optional<LoadedSpec> loaded = LoadAndReport(path, err);
+  if (!loaded) return std::nullopt;
+  absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded->spec);
+  if (!plan.ok()) {
+    err << "bamctl: compile " << path << ": " << plan.status().message() << "\n";
+    return std::nullopt;
+  }
+  return *std::move(plan);
+}
+
+// The plan of `node`, or nullptr after telling `err` which nodes exist.
+const v1::NodePlan* FindNode(const v1::ClusterPlan& plan, const std::string& node,
+                             const std::string& path, std::ostream& err) {
+  for (const v1::NodePlan& n : plan.nodes()) {
+    if (n.node() == node) return &n;
+  }
+  err << "bamctl: no node named \"" << node << "\" in " << path << "; nodes: "
+      << absl::StrJoin(plan.nodes(), ", ",
+                       [](std::string* out, const v1::NodePlan& n) { out->append(n.node()); })
+      << "\n";
+  return nullptr;
+}
+
 int UsageError(std::ostream& err, absl::string_view message) {
   err << "bamctl: " << message << "\nRun 'bamctl help' for usage.\n";
   return kExitUsage;
@@ -168,26 +193,14 @@ int Plan(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (format != "yaml" && format != "json" && format != "summary") {
     return UsageError(err, absl::StrCat("-o ", format, ": valid formats are yaml, json, summary"));
   }
-  std::optional<LoadedSpec> loaded = LoadAndReport(*file, err);
-  if (!loaded) return kExitFailed;
-  absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded->spec);
-  if (!plan.ok()) {
-    err << "bamctl: compile " << *file << ": " << plan.status().message() << "\n";
-    return kExitFailed;
-  }
+  std::optional<v1::ClusterPlan> plan = LoadPlan(*file, err);
+  if (!plan) return kExitFailed;
   const google::protobuf::Message* selected = &*plan;
   if (std::optional<std::string> node = flags->Get("node")) {
-    auto it = std::find_if(plan->nodes().begin(), plan->nodes().end(),
-                           [&](const v1::NodePlan& n) { return n.node() == *node; });
-    if (it == plan->nodes().end()) {
-      err << "bamctl: no node named \"" << *node << "\" in " << *file << "; nodes: "
-          << absl::StrJoin(plan->nodes(), ", ",
-                           [](std::string* out, const v1::NodePlan& n) { out->append(n.node()); })
-          << "\n";
-      return kExitFailed;
-    }
+    const v1::NodePlan* found = FindNode(*plan, *node, *file, err);
+    if (found == nullptr) return kExitFailed;
+    v1::NodePlan only = *found;
     // Narrow the plan to the one node, so every format shows the same thing.
-    v1::NodePlan only = *it;
     plan->clear_nodes();
     *plan->add_nodes() = std::move(only);
     selected = &plan->nodes(0);
@@ -229,19 +242,10 @@ int Render(const std::vector<std::string>& args, std::ostream& out, std::ostream
     return UsageError(err,
                       absl::StrCat("--role ", *role, ": valid roles: ", ValidRoleNamesForError()));
   }
-  std::optional<LoadedSpec> loaded = LoadAndReport(*file, err);
-  if (!loaded) return kExitFailed;
-  absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded->spec);
-  if (!plan.ok()) {
-    err << "bamctl: compile " << *file << ": " << plan.status().message() << "\n";
-    return kExitFailed;
-  }
-  auto it = std::find_if(plan->nodes().begin(), plan->nodes().end(),
-                         [&](const v1::NodePlan& n) { return n.node() == *node; });
-  if (it == plan->nodes().end()) {
-    err << "bamctl: no node named \"" << *node << "\" in " << *file << "\n";
-    return kExitFailed;
-  }
+  std::optional<v1::ClusterPlan> plan = LoadPlan(*file, err);
+  if (!plan) return kExitFailed;
+  const v1::NodePlan* found = FindNode(*plan, *node, *file, err);
+  if (found == nullptr) return kExitFailed;
   // People see this output: secrets are never read, only shown redacted.
   RedactingSecretSource secrets;
   DirectoryFileSource host_tree(flags->Get("host-root").value_or(""));
@@ -249,7 +253,7 @@ int Render(const std::vector<std::string>& args, std::ostream& out, std::ostream
   ctx.secrets = &secrets;
   ctx.base = flags->Get("host-root") ? &host_tree : nullptr;
   ctx.fall_back_to_stock = true;
-  absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(*it, ctx);
+  absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(*found, ctx);
   if (!services.ok()) {
     err << "bamctl: render: " << services.status().message() << "\n";
     return kExitFailed;

@@ -9,32 +9,12 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/util/loopback_listener.h"
 
 namespace bamctl {
 namespace {
 
-// A listener on 127.0.0.1, port chosen by the kernel.
-class Listener {
- public:
-  Listener() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 4), 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~Listener() { close(fd_); }
-  int fd() const { return fd_; }
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_;
-};
+using Listener = testing::LoopbackListener;
 
 TEST(NetUtilTest, SendsTheRequestAndReadsUntilClose) {
   Listener l;
@@ -47,7 +27,7 @@ TEST(NetUtilTest, SendsTheRequestAndReadsUntilClose) {
     close(c);
   });
   absl::StatusOr<std::string> reply =
-      TcpRequest("127.0.0.1", l.port(), "ruok", std::chrono::seconds(5));
+      TcpRequest("127.0.0.1", static_cast<int>(l.port()), "ruok", std::chrono::seconds(5));
   server.join();
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(*reply, "imok");
@@ -57,7 +37,7 @@ TEST(NetUtilTest, ASilentPeerTimesOut) {
   Listener l;  // accepts into the backlog, never answers
   auto start = std::chrono::steady_clock::now();
   absl::StatusOr<std::string> reply =
-      TcpRequest("127.0.0.1", l.port(), "srvr", std::chrono::milliseconds(200));
+      TcpRequest("127.0.0.1", static_cast<int>(l.port()), "srvr", std::chrono::milliseconds(200));
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kDeadlineExceeded) << reply.status();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
@@ -66,7 +46,7 @@ TEST(NetUtilTest, RefusedAndBadAddresses) {
   int port;
   {
     Listener l;
-    port = l.port();
+    port = static_cast<int>(l.port());
   }  // closed: nothing listens there now
   absl::StatusOr<std::string> refused =
       TcpRequest("127.0.0.1", port, "ruok", std::chrono::seconds(2));

@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "roles/driver/file_sources.h"
 #include "roles/patch/xml_patch.h"
 #include "tests/util/seed_plans.h"
 #include "tests/util/test_util.h"
@@ -44,16 +45,11 @@ class FakeSecrets : public SecretSource {
   bool fail = false;
 };
 
-// Reads files from the local disk, as the agent's source does on a host.
-class DiskFiles : public BaseFileSource {
- public:
-  absl::StatusOr<std::optional<std::string>> Read(absl::string_view path) const override {
-    std::ifstream in{std::string(path), std::ios::binary};
-    if (!in.good()) return std::optional<std::string>();
-    std::ostringstream text;
-    text << in.rdbuf();
-    return std::optional<std::string>(text.str());
-  }
+if (!in.good()) return std::optional<std::string>();
+std::ostringstream text;
+text << in.rdbuf();
+return std::optional<std::string>(text.str());
+}
 };
 
 // Stock files as a fresh install holds them, by path under <home>/repository/conf.
@@ -122,7 +118,7 @@ class BamDriverTest : public ::testing::Test {
 
   std::string root_;
   FakeSecrets secrets_;
-  DiskFiles disk_;
+  DirectoryFileSource disk_{""};
   RenderContext ctx_;
 };
 

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/cassandra/cassandra_yaml.h"
+#include "roles/driver/file_sources.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
 #include "tests/util/test_util.h"
@@ -25,16 +26,11 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// Reads files from the local disk, as the agent's source does on a host.
-class DiskFiles : public BaseFileSource {
- public:
-  absl::StatusOr<std::optional<std::string>> Read(absl::string_view path) const override {
-    std::ifstream in{std::string(path), std::ios::binary};
-    if (!in.good()) return std::optional<std::string>();
-    std::ostringstream text;
-    text << in.rdbuf();
-    return std::optional<std::string>(text.str());
-  }
+if (!in.good()) return std::optional<std::string>();
+std::ostringstream text;
+text << in.rdbuf();
+return std::optional<std::string>(text.str());
+}
 };
 
 class CassandraDriverTest : public ::testing::Test {
@@ -77,7 +73,7 @@ class CassandraDriverTest : public ::testing::Test {
 
   std::string root_;
   std::string stock_;
-  DiskFiles disk_;
+  DirectoryFileSource disk_{""};
   RedactingSecretSource secrets_;
   RenderContext ctx_;
   v1::ClusterPlan plan_;

@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/loopback_listener.h"
 
 namespace bamctl {
 namespace {
@@ -24,28 +25,18 @@ class FakeServer {
  public:
   explicit FakeServer(std::function<std::string(const std::string&)> handler)
       : handler_(std::move(handler)) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 8), 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeServer() {
-    shutdown(fd_, SHUT_RDWR);  // unblocks accept
+    shutdown(listener_.fd(), SHUT_RDWR);  // unblocks accept
     thread_.join();
-    close(fd_);
   }
-  uint32_t port() const { return port_; }
+  uint32_t port() const { return listener_.port(); }
 
  private:
   void Serve() {
     while (true) {
-      int c = accept(fd_, nullptr, nullptr);
+      int c = accept(listener_.fd(), nullptr, nullptr);
       if (c < 0) return;
       std::string request;
       char buf[1024];
@@ -62,8 +53,7 @@ class FakeServer {
   }
 
   std::function<std::string(const std::string&)> handler_;
-  int fd_;
-  uint32_t port_;
+  testing::LoopbackListener listener_;
   std::thread thread_;
 };
 
