@@ -45,13 +45,6 @@ class FakeSecrets : public SecretSource {
   bool fail = false;
 };
 
-if (!in.good()) return std::optional<std::string>();
-std::ostringstream text;
-text << in.rdbuf();
-return std::optional<std::string>(text.str());
-}
-};
-
 // Stock files as a fresh install holds them, by path under <home>/repository/conf.
 const std::map<std::string, std::string>& StockInstall() {
   static const auto* files = new std::map<std::string, std::string>{

@@ -26,13 +26,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-if (!in.good()) return std::optional<std::string>();
-std::ostringstream text;
-text << in.rdbuf();
-return std::optional<std::string>(text.str());
-}
-};
-
 class CassandraDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
