@@ -26,4 +26,16 @@ inline absl::Status Annotate(const absl::Status& status, absl::string_view conte
     }                                           \
   } while (0)
 
+#define BAMCTL_CONCAT_INNER_(a, b) a##b
+#define BAMCTL_CONCAT_(a, b) BAMCTL_CONCAT_INNER_(a, b)
+
+// ASSIGN_OR_RETURN(lhs, expr): evaluates an absl::StatusOr<T>; on error
+// returns its status, else moves the value into `lhs` (which may declare).
+#define ASSIGN_OR_RETURN(lhs, expr) \
+  ASSIGN_OR_RETURN_IMPL_(BAMCTL_CONCAT_(statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                           \
+  if (!tmp.ok()) return tmp.status();          \
+  lhs = std::move(tmp).value()
+
 #endif  // BAMCTL_COMMON_STATUS_MACROS_H_

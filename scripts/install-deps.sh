@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang-format clang-tidy
   # libraries
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libssl-dev
   libabsl-dev libsqlite3-dev sqlite3 libzookeeper-mt-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libpugixml-dev libspdlog-dev libfmt-dev

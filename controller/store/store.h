@@ -1,0 +1,133 @@
+#ifndef BAMCTL_CONTROLLER_STORE_STORE_H_
+#define BAMCTL_CONTROLLER_STORE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "controller/store/sqlite.h"
+#include "proto/plan.pb.h"
+#include "proto/spec.pb.h"
+#include "proto/status.pb.h"
+
+namespace bamctl {
+
+// One version of the desired state.
+struct VersionRecord {
+  int64_t version = 0;
+  std::string spec_text;     // as the operator wrote it
+  std::string content_hash;  // SHA-256 of spec_text
+  std::string author;
+  std::string comment;
+  int64_t created_ms = 0;
+  int64_t rollback_of = 0;  // the version this one restored, or 0
+};
+
+// A new version to store: the text, its effective spec and compiled plans.
+struct CommitRequest {
+  std::string spec_text;
+  v1::ClusterSpec effective_spec;
+  std::vector<v1::NodePlan> plans;
+  std::string author;
+  std::string comment;
+  // Optimistic concurrency: refuse unless the current version is this one.
+  std::optional<int64_t> expected_version;
+};
+
+struct CommitResult {
+  int64_t version = 0;
+  bool unchanged = false;  // the text equals the current version's: nothing stored
+};
+
+// A node as the controller last saw it.
+struct NodeRecord {
+  std::string name;
+  std::string agent_version;
+  bool connected = false;
+  int64_t last_seen_ms = 0;
+  int64_t applied_version = 0;
+  std::string applied_plan_hash;
+  std::vector<v1::RoleStatus> roles;
+};
+
+struct EventRecord {
+  int64_t id = 0;
+  int64_t time_ms = 0;
+  std::string kind;  // "apply", "rollback", "node-connected", ...
+  std::string actor;
+  std::string node;
+  std::string message;
+};
+
+// The controller's durable state in one SQLite file: every spec version
+// with its plans, nodes and their last reports, and an audit trail.
+//
+// WAL journal, synchronous=FULL (an acknowledged version survives a crash or
+// power loss), foreign keys on, schema migrations applied at open. Exactly
+// one Store may have a file open: a second process gets a clear error. Each
+// write is one transaction, so a crash at any moment leaves the state before
+// or after it. Thread-safe.
+class Store {
+ public:
+  // Opens (creating when absent) the database at `path`. Refuses files that
+  // are not SQLite, belong to another application, have a newer schema, are
+  // corrupt, or are held by another controller, naming the file and why.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path, const Clock* clock);
+  ~Store();
+
+  // Stores a new version (spec, plans, audit event) in one transaction.
+  // FailedPrecondition, naming both numbers, when expected_version is set
+  // and is not the current version. A text equal to the current version's
+  // stores nothing and returns that version with unchanged=true.
+  absl::StatusOr<CommitResult> CommitVersion(const CommitRequest& request);
+
+  // Stores a new version equal to `target` (its text and plans), as one
+  // transaction. NotFound for an unknown target.
+  absl::StatusOr<CommitResult> Rollback(int64_t target, const std::string& author,
+                                        std::optional<int64_t> expected_version);
+
+  // The newest version number; 0 before the first apply.
+  absl::StatusOr<int64_t> CurrentVersion();
+  absl::StatusOr<VersionRecord> GetVersion(int64_t version);
+  absl::StatusOr<v1::ClusterSpec> GetEffectiveSpec(int64_t version);
+  // Newest first, at most `limit`.
+  absl::StatusOr<std::vector<VersionRecord>> ListVersions(int limit);
+  absl::StatusOr<std::vector<v1::NodePlan>> GetPlans(int64_t version);
+
+  // Records agent reports in one transaction (callers batch them).
+  absl::Status RecordReports(const std::vector<v1::NodeReport>& reports);
+  absl::Status SetConnected(const std::string& node, bool connected);
+  absl::StatusOr<std::vector<NodeRecord>> ListNodes();
+
+  absl::StatusOr<std::vector<EventRecord>> ListEvents(int limit);
+
+  // The schema version this binary writes.
+  static int SchemaVersion();
+
+ private:
+  Store(std::unique_ptr<SqliteDb> db, int lock_fd, const Clock* clock)
+      : db_(std::move(db)), lock_fd_(lock_fd), clock_(clock) {}
+
+  absl::StatusOr<int64_t> CurrentVersionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckExpected(std::optional<int64_t> expected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> InsertVersion(const std::string& text, const std::string& effective,
+                                        const std::string& author, const std::string& comment,
+                                        int64_t rollback_of) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AppendEvent(absl::string_view kind, absl::string_view actor, absl::string_view node,
+                           absl::string_view message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
+  int lock_fd_;
+  const Clock* clock_;
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_STORE_STORE_H_

@@ -1,0 +1,238 @@
+#include "controller/store/store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("store_test");
+    path_ = (dir_ / "controller.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Store> OpenOrDie() {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  static CommitRequest Request(const std::string& text, std::optional<int64_t> expected = {}) {
+    CommitRequest r;
+    r.spec_text = text;
+    r.effective_spec.set_name("c");
+    for (const char* node : {"n1", "n2"}) {
+      v1::NodePlan plan;
+      plan.set_node(node);
+      plan.set_cluster_name(text);
+      r.plans.push_back(plan);
+    }
+    r.author = "alice";
+    r.comment = "test";
+    r.expected_version = expected;
+    return r;
+  }
+
+  fs::path dir_;
+  std::string path_;
+  FakeClock clock_;
+};
+
+TEST_F(StoreTest, FreshDatabaseHasNoVersion) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->CurrentVersion(), 0);
+  EXPECT_TRUE(store->ListVersions(10)->empty());
+  EXPECT_EQ(store->GetVersion(1).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, CommitStoresTextPlansAndAnEvent) {
+  auto store = OpenOrDie();
+  absl::StatusOr<CommitResult> r = store->CommitVersion(Request("name: a\n"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->version, 1);
+  EXPECT_FALSE(r->unchanged);
+  absl::StatusOr<VersionRecord> v = store->GetVersion(1);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->spec_text, "name: a\n");
+  EXPECT_EQ(v->author, "alice");
+  EXPECT_EQ(v->created_ms, clock_.NowMillis());
+  EXPECT_EQ(v->content_hash.size(), 64u);
+  auto plans = store->GetPlans(1);
+  ASSERT_TRUE(plans.ok());
+  ASSERT_EQ(plans->size(), 2u);
+  EXPECT_EQ((*plans)[1].node(), "n2");
+  EXPECT_EQ(store->GetEffectiveSpec(1)->name(), "c");
+  auto events = store->ListEvents(10);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].kind, "apply");
+  EXPECT_EQ((*events)[0].actor, "alice");
+}
+
+TEST_F(StoreTest, SameTextIsUnchanged) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->CommitVersion(Request("name: a\n")).ok());
+  absl::StatusOr<CommitResult> again = store->CommitVersion(Request("name: a\n"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->unchanged);
+  EXPECT_EQ(again->version, 1);
+  EXPECT_EQ(*store->CurrentVersion(), 1);
+}
+
+TEST_F(StoreTest, StaleExpectedVersionIsRefusedWithBothNumbers) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->CommitVersion(Request("a")).ok());
+  ASSERT_TRUE(store->CommitVersion(Request("b")).ok());
+  absl::StatusOr<CommitResult> stale = store->CommitVersion(Request("c", 1));
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(stale.status().message()),
+              HasSubstr("expected version 1 but the current version is 2"));
+  EXPECT_EQ(*store->CurrentVersion(), 2);  // nothing changed
+  EXPECT_EQ(store->ListEvents(10)->size(), 2u);
+  EXPECT_EQ(store->CommitVersion(Request("c", 2))->version, 3);
+}
+
+TEST_F(StoreTest, RollbackCreatesANewVersionEqualToTheOld) {
+  auto store = OpenOrDie();
+  ASSERT_TRUE(store->CommitVersion(Request("one")).ok());
+  ASSERT_TRUE(store->CommitVersion(Request("two")).ok());
+  absl::StatusOr<CommitResult> r = store->Rollback(1, "bob", 2);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->version, 3);
+  auto v = store->GetVersion(3);
+  EXPECT_EQ(v->spec_text, "one");
+  EXPECT_EQ(v->rollback_of, 1);
+  EXPECT_EQ(v->author, "bob");
+  auto plans = store->GetPlans(3);
+  ASSERT_EQ(plans->size(), 2u);
+  EXPECT_EQ((*plans)[0].cluster_name(), "one");
+  EXPECT_EQ(store->Rollback(9, "bob", {}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->Rollback(1, "bob", 2).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto versions = store->ListVersions(2);
+  ASSERT_EQ(versions->size(), 2u);
+  EXPECT_EQ((*versions)[0].version, 3);
+}
+
+TEST_F(StoreTest, ReportsAndConnections) {
+  auto store = OpenOrDie();
+  v1::NodeReport report;
+  report.set_node("n1");
+  report.set_agent_version("0.1.0");
+  report.set_applied_version(4);
+  v1::RoleStatus* zk = report.add_roles();
+  zk->set_role("zookeeper");
+  zk->set_phase("running");
+  zk->set_health("healthy");
+  ASSERT_TRUE(store->RecordReports({report}).ok());
+  ASSERT_TRUE(store->SetConnected("n2", false).ok());
+  auto nodes = store->ListNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[0].name, "n1");
+  EXPECT_TRUE((*nodes)[0].connected);
+  EXPECT_EQ((*nodes)[0].applied_version, 4);
+  ASSERT_EQ((*nodes)[0].roles.size(), 1u);
+  EXPECT_EQ((*nodes)[0].roles[0].health(), "healthy");
+  EXPECT_FALSE((*nodes)[1].connected);
+  // A newer report replaces the role list.
+  report.clear_roles();
+  ASSERT_TRUE(store->RecordReports({report}).ok());
+  EXPECT_TRUE(store->ListNodes()->at(0).roles.empty());
+}
+
+TEST_F(StoreTest, StateSurvivesReopen) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->CommitVersion(Request("kept")).ok());
+  }
+  auto store = OpenOrDie();
+  EXPECT_EQ(*store->CurrentVersion(), 1);
+  EXPECT_EQ(store->GetVersion(1)->spec_text, "kept");
+}
+
+TEST_F(StoreTest, OneControllerPerDatabase) {
+  auto first = OpenOrDie();
+  absl::StatusOr<std::unique_ptr<Store>> second = Store::Open(path_, &clock_);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("in use by another"));
+}
+
+TEST_F(StoreTest, ForeignSqliteDatabaseIsRefused) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE other (x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("is not a bam-controller database"));
+}
+
+TEST_F(StoreTest, NonDatabaseFileIsRefused) {
+  std::ofstream(path_) << std::string(8192, 'x');
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
+  EXPECT_FALSE(store.ok());
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(path_));
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("not"));
+}
+
+TEST_F(StoreTest, NewerSchemaIsRefused) {
+  { OpenOrDie(); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("schema version 99, newer"));
+}
+
+TEST_F(StoreTest, DamagedFileGivesAnErrorNotACrash) {
+  {
+    auto store = OpenOrDie();
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(
+          store->CommitVersion(Request(std::string(2000, 'a' + i % 26) + std::to_string(i))).ok());
+    }
+  }
+  // Overwrite pages in the middle of the file (after a clean close the WAL
+  // is checkpointed into it).
+  std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(4096 * 3);
+  const std::string junk(4096 * 4, '\xA5');
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  f.close();
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(path_));
+}
+
+TEST_F(StoreTest, UsesWalAndTheSchemaVersion) {
+  { OpenOrDie(); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), Store::SchemaVersion());
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+}  // namespace
+}  // namespace bamctl
