@@ -457,6 +457,21 @@ absl::Status Store::SetConnected(const std::string& node, bool connected) {
   return tx.Commit();
 }
 
+absl::Status Store::TouchNodes(const std::vector<std::string>& nodes) {
+  absl::MutexLock lock(&mu_);
+  Transaction tx(*db_);
+  RETURN_IF_ERROR(tx.Begin());
+  ASSIGN_OR_RETURN(auto stmt,
+                   SqliteStmt::Prepare(*db_, "UPDATE nodes SET last_seen_ms = ? WHERE name = ?"));
+  const int64_t now = clock_->NowMillis();
+  for (const std::string& node : nodes) {
+    stmt->Bind(1, now).Bind(2, node);
+    RETURN_IF_ERROR(stmt->Run());
+    RETURN_IF_ERROR(stmt->Reset());
+  }
+  return tx.Commit();
+}
+
 absl::StatusOr<std::vector<NodeRecord>> Store::ListNodes() {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(auto nodes, SqliteStmt::Prepare(

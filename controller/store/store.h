@@ -103,6 +103,8 @@ class Store {
   // Records agent reports in one transaction (callers batch them).
   absl::Status RecordReports(const std::vector<v1::NodeReport>& reports);
   absl::Status SetConnected(const std::string& node, bool connected);
+  // Sets last_seen of these nodes to now, in one transaction (heartbeats).
+  absl::Status TouchNodes(const std::vector<std::string>& nodes);
   absl::StatusOr<std::vector<NodeRecord>> ListNodes();
 
   absl::StatusOr<std::vector<EventRecord>> ListEvents(int limit);

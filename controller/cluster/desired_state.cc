@@ -1,0 +1,249 @@
+#include "controller/cluster/desired_state.h"
+
+#include <map>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/hash.h"
+#include "common/status_macros.h"
+#include "common/text_diff.h"
+#include "roles/driver/render_context.h"
+#include "roles/render/node_renderer.h"
+#include "roles/spec/spec_loader.h"
+#include "roles/topology/compiler.h"
+
+namespace bamctl {
+namespace {
+
+std::string FileName(const std::string& name) { return name.empty() ? "spec" : name; }
+
+struct Loaded {
+  LoadedSpec spec;
+  v1::ClusterPlan plan;
+};
+
+// Validates and compiles; InvalidArgument carries every diagnostic.
+absl::StatusOr<Loaded> LoadAndCompile(const std::string& text, const std::string& file) {
+  Loaded out;
+  out.spec = LoadSpec(text);
+  if (!out.spec.ok()) {
+    std::vector<std::string> lines;
+    for (const Diagnostic& d : out.spec.diagnostics) lines.push_back(FormatDiagnostic(file, d));
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+  ASSIGN_OR_RETURN(out.plan, CompileTopology(out.spec.spec));
+  return out;
+}
+
+std::vector<std::string> Warnings(const LoadedSpec& spec, const std::string& file) {
+  std::vector<std::string> out;
+  for (const Diagnostic& d : spec.diagnostics) out.push_back(FormatDiagnostic(file, d));
+  return out;
+}
+
+std::map<std::string, std::string> PlanBytesByNode(const std::vector<v1::NodePlan>& plans) {
+  std::map<std::string, std::string> out;
+  for (const v1::NodePlan& p : plans) out[p.node()] = p.SerializeAsString();
+  return out;
+}
+
+// Nodes whose plan is new, gone or different.
+std::vector<std::string> ChangedNodes(const std::vector<v1::NodePlan>& before,
+                                      const std::vector<v1::NodePlan>& after) {
+  std::map<std::string, std::string> a = PlanBytesByNode(before);
+  std::map<std::string, std::string> b = PlanBytesByNode(after);
+  std::vector<std::string> changed;
+  for (const auto& [node, bytes] : b) {
+    auto it = a.find(node);
+    if (it == a.end() || it->second != bytes) changed.push_back(node);
+  }
+  for (const auto& [node, bytes] : a) {
+    if (!b.contains(node)) changed.push_back(node);
+  }
+  return changed;
+}
+
+// path -> content of everything the agent would write for `plan`, rendered
+// for display: secrets redacted, shipped files from the stock copies.
+absl::StatusOr<std::map<std::string, std::string>> DisplayFiles(const v1::NodePlan& plan) {
+  RedactingSecretSource secrets;
+  RenderContext ctx;
+  ctx.secrets = &secrets;
+  ctx.fall_back_to_stock = true;
+  ASSIGN_OR_RETURN(std::vector<ServicePlan> services, RenderNode(plan, ctx));
+  ASSIGN_OR_RETURN(std::vector<ConfigFile> files, NodeFiles(services));
+  std::map<std::string, std::string> out;
+  for (ConfigFile& f : files) out[f.path] = std::move(f.content);
+  return out;
+}
+
+}  // namespace
+
+std::string PlanHash(const v1::NodePlan& plan) { return Sha256Hex(plan.SerializeAsString()); }
+
+absl::StatusOr<DesiredState::Current> DesiredState::CurrentPlans() {
+  Current current;
+  ASSIGN_OR_RETURN(current.version, store_->CurrentVersion());
+  if (current.version > 0) {
+    ASSIGN_OR_RETURN(current.plans, store_->GetPlans(current.version));
+  }
+  return current;
+}
+
+absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& request) {
+  const std::string file = FileName(request.file_name());
+  ASSIGN_OR_RETURN(Loaded loaded, LoadAndCompile(request.spec_text(), file));
+  ASSIGN_OR_RETURN(Current current, CurrentPlans());
+  std::string current_text;
+  if (current.version > 0) {
+    ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(current.version));
+    current_text = std::move(record.spec_text);
+  }
+  std::vector<v1::NodePlan> plans(loaded.plan.nodes().begin(), loaded.plan.nodes().end());
+
+  v1::ApplyResponse response;
+  response.set_spec_diff(UnifiedDiff(current_text, request.spec_text(),
+                                     absl::StrCat("version ", current.version), file));
+  for (std::string& node : ChangedNodes(current.plans, plans)) response.add_changed_nodes(node);
+  for (std::string& w : Warnings(loaded.spec, file)) response.add_warnings(w);
+
+  if (request.dry_run()) {
+    if (request.has_expected_version() && request.expected_version() != current.version) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the desired state changed: expected version ", request.expected_version(),
+                       " but the current version is ", current.version));
+    }
+    response.set_dry_run(true);
+    response.set_version(current.version);
+    response.set_unchanged(request.spec_text() == current_text && current.version > 0);
+    return response;
+  }
+  CommitRequest commit;
+  commit.spec_text = request.spec_text();
+  commit.effective_spec = loaded.spec.spec;
+  commit.plans = std::move(plans);
+  commit.author = request.author();
+  commit.comment = request.comment();
+  if (request.has_expected_version()) commit.expected_version = request.expected_version();
+  ASSIGN_OR_RETURN(CommitResult result, store_->CommitVersion(commit));
+  response.set_version(result.version);
+  response.set_unchanged(result.unchanged);
+  if (!result.unchanged && listener_) listener_(result.version);
+  return response;
+}
+
+absl::StatusOr<v1::ApplyResponse> DesiredState::Rollback(const v1::RollbackRequest& request) {
+  ASSIGN_OR_RETURN(Current before, CurrentPlans());
+  std::optional<int64_t> expected;
+  if (request.has_expected_version()) expected = request.expected_version();
+  ASSIGN_OR_RETURN(CommitResult result,
+                   store_->Rollback(request.version(), request.author(), expected));
+  ASSIGN_OR_RETURN(std::vector<v1::NodePlan> after, store_->GetPlans(result.version));
+  v1::ApplyResponse response;
+  response.set_version(result.version);
+  for (std::string& node : ChangedNodes(before.plans, after)) response.add_changed_nodes(node);
+  if (listener_) listener_(result.version);
+  return response;
+}
+
+absl::StatusOr<v1::DiffResponse> DesiredState::Diff(const v1::DiffRequest& request) {
+  const std::string file = FileName(request.file_name());
+  ASSIGN_OR_RETURN(Loaded loaded, LoadAndCompile(request.spec_text(), file));
+  ASSIGN_OR_RETURN(Current current, CurrentPlans());
+  std::string current_text;
+  if (current.version > 0) {
+    ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(current.version));
+    current_text = std::move(record.spec_text);
+  }
+  v1::DiffResponse response;
+  response.set_current_version(current.version);
+  response.set_spec_diff(UnifiedDiff(current_text, request.spec_text(),
+                                     absl::StrCat("version ", current.version), file));
+  std::map<std::string, const v1::NodePlan*> old_plans;
+  for (const v1::NodePlan& p : current.plans) old_plans[p.node()] = &p;
+  std::map<std::string, const v1::NodePlan*> new_plans;
+  for (const v1::NodePlan& p : loaded.plan.nodes()) new_plans[p.node()] = &p;
+  std::map<std::string, bool> nodes;
+  for (const auto& [n, p] : old_plans) nodes[n] = true;
+  for (const auto& [n, p] : new_plans) nodes[n] = true;
+  for (const auto& [node, unused] : nodes) {
+    std::map<std::string, std::string> before;
+    std::map<std::string, std::string> after;
+    if (auto it = old_plans.find(node); it != old_plans.end()) {
+      ASSIGN_OR_RETURN(before, DisplayFiles(*it->second));
+    }
+    if (auto it = new_plans.find(node); it != new_plans.end()) {
+      ASSIGN_OR_RETURN(after, DisplayFiles(*it->second));
+    }
+    std::map<std::string, bool> paths;
+    for (const auto& [p, c] : before) paths[p] = true;
+    for (const auto& [p, c] : after) paths[p] = true;
+    v1::NodeDiff node_diff;
+    node_diff.set_node(node);
+    for (const auto& [path, unused_path] : paths) {
+      std::string diff =
+          UnifiedDiff(before[path], after[path],
+                      absl::StrCat(node, ":", path, " (version ", current.version, ")"),
+                      absl::StrCat(node, ":", path, " (", file, ")"));
+      if (diff.empty()) continue;
+      v1::FileDiff* f = node_diff.add_files();
+      f->set_path(path);
+      f->set_diff(std::move(diff));
+    }
+    if (node_diff.files_size() > 0) *response.add_nodes() = std::move(node_diff);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::GetDesiredStateResponse> DesiredState::Get(int64_t version) {
+  if (version == 0) {
+    ASSIGN_OR_RETURN(version, store_->CurrentVersion());
+    if (version == 0) return absl::NotFoundError("no desired state has been applied yet");
+  }
+  ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(version));
+  ASSIGN_OR_RETURN(v1::ClusterSpec spec, store_->GetEffectiveSpec(version));
+  v1::GetDesiredStateResponse response;
+  response.set_version(record.version);
+  response.set_spec_text(record.spec_text);
+  *response.mutable_effective_spec() = std::move(spec);
+  response.set_author(record.author);
+  response.set_comment(record.comment);
+  response.set_created_ms(record.created_ms);
+  response.set_rollback_of(record.rollback_of);
+  return response;
+}
+
+absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
+  ASSIGN_OR_RETURN(Current current, CurrentPlans());
+  ASSIGN_OR_RETURN(std::vector<NodeRecord> records, store_->ListNodes());
+  std::map<std::string, const NodeRecord*> by_name;
+  for (const NodeRecord& r : records) by_name[r.name] = &r;
+  v1::GetStatusResponse response;
+  response.set_desired_version(current.version);
+  bool all = current.version > 0;
+  for (const v1::NodePlan& plan : current.plans) {
+    v1::NodeStatus* status = response.add_nodes();
+    status->set_node(plan.node());
+    status->set_desired_version(current.version);
+    bool converged = false;
+    if (auto it = by_name.find(plan.node()); it != by_name.end()) {
+      const NodeRecord& r = *it->second;
+      status->set_connected(r.connected);
+      status->set_last_seen_ms(r.last_seen_ms);
+      status->set_agent_version(r.agent_version);
+      status->set_applied_version(r.applied_version);
+      converged = r.connected && r.applied_plan_hash == PlanHash(plan);
+      for (const v1::RoleStatus& role : r.roles) {
+        *status->add_roles() = role;
+        converged = converged && role.health() == "healthy";
+      }
+    }
+    status->set_converged(converged);
+    all = all && converged;
+  }
+  response.set_converged(all);
+  return response;
+}
+
+}  // namespace bamctl

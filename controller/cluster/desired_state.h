@@ -1,0 +1,62 @@
+#ifndef BAMCTL_CONTROLLER_CLUSTER_DESIRED_STATE_H_
+#define BAMCTL_CONTROLLER_CLUSTER_DESIRED_STATE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/store/store.h"
+#include "proto/controller.pb.h"
+
+namespace bamctl {
+
+// The controller's desired-state operations over the Store, with no RPC in
+// sight: apply (validate, compile, version), diff, rollback, status. The
+// gRPC service is a thin adapter over this; tests drive it directly.
+class DesiredState {
+ public:
+  // Called after a new version is stored (outside any lock), so connected
+  // agents can be sent their new plans.
+  using VersionListener = std::function<void(int64_t version)>;
+
+  explicit DesiredState(Store* store) : store_(store) {}
+  void SetVersionListener(VersionListener listener) { listener_ = std::move(listener); }
+
+  // Validates and compiles `request.spec_text`; unless dry_run, stores it as
+  // a new version. An invalid spec is InvalidArgument whose message lists
+  // every diagnostic exactly as offline `bamctl desired-state validate`
+  // prints them; nothing is stored then.
+  absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request);
+
+  absl::StatusOr<v1::ApplyResponse> Rollback(const v1::RollbackRequest& request);
+
+  // The spec text diff and, per node, the rendered files that would change
+  // (secrets redacted), of `request.spec_text` against the current version.
+  absl::StatusOr<v1::DiffResponse> Diff(const v1::DiffRequest& request);
+
+  absl::StatusOr<v1::GetDesiredStateResponse> Get(int64_t version);
+
+  // Per node of the current plan: connection, desired vs. applied version,
+  // role health, and whether it has converged.
+  absl::StatusOr<v1::GetStatusResponse> Status();
+
+  // The current version and its plans (for agent streams).
+  struct Current {
+    int64_t version = 0;
+    std::vector<v1::NodePlan> plans;
+  };
+  absl::StatusOr<Current> CurrentPlans();
+
+ private:
+  Store* store_;
+  VersionListener listener_;
+};
+
+// SHA-256 of a plan's serialized bytes: what agents report back.
+std::string PlanHash(const v1::NodePlan& plan);
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_CLUSTER_DESIRED_STATE_H_

@@ -1,0 +1,59 @@
+// bam-controller: keeps the desired state and streams plans to agents.
+// Everything but flag parsing and signal handling lives in
+// controller/server/controller_server.cc.
+#include <csignal>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "controller/server/controller_server.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7443",
+          "HOST:PORT for the gRPC API (bamctl and agents); port 0 picks a free one");
+ABSL_FLAG(std::string, db, "/var/lib/bam-controller/controller.db", "SQLite database file");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "HOST:PORT for Prometheus /metrics; empty disables it");
+ABSL_FLAG(int, report_flush_interval_ms, 200,
+          "how often agent reports are written to the database, in one transaction");
+ABSL_FLAG(int, keepalive_time_ms, 2000, "HTTP/2 ping interval towards agents");
+ABSL_FLAG(int, keepalive_timeout_ms, 2000, "time to wait for a ping answer before dropping");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "bam-controller --listen=HOST:PORT --db=PATH --metrics_listen=HOST:PORT\n"
+      "Flags may also come from a file: --flagfile=/etc/bam-controller/flags");
+  absl::ParseCommandLine(argc, argv);
+
+  // SIGINT/SIGTERM are waited for on a thread, not handled asynchronously.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  bamctl::ControllerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.db_path = absl::GetFlag(FLAGS_db);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.report_flush_interval =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_report_flush_interval_ms));
+  options.keepalive_time = std::chrono::milliseconds(absl::GetFlag(FLAGS_keepalive_time_ms));
+  options.keepalive_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_keepalive_timeout_ms));
+  bamctl::ControllerServer server(options);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    spdlog::critical("bam-controller: {}", s.ToString());
+    return 1;
+  }
+  std::thread waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("signal {}: shutting down", signal);
+    server.Shutdown();
+  });
+  server.Wait();
+  server.Shutdown();
+  waiter.detach();  // still blocked in sigwait when the server stopped itself
+  return 0;
+}

@@ -1,0 +1,56 @@
+#include "controller/server/agent_hub.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace bamctl {
+
+absl::Status AgentHub::Register(const std::string& node, AgentStream* stream) {
+  absl::MutexLock lock(&mu_);
+  auto [it, fresh] = streams_.emplace(node, Entry{stream, ""});
+  if (!fresh) {
+    return absl::AlreadyExistsError(absl::StrCat("node ", node, " is already connected from ",
+                                                 it->second.stream->Peer(),
+                                                 "; two agents cannot share a node name"));
+  }
+  return absl::OkStatus();
+}
+
+void AgentHub::Unregister(const std::string& node, AgentStream* stream) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(node);
+  if (it != streams_.end() && it->second.stream == stream) streams_.erase(it);
+}
+
+bool AgentHub::OfferPlan(const std::string& node, int64_t version, const v1::NodePlan& plan,
+                         const std::string& plan_hash) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(node);
+  if (it == streams_.end() || it->second.held_hash == plan_hash) return false;
+  v1::ControllerMessage message;
+  v1::PlanUpdate* update = message.mutable_plan();
+  update->set_version(version);
+  update->set_plan_hash(plan_hash);
+  *update->mutable_plan() = plan;
+  // Sent under the lock: Unregister waits for it, so the stream outlives
+  // the call. Send only queues.
+  it->second.stream->Send(std::move(message));
+  it->second.held_hash = plan_hash;  // assumed until the agent reports otherwise
+  return true;
+}
+
+void AgentHub::SetHeldHash(const std::string& node, const std::string& plan_hash) {
+  absl::MutexLock lock(&mu_);
+  if (auto it = streams_.find(node); it != streams_.end()) it->second.held_hash = plan_hash;
+}
+
+int AgentHub::connected() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(streams_.size());
+}
+
+bool AgentHub::IsConnected(const std::string& node) const {
+  absl::MutexLock lock(&mu_);
+  return streams_.contains(node);
+}
+
+}  // namespace bamctl

@@ -1,0 +1,53 @@
+#ifndef BAMCTL_CONTROLLER_SERVER_AGENT_HUB_H_
+#define BAMCTL_CONTROLLER_SERVER_AGENT_HUB_H_
+
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "proto/controller.pb.h"
+
+namespace bamctl {
+
+// The controller's end of one agent stream.
+class AgentStream {
+ public:
+  virtual ~AgentStream() = default;
+  // Queues a message; never blocks on the network.
+  virtual void Send(v1::ControllerMessage message) = 0;
+  virtual std::string Peer() const = 0;
+};
+
+// The connected agents, one stream per node name, and the plan hash each is
+// known to hold, so a new version is pushed only where it differs.
+class AgentHub {
+ public:
+  // AlreadyExists (naming the other peer) when `node` is connected already.
+  absl::Status Register(const std::string& node, AgentStream* stream);
+  // Removes `stream` if it is the node's current one.
+  void Unregister(const std::string& node, AgentStream* stream);
+
+  // Sends `plan` (of `version`) to the node's stream unless the agent is
+  // known to hold a plan with the same hash. Returns whether it was sent.
+  bool OfferPlan(const std::string& node, int64_t version, const v1::NodePlan& plan,
+                 const std::string& plan_hash);
+  // Records the hash the agent reports holding.
+  void SetHeldHash(const std::string& node, const std::string& plan_hash);
+
+  int connected() const;
+  bool IsConnected(const std::string& node) const;
+
+ private:
+  struct Entry {
+    AgentStream* stream;
+    std::string held_hash;
+  };
+  mutable absl::Mutex mu_;
+  std::map<std::string, Entry> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_SERVER_AGENT_HUB_H_

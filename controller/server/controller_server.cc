@@ -1,0 +1,104 @@
+#include "controller/server/controller_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "grpcpp/server_builder.h"
+#include "spdlog/spdlog.h"
+
+namespace bamctl {
+
+ControllerServer::~ControllerServer() { Shutdown(); }
+
+std::string ControllerServer::metrics_address() const {
+  if (exposer_ == nullptr) return "";
+  auto ports = exposer_->GetListeningPorts();
+  const std::string& listen = options_.metrics_listen;
+  return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", ports.empty() ? 0 : ports[0]);
+}
+
+absl::Status ControllerServer::Start() {
+  const std::string& db = options_.db_path;
+  if (size_t slash = db.rfind('/'); slash != std::string::npos && slash > 0) {
+    if (absl::Status s = MakeDirs(db.substr(0, slash), 0750); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("database directory: ", s.message()));
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(db, clock_);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  state_ = std::make_unique<DesiredState>(store_.get());
+
+  registry_ = std::make_shared<prometheus::Registry>();
+  metrics_ = std::make_unique<ControllerMetrics>(*registry_);
+  if (!options_.metrics_listen.empty()) {
+    try {  // prometheus-cpp reports a failed bind by throwing
+      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot serve /metrics on ", options_.metrics_listen, ": ", e.what()));
+    }
+    exposer_->RegisterCollectable(registry_);
+  }
+  if (absl::StatusOr<int64_t> v = store_->CurrentVersion(); v.ok()) {
+    metrics_->desired_version.Set(static_cast<double>(*v));
+  }
+
+  batcher_ = std::make_unique<ReportBatcher>(store_.get(), options_.report_flush_interval);
+  cluster_service_ =
+      std::make_unique<ClusterServiceImpl>(state_.get(), store_.get(), metrics_.get());
+  agent_service_ = std::make_unique<AgentServiceImpl>(state_.get(), store_.get(), &hub_,
+                                                      batcher_.get(), metrics_.get());
+  state_->SetVersionListener([this](int64_t version) { agent_service_->PushVersion(version); });
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(cluster_service_.get());
+  builder.RegisterService(agent_service_.get());
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             static_cast<int>(options_.keepalive_time.count()));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             static_cast<int>(options_.keepalive_timeout.count()));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Agents ping too (to notice a dead controller); allow it.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen, " (in use, or not an address here)"));
+  }
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
+  spdlog::info("bam-controller serving on port {} (database {})", port_, db);
+  return absl::OkStatus();
+}
+
+void ControllerServer::MaintenanceLoop() {
+  while (!stopping_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
+    if (!status.ok()) continue;
+    int converged = 0;
+    for (const v1::NodeStatus& n : status->nodes()) converged += n.converged() ? 1 : 0;
+    metrics_->nodes_converged.Set(converged);
+    metrics_->nodes_not_converged.Set(status->nodes_size() - converged);
+  }
+}
+
+void ControllerServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+void ControllerServer::Shutdown() {
+  if (stopping_.exchange(true)) return;
+  if (server_ != nullptr) {
+    // Ends open agent streams (their reactors finish) after a short grace.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
+  if (maintenance_.joinable()) maintenance_.join();
+  batcher_.reset();  // flushes
+  server_.reset();
+  exposer_.reset();
+  store_.reset();
+}
+
+}  // namespace bamctl

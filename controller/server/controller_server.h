@@ -1,0 +1,78 @@
+#ifndef BAMCTL_CONTROLLER_SERVER_CONTROLLER_SERVER_H_
+#define BAMCTL_CONTROLLER_SERVER_CONTROLLER_SERVER_H_
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "controller/cluster/desired_state.h"
+#include "controller/server/agent_hub.h"
+#include "controller/server/metrics.h"
+#include "controller/server/report_batcher.h"
+#include "controller/server/services.h"
+#include "controller/store/store.h"
+#include "grpcpp/server.h"
+#include "prometheus/exposer.h"
+#include "prometheus/registry.h"
+
+namespace bamctl {
+
+struct ControllerOptions {
+  std::string listen = "127.0.0.1:7443";  // gRPC, HOST:PORT (port 0: pick one)
+  std::string db_path = "/var/lib/bam-controller/controller.db";
+  std::string metrics_listen = "127.0.0.1:9464";  // empty: no /metrics
+  std::chrono::milliseconds report_flush_interval{200};
+  // A silent agent (no answer to HTTP/2 pings) is dropped after about
+  // keepalive_time + keepalive_timeout.
+  std::chrono::milliseconds keepalive_time{2000};
+  std::chrono::milliseconds keepalive_timeout{2000};
+};
+
+// The bam-controller daemon: store, services, gRPC server, /metrics.
+class ControllerServer {
+ public:
+  explicit ControllerServer(ControllerOptions options, const Clock* clock = SystemClock::Get())
+      : options_(std::move(options)), clock_(clock) {}
+  ~ControllerServer();
+
+  // Opens the store and starts serving. Errors name what failed (the
+  // database, the address) and leave nothing running.
+  absl::Status Start();
+  // Stops accepting, ends agent streams, flushes reports, closes the store.
+  void Shutdown();
+  // Blocks until Shutdown (from another thread or a signal handler path).
+  void Wait();
+
+  int port() const { return port_; }  // the bound gRPC port
+  std::string metrics_address() const;
+
+  DesiredState* desired_state() { return state_.get(); }
+  Store* store() { return store_.get(); }
+
+ private:
+  void MaintenanceLoop();
+
+  ControllerOptions options_;
+  const Clock* clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<DesiredState> state_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<ControllerMetrics> metrics_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  AgentHub hub_;
+  std::unique_ptr<ReportBatcher> batcher_;
+  std::unique_ptr<ClusterServiceImpl> cluster_service_;
+  std::unique_ptr<AgentServiceImpl> agent_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread maintenance_;
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_SERVER_CONTROLLER_SERVER_H_

@@ -1,0 +1,49 @@
+#include "controller/server/metrics.h"
+
+namespace bamctl {
+namespace {
+
+prometheus::Family<prometheus::Counter>& Applies(prometheus::Registry& registry) {
+  return prometheus::BuildCounter()
+      .Name("bamctl_controller_applies_total")
+      .Help("ApplyDesiredState calls by result")
+      .Register(registry);
+}
+
+prometheus::Family<prometheus::Gauge>& Nodes(prometheus::Registry& registry) {
+  return prometheus::BuildGauge()
+      .Name("bamctl_controller_nodes")
+      .Help("Nodes of the current plan by convergence")
+      .Register(registry);
+}
+
+}  // namespace
+
+ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
+    : connected_agents(prometheus::BuildGauge()
+                           .Name("bamctl_controller_connected_agents")
+                           .Help("Agents with an open stream to the controller")
+                           .Register(registry)
+                           .Add({})),
+      plan_pushes(prometheus::BuildCounter()
+                      .Name("bamctl_controller_plan_pushes_total")
+                      .Help("Node plans sent to agents")
+                      .Register(registry)
+                      .Add({})),
+      applies_ok(Applies(registry).Add({{"result", "ok"}})),
+      applies_refused(Applies(registry).Add({{"result", "refused"}})),
+      apply_seconds(prometheus::BuildHistogram()
+                        .Name("bamctl_controller_apply_duration_seconds")
+                        .Help("Time to validate, compile and store a spec")
+                        .Register(registry)
+                        .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05,
+                                                                         0.1, 0.5, 1, 5})),
+      desired_version(prometheus::BuildGauge()
+                          .Name("bamctl_controller_desired_version")
+                          .Help("The current desired-state version")
+                          .Register(registry)
+                          .Add({})),
+      nodes_converged(Nodes(registry).Add({{"state", "converged"}})),
+      nodes_not_converged(Nodes(registry).Add({{"state", "not_converged"}})) {}
+
+}  // namespace bamctl

@@ -1,0 +1,27 @@
+#ifndef BAMCTL_CONTROLLER_SERVER_METRICS_H_
+#define BAMCTL_CONTROLLER_SERVER_METRICS_H_
+
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace bamctl {
+
+// The controller's Prometheus metrics, registered in one registry.
+struct ControllerMetrics {
+  explicit ControllerMetrics(prometheus::Registry& registry);
+
+  prometheus::Gauge& connected_agents;
+  prometheus::Counter& plan_pushes;
+  prometheus::Counter& applies_ok;
+  prometheus::Counter& applies_refused;
+  prometheus::Histogram& apply_seconds;
+  prometheus::Gauge& desired_version;
+  prometheus::Gauge& nodes_converged;
+  prometheus::Gauge& nodes_not_converged;
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_SERVER_METRICS_H_

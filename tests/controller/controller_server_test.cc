@@ -1,0 +1,306 @@
+// An in-process controller on a loopback port, driven through its real gRPC
+// API by bamctl-like calls and fake agents (real gRPC streams).
+#include "controller/server/controller_server.h"
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/net_util.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "proto/controller.grpc.pb.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::bamctl::testing::ReadSourceFile;
+using ::bamctl::testing::ReplaceOnce;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+std::chrono::system_clock::time_point Deadline(int seconds) {
+  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+}
+
+// Polls `condition` until true or 10 s pass.
+template <typename F>
+bool Eventually(F condition) {
+  const auto until = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
+// One agent stream, as bam-agentd would hold it.
+class FakeAgent {
+ public:
+  FakeAgent(v1::AgentService::Stub* stub, const std::string& node) : node_(node) {
+    ctx_.set_deadline(Deadline(20));
+    stream_ = stub->Connect(&ctx_);
+    v1::AgentMessage hello;
+    hello.mutable_hello()->set_node(node);
+    hello.mutable_hello()->set_agent_version("test");
+    stream_->Write(hello);
+  }
+  ~FakeAgent() { Close(); }
+
+  // The next plan the controller sends, or nullopt when the stream ends.
+  std::optional<v1::PlanUpdate> NextPlan() {
+    v1::ControllerMessage message;
+    while (stream_->Read(&message)) {
+      if (message.has_plan()) return message.plan();
+    }
+    return std::nullopt;
+  }
+
+  void Report(const v1::PlanUpdate& held, const std::string& health) {
+    v1::AgentMessage message;
+    v1::NodeReport* report = message.mutable_report();
+    report->set_node(node_);
+    report->set_applied_version(held.version());
+    report->set_applied_plan_hash(held.plan_hash());
+    v1::RoleStatus* role = report->add_roles();
+    role->set_role("svc");
+    role->set_health(health);
+    stream_->Write(message);
+  }
+
+  // Ends the stream from the agent's side and returns the final status.
+  grpc::Status Close() {
+    if (closed_) return status_;
+    closed_ = true;
+    stream_->WritesDone();
+    v1::ControllerMessage drain;
+    while (stream_->Read(&drain)) {
+    }
+    status_ = stream_->Finish();
+    return status_;
+  }
+
+ private:
+  std::string node_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>> stream_;
+  bool closed_ = false;
+  grpc::Status status_;
+};
+
+class ControllerServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("controller_test");
+    ControllerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.db_path = (dir_ / "state/controller.db").string();
+    options.metrics_listen = "127.0.0.1:0";
+    options.report_flush_interval = std::chrono::milliseconds(20);
+    server_ = std::make_unique<ControllerServer>(options);
+    ASSERT_TRUE(server_->Start().ok());
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                       grpc::InsecureChannelCredentials());
+    cluster_ = v1::ClusterService::NewStub(channel);
+    agents_ = v1::AgentService::NewStub(channel);
+    seed_ = ReadSourceFile("examples/seed-cluster.yaml");
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+
+  grpc::Status Apply(const std::string& text, v1::ApplyResponse* response,
+                     std::optional<int64_t> expected = {}, bool dry_run = false) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(20));
+    v1::ApplyRequest request;
+    request.set_spec_text(text);
+    request.set_file_name("seed.yaml");
+    request.set_author("tester");
+    request.set_dry_run(dry_run);
+    if (expected) request.set_expected_version(*expected);
+    return cluster_->ApplyDesiredState(&ctx, request, response);
+  }
+
+  v1::GetStatusResponse Status() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(20));
+    v1::GetStatusResponse response;
+    EXPECT_TRUE(cluster_->GetStatus(&ctx, v1::GetStatusRequest(), &response).ok());
+    return response;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<ControllerServer> server_;
+  std::unique_ptr<v1::ClusterService::Stub> cluster_;
+  std::unique_ptr<v1::AgentService::Stub> agents_;
+  std::string seed_;
+};
+
+TEST_F(ControllerServerTest, ApplyVersionsAndRefusesBadInput) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  EXPECT_EQ(r.version(), 1);
+  EXPECT_EQ(r.changed_nodes_size(), 5);
+
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  EXPECT_TRUE(r.unchanged());
+
+  // Invalid: refused with offline validate's diagnostics; nothing stored.
+  grpc::Status bad =
+      Apply(ReplaceOnce(seed_, "replication_factor: 3", "replication_factor: 4"), &r);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.error_message(),
+              HasSubstr("seed.yaml:46:23: error: cassandra.replication_factor"));
+
+  // Stale: refused with both numbers.
+  const std::string changed = ReplaceOnce(seed_, "heap_mb: 2048", "heap_mb: 4096");
+  grpc::Status stale = Apply(changed, &r, /*expected=*/0);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(stale.error_message(), HasSubstr("expected version 0 but the current version is 1"));
+
+  // Dry run: the diff, nothing stored.
+  ASSERT_TRUE(Apply(changed, &r, 1, /*dry_run=*/true).ok());
+  EXPECT_TRUE(r.dry_run());
+  EXPECT_THAT(r.spec_diff(), HasSubstr("+  heap_mb: 4096"));
+  EXPECT_THAT(r.changed_nodes(), ::testing::ElementsAre("node1", "node2"));
+  EXPECT_EQ(*server_->store()->CurrentVersion(), 1);
+
+  ASSERT_TRUE(Apply(changed, &r, 1).ok());
+  EXPECT_EQ(r.version(), 2);
+}
+
+TEST_F(ControllerServerTest, AgentsGetTheirPlansAndConverge) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  FakeAgent node3(agents_.get(), "node3");
+  std::optional<v1::PlanUpdate> plan = node3.NextPlan();
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->version(), 1);
+  EXPECT_EQ(plan->plan().node(), "node3");
+  EXPECT_EQ(plan->plan().zookeeper().myid(), 3u);
+  EXPECT_TRUE(Eventually([&] { return Status().nodes(2).connected(); }));
+
+  node3.Report(*plan, "healthy");
+  EXPECT_TRUE(Eventually([&] { return Status().nodes(2).converged(); }));
+  EXPECT_FALSE(Status().converged());  // four nodes have no agent
+
+  // A change that touches node3 reaches it on the open stream.
+  ASSERT_TRUE(Apply(ReplaceOnce(seed_, "tick_time_ms: 2000", "tick_time_ms: 3000"), &r).ok());
+  std::optional<v1::PlanUpdate> next = node3.NextPlan();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->version(), 2);
+  EXPECT_EQ(next->plan().zookeeper().tick_time_ms(), 3000u);
+  EXPECT_FALSE(Status().nodes(2).converged());  // holds version 1 until it reports
+
+  EXPECT_TRUE(node3.Close().ok());
+  EXPECT_TRUE(Eventually([&] { return !Status().nodes(2).connected(); }));
+}
+
+TEST_F(ControllerServerTest, UnknownAndDuplicateAgentsAreRefused) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  FakeAgent stranger(agents_.get(), "node9");
+  EXPECT_FALSE(stranger.NextPlan().has_value());
+  grpc::Status refused = stranger.Close();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(refused.error_message(), HasSubstr("\"node9\" is not in the desired state"));
+
+  FakeAgent first(agents_.get(), "node1");
+  ASSERT_TRUE(first.NextPlan().has_value());
+  FakeAgent second(agents_.get(), "node1");
+  EXPECT_FALSE(second.NextPlan().has_value());
+  grpc::Status twice = second.Close();
+  EXPECT_EQ(twice.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(twice.error_message(), HasSubstr("already connected"));
+}
+
+TEST_F(ControllerServerTest, RollbackHistoryEventsAndMetrics) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  ASSERT_TRUE(Apply(ReplaceOnce(seed_, "heap_mb: 2048", "heap_mb: 3072"), &r).ok());
+  {
+    grpc::ClientContext ctx;
+    v1::RollbackRequest request;
+    request.set_version(1);
+    request.set_author("tester");
+    ASSERT_TRUE(cluster_->Rollback(&ctx, request, &r).ok());
+    EXPECT_EQ(r.version(), 3);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::GetDesiredStateRequest request;
+    v1::GetDesiredStateResponse got;
+    ASSERT_TRUE(cluster_->GetDesiredState(&ctx, request, &got).ok());
+    EXPECT_EQ(got.version(), 3);
+    EXPECT_EQ(got.spec_text(), seed_);
+    EXPECT_EQ(got.rollback_of(), 1);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListVersionsResponse versions;
+    ASSERT_TRUE(cluster_->ListVersions(&ctx, v1::ListVersionsRequest(), &versions).ok());
+    ASSERT_EQ(versions.versions_size(), 3);
+    EXPECT_EQ(versions.versions(0).version(), 3);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListEventsResponse events;
+    ASSERT_TRUE(cluster_->ListEvents(&ctx, v1::ListEventsRequest(), &events).ok());
+    ASSERT_GE(events.events_size(), 3);
+    EXPECT_EQ(events.events(0).kind(), "rollback");
+  }
+  absl::StatusOr<std::string> metrics =
+      TcpRequest("127.0.0.1", std::stoi(server_->metrics_address().substr(10)),
+                 "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(5));
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(*metrics, HasSubstr("bamctl_controller_desired_version 3"));
+  EXPECT_THAT(*metrics, HasSubstr("bamctl_controller_applies_total{result=\"ok\"} 2"));
+}
+
+TEST_F(ControllerServerTest, DiffShowsRenderedFileChangesWithSecretsRedacted) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  grpc::ClientContext ctx;
+  v1::DiffRequest request;
+  request.set_spec_text(ReplaceOnce(seed_, "username: reg_user", "username: registry"));
+  request.set_file_name("new.yaml");
+  v1::DiffResponse diff;
+  ASSERT_TRUE(cluster_->Diff(&ctx, request, &diff).ok());
+  EXPECT_EQ(diff.current_version(), 1);
+  EXPECT_THAT(diff.spec_diff(), HasSubstr("+    username: registry"));
+  ASSERT_EQ(diff.nodes_size(), 2);  // node1 and node2 run BAM
+  EXPECT_EQ(diff.nodes(0).node(), "node1");
+  ASSERT_EQ(diff.nodes(0).files_size(), 1);
+  EXPECT_THAT(diff.nodes(0).files(0).path(), HasSubstr("master-datasources.xml"));
+  EXPECT_THAT(diff.nodes(0).files(0).diff(), HasSubstr("+                    <username>registry"));
+}
+
+TEST_F(ControllerServerTest, StateSurvivesARestart) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  const int port = server_->port();
+  server_.reset();
+  ControllerOptions options;
+  options.listen = absl::StrCat("127.0.0.1:", port);
+  options.db_path = (dir_ / "state/controller.db").string();
+  options.metrics_listen = "";
+  server_ = std::make_unique<ControllerServer>(options);
+  ASSERT_TRUE(server_->Start().ok());
+  EXPECT_EQ(*server_->store()->CurrentVersion(), 1);
+  // The old channel reconnects by itself.
+  EXPECT_TRUE(Eventually([&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(2));
+    v1::GetStatusResponse s;
+    return cluster_->GetStatus(&ctx, v1::GetStatusRequest(), &s).ok() && s.desired_version() == 1;
+  }));
+}
+
+}  // namespace
+}  // namespace bamctl
