@@ -92,7 +92,7 @@ void ControllerServer::Shutdown() {
   if (stopping_.exchange(true)) return;
   if (server_ != nullptr) {
     // Ends open agent streams (their reactors finish) after a short grace.
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
   }
   if (maintenance_.joinable()) maintenance_.join();
   batcher_.reset();  // flushes

@@ -30,6 +30,8 @@ struct ControllerOptions {
   // keepalive_time + keepalive_timeout.
   std::chrono::milliseconds keepalive_time{2000};
   std::chrono::milliseconds keepalive_timeout{2000};
+  // How long Shutdown lets open calls finish before cancelling them.
+  std::chrono::milliseconds shutdown_grace{2000};
 };
 
 // The bam-controller daemon: store, services, gRPC server, /metrics.

@@ -101,6 +101,7 @@ class ControllerServerTest : public ::testing::Test {
     options.db_path = (dir_ / "state/controller.db").string();
     options.metrics_listen = "127.0.0.1:0";
     options.report_flush_interval = std::chrono::milliseconds(20);
+    options.shutdown_grace = std::chrono::milliseconds(100);
     server_ = std::make_unique<ControllerServer>(options);
     ASSERT_TRUE(server_->Start().ok());
     auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -290,6 +291,7 @@ TEST_F(ControllerServerTest, StateSurvivesARestart) {
   options.listen = absl::StrCat("127.0.0.1:", port);
   options.db_path = (dir_ / "state/controller.db").string();
   options.metrics_listen = "";
+  options.shutdown_grace = std::chrono::milliseconds(100);
   server_ = std::make_unique<ControllerServer>(options);
   ASSERT_TRUE(server_->Start().ok());
   EXPECT_EQ(*server_->store()->CurrentVersion(), 1);
