@@ -1,20 +1,15 @@
 #include "bamctl/cli.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <optional>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bamctl/flags.h"
 #include "bamctl/plan_summary.h"
+#include "bamctl/remote_commands.h"
 #include "bamctl/render_output.h"
 #include "common/file_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -43,81 +38,33 @@ Usage:
       probes and restart rule. Passwords show as <redacted>. Files a product
       ships are patched from --host-root (a copy of the host's tree) or else
       from the stock copies built into bamctl.
+
+Against bam-controller (--controller=HOST:PORT, or set BAMCTL_CONTROLLER):
+  bamctl desired-state apply -f FILE [--dry-run] [-m MESSAGE] [--expected-version N]
+      Validate, compile and store FILE as the next version; prints warnings,
+      the spec diff, the nodes whose plan changes and the new version. With
+      --expected-version, refused unless N is still the current version.
+  bamctl desired-state get [--version N] [-o yaml|json]
+      The current (or version N's) spec as applied; json adds the version,
+      author, comment and the effective spec.
+  bamctl desired-state history [--limit N] [-o table|json]
+  bamctl desired-state diff -f FILE
+      What applying FILE would change: the spec and each node's files.
+  bamctl desired-state rollback N [--expected-version M]
+      Store a new version equal to version N.
+  bamctl status [-o table|json]
+      Per node and role: desired vs. applied version, phase, health,
+      restarts. Exit 0 when the cluster has converged, 1 when not.
+  bamctl nodes [-o table|json]
+  bamctl events [--limit N] [-o table|json]
+
   bamctl version
   bamctl help
 
-Exit codes: 0 success, 1 the spec (or command) failed, 2 bad command line.
+Exit codes: 0 success, 1 the spec (or command) failed, the controller
+refused or could not be reached, or (status) not converged; 2 bad command
+line.
 )";
-
-// A parsed command line: flags by long name, and positional words.
-struct Flags {
-  std::map<std::string, std::string> values;
-  std::vector<std::string> positional;
-
-  std::optional<std::string> Get(const std::string& name) const {
-    auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  }
-};
-
-// Parses "--name=value", "--name value" and "-x value" for the given flags
-// (all of which take a value); `short_names` maps "-f" to "file".
-absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args, size_t start,
-                                 const std::vector<std::string>& names,
-                                 const std::map<std::string, std::string>& short_names) {
-  Flags flags;
-  for (size_t i = start; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.empty() || arg[0] != '-' || arg == "-") {
-      flags.positional.push_back(arg);
-      continue;
-    }
-    std::string name;
-    std::optional<std::string> value;
-    if (absl::StartsWith(arg, "--")) {
-      name = arg.substr(2);
-      if (size_t eq = name.find('='); eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name.resize(eq);
-      }
-    } else if (auto it = short_names.find(arg); it != short_names.end()) {
-      name = it->second;
-    }
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      std::vector<std::string> valid;
-      valid.reserve(names.size() + short_names.size());
-      for (const auto& n : names) valid.push_back("--" + n);
-      for (const auto& [s, n] : short_names) valid.push_back(s);
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag ", arg,
-                       "; valid here: ", valid.empty() ? "none" : absl::StrJoin(valid, ", ")));
-    }
-    if (!value) {
-      if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("flag ", arg, " needs a value"));
-      }
-      value = args[++i];
-    }
-    flags.values[name] = *value;
-  }
-  return flags;
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is a directory; give the spec file"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("error while reading ", path));
-  return text.str();
-}
 
 // Loads and checks a spec file, printing its diagnostics to `err`. Returns
 // the loaded spec when it has no errors, else nullopt.
@@ -156,11 +103,6 @@ const v1::NodePlan* FindNode(const v1::ClusterPlan& plan, const std::string& nod
                        [](std::string* out, const v1::NodePlan& n) { out->append(n.node()); })
       << "\n";
   return nullptr;
-}
-
-int UsageError(std::ostream& err, absl::string_view message) {
-  err << "bamctl: " << message << "\nRun 'bamctl help' for usage.\n";
-  return kExitUsage;
 }
 
 int Validate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -299,16 +241,26 @@ int RunBamctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
     out << "bamctl " << BAMCTL_VERSION << "\n";
     return kExitOk;
   }
+  constexpr absl::string_view kVerbs = "validate, apply, get, history, diff, rollback";
   if (command == "desired-state") {
-    if (args.size() < 2) return UsageError(err, "desired-state needs a verb: validate");
+    if (args.size() < 2) {
+      return UsageError(err, absl::StrCat("desired-state needs a verb: ", kVerbs));
+    }
     if (args[1] == "validate") return Validate(args, out, err);
+    if (IsRemoteCommand(args)) {
+      return RunRemoteCommand(args, RemoteContextFromEnvironment(), out, err);
+    }
     return UsageError(
-        err, absl::StrCat("unknown verb \"desired-state ", args[1], "\"; valid: validate"));
+        err, absl::StrCat("unknown verb \"desired-state ", args[1], "\"; valid: ", kVerbs));
   }
   if (command == "plan") return Plan(args, out, err);
   if (command == "render") return Render(args, out, err);
+  if (IsRemoteCommand(args)) {
+    return RunRemoteCommand(args, RemoteContextFromEnvironment(), out, err);
+  }
   return UsageError(err, absl::StrCat("unknown command \"", command,
-                                      "\"; valid: desired-state, plan, render, version, help"));
+                                      "\"; valid: desired-state, plan, render, status, nodes, "
+                                      "events, version, help"));
 }
 
 }  // namespace bamctl

@@ -1,0 +1,582 @@
+#include "bamctl/remote_commands.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "bamctl/cli.h"
+#include "bamctl/table.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/controller.grpc.pb.h"
+#include "tests/util/loopback_listener.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+// One canned answer of the fake and the requests that reached it.
+template <typename Request, typename Response>
+struct Rpc {
+  grpc::Status status;
+  Response response;
+  std::vector<Request> requests;
+};
+
+// ClusterService with canned answers that records every request. Tests set
+// the answers before running a command and read the requests after it, so
+// the lock only orders those with the server's handler threads.
+class FakeClusterService final : public v1::ClusterService::Service {
+ public:
+  ~FakeClusterService() override { ReleaseBlockedCalls(); }
+
+  // Canned answers and recorded requests, under the lock.
+  template <typename F>
+  void With(F f) {
+    absl::MutexLock lock(&mu_);
+    f(*this);
+  }
+
+  // Makes ListEvents hang until the client gives up (its deadline passes)
+  // or ReleaseBlockedCalls, for testing the deadline.
+  void BlockListEvents() { block_events_ = true; }
+  void ReleaseBlockedCalls() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+
+  grpc::Status ApplyDesiredState(grpc::ServerContext*, const v1::ApplyRequest* request,
+                                 v1::ApplyResponse* response) override {
+    return Answer(apply, *request, response);
+  }
+  grpc::Status GetDesiredState(grpc::ServerContext*, const v1::GetDesiredStateRequest* request,
+                               v1::GetDesiredStateResponse* response) override {
+    return Answer(get, *request, response);
+  }
+  grpc::Status ListVersions(grpc::ServerContext*, const v1::ListVersionsRequest* request,
+                            v1::ListVersionsResponse* response) override {
+    return Answer(history, *request, response);
+  }
+  grpc::Status Diff(grpc::ServerContext*, const v1::DiffRequest* request,
+                    v1::DiffResponse* response) override {
+    return Answer(diff, *request, response);
+  }
+  grpc::Status Rollback(grpc::ServerContext*, const v1::RollbackRequest* request,
+                        v1::ApplyResponse* response) override {
+    return Answer(rollback, *request, response);
+  }
+  grpc::Status GetStatus(grpc::ServerContext*, const v1::GetStatusRequest* request,
+                         v1::GetStatusResponse* response) override {
+    return Answer(status, *request, response);
+  }
+  grpc::Status ListNodes(grpc::ServerContext*, const v1::ListNodesRequest* request,
+                         v1::ListNodesResponse* response) override {
+    return Answer(nodes, *request, response);
+  }
+  grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
+                          v1::ListEventsResponse* response) override {
+    if (block_events_) {
+      // Bounded: a test that forgets to release cannot hang the server.
+      release_.WaitForNotificationWithTimeout(absl::Seconds(20));
+    }
+    return Answer(events, *request, response);
+  }
+
+  // Public for With(): guarded by mu_.
+  Rpc<v1::ApplyRequest, v1::ApplyResponse> apply ABSL_GUARDED_BY(mu_);
+  Rpc<v1::GetDesiredStateRequest, v1::GetDesiredStateResponse> get ABSL_GUARDED_BY(mu_);
+  Rpc<v1::ListVersionsRequest, v1::ListVersionsResponse> history ABSL_GUARDED_BY(mu_);
+  Rpc<v1::DiffRequest, v1::DiffResponse> diff ABSL_GUARDED_BY(mu_);
+  Rpc<v1::RollbackRequest, v1::ApplyResponse> rollback ABSL_GUARDED_BY(mu_);
+  Rpc<v1::GetStatusRequest, v1::GetStatusResponse> status ABSL_GUARDED_BY(mu_);
+  Rpc<v1::ListNodesRequest, v1::ListNodesResponse> nodes ABSL_GUARDED_BY(mu_);
+  Rpc<v1::ListEventsRequest, v1::ListEventsResponse> events ABSL_GUARDED_BY(mu_);
+
+  // Every request received, of any kind.
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  template <typename Request, typename Response>
+  grpc::Status Answer(Rpc<Request, Response>& rpc, const Request& request, Response* response) {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    rpc.requests.push_back(request);
+    *response = rpc.response;
+    return rpc.status;
+  }
+
+  absl::Mutex mu_;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  bool block_events_ = false;  // set before the server sees a call
+  absl::Notification release_;
+};
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class RemoteCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&fake_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_GT(port_, 0);
+    address_ = absl::StrCat("127.0.0.1:", port_);
+    context_.default_controller = address_;
+    context_.user = "alice";
+    // Far below the test timeout, so a hung call fails the test instead.
+    context_.rpc_timeout = absl::Seconds(10);
+    dir_ = testing::MakeTempDir("remote_commands_test");
+  }
+
+  void TearDown() override {
+    fake_.ReleaseBlockedCalls();
+    if (server_ != nullptr) {
+      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      server_->Wait();
+    }
+    fs::remove_all(dir_);
+  }
+
+  Result Run(const std::vector<std::string>& args) {
+    std::ostringstream out;
+    std::ostringstream err;
+    int code = RunRemoteCommand(args, context_, out, err);
+    return {code, out.str(), err.str()};
+  }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    fs::path path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  static v1::GetStatusResponse StatusOf(bool converged) {
+    v1::GetStatusResponse response;
+    response.set_desired_version(5);
+    response.set_converged(converged);
+    v1::NodeStatus* node = response.add_nodes();
+    node->set_node("node1");
+    node->set_connected(true);
+    node->set_desired_version(5);
+    node->set_applied_version(converged ? 5 : 4);
+    node->set_converged(converged);
+    v1::RoleStatus* role = node->add_roles();
+    role->set_role("zookeeper");
+    role->set_phase(converged ? "running" : "starting");
+    role->set_health(converged ? "healthy" : "unknown");
+    role->set_restarts(2);
+    role->set_reason(converged ? "" : "waiting for: ruok");
+    v1::NodeStatus* silent = response.add_nodes();
+    silent->set_node("node2");
+    silent->set_desired_version(5);
+    silent->set_converged(converged);
+    return response;
+  }
+
+  FakeClusterService fake_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::string address_;
+  RemoteContext context_;
+  fs::path dir_;
+};
+
+constexpr char kSpec[] = "name: demo\nnodes:\n  - name: node1\n";
+
+TEST_F(RemoteCommandsTest, ApplyPrintsDiffAndVersionAndSendsFlags) {
+  fake_.With([](FakeClusterService& f) {
+    f.apply.response.set_version(4);
+    f.apply.response.set_spec_diff("--- version 3\n+++ spec.yaml\n@@ -1 +1 @@\n-a\n+b\n");
+    f.apply.response.add_changed_nodes("node1");
+    f.apply.response.add_changed_nodes("node3");
+    f.apply.response.add_warnings("spec.yaml:3:5: warning: nodes[0]: lonely");
+  });
+  const std::string file = Write("spec.yaml", kSpec);
+
+  Result r =
+      Run({"desired-state", "apply", "-f", file, "-m", "bump heap", "--expected-version", "3"});
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("+++ spec.yaml\n@@ -1 +1 @@\n-a\n+b\n"));
+  EXPECT_THAT(r.out, HasSubstr("changed nodes: node1, node3\n"));
+  EXPECT_THAT(r.out, HasSubstr("applied version 4\n"));
+  EXPECT_THAT(r.err, HasSubstr("spec.yaml:3:5: warning: nodes[0]: lonely\n"));
+  fake_.With([&](FakeClusterService& f) {
+    ASSERT_EQ(f.apply.requests.size(), 1u);
+    const v1::ApplyRequest& request = f.apply.requests[0];
+    EXPECT_EQ(request.spec_text(), kSpec);
+    EXPECT_EQ(request.file_name(), file);
+    EXPECT_FALSE(request.dry_run());
+    ASSERT_TRUE(request.has_expected_version());
+    EXPECT_EQ(request.expected_version(), 3);
+    EXPECT_EQ(request.comment(), "bump heap");
+    EXPECT_EQ(request.author(), "alice");
+  });
+}
+
+TEST_F(RemoteCommandsTest, ApplyDryRunSaysNextVersionAndSendsNoExpectedVersion) {
+  fake_.With([](FakeClusterService& f) {
+    f.apply.response.set_version(3);  // dry run: the current version
+    f.apply.response.set_dry_run(true);
+  });
+  Result r = Run({"desired-state", "apply", "-f", Write("spec.yaml", kSpec), "--dry-run"});
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("changed nodes: none\n"));
+  EXPECT_THAT(r.out, HasSubstr("dry run: would be version 4\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("applied")));
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.apply.requests.size(), 1u);
+    EXPECT_TRUE(f.apply.requests[0].dry_run());
+    EXPECT_FALSE(f.apply.requests[0].has_expected_version());
+    EXPECT_EQ(f.apply.requests[0].comment(), "");
+  });
+}
+
+TEST_F(RemoteCommandsTest, ApplyOfTheCurrentTextSaysUnchanged) {
+  fake_.With([](FakeClusterService& f) {
+    f.apply.response.set_version(3);
+    f.apply.response.set_unchanged(true);
+  });
+  Result r = Run({"desired-state", "apply", "-f", Write("spec.yaml", kSpec)});
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "unchanged (version 3)\n");
+}
+
+TEST_F(RemoteCommandsTest, InvalidSpecPrintsTheControllersDiagnosticsAndFails) {
+  const std::string diagnostics =
+      "spec.yaml:2:3: error: nodes[0].name: must not be empty\n"
+      "spec.yaml:7:1: error: zookeeper: needs an odd number of servers";
+  fake_.With([&](FakeClusterService& f) {
+    f.apply.status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, diagnostics);
+  });
+  const std::string file = Write("spec.yaml", kSpec);
+
+  Result r = Run({"desired-state", "apply", "-f", file});
+
+  EXPECT_EQ(r.code, kExitFailed);
+  // Line by line, as offline validate prints them, so editors can jump.
+  EXPECT_THAT(r.err, HasSubstr(diagnostics + "\n"));
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(file, " was not applied")));
+  EXPECT_THAT(r.out, IsEmpty());
+}
+
+TEST_F(RemoteCommandsTest, StaleExpectedVersionFails) {
+  fake_.With([](FakeClusterService& f) {
+    f.apply.status =
+        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                     "the desired state changed: expected version 3 but the current version is 5");
+  });
+  Result r =
+      Run({"desired-state", "apply", "-f", Write("spec.yaml", kSpec), "--expected-version=3"});
+
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("expected version 3 but the current version is 5"));
+  EXPECT_THAT(r.out, IsEmpty());
+}
+
+TEST_F(RemoteCommandsTest, ApplyOfAMissingFileFailsWithoutCallingTheController) {
+  Result r = Run({"desired-state", "apply", "-f", (dir_ / "absent.yaml").string()});
+
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("absent.yaml"));
+  EXPECT_EQ(fake_.calls(), 0);
+}
+
+TEST_F(RemoteCommandsTest, StatusExitsZeroWhenConverged) {
+  fake_.With([](FakeClusterService& f) { f.status.response = StatusOf(true); });
+
+  Result r = Run({"status"});
+
+  EXPECT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("NODE"));
+  EXPECT_THAT(r.out, HasSubstr("REASON"));
+  EXPECT_THAT(r.out, AllOf(HasSubstr("node1"), HasSubstr("zookeeper"), HasSubstr("running"),
+                           HasSubstr("healthy")));
+  EXPECT_THAT(r.out, HasSubstr("desired version 5: converged"));
+}
+
+TEST_F(RemoteCommandsTest, StatusExitsOneWhenNotConverged) {
+  fake_.With([](FakeClusterService& f) { f.status.response = StatusOf(false); });
+
+  Result r = Run({"status"});
+
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.out, AllOf(HasSubstr("starting"), HasSubstr("waiting for: ruok"),
+                           HasSubstr("agent not connected")));
+  EXPECT_THAT(r.out, HasSubstr("not converged (0 of 2 nodes converged)"));
+}
+
+TEST_F(RemoteCommandsTest, StatusJsonKeepsTheExitCodeAndParses) {
+  fake_.With([](FakeClusterService& f) { f.status.response = StatusOf(false); });
+
+  Result r = Run({"status", "-o", "json"});
+
+  EXPECT_EQ(r.code, kExitFailed);
+  v1::GetStatusResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &parsed).ok()) << r.out;
+  EXPECT_FALSE(parsed.converged());
+  ASSERT_EQ(parsed.nodes_size(), 2);
+  EXPECT_EQ(parsed.nodes(0).roles(0).reason(), "waiting for: ruok");
+}
+
+TEST_F(RemoteCommandsTest, GetJsonHasTopLevelVersionAndTheSpecAsAnObject) {
+  // Quotes, backslashes, control characters and non-ASCII must survive.
+  const std::string text = "name: \"demo\"  # \\ caf\xc3\xa9\n\tx: 1\x01\n";
+  fake_.With([&](FakeClusterService& f) {
+    f.get.response.set_version(7);
+    f.get.response.set_spec_text(text);
+    f.get.response.set_author("bob \"the admin\"");
+    f.get.response.set_comment("line one\nline two");
+    f.get.response.set_created_ms(1700000000123);
+    f.get.response.set_rollback_of(2);
+    f.get.response.mutable_effective_spec()->set_name("demo");
+  });
+
+  Result r = Run({"desired-state", "get", "--version", "7", "-o", "json"});
+
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &parsed).ok()) << r.out;
+  const auto& fields = parsed.fields();
+  ASSERT_EQ(fields.count("version"), 1u) << r.out;
+  EXPECT_EQ(fields.at("version").kind_case(), google::protobuf::Value::kNumberValue);
+  EXPECT_EQ(fields.at("version").number_value(), 7);
+  EXPECT_EQ(fields.at("spec_text").string_value(), text);
+  EXPECT_EQ(fields.at("author").string_value(), "bob \"the admin\"");
+  EXPECT_EQ(fields.at("comment").string_value(), "line one\nline two");
+  EXPECT_EQ(fields.at("created_ms").number_value(), 1700000000123.0);
+  EXPECT_EQ(fields.at("rollback_of").number_value(), 2);
+  ASSERT_EQ(fields.count("effective_spec"), 1u);
+  EXPECT_EQ(fields.at("effective_spec").struct_value().fields().at("name").string_value(), "demo");
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.get.requests.size(), 1u);
+    EXPECT_EQ(f.get.requests[0].version(), 7);
+  });
+}
+
+TEST_F(RemoteCommandsTest, GetYamlPrintsTheStoredTextExactly) {
+  const std::string text = "name: demo  # as written\nnodes: []";
+  fake_.With([&](FakeClusterService& f) {
+    f.get.response.set_version(3);
+    f.get.response.set_spec_text(text);
+  });
+
+  Result r = Run({"desired-state", "get"});
+
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, text);
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.get.requests.size(), 1u);
+    EXPECT_EQ(f.get.requests[0].version(), 0);  // the current version
+  });
+}
+
+TEST_F(RemoteCommandsTest, DiffPrintsSpecThenFileDiffsAndExitsZero) {
+  fake_.With([](FakeClusterService& f) {
+    f.diff.response.set_current_version(3);
+    f.diff.response.set_spec_diff("--- version 3\n+++ spec.yaml\n-heap: 1g\n+heap: 2g\n");
+    v1::NodeDiff* node = f.diff.response.add_nodes();
+    node->set_node("node1");
+    v1::FileDiff* file = node->add_files();
+    file->set_path("/etc/bam/env.sh");
+    file->set_diff("--- node1:/etc/bam/env.sh (version 3)\n+++ node1:/etc/bam/env.sh\n-1g\n+2g");
+  });
+  const std::string path = Write("spec.yaml", kSpec);
+
+  Result r = Run({"desired-state", "diff", "-f", path});
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  const size_t spec_at = r.out.find("+heap: 2g\n");
+  const size_t file_at = r.out.find("+++ node1:/etc/bam/env.sh\n-1g\n+2g\n");
+  ASSERT_NE(spec_at, std::string::npos) << r.out;
+  ASSERT_NE(file_at, std::string::npos) << r.out;
+  EXPECT_LT(spec_at, file_at);
+  EXPECT_THAT(r.out, HasSubstr("compared with version 3: files change on node1"));
+  fake_.With([&](FakeClusterService& f) {
+    ASSERT_EQ(f.diff.requests.size(), 1u);
+    EXPECT_EQ(f.diff.requests[0].spec_text(), kSpec);
+    EXPECT_EQ(f.diff.requests[0].file_name(), path);
+  });
+}
+
+TEST_F(RemoteCommandsTest, RollbackSendsTargetAndExpectedVersion) {
+  fake_.With([](FakeClusterService& f) {
+    f.rollback.response.set_version(6);
+    f.rollback.response.add_changed_nodes("node2");
+  });
+
+  Result r = Run({"desired-state", "rollback", "2", "--expected-version", "5"});
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("changed nodes: node2\n"));
+  EXPECT_THAT(r.out, HasSubstr("applied version 6 (rollback to version 2)\n"));
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.rollback.requests.size(), 1u);
+    EXPECT_EQ(f.rollback.requests[0].version(), 2);
+    EXPECT_EQ(f.rollback.requests[0].expected_version(), 5);
+    EXPECT_EQ(f.rollback.requests[0].author(), "alice");
+  });
+}
+
+TEST_F(RemoteCommandsTest, HistoryIsATableWithOneRowPerVersion) {
+  fake_.With([](FakeClusterService& f) {
+    v1::VersionInfo* newest = f.history.response.add_versions();
+    newest->set_version(2);
+    newest->set_author("bob");
+    newest->set_comment("roll back\nthe heap");
+    newest->set_rollback_of(1);
+    newest->set_created_ms(86400000);
+    newest->set_content_hash("0123456789abcdef0123");
+    v1::VersionInfo* oldest = f.history.response.add_versions();
+    oldest->set_version(1);
+    oldest->set_author("alice");
+  });
+
+  Result r = Run({"desired-state", "history", "--limit", "2"});
+
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "VERSION  CREATED               AUTHOR  ROLLBACK-OF  HASH          COMMENT\n"
+            "2        1970-01-02T00:00:00Z  bob     1            0123456789ab  roll back the heap\n"
+            "1        -                     alice   -            -             -\n");
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.history.requests.size(), 1u);
+    EXPECT_EQ(f.history.requests[0].limit(), 2);
+  });
+}
+
+TEST_F(RemoteCommandsTest, NodesAndEventsPrintTablesAndJson) {
+  fake_.With([](FakeClusterService& f) {
+    *f.nodes.response.mutable_nodes() = StatusOf(true).nodes();
+    v1::Event* e = f.events.response.add_events();
+    e->set_id(9);
+    e->set_kind("apply");
+    e->set_actor("alice");
+    e->set_message("version 5");
+  });
+
+  Result nodes = Run({"nodes"});
+  EXPECT_EQ(nodes.code, kExitOk) << nodes.err;
+  EXPECT_THAT(nodes.out, AllOf(HasSubstr("LAST-SEEN"), HasSubstr("node1"), HasSubstr("zookeeper"),
+                               HasSubstr("node2")));
+  Result events = Run({"events", "--limit=1", "-o", "json"});
+  EXPECT_EQ(events.code, kExitOk) << events.err;
+  v1::ListEventsResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(events.out, &parsed).ok()) << events.out;
+  ASSERT_EQ(parsed.events_size(), 1);
+  EXPECT_EQ(parsed.events(0).message(), "version 5");
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.events.requests.size(), 1u);
+    EXPECT_EQ(f.events.requests[0].limit(), 1);
+  });
+}
+
+TEST_F(RemoteCommandsTest, ControllerFlagOverridesTheDefault) {
+  context_.default_controller = "127.0.0.1:1";  // nothing listens there
+  fake_.With([](FakeClusterService& f) { f.status.response = StatusOf(true); });
+
+  Result r = Run({"status", "--controller", address_});
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(fake_.calls(), 1);
+}
+
+TEST_F(RemoteCommandsTest, MissingControllerAddressIsAUsageError) {
+  context_.default_controller.clear();
+
+  Result r = Run({"status"});
+
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("--controller=HOST:PORT"), HasSubstr("BAMCTL_CONTROLLER")));
+  EXPECT_EQ(fake_.calls(), 0);
+}
+
+TEST_F(RemoteCommandsTest, BadFlagsAreUsageErrors) {
+  EXPECT_EQ(Run({"desired-state", "apply"}).code, kExitUsage);  // no -f
+  EXPECT_EQ(Run({"desired-state", "rollback"}).code, kExitUsage);
+  EXPECT_EQ(Run({"desired-state", "rollback", "two"}).code, kExitUsage);
+  EXPECT_EQ(Run({"desired-state", "get", "-o", "xml"}).code, kExitUsage);
+  EXPECT_EQ(Run({"events", "--limit", "-3"}).code, kExitUsage);
+  EXPECT_EQ(Run({"status", "--dry-run"}).code, kExitUsage);
+  EXPECT_EQ(Run({"nodes", "--controller=nohostport"}).code, kExitUsage);
+  EXPECT_EQ(fake_.calls(), 0);
+}
+
+TEST_F(RemoteCommandsTest, UnreachableControllerFailsWithAClearMessage) {
+  std::string closed;
+  {
+    testing::LoopbackListener listener;
+    closed = absl::StrCat("127.0.0.1:", listener.port());
+  }  // closed: connections are refused
+
+  Result r = Run({"status", "--controller=" + closed});
+
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("cannot reach the controller at ", closed, ": ")));
+  EXPECT_THAT(r.err, HasSubstr("is bam-controller running?"));
+}
+
+TEST_F(RemoteCommandsTest, SlowControllerFailsAtTheDeadline) {
+  fake_.BlockListEvents();
+  context_.rpc_timeout = absl::Milliseconds(300);
+
+  Result r = Run({"events"});
+
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("did not answer within 300ms"));
+}
+
+TEST_F(RemoteCommandsTest, RunBamctlDispatchesRemoteCommands) {
+  fake_.With([](FakeClusterService& f) { f.status.response = StatusOf(false); });
+  std::ostringstream out;
+  std::ostringstream err;
+
+  // --controller wins over whatever BAMCTL_CONTROLLER the test runs with.
+  int code = RunBamctl({"status", "--controller=" + address_}, out, err);
+
+  EXPECT_EQ(code, kExitFailed) << err.str();
+  EXPECT_THAT(out.str(), HasSubstr("not converged"));
+  EXPECT_EQ(fake_.calls(), 1);
+}
+
+TEST(TextTableTest, AlignsColumnsWithoutTrailingBlanks) {
+  TextTable table({"A", "LONGER"});
+  table.AddRow({"wide cell", ""});
+  table.AddRow({"caf\xc3\xa9", "x\ny"});
+
+  EXPECT_EQ(table.Render(),
+            "A          LONGER\n"
+            "wide cell  -\n"
+            "caf\xc3\xa9       x y\n");
+}
+
+}  // namespace
+}  // namespace bamctl
