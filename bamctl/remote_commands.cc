@@ -480,11 +480,16 @@ int StatusCommand(const std::vector<std::string>& args, const RemoteContext& con
     if (node.roles().empty()) {
       // Still one row, so a node that never reported is visible.
       table.AddRow({node.node(), connected, desired, applied, "", "", "", "",
-                    node.connected() ? "no roles reported" : "agent not connected"});
+                    !node.reason().empty()
+                        ? node.reason()
+                        : (node.connected() ? "no roles reported" : "agent not connected")});
     }
     for (const v1::RoleStatus& role : node.roles()) {
+      // A node-level reason (e.g. an old plan) explains rows that look healthy.
+      const std::string reason =
+          !role.reason().empty() || node.converged() ? role.reason() : node.reason();
       table.AddRow({node.node(), connected, desired, applied, role.role(), role.phase(),
-                    role.health(), absl::StrCat(role.restarts()), role.reason()});
+                    role.health(), absl::StrCat(role.restarts()), reason});
     }
   }
   out << table.Render();

@@ -135,13 +135,22 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& re
 
 absl::StatusOr<v1::ApplyResponse> DesiredState::Rollback(const v1::RollbackRequest& request) {
   ASSIGN_OR_RETURN(Current before, CurrentPlans());
+  std::string before_text;
+  if (before.version > 0) {
+    ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(before.version));
+    before_text = std::move(record.spec_text);
+  }
   std::optional<int64_t> expected;
   if (request.has_expected_version()) expected = request.expected_version();
   ASSIGN_OR_RETURN(CommitResult result,
                    store_->Rollback(request.version(), request.author(), expected));
   ASSIGN_OR_RETURN(std::vector<v1::NodePlan> after, store_->GetPlans(result.version));
+  ASSIGN_OR_RETURN(VersionRecord restored, store_->GetVersion(result.version));
   v1::ApplyResponse response;
   response.set_version(result.version);
+  response.set_spec_diff(UnifiedDiff(before_text, restored.spec_text,
+                                     absl::StrCat("version ", before.version),
+                                     absl::StrCat("version ", request.version())));
   for (std::string& node : ChangedNodes(before.plans, after)) response.add_changed_nodes(node);
   if (listener_) listener_(result.version);
   return response;
@@ -226,19 +235,32 @@ absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
     v1::NodeStatus* status = response.add_nodes();
     status->set_node(plan.node());
     status->set_desired_version(current.version);
-    bool converged = false;
+    std::string reason = "no agent has connected";
     if (auto it = by_name.find(plan.node()); it != by_name.end()) {
       const NodeRecord& r = *it->second;
       status->set_connected(r.connected);
       status->set_last_seen_ms(r.last_seen_ms);
       status->set_agent_version(r.agent_version);
       status->set_applied_version(r.applied_version);
-      converged = r.connected && r.applied_plan_hash == PlanHash(plan);
-      for (const v1::RoleStatus& role : r.roles) {
-        *status->add_roles() = role;
-        converged = converged && role.health() == "healthy";
+      for (const v1::RoleStatus& role : r.roles) *status->add_roles() = role;
+      reason.clear();
+      if (!r.connected) {
+        reason = "agent not connected";
+      } else if (r.applied_plan_hash != PlanHash(plan)) {
+        reason =
+            absl::StrCat("agent holds version ", r.applied_version, ", desired ", current.version);
+      } else {
+        for (const v1::RoleStatus& role : r.roles) {
+          if (role.health() != "healthy" && reason.empty()) {
+            reason =
+                absl::StrCat(role.role(), " is ", role.health().empty() ? "unknown" : role.health(),
+                             role.reason().empty() ? "" : ": ", role.reason());
+          }
+        }
       }
     }
+    const bool converged = reason.empty();
+    status->set_reason(reason);
     status->set_converged(converged);
     all = all && converged;
   }

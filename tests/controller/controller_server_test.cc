@@ -186,6 +186,7 @@ TEST_F(ControllerServerTest, AgentsGetTheirPlansAndConverge) {
   EXPECT_EQ(plan->plan().node(), "node3");
   EXPECT_EQ(plan->plan().zookeeper().myid(), 3u);
   EXPECT_TRUE(Eventually([&] { return Status().nodes(2).connected(); }));
+  EXPECT_EQ(Status().nodes(0).reason(), "no agent has connected");
 
   node3.Report(*plan, "healthy");
   EXPECT_TRUE(Eventually([&] { return Status().nodes(2).converged(); }));
@@ -198,6 +199,9 @@ TEST_F(ControllerServerTest, AgentsGetTheirPlansAndConverge) {
   EXPECT_EQ(next->version(), 2);
   EXPECT_EQ(next->plan().zookeeper().tick_time_ms(), 3000u);
   EXPECT_FALSE(Status().nodes(2).converged());  // holds version 1 until it reports
+  EXPECT_EQ(Status().nodes(2).reason(), "agent holds version 1, desired 2");
+  node3.Report(*next, "unhealthy");
+  EXPECT_TRUE(Eventually([&] { return Status().nodes(2).reason() == "svc is unhealthy"; }));
 
   EXPECT_TRUE(node3.Close().ok());
   EXPECT_TRUE(Eventually([&] { return !Status().nodes(2).connected(); }));
@@ -232,6 +236,7 @@ TEST_F(ControllerServerTest, RollbackHistoryEventsAndMetrics) {
     request.set_author("tester");
     ASSERT_TRUE(cluster_->Rollback(&ctx, request, &r).ok());
     EXPECT_EQ(r.version(), 3);
+    EXPECT_THAT(r.spec_diff(), HasSubstr("-  heap_mb: 3072\n+  heap_mb: 2048"));
   }
   {
     grpc::ClientContext ctx;
