@@ -55,6 +55,22 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid));
 }
 
+absl::StatusOr<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= until) {
+      return absl::DeadlineExceededError(absl::StrCat("pid ", pid_, " still running"));
+    }
+    usleep(10'000);
+  }
+}
+
 bool ChildProcess::Running() {
   if (reaped_) return false;
   int status;

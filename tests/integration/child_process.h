@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   // True while the process has not exited (reaps it if it has).
   bool Running();
+  // Waits up to `timeout` for the exit and returns the exit code (128+N for
+  // signal N); DeadlineExceeded if it is still running then.
+  absl::StatusOr<int> Wait(std::chrono::milliseconds timeout);
 
  private:
   explicit ChildProcess(pid_t pid) : pid_(pid) {}
