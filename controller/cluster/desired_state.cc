@@ -82,19 +82,37 @@ absl::StatusOr<std::map<std::string, std::string>> DisplayFiles(const v1::NodePl
 
 std::string PlanHash(const v1::NodePlan& plan) { return Sha256Hex(plan.SerializeAsString()); }
 
-absl::StatusOr<DesiredState::Current> DesiredState::CurrentPlans() {
-  Current current;
-  ASSIGN_OR_RETURN(current.version, store_->CurrentVersion());
-  if (current.version > 0) {
-    ASSIGN_OR_RETURN(current.plans, store_->GetPlans(current.version));
+const v1::NodePlan* DesiredState::Current::Find(const std::string& node) const {
+  auto it = by_node.find(node);
+  return it == by_node.end() ? nullptr : &plans[it->second];
+}
+
+absl::StatusOr<std::shared_ptr<const DesiredState::Current>> DesiredState::CurrentPlans() {
+  absl::MutexLock lock(&cache_mu_);
+  if (cache_ != nullptr) return cache_;
+  auto current = std::make_shared<Current>();
+  ASSIGN_OR_RETURN(current->version, store_->CurrentVersion());
+  if (current->version > 0) {
+    ASSIGN_OR_RETURN(current->plans, store_->GetPlans(current->version));
   }
-  return current;
+  for (size_t i = 0; i < current->plans.size(); ++i) {
+    current->hashes.push_back(PlanHash(current->plans[i]));
+    current->by_node[current->plans[i].node()] = i;
+  }
+  cache_ = std::move(current);
+  return cache_;
+}
+
+void DesiredState::Invalidate() {
+  absl::MutexLock lock(&cache_mu_);
+  cache_.reset();
 }
 
 absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& request) {
   const std::string file = FileName(request.file_name());
   ASSIGN_OR_RETURN(Loaded loaded, LoadAndCompile(request.spec_text(), file));
-  ASSIGN_OR_RETURN(Current current, CurrentPlans());
+  ASSIGN_OR_RETURN(std::shared_ptr<const Current> current_ptr, CurrentPlans());
+  const Current& current = *current_ptr;
   std::string current_text;
   if (current.version > 0) {
     ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(current.version));
@@ -129,12 +147,16 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& re
   ASSIGN_OR_RETURN(CommitResult result, store_->CommitVersion(commit));
   response.set_version(result.version);
   response.set_unchanged(result.unchanged);
-  if (!result.unchanged && listener_) listener_(result.version);
+  if (!result.unchanged) {
+    Invalidate();
+    if (listener_) listener_(result.version);
+  }
   return response;
 }
 
 absl::StatusOr<v1::ApplyResponse> DesiredState::Rollback(const v1::RollbackRequest& request) {
-  ASSIGN_OR_RETURN(Current before, CurrentPlans());
+  ASSIGN_OR_RETURN(std::shared_ptr<const Current> before_ptr, CurrentPlans());
+  const Current& before = *before_ptr;
   std::string before_text;
   if (before.version > 0) {
     ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(before.version));
@@ -152,6 +174,7 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Rollback(const v1::RollbackReque
                                      absl::StrCat("version ", before.version),
                                      absl::StrCat("version ", request.version())));
   for (std::string& node : ChangedNodes(before.plans, after)) response.add_changed_nodes(node);
+  Invalidate();
   if (listener_) listener_(result.version);
   return response;
 }
@@ -159,7 +182,8 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Rollback(const v1::RollbackReque
 absl::StatusOr<v1::DiffResponse> DesiredState::Diff(const v1::DiffRequest& request) {
   const std::string file = FileName(request.file_name());
   ASSIGN_OR_RETURN(Loaded loaded, LoadAndCompile(request.spec_text(), file));
-  ASSIGN_OR_RETURN(Current current, CurrentPlans());
+  ASSIGN_OR_RETURN(std::shared_ptr<const Current> current_ptr, CurrentPlans());
+  const Current& current = *current_ptr;
   std::string current_text;
   if (current.version > 0) {
     ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(current.version));
@@ -224,14 +248,16 @@ absl::StatusOr<v1::GetDesiredStateResponse> DesiredState::Get(int64_t version) {
 }
 
 absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
-  ASSIGN_OR_RETURN(Current current, CurrentPlans());
+  ASSIGN_OR_RETURN(std::shared_ptr<const Current> current_ptr, CurrentPlans());
+  const Current& current = *current_ptr;
   ASSIGN_OR_RETURN(std::vector<NodeRecord> records, store_->ListNodes());
   std::map<std::string, const NodeRecord*> by_name;
   for (const NodeRecord& r : records) by_name[r.name] = &r;
   v1::GetStatusResponse response;
   response.set_desired_version(current.version);
   bool all = current.version > 0;
-  for (const v1::NodePlan& plan : current.plans) {
+  for (size_t i = 0; i < current.plans.size(); ++i) {
+    const v1::NodePlan& plan = current.plans[i];
     v1::NodeStatus* status = response.add_nodes();
     status->set_node(plan.node());
     status->set_desired_version(current.version);
@@ -246,7 +272,7 @@ absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
       reason.clear();
       if (!r.connected) {
         reason = "agent not connected";
-      } else if (r.applied_plan_hash != PlanHash(plan)) {
+      } else if (r.applied_plan_hash != current.hashes[i]) {
         reason =
             absl::StrCat("agent holds version ", r.applied_version, ", desired ", current.version);
       } else {

@@ -3,10 +3,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "controller/store/store.h"
 #include "proto/controller.pb.h"
 
@@ -42,16 +46,27 @@ class DesiredState {
   // role health, and whether it has converged.
   absl::StatusOr<v1::GetStatusResponse> Status();
 
-  // The current version and its plans (for agent streams).
+  // The current version and its plans, with each plan's hash.
   struct Current {
     int64_t version = 0;
     std::vector<v1::NodePlan> plans;
+    std::vector<std::string> hashes;  // PlanHash of plans[i]
+    std::map<std::string, size_t> by_node;
+    // The plan of `node`, or nullptr.
+    const v1::NodePlan* Find(const std::string& node) const;
   };
-  absl::StatusOr<Current> CurrentPlans();
+  // Cached in memory until the next apply or rollback: every agent hello
+  // and status call reads it, and loading thousands of plans per hello
+  // would make connecting N agents cost O(N^2).
+  absl::StatusOr<std::shared_ptr<const Current>> CurrentPlans();
 
  private:
+  void Invalidate();
+
   Store* store_;
   VersionListener listener_;
+  absl::Mutex cache_mu_;
+  std::shared_ptr<const Current> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 // SHA-256 of a plan's serialized bytes: what agents report back.

@@ -246,12 +246,11 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
   }
 
   grpc::Status Hello(const v1::AgentHello& hello) {
-    absl::StatusOr<DesiredState::Current> current = service_->state_->CurrentPlans();
-    if (!current.ok()) return ToGrpc(current.status());
-    const v1::NodePlan* plan = nullptr;
-    for (const v1::NodePlan& p : current->plans) {
-      if (p.node() == hello.node()) plan = &p;
-    }
+    absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current_ptr =
+        service_->state_->CurrentPlans();
+    if (!current_ptr.ok()) return ToGrpc(current_ptr.status());
+    const DesiredState::Current* current = current_ptr->get();
+    const v1::NodePlan* plan = current->Find(hello.node());
     // Before the first apply every name is unknown; agents wait for one.
     if (plan == nullptr && current->version > 0) {
       std::vector<std::string> names;
@@ -270,8 +269,8 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
     }
     spdlog::info("agent {} connected from {} (agent {}, holds version {})", node_, peer_,
                  hello.agent_version(), hello.applied_version());
-    if (plan != nullptr &&
-        service_->hub_->OfferPlan(node_, current->version, *plan, PlanHash(*plan))) {
+    if (plan != nullptr && service_->hub_->OfferPlan(node_, current->version, *plan,
+                                                     current->hashes[current->by_node.at(node_)])) {
       service_->metrics_->plan_pushes.Increment();
     }
     return grpc::Status::OK;
@@ -293,13 +292,14 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
 }
 
 void AgentServiceImpl::PushVersion(int64_t version) {
-  absl::StatusOr<std::vector<v1::NodePlan>> plans = store_->GetPlans(version);
-  if (!plans.ok()) {
-    spdlog::error("loading plans of version {}: {}", version, plans.status().ToString());
+  absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
+  if (!current.ok()) {
+    spdlog::error("loading plans of version {}: {}", version, current.status().ToString());
     return;
   }
-  for (const v1::NodePlan& plan : *plans) {
-    if (hub_->OfferPlan(plan.node(), version, plan, PlanHash(plan))) {
+  const DesiredState::Current& c = **current;
+  for (size_t i = 0; i < c.plans.size(); ++i) {
+    if (hub_->OfferPlan(c.plans[i].node(), c.version, c.plans[i], c.hashes[i])) {
       metrics_->plan_pushes.Increment();
     }
   }
