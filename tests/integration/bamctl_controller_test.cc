@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/net_util.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -39,13 +40,16 @@ class BamctlControllerTest : public ::testing::Test {
     uint32_t port;
     {
       testing::LoopbackListener l;
+      testing::LoopbackListener m;
       port = l.port();
+      metrics_port_ = static_cast<int>(m.port());
     }
     address_ = absl::StrCat("127.0.0.1:", port);
-    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
-        {Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
-         "--db=" + (dir_ / "controller.db").string(), "--metrics_listen="},
-        {}, dir_.string(), (dir_ / "controller.log").string());
+    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
+        testing::ChildProcess::Start({Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
+                                      "--db=" + (dir_ / "controller.db").string(),
+                                      absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_)},
+                                     {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     controller_ = std::move(*child);
     auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
@@ -77,6 +81,7 @@ class BamctlControllerTest : public ::testing::Test {
   std::string address_;
   std::string spec_;
   std::unique_ptr<testing::ChildProcess> controller_;
+  int metrics_port_ = 0;
   int runs_ = 0;
 };
 
@@ -106,6 +111,31 @@ TEST_F(BamctlControllerTest, ApplyGetStatusAndRefusal) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_THAT(bad.output, HasSubstr("bad.yaml:46:23: error: cassandra.replication_factor"));
   EXPECT_THAT(Bamctl({"desired-state", "get", "-o", "json"}).output, HasSubstr("\"version\": 1"));
+}
+
+// /metrics as Prometheus' own linter sees it.
+TEST_F(BamctlControllerTest, MetricsPassPromtool) {
+  ASSERT_TRUE(fs::exists("/usr/bin/promtool")) << "promtool missing: run scripts/install-deps.sh";
+  ASSERT_EQ(Bamctl({"desired-state", "apply", "-f", spec_}).code, 0);
+  absl::StatusOr<std::string> reply = TcpRequest(
+      "127.0.0.1", metrics_port_, "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(10));
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  const size_t body = reply->find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  const std::string text = reply->substr(body + 4);
+  EXPECT_THAT(text, HasSubstr("bamctl_controller_desired_version 1"));
+  EXPECT_THAT(text, HasSubstr("bamctl_controller_applies_total{result=\"ok\"} 1"));
+  std::ofstream((dir_ / "metrics.txt").string()) << text;
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> check = testing::ChildProcess::Start(
+      {"/bin/sh", "-c", "/usr/bin/promtool check metrics < metrics.txt"}, {}, dir_.string(),
+      (dir_ / "promtool.log").string());
+  ASSERT_TRUE(check.ok());
+  absl::StatusOr<int> code = (*check)->Wait(std::chrono::seconds(60));
+  ASSERT_TRUE(code.ok());
+  std::ifstream log(dir_ / "promtool.log");
+  std::ostringstream findings;
+  findings << log.rdbuf();
+  EXPECT_EQ(*code, 0) << findings.str();
 }
 
 }  // namespace
