@@ -177,6 +177,7 @@ int RunOne(const std::string& bin, int n, int port) {
     stubs.push_back(bamctl::v1::AgentService::NewStub(channels.back()));
   }
   std::vector<std::unique_ptr<Agent>> agents;
+  agents.reserve(n);
   for (int i = 0; i < n; ++i) {
     agents.push_back(std::make_unique<Agent>(stubs[i / 100].get(), absl::StrCat("n", i)));
   }

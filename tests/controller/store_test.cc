@@ -209,8 +209,8 @@ TEST_F(StoreTest, DamagedFileGivesAnErrorNotACrash) {
   // Overwrite pages in the middle of the file (after a clean close the WAL
   // is checkpointed into it).
   std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(4096 * 3);
-  const std::string junk(4096 * 4, '\xA5');
+  f.seekp(std::streamoff{4096} * 3);
+  const std::string junk(size_t{4096} * 4, '\xA5');
   f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
   f.close();
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
