@@ -2,6 +2,13 @@
 // API by bamctl-like calls and fake agents (real gRPC streams).
 #include "controller/server/controller_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -12,6 +19,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "proto/controller.grpc.pb.h"
+#include "tests/util/loopback_listener.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -72,6 +80,14 @@ class FakeAgent {
     stream_->Write(message);
   }
 
+  // Abandons the stream at once (no goodbye through a dead path).
+  void Cancel() {
+    if (closed_) return;
+    closed_ = true;
+    ctx_.TryCancel();
+    status_ = stream_->Finish();
+  }
+
   // Ends the stream from the agent's side and returns the final status.
   grpc::Status Close() {
     if (closed_) return status_;
@@ -92,6 +108,64 @@ class FakeAgent {
   grpc::Status status_;
 };
 
+// A TCP relay between one client and the controller that can freeze: it
+// keeps both connections open but stops moving bytes, which is what a
+// SIGSTOPped agent or a dead network path looks like to the controller.
+class FreezableRelay {
+ public:
+  explicit FreezableRelay(int target_port) : target_port_(target_port) {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FreezableRelay() {
+    stop_ = true;
+    shutdown(listener_.fd(), SHUT_RDWR);
+    thread_.join();
+  }
+  uint32_t port() const { return listener_.port(); }
+  void Freeze() { frozen_ = true; }
+
+ private:
+  void Serve() {
+    int client = accept(listener_.fd(), nullptr, nullptr);
+    if (client < 0) return;
+    int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+    if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(client);
+      return;
+    }
+    char buf[16384];
+    while (!stop_) {
+      if (frozen_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+      if (poll(fds, 2, 50) <= 0) continue;
+      for (int i = 0; i < 2; ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP)) == 0) continue;
+        ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+        if (n <= 0) {
+          stop_ = true;
+          break;
+        }
+        if (write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) stop_ = true;
+      }
+    }
+    close(client);
+    close(server);
+  }
+
+  int target_port_;
+  testing::LoopbackListener listener_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> frozen_{false};
+  std::thread thread_;
+};
+
 class ControllerServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -102,6 +176,8 @@ class ControllerServerTest : public ::testing::Test {
     options.metrics_listen = "127.0.0.1:0";
     options.report_flush_interval = std::chrono::milliseconds(20);
     options.shutdown_grace = std::chrono::milliseconds(100);
+    options.keepalive_time = std::chrono::milliseconds(500);
+    options.keepalive_timeout = std::chrono::milliseconds(500);
     server_ = std::make_unique<ControllerServer>(options);
     ASSERT_TRUE(server_->Start().ok());
     auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -307,6 +383,26 @@ TEST_F(ControllerServerTest, StateSurvivesARestart) {
     v1::GetStatusResponse s;
     return cluster_->GetStatus(&ctx, v1::GetStatusRequest(), &s).ok() && s.desired_version() == 1;
   }));
+}
+
+// An agent that stops answering (frozen process, dead path) without closing
+// its connection is noticed by keepalive within seconds.
+TEST_F(ControllerServerTest, SilentAgentIsDroppedByKeepalive) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  FreezableRelay relay(server_->port());
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", relay.port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::AgentService::NewStub(channel);
+  FakeAgent agent(stub.get(), "node5");
+  ASSERT_TRUE(agent.NextPlan().has_value());
+  ASSERT_TRUE(Eventually([&] { return Status().nodes(4).connected(); }));
+  relay.Freeze();
+  const auto frozen_at = Clock::now();
+  EXPECT_TRUE(Eventually([&] { return !Status().nodes(4).connected(); }));
+  // keepalive 0.5 s + timeout 0.5 s: well within seconds.
+  EXPECT_LT(Clock::now() - frozen_at, std::chrono::seconds(8));
+  agent.Cancel();
 }
 
 }  // namespace
