@@ -103,6 +103,12 @@ absl::StatusOr<std::shared_ptr<const DesiredState::Current>> DesiredState::Curre
   return cache_;
 }
 
+absl::StatusOr<std::string> DesiredState::SpecText(int64_t version) {
+  if (version == 0) return std::string();
+  ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(version));
+  return std::move(record.spec_text);
+}
+
 void DesiredState::Invalidate() {
   absl::MutexLock lock(&cache_mu_);
   cache_.reset();
@@ -113,11 +119,7 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& re
   ASSIGN_OR_RETURN(Loaded loaded, LoadAndCompile(request.spec_text(), file));
   ASSIGN_OR_RETURN(std::shared_ptr<const Current> current_ptr, CurrentPlans());
   const Current& current = *current_ptr;
-  std::string current_text;
-  if (current.version > 0) {
-    ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(current.version));
-    current_text = std::move(record.spec_text);
-  }
+  ASSIGN_OR_RETURN(std::string current_text, SpecText(current.version));
   std::vector<v1::NodePlan> plans(loaded.plan.nodes().begin(), loaded.plan.nodes().end());
 
   v1::ApplyResponse response;
@@ -157,11 +159,7 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& re
 absl::StatusOr<v1::ApplyResponse> DesiredState::Rollback(const v1::RollbackRequest& request) {
   ASSIGN_OR_RETURN(std::shared_ptr<const Current> before_ptr, CurrentPlans());
   const Current& before = *before_ptr;
-  std::string before_text;
-  if (before.version > 0) {
-    ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(before.version));
-    before_text = std::move(record.spec_text);
-  }
+  ASSIGN_OR_RETURN(std::string before_text, SpecText(before.version));
   std::optional<int64_t> expected;
   if (request.has_expected_version()) expected = request.expected_version();
   ASSIGN_OR_RETURN(CommitResult result,
@@ -184,11 +182,7 @@ absl::StatusOr<v1::DiffResponse> DesiredState::Diff(const v1::DiffRequest& reque
   ASSIGN_OR_RETURN(Loaded loaded, LoadAndCompile(request.spec_text(), file));
   ASSIGN_OR_RETURN(std::shared_ptr<const Current> current_ptr, CurrentPlans());
   const Current& current = *current_ptr;
-  std::string current_text;
-  if (current.version > 0) {
-    ASSIGN_OR_RETURN(VersionRecord record, store_->GetVersion(current.version));
-    current_text = std::move(record.spec_text);
-  }
+  ASSIGN_OR_RETURN(std::string current_text, SpecText(current.version));
   v1::DiffResponse response;
   response.set_current_version(current.version);
   response.set_spec_diff(UnifiedDiff(current_text, request.spec_text(),

@@ -62,6 +62,8 @@ class DesiredState {
 
  private:
   void Invalidate();
+  // The stored text of `version`; "" for version 0 (nothing applied yet).
+  absl::StatusOr<std::string> SpecText(int64_t version);
 
   Store* store_;
   VersionListener listener_;
