@@ -1,0 +1,85 @@
+#ifndef BAMCTL_AGENTD_LAUNCHER_LAUNCHER_H_
+#define BAMCTL_AGENTD_LAUNCHER_LAUNCHER_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace bamctl {
+
+// How to start one role process.
+struct LaunchSpec {
+  std::vector<std::string> argv;           // argv[0] is an absolute path
+  std::map<std::string, std::string> env;  // the whole environment
+  std::string working_dir;
+  std::string user;           // run as this user; empty: the agent's own
+  uint64_t nofile_limit = 0;  // RLIMIT_NOFILE; 0: inherit
+  std::string log_path;       // stdout and stderr, appended
+};
+
+// Identifies a process across agent restarts: a pid alone could be reused
+// by an unrelated process, pid plus its start time (from /proc) cannot.
+struct ProcessId {
+  pid_t pid = 0;
+  uint64_t start_ticks = 0;  // /proc/<pid>/stat field 22
+  bool operator==(const ProcessId&) const = default;
+};
+
+// Starts, watches and stops role processes. Each runs in its own session
+// and process group with stdout/stderr going straight to its log file (not
+// a pipe to the agent), so it keeps running when the agent stops or dies,
+// and a new agent can adopt it by its ProcessId.
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+
+  // Forks and execs `spec`. Errors (no such program, unknown user, log not
+  // writable) are reported before the process is counted as started: the
+  // child reports a failed exec through a close-on-exec pipe.
+  virtual absl::StatusOr<ProcessId> Launch(const LaunchSpec& spec) = 0;
+
+  // True when `id` names a live process: same pid and same start time.
+  virtual bool IsAlive(const ProcessId& id) = 0;
+
+  // Blocks until `id` exits or `timeout` passes; true when it has exited.
+  // Works for processes this agent did not start (pidfd), so adopted roles
+  // are watched without polling.
+  virtual bool WaitForExit(const ProcessId& id, std::chrono::milliseconds timeout) = 0;
+
+  // SIGTERM to the process group (or runs `stop_argv` when given), then
+  // SIGKILL to the group after `grace`. OK when nothing is left running.
+  virtual absl::Status Stop(const ProcessId& id, const std::vector<std::string>& stop_argv,
+                            std::chrono::milliseconds grace) = 0;
+};
+
+// The real one: fork/exec, pidfd, /proc.
+class ProcessLauncher : public Launcher {
+ public:
+  absl::StatusOr<ProcessId> Launch(const LaunchSpec& spec) override;
+  bool IsAlive(const ProcessId& id) override;
+  bool WaitForExit(const ProcessId& id, std::chrono::milliseconds timeout) override;
+  absl::Status Stop(const ProcessId& id, const std::vector<std::string>& stop_argv,
+                    std::chrono::milliseconds grace) override;
+};
+
+// The start time of `pid` in clock ticks since boot, or nullopt if there is
+// no such process.
+std::optional<uint64_t> ProcessStartTicks(pid_t pid);
+
+// Size-based rotation for a log the process keeps open with O_APPEND: when
+// `path` is larger than `max_bytes`, shifts path.1..path.(keep-1) up, copies
+// path to path.1 and truncates path (the writer goes on at offset 0). A few
+// lines written during the copy can be lost, never the process.
+absl::Status RotateLogIfNeeded(const std::string& path, uint64_t max_bytes, int keep);
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_AGENTD_LAUNCHER_LAUNCHER_H_
