@@ -1,12 +1,7 @@
 #include "bamctl/flags.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -14,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "bamctl/cli.h"
+#include "common/file_util.h"
 
 namespace bamctl {
 
@@ -85,18 +81,11 @@ absl::StatusOr<std::optional<int64_t>> IntFlag(const Flags& flags, const std::st
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is a directory; give the spec file"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("error while reading ", path));
-  return text.str();
+  absl::StatusOr<std::optional<std::string>> text = ReadFileIfExists(path);
+  if (!text.ok()) return text.status();
+  if (!text->has_value())
+    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": no such file"));
+  return **text;
 }
 
 int UsageError(std::ostream& err, absl::string_view message) {

@@ -50,11 +50,9 @@ absl::Status ExpectRoot(const XmlDocument& doc, absl::string_view name) {
 // The host's copy of a file the product may not ship, or `skeleton`.
 absl::StatusOr<std::string> ReadOrSkeleton(const RenderContext& ctx, const std::string& path,
                                            absl::string_view skeleton) {
-  if (ctx.base == nullptr) return std::string(skeleton);
-  absl::StatusOr<std::optional<std::string>> current = ctx.base->Read(path);
+  absl::StatusOr<std::optional<std::string>> current = ctx.ReadHostFile(path);
   if (!current.ok()) return current.status();
-  if (!current->has_value()) return std::string(skeleton);
-  return **current;
+  return current->value_or(std::string(skeleton));
 }
 
 absl::Status PatchCarbon(const v1::BamPlan& b, XmlDocument& doc) {

@@ -14,13 +14,17 @@ std::string RenderContext::Path(absl::string_view host_path) const {
   return absl::StrCat(root, host_path);
 }
 
+absl::StatusOr<std::optional<std::string>> RenderContext::ReadHostFile(
+    absl::string_view path) const {
+  if (base == nullptr) return std::optional<std::string>();
+  return base->Read(path);
+}
+
 absl::StatusOr<std::string> RenderContext::ReadShippedFile(absl::string_view path,
                                                            absl::string_view stock_name) const {
-  if (base != nullptr) {
-    absl::StatusOr<std::optional<std::string>> current = base->Read(path);
-    if (!current.ok()) return current.status();
-    if (current->has_value()) return **current;
-  }
+  absl::StatusOr<std::optional<std::string>> current = ReadHostFile(path);
+  if (!current.ok()) return current.status();
+  if (current->has_value()) return **current;
   if (fall_back_to_stock) {
     if (std::optional<absl::string_view> stock = StockFile(stock_name)) return std::string(*stock);
   }

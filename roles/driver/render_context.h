@@ -51,6 +51,10 @@ struct RenderContext {
   // `root` + `host_path`.
   std::string Path(absl::string_view host_path) const;
 
+  // The host's current copy of the file at `path` (root applied); nullopt
+  // when there is none or no `base` to read from.
+  absl::StatusOr<std::optional<std::string>> ReadHostFile(absl::string_view path) const;
+
   // The current content of the shipped file at `path` (root applied), to be
   // patched; `stock_name` ("wso2-bam/cassandra.yaml") names its stock copy.
   // NotFound, naming the file and the product, when it is missing and

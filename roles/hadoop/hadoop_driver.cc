@@ -116,12 +116,10 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
 
   // hadoop-env.sh ships with Hadoop: patch it when present, else start from
   // an empty file (Hadoop reads only the variables it sets).
-  std::string env_base;
-  if (ctx.base != nullptr) {
-    absl::StatusOr<std::optional<std::string>> current = ctx.base->Read(conf + "/hadoop-env.sh");
-    if (!current.ok()) return current.status();
-    if (current->has_value()) env_base = **current;
-  }
+  absl::StatusOr<std::optional<std::string>> env_current =
+      ctx.ReadHostFile(conf + "/hadoop-env.sh");
+  if (!env_current.ok()) return env_current.status();
+  const std::string env_base = env_current->value_or("");
 
   std::vector<ConfigFile> files;
   files.push_back({conf + "/hadoop-env.sh",
@@ -158,12 +156,9 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
     // hadoop-policy.xml ships with Hadoop and holds every other ACL: patch
     // the one property the seed sets (Hadoop step 16), keep the rest.
     const std::string policy_path = conf + "/hadoop-policy.xml";
-    std::optional<std::string> shipped;
-    if (ctx.base != nullptr) {
-      absl::StatusOr<std::optional<std::string>> current = ctx.base->Read(policy_path);
-      if (!current.ok()) return current.status();
-      shipped = std::move(*current);
-    }
+    absl::StatusOr<std::optional<std::string>> current = ctx.ReadHostFile(policy_path);
+    if (!current.ok()) return current.status();
+    const std::optional<std::string>& shipped = *current;
     absl::StatusOr<std::string> policy =
         shipped.has_value()
             ? patch::PatchXmlText(*shipped, policy_path,
