@@ -1,58 +1,31 @@
 #include "tests/integration/child_process.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "agentd/launcher/launcher.h"
 
 namespace bamctl::testing {
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
     const std::string& working_dir, const std::string& log_path) {
-  if (argv.empty()) return absl::InvalidArgumentError("empty argv");
-  // Everything the child needs is prepared before fork: after it only
-  // async-signal-safe calls are allowed.
-  std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin"};
-  env_strings.reserve(env.size() + 1);
-  for (const auto& [k, v] : env) env_strings.push_back(absl::StrCat(k, "=", v));
-  std::vector<char*> envp;
-  envp.reserve(env_strings.size() + 1);
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argvp;
-  argvp.reserve(args.size() + 1);
-  for (std::string& a : args) argvp.push_back(a.data());
-  argvp.push_back(nullptr);
-  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    return absl::InternalError(absl::StrCat("open ", log_path, ": ", strerror(errno)));
-  }
-
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(log_fd);
-    return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
-  }
-  if (pid == 0) {
-    setsid();
-    if (chdir(working_dir.c_str()) != 0) _exit(126);
-    dup2(log_fd, STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    execve(argvp[0], argvp.data(), envp.data());
-    _exit(127);
-  }
-  close(log_fd);
-  return std::unique_ptr<ChildProcess>(new ChildProcess(pid));
+  // The agent's own launcher does the fork/exec (own session, log file,
+  // exec errors reported); this class adds exit codes and cleanup.
+  LaunchSpec spec;
+  spec.argv = argv;
+  spec.env = env;
+  spec.env.emplace("PATH", "/usr/local/bin:/usr/bin:/bin");
+  spec.working_dir = working_dir;
+  spec.log_path = log_path;
+  absl::StatusOr<ProcessId> id = ProcessLauncher().Launch(spec);
+  if (!id.ok()) return id.status();
+  return std::unique_ptr<ChildProcess>(new ChildProcess(id->pid));
 }
 
 absl::StatusOr<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
