@@ -347,25 +347,40 @@ int GetCommand(const std::vector<std::string>& args, const RemoteContext& contex
   return kExitOk;
 }
 
+// The flags the list commands (history, events) share.
+struct ListInvocation {
+  std::string address;
+  int32_t limit = 0;  // 0: the controller's default
+  bool json = false;
+};
+
+absl::StatusOr<ListInvocation> ParseList(const std::vector<std::string>& args, size_t start,
+                                         const RemoteContext& context) {
+  absl::StatusOr<Invocation> inv =
+      Parse(args, start, {"limit", "output"}, {{"-o", "output"}}, {}, 0, context);
+  if (!inv.ok()) return inv.status();
+  absl::StatusOr<std::optional<int64_t>> limit = IntFlag(inv->flags, "limit", 1, INT32_MAX);
+  if (!limit.ok()) return limit.status();
+  absl::StatusOr<bool> json = WantJson(inv->flags);
+  if (!json.ok()) return json.status();
+  return ListInvocation{inv->address, static_cast<int32_t>(limit->value_or(0)), *json};
+}
+
 int HistoryCommand(const std::vector<std::string>& args, const RemoteContext& context,
                    std::ostream& out, std::ostream& err) {
-  absl::StatusOr<Invocation> inv =
-      Parse(args, 2, {"limit", "output"}, {{"-o", "output"}}, {}, 0, context);
+  absl::StatusOr<ListInvocation> inv = ParseList(args, 2, context);
   if (!inv.ok()) return UsageError(err, inv.status().message());
-  absl::StatusOr<std::optional<int64_t>> limit = IntFlag(inv->flags, "limit", 1, INT32_MAX);
-  if (!limit.ok()) return UsageError(err, limit.status().message());
-  absl::StatusOr<bool> json = WantJson(inv->flags);
-  if (!json.ok()) return UsageError(err, json.status().message());
+  const bool json = inv->json;
 
   v1::ListVersionsRequest request;
-  request.set_limit(static_cast<int32_t>(limit->value_or(0)));  // 0: the controller's default
+  request.set_limit(inv->limit);
   Controller controller(inv->address, context);
   v1::ListVersionsResponse response;
   grpc::Status status = controller.Call([&](Stub* stub, grpc::ClientContext* call) {
     return stub->ListVersions(call, request, &response);
   });
   if (!status.ok()) return controller.Fail("desired-state history", status, err);
-  if (*json) return PrintJson(response, out, err);
+  if (json) return PrintJson(response, out, err);
   TextTable table({"VERSION", "CREATED", "AUTHOR", "ROLLBACK-OF", "HASH", "COMMENT"});
   for (const v1::VersionInfo& v : response.versions()) {
     table.AddRow({absl::StrCat(v.version()), FormatTimeMs(v.created_ms()), v.author(),
@@ -533,23 +548,19 @@ int NodesCommand(const std::vector<std::string>& args, const RemoteContext& cont
 
 int EventsCommand(const std::vector<std::string>& args, const RemoteContext& context,
                   std::ostream& out, std::ostream& err) {
-  absl::StatusOr<Invocation> inv =
-      Parse(args, 1, {"limit", "output"}, {{"-o", "output"}}, {}, 0, context);
+  absl::StatusOr<ListInvocation> inv = ParseList(args, 1, context);
   if (!inv.ok()) return UsageError(err, inv.status().message());
-  absl::StatusOr<std::optional<int64_t>> limit = IntFlag(inv->flags, "limit", 1, INT32_MAX);
-  if (!limit.ok()) return UsageError(err, limit.status().message());
-  absl::StatusOr<bool> json = WantJson(inv->flags);
-  if (!json.ok()) return UsageError(err, json.status().message());
+  const bool json = inv->json;
 
   v1::ListEventsRequest request;
-  request.set_limit(static_cast<int32_t>(limit->value_or(0)));  // 0: the controller's default
+  request.set_limit(inv->limit);
   Controller controller(inv->address, context);
   v1::ListEventsResponse response;
   grpc::Status status = controller.Call([&](Stub* stub, grpc::ClientContext* call) {
     return stub->ListEvents(call, request, &response);
   });
   if (!status.ok()) return controller.Fail("events", status, err);
-  if (*json) return PrintJson(response, out, err);
+  if (json) return PrintJson(response, out, err);
   TextTable table({"ID", "TIME", "KIND", "ACTOR", "NODE", "MESSAGE"});
   for (const v1::Event& e : response.events()) {
     table.AddRow({absl::StrCat(e.id()), FormatTimeMs(e.time_ms()), e.kind(), e.actor(), e.node(),
