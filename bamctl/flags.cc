@@ -83,8 +83,9 @@ absl::StatusOr<std::optional<int64_t>> IntFlag(const Flags& flags, const std::st
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   absl::StatusOr<std::optional<std::string>> text = ReadFileIfExists(path);
   if (!text.ok()) return text.status();
-  if (!text->has_value())
+  if (!text->has_value()) {
     return absl::NotFoundError(absl::StrCat("cannot read ", path, ": no such file"));
+  }
   return **text;
 }
 

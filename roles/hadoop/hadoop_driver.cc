@@ -14,29 +14,6 @@ constexpr char kManagedComment[] =
     "<!-- Managed by bamctl (bam-agentd): rendered from the cluster spec.\n"
     "     Local edits are detected and replaced; change the spec instead. -->\n";
 
-std::string XmlEscape(absl::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string Lines(const google::protobuf::RepeatedPtrField<std::string>& lines) {
   std::string out;
   for (const std::string& line : lines) absl::StrAppend(&out, line, "\n");
@@ -68,8 +45,9 @@ std::string HadoopConfigXml(const std::vector<std::pair<std::string, std::string
   absl::StrAppend(&xml, "<?xml-stylesheet type=\"text/xsl\" href=\"configuration.xsl\"?>\n",
                   kManagedComment, "<configuration>\n");
   for (const auto& [name, value] : properties) {
-    absl::StrAppend(&xml, "  <property>\n    <name>", XmlEscape(name), "</name>\n    <value>",
-                    XmlEscape(value), "</value>\n  </property>\n");
+    absl::StrAppend(&xml, "  <property>\n    <name>", patch::EscapeXmlText(name),
+                    "</name>\n    <value>", patch::EscapeXmlText(value),
+                    "</value>\n  </property>\n");
   }
   absl::StrAppend(&xml, "</configuration>\n");
   return xml;
