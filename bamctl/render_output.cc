@@ -72,7 +72,13 @@ std::string FormatRender(const std::vector<ServicePlan>& services,
     }
     absl::StrAppend(&out, "\n");
     if (!s.depends_on.empty()) {
-      absl::StrAppend(&out, "#   waits for: ", absl::StrJoin(s.depends_on, ", "), "\n");
+      absl::StrAppend(&out, "#   waits for: ",
+                      absl::StrJoin(s.depends_on, ", ",
+                                    [](std::string* o, const Dependency& d) {
+                                      absl::StrAppend(o, d.service, " (", d.min_healthy, " of ",
+                                                      d.probes.size(), ")");
+                                    }),
+                      "\n");
     }
     for (const std::string& path : s.remove_paths) {
       absl::StrAppend(&out, "#   removes: ", path, "\n");

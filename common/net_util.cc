@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -67,7 +68,25 @@ absl::StatusOr<std::unique_ptr<Fd>> Connect(absl::string_view host, int port,
     v6->sin6_port = htons(static_cast<uint16_t>(port));
     addr_len = sizeof(sockaddr_in6);
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(host, " is not a numeric IP address"));
+    // A host name (the seed's files name hosts): resolve it. getaddrinfo is
+    // not bounded by the deadline; probes run off the agent's loop for that.
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = getaddrinfo(host_str.c_str(), nullptr, &hints, &found);
+    if (rc != 0 || found == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("resolve ", host, ": ", rc != 0 ? gai_strerror(rc) : "no address"));
+    }
+    std::memcpy(&addr, found->ai_addr, found->ai_addrlen);
+    addr_len = found->ai_addrlen;
+    freeaddrinfo(found);
+    if (addr.ss_family == AF_INET) {
+      v4->sin_port = htons(static_cast<uint16_t>(port));
+    } else {
+      v6->sin6_port = htons(static_cast<uint16_t>(port));
+    }
   }
   auto fd =
       std::make_unique<Fd>(socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));

@@ -9,7 +9,7 @@
 
 namespace bamctl {
 
-// Connects to host:port (a numeric IPv4/IPv6 address), sends `request`,
+// Connects to host:port (an IPv4/IPv6 address, or a name to resolve), sends `request`,
 // half-closes, and returns everything the peer sends until it closes — the
 // shape of ZooKeeper's four-letter words. The whole exchange is bounded by
 // `timeout`; errors say which step failed and against which address.

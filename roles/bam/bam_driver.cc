@@ -8,9 +8,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "roles/patch/xml_patch.h"
 
@@ -401,14 +403,35 @@ absl::StatusOr<std::vector<ServicePlan>> BamDriver::Render(const v1::NodePlan& p
   s.probes.push_back({Probe::Kind::kTcp, "https", plan.address(), b.https_port(), ""});
   s.probes.push_back({Probe::Kind::kHttp, "console", plan.address(), b.http_port(), "/carbon/"});
 
+  // Any one Cassandra node serves the BAM's Hector client; the analyzers'
+  // coordination needs a ZooKeeper quorum and Hive the JobTracker.
+  Dependency cassandra{"cassandra", {}, 1};
+  for (const std::string& node : b.cassandra_nodes()) {
+    std::pair<std::string, std::string> hp = absl::StrSplit(node, absl::MaxSplits(':', 1));
+    uint32_t port = 0;
+    if (!absl::SimpleAtoi(hp.second, &port)) port = b.cassandra_default_port();
+    cassandra.probes.push_back({Probe::Kind::kTcp, "cassandra", hp.first, port, ""});
+  }
   if (b.analyzer()) {
     s.restart.group = "bam-analyzer";
     s.restart.order = RestartSafety::Order::kStandbyBeforeActive;
-    s.depends_on = {"zookeeper", "cassandra", "jobtracker"};
+    Dependency zookeeper{"zookeeper", {}, b.coordination_servers_size() / 2 + 1};
+    for (const v1::CoordinationServer& zk : b.coordination_servers()) {
+      zookeeper.probes.push_back({Probe::Kind::kZooKeeper, "zookeeper", zk.host(), zk.port(), ""});
+    }
+    if (!zookeeper.probes.empty()) s.depends_on.push_back(std::move(zookeeper));
+    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
+    std::pair<std::string, std::string> jt =
+        absl::StrSplit(b.job_tracker(), absl::MaxSplits(':', 1));
+    uint32_t jt_port = 0;
+    if (absl::SimpleAtoi(jt.second, &jt_port)) {
+      s.depends_on.push_back(
+          {"jobtracker", {{Probe::Kind::kTcp, "jobtracker", jt.first, jt_port, ""}}, 1});
+    }
   } else {
     s.restart.group = "bam";
     s.restart.order = RestartSafety::Order::kAnyOrder;
-    s.depends_on = {"cassandra"};
+    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
   }
   s.restart.max_unavailable = 1;
 

@@ -81,6 +81,14 @@ struct RestartSafety {
   std::vector<std::string> pre_stop_argv;  // e.g. nodetool drain
 };
 
+// A service elsewhere in the cluster this one needs before it starts, with
+// the probes (one per instance) that tell whether it is up.
+struct Dependency {
+  std::string service;        // "zookeeper", "namenode", "cassandra"
+  std::vector<Probe> probes;  // one per instance
+  int min_healthy = 1;        // how many must pass: a majority for a quorum
+};
+
 // Everything one service (one process) on a node needs. A service serves
 // one or more roles: the BAM server serves receiver, analyzer and dashboard.
 struct ServicePlan {
@@ -95,9 +103,8 @@ struct ServicePlan {
   ProcessSpec process;
   std::vector<Probe> probes;
   RestartSafety restart;
-  // Services (cluster-wide names) that must be healthy before this starts,
-  // e.g. "zookeeper" (a quorum), "namenode", "cassandra".
-  std::vector<std::string> depends_on;
+  // What must be up before this starts: a ZooKeeper quorum, the namenode.
+  std::vector<Dependency> depends_on;
 };
 
 }  // namespace bamctl

@@ -150,6 +150,10 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
     files.push_back({policy_path, *policy, 0644, h.user(), false});
   }
 
+  const Dependency namenode{
+      "namenode", {{Probe::Kind::kTcp, "rpc", h.namenode_host(), h.namenode_port(), ""}}, 1};
+  const Dependency jobtracker{
+      "jobtracker", {{Probe::Kind::kTcp, "rpc", h.jobtracker_host(), h.jobtracker_port(), ""}}, 1};
   for (const Daemon& daemon : kDaemons) {
     if (!HasRole(plan, daemon.role)) continue;
     ServicePlan s;
@@ -181,20 +185,20 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
       s.restart.requires_downtime_flag = true;
     } else if (daemon.role == "secondarynamenode") {
       s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.secondary_http_port(), "/"});
-      s.depends_on = {"namenode"};
+      s.depends_on = {namenode};
     } else if (daemon.role == "jobtracker") {
       s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.jobtracker_port(), ""});
       s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.jobtracker_http_port(), "/"});
       s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
       s.restart.requires_downtime_flag = true;
-      s.depends_on = {"namenode"};
+      s.depends_on = {namenode};
     } else if (daemon.role == "datanode") {
       s.probes.push_back({Probe::Kind::kTcp, "data", addr, h.datanode_port(), ""});
       s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.datanode_http_port(), "/"});
-      s.depends_on = {"namenode"};
+      s.depends_on = {namenode};
     } else {  // tasktracker
       s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.tasktracker_http_port(), "/"});
-      s.depends_on = {"jobtracker"};
+      s.depends_on = {jobtracker};
     }
     services.push_back(std::move(s));
   }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <thread>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/util/loopback_listener.h"
 
@@ -51,8 +52,15 @@ TEST(NetUtilTest, RefusedAndBadAddresses) {
   absl::StatusOr<std::string> refused =
       TcpRequest("127.0.0.1", port, "ruok", std::chrono::seconds(2));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
-  EXPECT_EQ(TcpRequest("node1", 2181, "ruok", std::chrono::seconds(1)).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  // Names are resolved; one that does not resolve says so.
+  absl::StatusOr<std::string> unresolved =
+      TcpRequest("no-such-host.invalid", 2181, "ruok", std::chrono::seconds(1));
+  EXPECT_EQ(unresolved.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(unresolved.status().message()),
+              ::testing::HasSubstr("resolve no-such-host.invalid"));
+  // "localhost" resolves (from /etc/hosts) and is refused like 127.0.0.1.
+  EXPECT_EQ(TcpRequest("localhost", port, "ruok", std::chrono::seconds(2)).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

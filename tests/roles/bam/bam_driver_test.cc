@@ -486,7 +486,20 @@ TEST_F(BamDriverTest, ProcessProbesAndRestartOfAnAnalyzer) {
   EXPECT_EQ(s.restart.group, "bam-analyzer");
   EXPECT_EQ(s.restart.order, RestartSafety::Order::kStandbyBeforeActive);
   EXPECT_EQ(s.restart.max_unavailable, 1);
-  EXPECT_THAT(s.depends_on, UnorderedElementsAre("zookeeper", "cassandra", "jobtracker"));
+  ASSERT_EQ(s.depends_on.size(), 3u);
+  EXPECT_EQ(s.depends_on[0].service, "zookeeper");
+  EXPECT_EQ(s.depends_on[0].min_healthy, 2);  // a majority of three
+  ASSERT_EQ(s.depends_on[0].probes.size(), 3u);
+  EXPECT_EQ(s.depends_on[0].probes[0].kind, Probe::Kind::kZooKeeper);
+  EXPECT_EQ(s.depends_on[0].probes[0].port, 2181u);
+  EXPECT_EQ(s.depends_on[1].service, "cassandra");
+  EXPECT_EQ(s.depends_on[1].min_healthy, 1);
+  EXPECT_EQ(s.depends_on[1].probes.size(), 3u);
+  EXPECT_EQ(s.depends_on[1].probes[0].port, 9160u);
+  EXPECT_EQ(s.depends_on[2].service, "jobtracker");
+  ASSERT_EQ(s.depends_on[2].probes.size(), 1u);
+  EXPECT_EQ(s.depends_on[2].probes[0].host, "node1");
+  EXPECT_EQ(s.depends_on[2].probes[0].port, 9001u);
 
   s = RenderOne(SeedNodePlan("node1", "heap_mb: 2048", "heap_mb: 4096"));
   EXPECT_EQ(s.process.env.at("JAVA_OPTS"), "-Xms4096m -Xmx4096m");
@@ -504,7 +517,8 @@ TEST_F(BamDriverTest, ReceiverAndDashboardOnlyNode) {
   EXPECT_EQ(s.restart.group, "bam");
   EXPECT_EQ(s.restart.order, RestartSafety::Order::kAnyOrder);
   EXPECT_EQ(s.restart.max_unavailable, 1);
-  EXPECT_THAT(s.depends_on, ElementsAre("cassandra"));
+  ASSERT_EQ(s.depends_on.size(), 1u);
+  EXPECT_EQ(s.depends_on[0].service, "cassandra");
   EXPECT_EQ(s.probes[0].port, 7611u);
 }
 

@@ -134,14 +134,20 @@ TEST(HadoopDriverTest, OneServicePerDaemonWithItsRules) {
   EXPECT_EQ(nn.probes[1].kind, Probe::Kind::kHttp);
   EXPECT_EQ(nn.probes[1].port, 50070u);
   EXPECT_EQ(node1[1].name, "jobtracker");
-  EXPECT_THAT(node1[1].depends_on, ElementsAre("namenode"));
+  ASSERT_EQ(node1[1].depends_on.size(), 1u);
+  EXPECT_EQ(node1[1].depends_on[0].service, "namenode");
+  ASSERT_EQ(node1[1].depends_on[0].probes.size(), 1u);
+  EXPECT_EQ(node1[1].depends_on[0].probes[0].host, "node1");
+  EXPECT_EQ(node1[1].depends_on[0].probes[0].port, 9000u);
 
   std::vector<ServicePlan> node4 = Render(SeedNodePlan("node4"));
   ASSERT_EQ(node4.size(), 2u);
   EXPECT_EQ(node4[0].name, "datanode");
   EXPECT_FALSE(node4[0].restart.requires_downtime_flag);
   EXPECT_THAT(node4[0].init_steps, IsEmpty());
-  EXPECT_THAT(node4[1].depends_on, ElementsAre("jobtracker"));
+  ASSERT_EQ(node4[1].depends_on.size(), 1u);
+  EXPECT_EQ(node4[1].depends_on[0].service, "jobtracker");
+  EXPECT_EQ(node4[1].depends_on[0].probes[0].port, 9001u);
   // Daemons of one install share conf/ byte for byte.
   EXPECT_EQ(Files({node4[0]}), Files({node4[1]}));
 }
