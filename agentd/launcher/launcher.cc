@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -26,6 +27,7 @@ namespace {
 
 struct Stat {
   char state = '?';
+  int64_t session = 0;
   uint64_t start_ticks = 0;
 };
 
@@ -41,6 +43,7 @@ std::optional<Stat> ReadStat(pid_t pid) {
   Stat stat;
   if (fields.size() < 20 || fields[0].empty()) return std::nullopt;
   stat.state = fields[0][0];
+  if (!absl::SimpleAtoi(fields[3], &stat.session)) return std::nullopt;       // field 6
   if (!absl::SimpleAtoi(fields[19], &stat.start_ticks)) return std::nullopt;  // field 22
   return stat;
 }
@@ -170,7 +173,7 @@ bool ProcessLauncher::IsAlive(const ProcessId& id) {
   std::optional<Stat> stat = ReadStat(id.pid);
   if (!stat || stat->start_ticks != id.start_ticks) return false;
   if (stat->state == 'Z' || stat->state == 'X') {
-    waitpid(id.pid, nullptr, WNOHANG);  // reap it if it is our child
+    Reap(id.pid);
     return false;
   }
   return true;
@@ -191,7 +194,7 @@ bool ProcessLauncher::WaitForExit(const ProcessId& id, std::chrono::milliseconds
     exited = r > 0;
   }
   close(fd);
-  if (exited) waitpid(id.pid, nullptr, WNOHANG);
+  if (exited) Reap(id.pid);
   return exited;
 }
 
@@ -223,6 +226,40 @@ absl::Status ProcessLauncher::Stop(const ProcessId& id, const std::vector<std::s
   }
   kill(-id.pid, SIGKILL);  // whatever else is left in its group
   return absl::OkStatus();
+}
+
+void ProcessLauncher::Reap(pid_t pid) {
+  int status = 0;
+  if (waitpid(pid, &status, WNOHANG) != pid) return;  // not our child, or running
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  absl::MutexLock lock(&mu_);
+  exit_codes_[pid] = code;
+}
+
+std::optional<int> ProcessLauncher::ExitCode(const ProcessId& id) {
+  if (IsAlive(id)) return std::nullopt;
+  absl::MutexLock lock(&mu_);
+  auto it = exit_codes_.find(id.pid);
+  if (it == exit_codes_.end()) return std::nullopt;
+  const int code = it->second;
+  exit_codes_.erase(it);  // the pid may be reused by a later child
+  return code;
+}
+
+std::optional<ProcessId> ProcessLauncher::FindByMarker(const std::string& marker) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    std::optional<Stat> stat = ReadStat(pid);
+    if (!stat || stat->session != pid || stat->state == 'Z') continue;
+    std::ifstream in(absl::StrCat("/proc/", pid, "/environ"), std::ios::binary);
+    std::string var;
+    while (std::getline(in, var, '\0')) {
+      if (var == marker) return ProcessId{pid, stat->start_ticks};
+    }
+  }
+  return std::nullopt;
 }
 
 absl::Status RotateLogIfNeeded(const std::string& path, uint64_t max_bytes, int keep) {

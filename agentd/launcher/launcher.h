@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 
 namespace bamctl {
 
@@ -58,6 +59,17 @@ class Launcher {
   // SIGKILL to the group after `grace`. OK when nothing is left running.
   virtual absl::Status Stop(const ProcessId& id, const std::vector<std::string>& stop_argv,
                             std::chrono::milliseconds grace) = 0;
+
+  // How `id` ended, once it has exited and was this launcher's child: the
+  // exit code, or 128 + the signal that killed it (as shells report it).
+  // nullopt for a process still running or one this launcher did not start
+  // (an adopted role: its parent is init, which reaps it).
+  virtual std::optional<int> ExitCode(const ProcessId& id) = 0;
+
+  // A live session leader whose environment holds `marker` ("NAME=VALUE"),
+  // for adopting a role whose pid the agent lost (a damaged state file):
+  // the agent puts such a marker into every role's environment.
+  virtual std::optional<ProcessId> FindByMarker(const std::string& marker) = 0;
 };
 
 // The real one: fork/exec, pidfd, /proc.
@@ -68,6 +80,15 @@ class ProcessLauncher : public Launcher {
   bool WaitForExit(const ProcessId& id, std::chrono::milliseconds timeout) override;
   absl::Status Stop(const ProcessId& id, const std::vector<std::string>& stop_argv,
                     std::chrono::milliseconds grace) override;
+  std::optional<int> ExitCode(const ProcessId& id) override;
+  std::optional<ProcessId> FindByMarker(const std::string& marker) override;
+
+ private:
+  // Reaps `pid` if it is an exited child of ours and keeps its exit code.
+  void Reap(pid_t pid);
+
+  absl::Mutex mu_;
+  std::map<pid_t, int> exit_codes_ ABSL_GUARDED_BY(mu_);
 };
 
 // The start time of `pid` in clock ticks since boot, or nullopt if there is
