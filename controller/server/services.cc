@@ -235,9 +235,14 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
         service_->hub_->SetHeldHash(node_, message.report().applied_plan_hash());
         service_->batcher_->AddReport(message.report());
         return grpc::Status::OK;
-      case v1::AgentMessage::kHeartbeat:
+      case v1::AgentMessage::kHeartbeat: {
         service_->batcher_->Touch(node_);
+        v1::ControllerMessage reply;  // lets the agent measure its clock offset
+        reply.mutable_time()->set_agent_sent_ms(message.heartbeat().sent_ms());
+        reply.mutable_time()->set_controller_ms(service_->store_->NowMillis());
+        Send(std::move(reply));
         return grpc::Status::OK;
+      }
       case v1::AgentMessage::kHello:
         return {grpc::StatusCode::FAILED_PRECONDITION, "hello sent twice on one stream"};
       default:

@@ -109,6 +109,9 @@ class Store {
 
   absl::StatusOr<std::vector<EventRecord>> ListEvents(int limit);
 
+  // The store's clock, which stamps everything it records.
+  int64_t NowMillis() const { return clock_->NowMillis(); }
+
   // The schema version this binary writes.
   static int SchemaVersion();
 

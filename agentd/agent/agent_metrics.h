@@ -1,0 +1,48 @@
+#ifndef BAMCTL_AGENTD_AGENT_AGENT_METRICS_H_
+#define BAMCTL_AGENTD_AGENT_AGENT_METRICS_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "agentd/reconciler/reconciler.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace bamctl {
+
+// The agent's Prometheus metrics. Per-service series follow the plan: a
+// service that leaves it loses its series.
+class AgentMetrics {
+ public:
+  explicit AgentMetrics(prometheus::Registry& registry);
+
+  // After each pass, from the loop thread.
+  void Update(const std::vector<Reconciler::ServiceMetrics>& services, int64_t plan_version,
+              double reconcile_seconds);
+  void SetConnected(bool connected);
+  // From probe threads.
+  void ObserveProbe(const std::string& group, const std::string& probe, double seconds);
+
+ private:
+  prometheus::Family<prometheus::Gauge>& up_;
+  prometheus::Family<prometheus::Gauge>& phase_;
+  prometheus::Family<prometheus::Counter>& restarts_;
+  prometheus::Family<prometheus::Gauge>& exit_code_;
+  prometheus::Family<prometheus::Gauge>& config_current_;
+  prometheus::Family<prometheus::Histogram>& probe_seconds_;
+  prometheus::Histogram& reconcile_seconds_;
+  prometheus::Gauge& connected_;
+  prometheus::Gauge& plan_version_;
+
+  std::map<std::string, uint32_t> restarts_seen_;  // loop thread only
+  absl::Mutex probe_mu_;  // Family::Add is thread-safe; this guards the cache
+  std::map<std::string, prometheus::Histogram*> probes_ ABSL_GUARDED_BY(probe_mu_);
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_AGENTD_AGENT_AGENT_METRICS_H_

@@ -1,0 +1,199 @@
+#include "agentd/client/controller_client.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "spdlog/spdlog.h"
+
+namespace bamctl {
+
+ControllerClient::ControllerClient(Options options, const Clock* clock, Callbacks callbacks)
+    : options_(std::move(options)), clock_(clock), callbacks_(std::move(callbacks)) {
+  grpc::ChannelArguments args;
+  // Notice a dead controller (or path) even when nothing is being sent.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Our own backoff decides when to redial; keep gRPC's short.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  channel_ = grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::AgentService::NewStub(channel_);
+}
+
+ControllerClient::~ControllerClient() { Stop(); }
+
+void ControllerClient::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ControllerClient::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void ControllerClient::SetReport(const v1::NodeReport& report) {
+  absl::MutexLock lock(&mu_);
+  if (google::protobuf::util::MessageDifferencer::Equals(report, report_)) return;
+  report_ = report;
+  report_dirty_ = true;
+}
+
+void ControllerClient::SendCommandResult(const v1::CommandResult& result) {
+  absl::MutexLock lock(&mu_);
+  results_.push_back(result);
+}
+
+std::optional<int64_t> ControllerClient::clock_offset_ms() const {
+  absl::MutexLock lock(&mu_);
+  return offset_ms_;
+}
+
+void ControllerClient::Run() {
+  std::mt19937_64 rng(std::random_device{}());
+  auto backoff = options_.backoff_initial;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+    }
+    const auto began = std::chrono::steady_clock::now();
+    grpc::Status status = Session();
+    if (connected_.exchange(false) && callbacks_.on_connected) callbacks_.on_connected(false);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+    }
+    // A session that lasted was a working connection: start over small.
+    if (std::chrono::steady_clock::now() - began > std::chrono::seconds(30)) {
+      backoff = options_.backoff_initial;
+    }
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    const auto wait = std::chrono::milliseconds(
+        static_cast<int64_t>(static_cast<double>(backoff.count()) * jitter(rng)));
+    spdlog::warn("controller {}: {} ({}); retrying in {} ms", options_.target,
+                 status.error_message().empty() ? "stream ended" : status.error_message(),
+                 static_cast<int>(status.error_code()), wait.count());
+    backoff = std::min(backoff * 2, options_.backoff_max);
+    absl::MutexLock lock(&mu_);
+    auto stopping = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_; };
+    mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(wait.count()));
+  }
+}
+
+grpc::Status ControllerClient::Session() {
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return grpc::Status::CANCELLED;
+    context_ = &context;
+    stream_ended_ = false;
+  }
+  std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>> stream =
+      stub_->Connect(&context);
+
+  v1::AgentMessage hello;
+  {
+    absl::MutexLock lock(&mu_);
+    hello.mutable_hello()->set_node(options_.node);
+    hello.mutable_hello()->set_agent_version(options_.agent_version);
+    hello.mutable_hello()->set_applied_version(report_.applied_version());
+    hello.mutable_hello()->set_applied_plan_hash(report_.applied_plan_hash());
+    report_dirty_ = true;  // a new controller session gets the whole report
+  }
+  bool ok = stream->Write(hello);
+
+  std::thread reader([this, &stream] {
+    v1::ControllerMessage in;
+    bool first = true;
+    while (stream->Read(&in)) {
+      if (first) first = false;
+      switch (in.body_case()) {
+        case v1::ControllerMessage::kPlan:
+          if (callbacks_.on_plan) callbacks_.on_plan(in.plan());
+          break;
+        case v1::ControllerMessage::kCommand:
+          if (callbacks_.on_command) callbacks_.on_command(in.command());
+          break;
+        case v1::ControllerMessage::kTime: {
+          const int64_t now = clock_->NowMillis();
+          const int64_t sent = in.time().agent_sent_ms();
+          absl::MutexLock lock(&mu_);
+          offset_ms_ = in.time().controller_ms() - (sent + now) / 2;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    stream_ended_ = true;
+  });
+
+  auto next_heartbeat = std::chrono::steady_clock::now();
+  bool announced = false;
+  while (ok) {
+    v1::AgentMessage out;
+    std::vector<v1::CommandResult> results;
+    bool send_report = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this, &next_heartbeat]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return stop_ || stream_ended_ || report_dirty_ || !results_.empty() ||
+               std::chrono::steady_clock::now() >= next_heartbeat;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(200));
+      if (stop_ || stream_ended_) break;
+      if (report_dirty_) {
+        *out.mutable_report() = report_;
+        report_dirty_ = false;
+        send_report = true;
+      }
+      results.swap(results_);
+    }
+    if (send_report) {
+      ok = stream->Write(out);
+      if (ok && !announced) {
+        announced = true;
+        connected_ = true;
+        if (callbacks_.on_connected) callbacks_.on_connected(true);
+      }
+    }
+    for (size_t i = 0; ok && i < results.size(); ++i) {
+      v1::AgentMessage msg;
+      *msg.mutable_command_result() = results[i];
+      ok = stream->Write(msg);
+    }
+    if (ok && std::chrono::steady_clock::now() >= next_heartbeat) {
+      v1::AgentMessage beat;
+      beat.mutable_heartbeat()->set_sent_ms(clock_->NowMillis());
+      {
+        absl::MutexLock lock(&mu_);
+        beat.mutable_heartbeat()->set_applied_version(report_.applied_version());
+      }
+      ok = stream->Write(beat);
+      next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat;
+    }
+    if (!ok) {  // unsent results go out on the next session
+      absl::MutexLock lock(&mu_);
+      results_.insert(results_.begin(), results.begin(), results.end());
+    }
+  }
+  context.TryCancel();
+  reader.join();
+  grpc::Status status = stream->Finish();
+  absl::MutexLock lock(&mu_);
+  context_ = nullptr;
+  if (!report_dirty_) report_dirty_ = true;
+  return status;
+}
+
+}  // namespace bamctl

@@ -1,0 +1,80 @@
+#ifndef BAMCTL_AGENTD_CLIENT_CONTROLLER_CLIENT_H_
+#define BAMCTL_AGENTD_CLIENT_CONTROLLER_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/controller.grpc.pb.h"
+
+namespace bamctl {
+
+// The agent's end of AgentService.Connect: one stream at a time, re-dialled
+// with jittered exponential backoff while the controller is away. On every
+// (re)connect it sends a hello and then the full report, so the controller
+// never works from a partial picture. Plans and commands go to callbacks on
+// the stream's reader thread.
+class ControllerClient {
+ public:
+  struct Options {
+    std::string target;  // host:port
+    std::string node;
+    std::string agent_version;
+    std::chrono::milliseconds heartbeat{5000};
+    std::chrono::milliseconds backoff_initial{200};
+    std::chrono::milliseconds backoff_max{10000};
+  };
+  struct Callbacks {
+    std::function<void(const v1::PlanUpdate&)> on_plan;
+    std::function<void(const v1::Command&)> on_command;
+    std::function<void(bool connected)> on_connected;
+  };
+
+  ControllerClient(Options options, const Clock* clock, Callbacks callbacks);
+  ~ControllerClient();
+
+  void Start();
+  void Stop();
+
+  // The latest full report; sent when it differs from the last one sent.
+  void SetReport(const v1::NodeReport& report);
+  void SendCommandResult(const v1::CommandResult& result);
+
+  bool connected() const { return connected_.load(); }
+  // Controller clock minus ours, from the last heartbeat's round trip.
+  std::optional<int64_t> clock_offset_ms() const;
+
+ private:
+  void Run();
+  // One connection: returns when it ends, with why.
+  grpc::Status Session();
+
+  const Options options_;
+  const Clock* clock_;
+  const Callbacks callbacks_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AgentService::Stub> stub_;
+  std::thread thread_;
+  std::atomic<bool> connected_{false};
+
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  v1::NodeReport report_ ABSL_GUARDED_BY(mu_);
+  bool report_dirty_ ABSL_GUARDED_BY(mu_) = true;
+  std::vector<v1::CommandResult> results_ ABSL_GUARDED_BY(mu_);
+  bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<int64_t> offset_ms_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_AGENTD_CLIENT_CONTROLLER_CLIENT_H_

@@ -1,0 +1,149 @@
+// bam-agentd: runs one host's share of the cluster. Everything but flag
+// parsing and signal handling lives in agentd/agent/agent.cc.
+#include <csignal>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "agentd/agent/agent.h"
+#include "agentd/agent/config_file.h"
+#include "common/file_util.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, config, "/etc/bam-agent/agentd.conf",
+          "settings file (`name = value` lines); read when present, command-line flags win");
+ABSL_FLAG(std::string, node, "", "this host's node name in the cluster spec (required)");
+ABSL_FLAG(std::string, controller, "127.0.0.1:7443", "HOST:PORT of bam-controller");
+ABSL_FLAG(std::string, state_dir, "/var/lib/bam-agent", "the agent's state (plan, processes)");
+ABSL_FLAG(std::string, root_dir, "",
+          "prefix for every host path the roles use (installs, data, config); empty on a host");
+ABSL_FLAG(std::string, log_dir, "/var/log/bam-agent", "per-service logs: <service>.log");
+ABSL_FLAG(std::string, hosts_file, "",
+          "hosts file for the cluster's host entries; default <root_dir>/etc/hosts");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
+          "HOST:PORT for Prometheus /metrics; empty disables it");
+ABSL_FLAG(int, probe_interval_ms, 2000, "time between runs of each probe");
+ABSL_FLAG(int, probe_timeout_ms, 2000, "bound of one probe run");
+ABSL_FLAG(int, heartbeat_ms, 5000, "heartbeat interval towards the controller");
+ABSL_FLAG(int, resync_ms, 5000, "longest time between reconcile passes (drift checks)");
+ABSL_FLAG(int, backoff_initial_ms, 500, "wait before restarting a service that exited");
+ABSL_FLAG(int, backoff_max_ms, 60000, "longest wait between restarts");
+ABSL_FLAG(int, quick_exit_ms, 10000, "an exit sooner than this after start is a quick failure");
+ABSL_FLAG(int, crash_loop_after, 5, "quick failures in a row that make a crash loop");
+
+namespace {
+
+const std::vector<std::string>& SettingNames() {
+  static const std::vector<std::string> names = {
+      "node",          "controller",        "state_dir",         "root_dir",
+      "log_dir",       "hosts_file",        "metrics_listen",    "probe_interval_ms",
+      "probe_timeout_ms", "heartbeat_ms",   "resync_ms",         "backoff_initial_ms",
+      "backoff_max_ms", "quick_exit_ms",    "crash_loop_after"};
+  return names;
+}
+
+// The config file's settings go before the command line's arguments, so
+// the command line wins; --config itself is looked for first.
+std::vector<std::string> ArgsWithConfig(int argc, char** argv) {
+  std::string path = "/etc/bam-agent/agentd.conf";
+  bool explicit_path = false;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (absl::ConsumePrefix(&arg, "--config=") || absl::ConsumePrefix(&arg, "-config=")) {
+      path = std::string(arg);
+      explicit_path = true;
+    }
+  }
+  std::vector<std::string> args = {argv[0]};
+  absl::StatusOr<std::optional<std::string>> text = bamctl::ReadFileIfExists(path);
+  if (!text.ok() || (!text->has_value() && explicit_path)) {
+    spdlog::critical("bam-agentd: cannot read {}: {}", path,
+                     text.ok() ? "no such file" : text.status().ToString());
+    std::exit(2);
+  }
+  if (text->has_value()) {
+    auto is_flag = [](absl::string_view name) {
+      for (const std::string& n : SettingNames()) {
+        if (n == name) return true;
+      }
+      return false;
+    };
+    absl::StatusOr<std::vector<std::string>> settings =
+        bamctl::ParseAgentConfig(**text, path, is_flag, SettingNames());
+    if (!settings.ok()) {
+      spdlog::critical("bam-agentd: {}", settings.status().ToString());
+      std::exit(2);
+    }
+    args.insert(args.end(), settings->begin(), settings->end());
+  }
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "bam-agentd --node=NAME --controller=HOST:PORT --state_dir=DIR --root_dir=DIR "
+      "--metrics_listen=HOST:PORT\nSettings may also come from /etc/bam-agent/agentd.conf.");
+  std::vector<std::string> args = ArgsWithConfig(argc, argv);
+  std::vector<char*> arg_ptrs;
+  arg_ptrs.reserve(args.size());
+  for (std::string& a : args) arg_ptrs.push_back(a.data());
+  absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+
+  if (absl::GetFlag(FLAGS_node).empty()) {
+    spdlog::critical("bam-agentd: --node is required (this host's node name in the spec)");
+    return 2;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A role's stop command or a closed controller socket must not kill us.
+  signal(SIGPIPE, SIG_IGN);
+
+  bamctl::AgentOptions options;
+  bamctl::ReconcilerOptions& r = options.reconciler;
+  r.node = absl::GetFlag(FLAGS_node);
+  r.root_dir = absl::GetFlag(FLAGS_root_dir);
+  r.state_dir = absl::GetFlag(FLAGS_state_dir);
+  r.log_dir = absl::GetFlag(FLAGS_log_dir);
+  r.hosts_file = absl::GetFlag(FLAGS_hosts_file);
+  if (r.hosts_file.empty()) r.hosts_file = r.root_dir + "/etc/hosts";
+  r.resync_ms = absl::GetFlag(FLAGS_resync_ms);
+  r.backoff_initial_ms = absl::GetFlag(FLAGS_backoff_initial_ms);
+  r.backoff_max_ms = absl::GetFlag(FLAGS_backoff_max_ms);
+  r.quick_exit_ms = absl::GetFlag(FLAGS_quick_exit_ms);
+  r.crash_loop_after = absl::GetFlag(FLAGS_crash_loop_after);
+  options.controller = absl::GetFlag(FLAGS_controller);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.probe_interval = std::chrono::milliseconds(absl::GetFlag(FLAGS_probe_interval_ms));
+  options.probe_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_probe_timeout_ms));
+  options.heartbeat = std::chrono::milliseconds(absl::GetFlag(FLAGS_heartbeat_ms));
+
+  if (absl::Status s = bamctl::MakeDirs(r.state_dir, 0700); !s.ok()) {
+    spdlog::critical("bam-agentd: state dir: {}", s.ToString());
+    return 1;
+  }
+  bamctl::Agent agent(options);
+  if (absl::Status s = agent.Start(); !s.ok()) {
+    spdlog::critical("bam-agentd: {}", s.ToString());
+    return 1;
+  }
+  spdlog::info("bam-agentd {} for node {} (controller {}, state {})", r.agent_version, r.node,
+               options.controller, r.state_dir);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: stopping the agent; roles keep running", sig);
+  agent.Stop();
+  return 0;
+}

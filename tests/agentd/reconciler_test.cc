@@ -1,0 +1,575 @@
+// The reconcile loop against fakes: a launcher that only records, a clock
+// moved by hand, probe samples set by the test, and a temp dir as the
+// host's root. Each test is one behaviour of issue 5's list.
+#include "agentd/reconciler/reconciler.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "roles/driver/file_sources.h"
+#include "tests/util/seed_plans.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class FakeLauncher : public Launcher {
+ public:
+  struct Proc {
+    LaunchSpec spec;
+    bool alive = true;
+    std::optional<int> code;
+  };
+
+  absl::StatusOr<ProcessId> Launch(const LaunchSpec& spec) override {
+    for (const std::string& bad : fail_programs) {
+      if (absl::StrContains(spec.argv[0], bad)) {
+        return absl::FailedPreconditionError(absl::StrCat("exec for ", spec.argv[0], ": denied"));
+      }
+    }
+    ProcessId id{next_pid++, 77};
+    procs[id.pid] = Proc{spec, true, std::nullopt};
+    launches.push_back(spec);
+    return id;
+  }
+  bool IsAlive(const ProcessId& id) override {
+    auto it = procs.find(id.pid);
+    return it != procs.end() && it->second.alive && id.start_ticks == 77;
+  }
+  bool WaitForExit(const ProcessId& id, std::chrono::milliseconds) override {
+    return !IsAlive(id);
+  }
+  absl::Status Stop(const ProcessId& id, const std::vector<std::string>&,
+                    std::chrono::milliseconds) override {
+    stops.push_back(id.pid);
+    Kill(id.pid, 143);
+    return absl::OkStatus();
+  }
+  std::optional<int> ExitCode(const ProcessId& id) override {
+    auto it = procs.find(id.pid);
+    if (it == procs.end() || it->second.alive) return std::nullopt;
+    return std::exchange(it->second.code, std::nullopt);
+  }
+  std::optional<ProcessId> FindByMarker(const std::string& marker) override {
+    for (auto& [pid, p] : procs) {
+      if (!p.alive) continue;
+      for (const auto& [k, v] : p.spec.env) {
+        if (absl::StrCat(k, "=", v) == marker) return ProcessId{pid, 77};
+      }
+    }
+    return std::nullopt;
+  }
+
+  void Kill(pid_t pid, int code) {
+    procs[pid].alive = false;
+    procs[pid].code = code;
+  }
+  // The pid of the live process whose argv[0] ends with `program` (and has
+  // `arg` as argv[1] when given).
+  pid_t PidOf(absl::string_view program, absl::string_view arg = "") {
+    for (auto& [pid, p] : procs) {
+      if (p.alive && absl::EndsWith(p.spec.argv[0], program) &&
+          (arg.empty() || (p.spec.argv.size() > 1 && p.spec.argv[1] == arg))) {
+        return pid;
+      }
+    }
+    return 0;
+  }
+  int Launches(absl::string_view program, absl::string_view arg = "") {
+    int n = 0;
+    for (const LaunchSpec& s : launches) {
+      if (absl::EndsWith(s.argv[0], program) &&
+          (arg.empty() || (s.argv.size() > 1 && s.argv[1] == arg))) {
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  pid_t next_pid = 1000;
+  std::map<pid_t, Proc> procs;
+  std::vector<LaunchSpec> launches;
+  std::vector<pid_t> stops;
+  std::vector<std::string> fail_programs;
+};
+
+class FakeHealth : public HealthView {
+ public:
+  void SetTargets(const std::map<std::string, std::vector<Probe>>& t) override { targets = t; }
+  std::vector<std::optional<ProbeSample>> Samples(const std::string& group) const override {
+    auto it = samples.find(group);
+    return it == samples.end() ? std::vector<std::optional<ProbeSample>>{} : it->second;
+  }
+  // Every probe of `group` answers `healthy` at `at_ms`.
+  void Set(const std::string& group, bool healthy, int64_t at_ms) {
+    std::vector<std::optional<ProbeSample>>& out = samples[group];
+    out.clear();
+    for (const Probe& p : targets[group]) {
+      ProbeSample s;
+      s.result.healthy = healthy;
+      s.result.reason = healthy ? "ok" : absl::StrCat("connect ", p.host, ":", p.port, ": refused");
+      s.at_ms = at_ms;
+      out.emplace_back(s);
+    }
+  }
+  std::map<std::string, std::vector<Probe>> targets;
+  std::map<std::string, std::vector<std::optional<ProbeSample>>> samples;
+};
+
+class FakePreflight : public Preflight {
+ public:
+  std::vector<v1::PreflightCheck> ForService(const v1::NodePlan&,
+                                             const ServicePlan& service) override {
+    std::vector<v1::PreflightCheck> out;
+    auto it = errors.find(service.name);
+    if (it != errors.end()) {
+      v1::PreflightCheck c;
+      c.set_name("java");
+      c.set_service(service.name);
+      c.set_severity("error");
+      c.set_message(it->second);
+      out.push_back(c);
+    }
+    return out;
+  }
+  std::vector<v1::PreflightCheck> ForNode(const v1::NodePlan&, std::optional<int64_t>) override {
+    return {};
+  }
+  std::map<std::string, std::string> errors;
+};
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = testing::MakeTempDir("reconciler").string();
+    options_.node = "node3";
+    options_.root_dir = root_ + "/host";
+    options_.state_dir = root_ + "/state";
+    options_.log_dir = root_ + "/logs";
+    options_.hosts_file = root_ + "/host/etc/hosts";
+    options_.fall_back_to_stock = true;  // no product installs under the root
+    options_.backoff_jitter = 0;         // exact delays to assert on
+    secrets_ = std::make_unique<FileSecretSource>(options_.root_dir);
+    Restart();
+  }
+
+  // A new Reconciler on the same state dir and launcher: an agent restart.
+  void Restart() {
+    r_ = std::make_unique<Reconciler>(options_, &launcher_, &clock_, &health_, &executor_,
+                                      &preflight_, secrets_.get(), nullptr);
+    r_->Start();
+  }
+
+  void Offer(const v1::NodePlan& plan, int64_t version) {
+    v1::PlanUpdate update;
+    update.set_version(version);
+    update.set_plan_hash(absl::StrCat("hash-", version));
+    *update.mutable_plan() = plan;
+    ASSERT_TRUE(r_->OfferPlan(update).accepted);
+  }
+
+  v1::RoleStatus Role(const std::string& name) {
+    const v1::NodeReport report = r_->Report();
+    for (const v1::RoleStatus& r : report.roles()) {
+      if (r.role() == name) return r;
+    }
+    ADD_FAILURE() << "no role " << name;
+    return {};
+  }
+
+  std::string Read(const std::string& host_path) {
+    absl::StatusOr<std::optional<std::string>> text =
+        ReadFileIfExists(options_.root_dir + host_path);
+    return text.ok() && text->has_value() ? **text : "";
+  }
+
+  std::string ZooCfgPath() {
+    const v1::NodePlan plan = testing::SeedNodePlan("node3");
+    return plan.zookeeper().conf_dir() + "/zoo.cfg";
+  }
+
+  // ZooKeeper of node3 healthy from now on.
+  void ZooKeeperHealthy() { health_.Set("svc:zookeeper", true, clock_.NowMillis()); }
+
+  std::string root_;
+  ReconcilerOptions options_;
+  FakeLauncher launcher_;
+  FakeClock clock_;
+  FakeHealth health_;
+  InlineExecutor executor_;
+  FakePreflight preflight_;
+  std::unique_ptr<FileSecretSource> secrets_;
+  std::unique_ptr<Reconciler> r_;
+};
+
+TEST_F(ReconcilerTest, NoPlanMeansNothingRuns) {
+  r_->Pass();
+  EXPECT_THAT(launcher_.launches, IsEmpty());
+  EXPECT_EQ(r_->Report().applied_version(), 0);
+}
+
+TEST_F(ReconcilerTest, FirstPassWritesFilesStartsWhatCanRunAndWaitsForTheRest) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  EXPECT_THAT(Read(ZooCfgPath()), HasSubstr("server.3="));
+  EXPECT_EQ(launcher_.Launches("zkServer.sh") + launcher_.Launches("java"), 1)
+      << launcher_.launches[0].argv[0];
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+  EXPECT_EQ(launcher_.Launches("bin/hadoop"), 0);  // datanode, tasktracker wait
+
+  v1::RoleStatus datanode = Role("datanode");
+  EXPECT_EQ(datanode.phase(), "waiting");
+  EXPECT_THAT(datanode.reason(), HasSubstr("waiting for: namenode (0 of 1 needed up)"));
+  EXPECT_THAT(Role("tasktracker").reason(), HasSubstr("jobtracker"));
+  EXPECT_EQ(Role("zookeeper").phase(), "starting");
+  // The host entries block (the seed manages the hosts file).
+  EXPECT_THAT(Read("/etc/hosts"), HasSubstr("\tnode1"));
+  // Processes carry the marker a stateless agent finds them by.
+  const pid_t zk = launcher_.PidOf("bin/java");
+  ASSERT_NE(zk, 0);
+  EXPECT_EQ(launcher_.procs[zk].spec.env.at("BAMCTL_SERVICE"), "node3/zookeeper");
+}
+
+TEST_F(ReconcilerTest, DependentStartsOnceItsDependencyIsUp) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  ASSERT_EQ(launcher_.Launches("bin/hadoop", "datanode"), 0);
+  ASSERT_TRUE(health_.targets.count("dep:namenode"));
+  EXPECT_EQ(health_.targets["dep:namenode"][0].port, 9000u);
+  health_.Set("dep:namenode", true, clock_.NowMillis());
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/hadoop", "datanode"), 1);
+  EXPECT_EQ(launcher_.Launches("bin/hadoop", "tasktracker"), 0);
+}
+
+TEST_F(ReconcilerTest, HealthComesFromProbesTakenAfterTheStart) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  health_.Set("svc:zookeeper", true, clock_.NowMillis() - 1);  // before the start: stale
+  r_->Pass();
+  health_.Set("svc:zookeeper", true, clock_.NowMillis() - 1);
+  r_->Pass();
+  EXPECT_EQ(Role("zookeeper").phase(), "starting");
+  clock_.AdvanceMillis(100);
+  ZooKeeperHealthy();
+  r_->Pass();
+  EXPECT_EQ(Role("zookeeper").phase(), "running");
+  EXPECT_EQ(Role("zookeeper").health(), "healthy");
+  health_.Set("svc:zookeeper", false, clock_.NowMillis());
+  r_->Pass();
+  EXPECT_EQ(Role("zookeeper").phase(), "running");
+  EXPECT_EQ(Role("zookeeper").health(), "unhealthy");
+  EXPECT_THAT(Role("zookeeper").reason(), HasSubstr("refused"));
+}
+
+TEST_F(ReconcilerTest, ExitIsRestartedAfterTheBackoff) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  const pid_t first = launcher_.PidOf("bin/cassandra");
+  ASSERT_NE(first, 0);
+  clock_.AdvanceMillis(60'000);  // a stable run: the first retry waits the initial backoff
+  launcher_.Kill(first, 137);
+  r_->Pass();
+  v1::RoleStatus c = Role("cassandra");
+  EXPECT_EQ(c.phase(), "backoff");
+  EXPECT_EQ(c.last_exit_code(), 137);
+  EXPECT_THAT(c.reason(), HasSubstr("exited with code 137"));
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+  clock_.AdvanceMillis(options_.backoff_initial_ms - 1);
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+  clock_.AdvanceMillis(1);
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 2);
+  EXPECT_EQ(Role("cassandra").restarts(), 1u);
+  EXPECT_NE(Role("cassandra").pid(), first);
+}
+
+TEST_F(ReconcilerTest, QuickFailuresDoubleTheBackoffIntoACrashLoop) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  std::vector<int64_t> delays;
+  for (int i = 0; i < options_.crash_loop_after; ++i) {
+    launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
+    const int64_t died = clock_.NowMillis();
+    r_->Pass();
+    // Step the clock until the restart happens.
+    const int before = launcher_.Launches("bin/cassandra");
+    while (launcher_.Launches("bin/cassandra") == before) {
+      clock_.AdvanceMillis(50);
+      r_->Pass();
+      ASSERT_LT(clock_.NowMillis() - died, 120'000) << "never restarted";
+    }
+    delays.push_back(clock_.NowMillis() - died);
+  }
+  for (size_t i = 1; i < delays.size(); ++i) {
+    EXPECT_GE(delays[i], delays[i - 1] * 2 - 50) << i;
+  }
+  launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
+  r_->Pass();
+  v1::RoleStatus c = Role("cassandra");
+  EXPECT_EQ(c.phase(), "crash-loop");
+  EXPECT_THAT(c.reason(), HasSubstr("quick failures in a row"));
+  EXPECT_EQ(c.health(), "unhealthy");
+  // Other roles are not affected.
+  EXPECT_EQ(launcher_.Launches("zkServer.sh") + launcher_.Launches("java"), 1);
+}
+
+TEST_F(ReconcilerTest, AStableRunResetsTheBackoff) {
+  options_.crash_loop_after = 3;
+  Restart();
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  for (int i = 0; i < 3; ++i) {
+    launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
+    r_->Pass();
+    clock_.AdvanceMillis(options_.backoff_max_ms);
+    r_->Pass();
+  }
+  health_.Set("svc:cassandra", true, clock_.NowMillis());
+  r_->Pass();
+  clock_.AdvanceMillis(options_.quick_exit_ms);
+  health_.Set("svc:cassandra", true, clock_.NowMillis());
+  r_->Pass();
+  launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
+  r_->Pass();
+  EXPECT_EQ(Role("cassandra").phase(), "backoff");
+  clock_.AdvanceMillis(options_.backoff_initial_ms);
+  r_->Pass();
+  EXPECT_EQ(Role("cassandra").phase(), "starting");
+}
+
+TEST_F(ReconcilerTest, AConfigChangeMarksRunningRolesPendingAndStartsOthersWithNewFiles) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  ZooKeeperHealthy();
+  r_->Pass();
+  const pid_t zk = Role("zookeeper").pid();
+  const std::string old_hash = Role("zookeeper").config_hash();
+
+  Offer(testing::SeedNodePlan("node3", "tick_time_ms: 2000", "tick_time_ms: 3000"), 2);
+  r_->Pass();
+  EXPECT_THAT(Read(ZooCfgPath()), HasSubstr("tickTime=3000"));
+  v1::RoleStatus role = Role("zookeeper");
+  EXPECT_EQ(role.pid(), zk);  // not restarted by the agent
+  EXPECT_TRUE(role.restart_pending());
+  EXPECT_EQ(role.config_hash(), old_hash);
+  EXPECT_NE(role.desired_config_hash(), old_hash);
+  EXPECT_THAT(role.reason(), HasSubstr("restart pending"));
+  EXPECT_THAT(launcher_.stops, IsEmpty());
+  EXPECT_EQ(r_->Report().applied_version(), 2);
+}
+
+TEST_F(ReconcilerTest, AHandEditedFileIsRestoredAndReported) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  const std::string want = Read(ZooCfgPath());
+  ASSERT_FALSE(want.empty());
+  {
+    std::ofstream out(options_.root_dir + ZooCfgPath(), std::ios::app);
+    out << "maxClientCnxns=1\n";
+  }
+  r_->Pass();
+  EXPECT_EQ(Read(ZooCfgPath()), want);
+  EXPECT_THAT(r_->Report().notices(),
+              Contains(HasSubstr(absl::StrCat("restored ", options_.root_dir, ZooCfgPath(),
+                                              ": it was edited by hand"))));
+}
+
+TEST_F(ReconcilerTest, ARestartedAgentAdoptsInsteadOfStartingASecondCopy) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  const pid_t zk = launcher_.PidOf("zkServer.sh") + launcher_.PidOf("java");
+  const size_t launches = launcher_.launches.size();
+  Restart();
+  EXPECT_EQ(r_->Report().applied_version(), 1);  // the plan came from the state file
+  r_->Pass();
+  EXPECT_EQ(launcher_.launches.size(), launches);
+  EXPECT_EQ(Role("zookeeper").pid(), zk);
+  EXPECT_FALSE(Role("zookeeper").restart_pending());
+}
+
+TEST_F(ReconcilerTest, ADamagedStateFileIsReportedAndRunningRolesAreFoundByMarker) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  const pid_t cassandra = launcher_.PidOf("bin/cassandra");
+  const size_t launches = launcher_.launches.size();
+  {
+    std::ofstream out(options_.state_dir + "/agent.state", std::ios::trunc);
+    out << "garbage";
+  }
+  Restart();
+  EXPECT_THAT(r_->Report().notices(), Contains(HasSubstr("was unusable")));
+  EXPECT_EQ(r_->Report().applied_version(), 0);
+  Offer(testing::SeedNodePlan("node3"), 1);  // the controller resends it
+  r_->Pass();
+  EXPECT_EQ(launcher_.launches.size(), launches);
+  EXPECT_EQ(Role("cassandra").pid(), cassandra);
+  // Its files are unknown, so the restart engine is told.
+  EXPECT_TRUE(Role("cassandra").restart_pending());
+  EXPECT_THAT(Role("cassandra").reason(), HasSubstr("adopted without a record"));
+}
+
+TEST_F(ReconcilerTest, PlansForAnotherNodeOrOlderVersionsAreRefused) {
+  Offer(testing::SeedNodePlan("node3"), 5);
+  v1::PlanUpdate other;
+  other.set_version(6);
+  *other.mutable_plan() = testing::SeedNodePlan("node4");
+  PlanVerdict v = r_->OfferPlan(other);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_THAT(v.reason, HasSubstr("for node \"node4\", this agent is node \"node3\""));
+  v1::PlanUpdate old;
+  old.set_version(4);
+  *old.mutable_plan() = testing::SeedNodePlan("node3");
+  v = r_->OfferPlan(old);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_THAT(v.reason, HasSubstr("older than the v5"));
+  EXPECT_EQ(r_->Report().applied_version(), 5);
+  EXPECT_THAT(r_->Report().notices(), Contains(HasSubstr("refused plan v4")));
+}
+
+TEST_F(ReconcilerTest, AServiceLeavingThePlanIsStopped) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  health_.Set("dep:namenode", true, clock_.NowMillis());
+  r_->Pass();
+  const pid_t datanode = launcher_.PidOf("bin/hadoop", "datanode");
+  ASSERT_NE(datanode, 0);
+  Offer(testing::SeedNodePlan("node3",
+                              "192.168.4.102\n    roles: [datanode, tasktracker, cassandra, zookeeper]",
+                              "192.168.4.102\n    roles: [cassandra, zookeeper]"),
+        2);
+  r_->Pass();
+  EXPECT_THAT(launcher_.stops, Contains(datanode));
+  r_->Pass();
+  const v1::NodeReport report = r_->Report();
+  for (const v1::RoleStatus& r : report.roles()) {
+    EXPECT_NE(r.role(), "datanode");
+    EXPECT_NE(r.role(), "tasktracker");
+  }
+  EXPECT_EQ(report.roles_size(), 2);
+}
+
+TEST_F(ReconcilerTest, ARestartCommandRestartsAndAnswers) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  const pid_t zk = Role("zookeeper").pid();
+  v1::Command cmd;
+  cmd.set_id("c1");
+  cmd.set_kind("restart");
+  cmd.set_service("zookeeper");
+  r_->OfferCommand(cmd);
+  r_->Pass();  // stop (inline)
+  r_->Pass();  // start
+  EXPECT_THAT(launcher_.stops, Contains(zk));
+  EXPECT_NE(Role("zookeeper").pid(), zk);
+  std::vector<CommandResult> results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].ok);
+  EXPECT_EQ(results[0].command_id, "c1");
+
+  cmd.set_id("c2");
+  cmd.set_service("namenode");
+  r_->OfferCommand(cmd);
+  results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_THAT(results[0].message, HasSubstr("runs no service \"namenode\""));
+}
+
+TEST_F(ReconcilerTest, InitStepsRunOnceBeforeTheFirstStart) {
+  options_.node = "node1";
+  Restart();
+  const v1::NodePlan plan = testing::SeedNodePlan("node1");
+  // The BAM server's secrets, read by the agent alone.
+  for (const v1::DataSourcePlan& ds : plan.bam().datasources()) {
+    ASSERT_TRUE(WriteFileAtomically(options_.root_dir + ds.password_file(), "pw\n", 0600).ok());
+  }
+  Offer(plan, 1);
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/hadoop", "namenode"), 1);  // `namenode -format`
+  const pid_t format = launcher_.PidOf("bin/hadoop", "namenode");
+  ASSERT_EQ(launcher_.launches.back().argv.back(), "-format");
+  EXPECT_EQ(Role("namenode").phase(), "initializing");
+
+  launcher_.Kill(format, 1);  // fails without writing the image
+  r_->Pass();
+  EXPECT_EQ(Role("namenode").phase(), "failed");
+  EXPECT_THAT(Role("namenode").reason(), HasSubstr("format-namenode exited with code 1"));
+
+  clock_.AdvanceMillis(options_.backoff_max_ms);
+  r_->Pass();
+  const pid_t again = launcher_.PidOf("bin/hadoop", "namenode");
+  ASSERT_NE(again, 0);
+  const std::string marker = options_.root_dir + plan.hadoop().name_dir() + "/current/VERSION";
+  ASSERT_TRUE(WriteFileAtomically(marker, "namespaceID=1\n", 0644).ok());
+  launcher_.Kill(again, 0);
+  r_->Pass();
+  // Formatted: the daemon itself starts, and later passes never format again.
+  EXPECT_EQ(launcher_.Launches("bin/hadoop", "namenode"), 3);
+  EXPECT_EQ(launcher_.launches.back().argv.size(), 2u);
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/hadoop", "namenode"), 3);
+}
+
+TEST_F(ReconcilerTest, APreflightErrorKeepsTheServiceFromStarting) {
+  preflight_.errors["cassandra"] = "no Java at /opt/java/bin/java";
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 0);
+  EXPECT_EQ(Role("cassandra").phase(), "blocked");
+  EXPECT_THAT(Role("cassandra").reason(), HasSubstr("no Java at /opt/java/bin/java"));
+  EXPECT_THAT(r_->Report().preflight(), Contains(::testing::Property(
+                                            &v1::PreflightCheck::severity, "error")));
+  preflight_.errors.clear();
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+}
+
+TEST_F(ReconcilerTest, AFailedLaunchIsRetriedWithBackoff) {
+  launcher_.fail_programs = {"bin/cassandra"};
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  EXPECT_EQ(Role("cassandra").phase(), "failed");
+  EXPECT_THAT(Role("cassandra").reason(), HasSubstr("cannot start: exec for"));
+  r_->Pass();
+  EXPECT_EQ(Role("cassandra").phase(), "backoff");
+  launcher_.fail_programs.clear();
+  clock_.AdvanceMillis(options_.backoff_max_ms);
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+}
+
+TEST_F(ReconcilerTest, SecretsAreWrittenOwnerOnly) {
+  options_.node = "node1";
+  Restart();
+  const v1::NodePlan plan = testing::SeedNodePlan("node1");
+  for (const v1::DataSourcePlan& ds : plan.bam().datasources()) {
+    ASSERT_TRUE(WriteFileAtomically(options_.root_dir + ds.password_file(), "s3cret\n", 0600).ok());
+  }
+  Offer(plan, 1);
+  r_->Pass();
+  const std::string ds_file =
+      options_.root_dir + plan.bam().home() + "/repository/conf/datasources/master-datasources.xml";
+  struct stat st;
+  ASSERT_EQ(stat(ds_file.c_str(), &st), 0) << ds_file;
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_THAT(Read(plan.bam().home() + "/repository/conf/datasources/master-datasources.xml"),
+              HasSubstr("s3cret"));
+  const v1::NodeReport report = r_->Report();
+  for (const std::string& n : report.notices()) EXPECT_THAT(n, ::testing::Not(HasSubstr("s3cret")));
+}
+
+}  // namespace
+}  // namespace bamctl
