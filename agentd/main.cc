@@ -10,8 +10,8 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "agentd/agent/agent.h"
 #include "agentd/agent/config_file.h"
 #include "common/file_util.h"
@@ -42,10 +42,11 @@ namespace {
 
 const std::vector<std::string>& SettingNames() {
   static const std::vector<std::string> names = {
-      "node",          "controller",        "state_dir",         "root_dir",
-      "log_dir",       "hosts_file",        "metrics_listen",    "probe_interval_ms",
-      "probe_timeout_ms", "heartbeat_ms",   "resync_ms",         "backoff_initial_ms",
-      "backoff_max_ms", "quick_exit_ms",    "crash_loop_after"};
+      "node",           "controller",        "state_dir",
+      "root_dir",       "log_dir",           "hosts_file",
+      "metrics_listen", "probe_interval_ms", "probe_timeout_ms",
+      "heartbeat_ms",   "resync_ms",         "backoff_initial_ms",
+      "backoff_max_ms", "quick_exit_ms",     "crash_loop_after"};
   return names;
 }
 

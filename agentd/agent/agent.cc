@@ -71,8 +71,8 @@ absl::Status Agent::Start() {
       },
       [this] { Wake(); });
   reconciler_ = std::make_unique<Reconciler>(options_.reconciler, &launcher_, SystemClock::Get(),
-                                             probes_.get(), executor_.get(), &preflight_,
-                                             &secrets_, [this] { Wake(); });
+                                             probes_.get(), executor_.get(), &preflight_, &secrets_,
+                                             [this] { Wake(); });
   reconciler_->Start();
 
   if (!options_.controller.empty()) {

@@ -7,8 +7,8 @@ namespace {
 
 // Every phase the reconciler reports, so each service has a full state set
 // (one series at 1, the others at 0) and alerts can match on any of them.
-constexpr const char* kPhases[] = {"pending",  "waiting", "blocked",  "initializing",
-                                   "starting", "running", "backoff",  "crash-loop",
+constexpr const char* kPhases[] = {"pending",  "waiting",  "blocked",   "initializing",
+                                   "starting", "running",  "backoff",   "crash-loop",
                                    "failed",   "stopping", "restarting"};
 
 }  // namespace
@@ -39,13 +39,13 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry)
                          .Name("bam_agent_probe_duration_seconds")
                          .Help("Probe latency")
                          .Register(registry)),
-      reconcile_seconds_(prometheus::BuildHistogram()
-                             .Name("bam_agent_reconcile_duration_seconds")
-                             .Help("Duration of one reconcile pass")
-                             .Register(registry)
-                             .Add({}, prometheus::Histogram::BucketBoundaries{
-                                          0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                          0.25, 0.5, 1})),
+      reconcile_seconds_(
+          prometheus::BuildHistogram()
+              .Name("bam_agent_reconcile_duration_seconds")
+              .Help("Duration of one reconcile pass")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                               0.025, 0.05, 0.1, 0.25, 0.5, 1})),
       connected_(prometheus::BuildGauge()
                      .Name("bam_agent_controller_connected")
                      .Help("1 while the agent's stream to the controller is up")
@@ -103,8 +103,8 @@ void AgentMetrics::ObserveProbe(const std::string& group, const std::string& pro
     prometheus::Histogram*& slot = probes_[group + "\n" + probe];
     if (slot == nullptr) {
       slot = &probe_seconds_.Add({{"group", group}, {"probe", probe}},
-                                 prometheus::Histogram::BucketBoundaries{
-                                     0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5});
+                                 prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.005, 0.01,
+                                                                         0.05, 0.1, 0.5, 1, 2, 5});
     }
     h = slot;
   }

@@ -22,8 +22,8 @@ absl::StatusOr<std::vector<std::string>> ParseAgentConfig(
     absl::ConsumePrefix(&line, "--");
     const size_t eq = line.find('=');
     if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          file_name, ":", line_no, ": expected `name = value`, got \"", line, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(file_name, ":", line_no, ": expected `name = value`, got \"", line, "\""));
     }
     const absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, eq));
     const absl::string_view value = absl::StripAsciiWhitespace(line.substr(eq + 1));

@@ -13,9 +13,9 @@ std::vector<v1::PreflightCheck> HostPreflight::ForService(const v1::NodePlan& pl
   if (java != service.process.env.end()) checks.push_back(CheckJava(service.name, java->second));
   // Claims name the role, or "bam" for the one server of the BAM roles.
   for (const v1::PortClaim& claim : plan.ports()) {
-    const bool ours = claim.role() == service.name ||
-                      std::find(service.roles.begin(), service.roles.end(), claim.role()) !=
-                          service.roles.end();
+    const bool ours =
+        claim.role() == service.name ||
+        std::find(service.roles.begin(), service.roles.end(), claim.role()) != service.roles.end();
     if (!ours) continue;
     checks.push_back(CheckPortFree(service.name, plan.address(), claim.port(), false));
   }

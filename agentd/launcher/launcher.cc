@@ -87,7 +87,7 @@ absl::StatusOr<ProcessId> ProcessLauncher::Launch(const LaunchSpec& spec) {
 
   uid_t uid = 0;
   gid_t gid = 0;
-  const bool switch_user = !spec.user.empty();
+  bool switch_user = !spec.user.empty();
   if (switch_user) {
     struct passwd pw;
     struct passwd* found = nullptr;
@@ -98,6 +98,9 @@ absl::StatusOr<ProcessId> ProcessLauncher::Launch(const LaunchSpec& spec) {
     }
     uid = pw.pw_uid;
     gid = pw.pw_gid;
+    // Already that user (an agent run by that user, the local cluster):
+    // nothing to switch, and a non-root process could not anyway.
+    if (uid == geteuid()) switch_user = false;
   }
   int log_fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0) {

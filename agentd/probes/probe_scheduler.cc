@@ -132,8 +132,7 @@ void ProbeScheduler::Loop(Worker* w) {
     if (changed && wake_) wake_();
     absl::MutexLock lock(&mu_);
     auto stopped = [w]() { return w->stop; };
-    mu_.AwaitWithTimeout(absl::Condition(&stopped),
-                         absl::Milliseconds(options_.interval.count()));
+    mu_.AwaitWithTimeout(absl::Condition(&stopped), absl::Milliseconds(options_.interval.count()));
     if (w->stop) break;
   }
   absl::MutexLock lock(&mu_);

@@ -129,15 +129,20 @@ Reconciler::Reconciler(ReconcilerOptions options, Launcher* launcher, const Cloc
 
 Reconciler::~Reconciler() = default;
 
+// node/service@state_dir: the state dir tells apart agents sharing a
+// machine (the local cluster), even ones with equal node names.
+std::string Reconciler::MarkerValue(const std::string& service) const {
+  return absl::StrCat(options_.node, "/", service, "@", options_.state_dir);
+}
+
 std::string Reconciler::LogPath(const std::string& service) const {
   return absl::StrCat(options_.log_dir, "/", service, ".log");
 }
 
 void Reconciler::Notice(std::string text) {
   spdlog::info("{}", text);
-  const std::string stamp =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ ", absl::FromUnixMillis(clock_->NowMillis()),
-                       absl::UTCTimeZone());
+  const std::string stamp = absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%SZ ", absl::FromUnixMillis(clock_->NowMillis()), absl::UTCTimeZone());
   notices_.push_back(stamp + text);
   while (notices_.size() > options_.max_notices) notices_.pop_front();
 }
@@ -178,9 +183,9 @@ void Reconciler::Start() {
 PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
   PlanVerdict verdict;
   if (update.plan().node() != options_.node) {
-    verdict.reason = absl::StrCat("refused plan v", update.version(), ": it is for node \"",
-                                  update.plan().node(), "\", this agent is node \"", options_.node,
-                                  "\"");
+    verdict.reason =
+        absl::StrCat("refused plan v", update.version(), ": it is for node \"",
+                     update.plan().node(), "\", this agent is node \"", options_.node, "\"");
   } else if (update.version() < state_.plan_version()) {
     verdict.reason = absl::StrCat("refused plan v", update.version(), ": older than the v",
                                   state_.plan_version(), " this agent holds");
@@ -297,8 +302,16 @@ absl::Status Reconciler::SyncFiles(const std::vector<ServicePlan>& services) {
 
 void Reconciler::SyncDirectoriesAndRemovals(const ServicePlan& plan) {
   for (const Directory& d : plan.directories) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(d.path, ec)) continue;
+    struct stat st;
+    if (stat(d.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      // Made by a file's parent creation, or chowned by hand: the role's
+      // user must own what it writes into.
+      if (!d.owner.empty() && geteuid() == 0) {
+        auto ids = LookUpUser(d.owner);
+        if (ids && st.st_uid != ids->first) ChownIfRoot(d.path, d.owner);
+      }
+      continue;
+    }
     absl::Status made = MakeDirs(d.path, d.mode);
     if (!made.ok()) {
       Notice(absl::StrCat(plan.name, ": ", made.message()));
@@ -368,6 +381,7 @@ int64_t Reconciler::Pass() {
     problem = absl::StrCat("cannot render the plan: ", rendered.status().message());
   } else {
     SyncHosts();
+    for (const ServicePlan& plan : *rendered) SyncDirectoriesAndRemovals(plan);
     absl::Status files = SyncFiles(*rendered);
     if (!files.ok()) problem = absl::StrCat("cannot write config files: ", files.message());
   }
@@ -385,7 +399,7 @@ int64_t Reconciler::Pass() {
         // still run, started by an earlier agent. Adopt it, never start a
         // second one; its files are unknown, so it is marked for restart.
         if (std::optional<ProcessId> found =
-                launcher_->FindByMarker(absl::StrCat(kMarkerVar, "=", options_.node, "/", plan.name))) {
+                launcher_->FindByMarker(absl::StrCat(kMarkerVar, "=", MarkerValue(plan.name)))) {
           slot->proc = found;
           slot->adopted = true;
           slot->started_ms = now;
@@ -422,9 +436,7 @@ int64_t Reconciler::Pass() {
   preflight_requested_ = false;
 
   for (auto& [name, s] : services_) {
-    if (!s->in_plan) continue;
-    SyncDirectoriesAndRemovals(s->plan);
-    ReconcileService(*s, now);
+    if (s->in_plan) ReconcileService(*s, now);
   }
   UpdateProbeTargets();
   if (state_dirty_) SaveState();
@@ -442,9 +454,9 @@ void Reconciler::ObserveExit(Service& s, int64_t now) {
   std::optional<int> code = launcher_->ExitCode(*s.proc);
   s.last_exit_code = code.value_or(-1);
   const int64_t ran = now - s.started_ms;
-  s.last_failure = code ? absl::StrCat("exited with code ", *code, " after ", FormatDuration(ran))
-                        : absl::StrCat("exited after ", FormatDuration(ran),
-                                       " (code unknown: adopted process)");
+  s.last_failure =
+      code ? absl::StrCat("exited with code ", *code, " after ", FormatDuration(ran))
+           : absl::StrCat("exited after ", FormatDuration(ran), " (code unknown: adopted process)");
   Notice(absl::StrCat(s.name, " (pid ", s.proc->pid, ") ", s.last_failure));
   s.proc.reset();
   s.relaunch = true;
@@ -504,10 +516,9 @@ void Reconciler::ReconcileService(Service& s, int64_t now) {
     const bool looping = s.quick_failures >= options_.crash_loop_after;
     s.phase = looping ? "crash-loop" : "backoff";
     s.health = "unhealthy";
-    s.reason = absl::StrCat(looping ? absl::StrCat(s.quick_failures, " quick failures in a row; ")
-                                    : "",
-                            "last: ", s.last_failure, "; next start in ",
-                            FormatDuration(s.next_start_ms - now));
+    s.reason = absl::StrCat(
+        looping ? absl::StrCat(s.quick_failures, " quick failures in a row; ") : "",
+        "last: ", s.last_failure, "; next start in ", FormatDuration(s.next_start_ms - now));
     return;
   }
   if (!DependenciesMet(s)) return;
@@ -524,7 +535,8 @@ bool Reconciler::DependenciesMet(Service& s) {
       if (sample && sample->result.healthy) ++up;
     }
     if (up < dep.min_healthy) {
-      missing.push_back(absl::StrCat(dep.service, " (", up, " of ", dep.min_healthy, " needed up)"));
+      missing.push_back(
+          absl::StrCat(dep.service, " (", up, " of ", dep.min_healthy, " needed up)"));
     }
   }
   if (missing.empty()) return true;
@@ -622,13 +634,14 @@ void Reconciler::LaunchService(Service& s, int64_t now) {
   spec.env = BaseEnv();
   for (const auto& [k, v] : s.plan.process.env) spec.env[k] = v;
   // Found again by FindByMarker if the agent loses its state file.
-  spec.env[kMarkerVar] = absl::StrCat(options_.node, "/", s.name);
+  spec.env[kMarkerVar] = MarkerValue(s.name);
   spec.working_dir = s.plan.process.working_dir;
   spec.user = s.plan.process.user;
   spec.nofile_limit = s.plan.process.nofile_limit;
   spec.log_path = LogPath(s.name);
   (void)MakeDirs(options_.log_dir, 0755);
-  absl::Status rotated = RotateLogIfNeeded(spec.log_path, options_.log_max_bytes, options_.log_keep);
+  absl::Status rotated =
+      RotateLogIfNeeded(spec.log_path, options_.log_max_bytes, options_.log_keep);
   if (!rotated.ok()) spdlog::warn("{}", rotated.ToString());
   absl::StatusOr<ProcessId> id = launcher_->Launch(spec);
   if (!id.ok()) {
@@ -668,8 +681,8 @@ void Reconciler::BeginStop(Service& s, bool then_forget) {
   const ProcessId id = *s.proc;
   const std::vector<std::string> stop_argv = s.plan.process.stop_argv;
   const std::vector<std::string> pre_stop = s.plan.restart.pre_stop_argv;
-  const std::chrono::milliseconds grace(
-      std::max(1, s.plan.process.stop_timeout_seconds) * int64_t{1000});
+  const std::chrono::milliseconds grace(std::max(1, s.plan.process.stop_timeout_seconds) *
+                                        int64_t{1000});
   const std::string name = s.name;
   const std::string log = LogPath(s.name);
   executor_->Run([this, id, stop_argv, pre_stop, grace, name, log] {

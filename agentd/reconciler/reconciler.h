@@ -71,9 +71,9 @@ struct CommandResult {
 // pass sooner.
 class Reconciler {
  public:
-  Reconciler(ReconcilerOptions options, Launcher* launcher, const Clock* clock,
-             HealthView* health, Executor* executor, Preflight* preflight,
-             const SecretSource* secrets, std::function<void()> wake);
+  Reconciler(ReconcilerOptions options, Launcher* launcher, const Clock* clock, HealthView* health,
+             Executor* executor, Preflight* preflight, const SecretSource* secrets,
+             std::function<void()> wake);
   ~Reconciler();
 
   // Loads the state file and adopts the processes it names that still run.
@@ -135,6 +135,7 @@ class Reconciler {
   void UpdateProbeTargets();
   int64_t JitteredBackoff(int quick_failures);
   std::string LogPath(const std::string& service) const;
+  std::string MarkerValue(const std::string& service) const;
 
   ReconcilerOptions options_;
   Launcher* launcher_;

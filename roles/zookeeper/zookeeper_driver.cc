@@ -73,6 +73,9 @@ absl::StatusOr<std::vector<ServicePlan>> ZooKeeperDriver::Render(const v1::NodeP
   s.files.push_back(
       {ctx.Path(zk.data_dir()) + "/myid", absl::StrCat(zk.myid(), "\n"), 0644, zk.user(), false});
 
+  // The server writes snapshots and logs there as its own user.
+  s.directories.push_back({ctx.Path(zk.data_dir()), zk.user(), 0750});
+
   s.process.argv = {ctx.Path(zk.java_home()) + "/bin/java",
                     "-cp",
                     ClassPath(zk, ctx),

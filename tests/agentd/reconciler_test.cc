@@ -48,9 +48,7 @@ class FakeLauncher : public Launcher {
     auto it = procs.find(id.pid);
     return it != procs.end() && it->second.alive && id.start_ticks == 77;
   }
-  bool WaitForExit(const ProcessId& id, std::chrono::milliseconds) override {
-    return !IsAlive(id);
-  }
+  bool WaitForExit(const ProcessId& id, std::chrono::milliseconds) override { return !IsAlive(id); }
   absl::Status Stop(const ProcessId& id, const std::vector<std::string>&,
                     std::chrono::milliseconds) override {
     stops.push_back(id.pid);
@@ -239,7 +237,8 @@ TEST_F(ReconcilerTest, FirstPassWritesFilesStartsWhatCanRunAndWaitsForTheRest) {
   // Processes carry the marker a stateless agent finds them by.
   const pid_t zk = launcher_.PidOf("bin/java");
   ASSERT_NE(zk, 0);
-  EXPECT_EQ(launcher_.procs[zk].spec.env.at("BAMCTL_SERVICE"), "node3/zookeeper");
+  EXPECT_EQ(launcher_.procs[zk].spec.env.at("BAMCTL_SERVICE"),
+            "node3/zookeeper@" + options_.state_dir);
 }
 
 TEST_F(ReconcilerTest, DependentStartsOnceItsDependencyIsUp) {
@@ -446,9 +445,9 @@ TEST_F(ReconcilerTest, AServiceLeavingThePlanIsStopped) {
   r_->Pass();
   const pid_t datanode = launcher_.PidOf("bin/hadoop", "datanode");
   ASSERT_NE(datanode, 0);
-  Offer(testing::SeedNodePlan("node3",
-                              "192.168.4.102\n    roles: [datanode, tasktracker, cassandra, zookeeper]",
-                              "192.168.4.102\n    roles: [cassandra, zookeeper]"),
+  Offer(testing::SeedNodePlan(
+            "node3", "192.168.4.102\n    roles: [datanode, tasktracker, cassandra, zookeeper]",
+            "192.168.4.102\n    roles: [cassandra, zookeeper]"),
         2);
   r_->Pass();
   EXPECT_THAT(launcher_.stops, Contains(datanode));
@@ -530,8 +529,8 @@ TEST_F(ReconcilerTest, APreflightErrorKeepsTheServiceFromStarting) {
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 0);
   EXPECT_EQ(Role("cassandra").phase(), "blocked");
   EXPECT_THAT(Role("cassandra").reason(), HasSubstr("no Java at /opt/java/bin/java"));
-  EXPECT_THAT(r_->Report().preflight(), Contains(::testing::Property(
-                                            &v1::PreflightCheck::severity, "error")));
+  EXPECT_THAT(r_->Report().preflight(),
+              Contains(::testing::Property(&v1::PreflightCheck::severity, "error")));
   preflight_.errors.clear();
   r_->Pass();
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);

@@ -1,0 +1,249 @@
+#include "tests/integration/local_cluster.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "roles/spec/spec_loader.h"
+#include "tests/util/loopback_listener.h"
+
+namespace bamctl::testing {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : fallback;
+}
+
+absl::Status FromGrpc(const grpc::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(what, ": ", s.error_message()));
+}
+
+std::string Summary(const v1::GetStatusResponse& status) {
+  std::string out;
+  for (const v1::NodeStatus& n : status.nodes()) {
+    absl::StrAppend(&out, "\n  ", n.node(), n.connected() ? "" : " (disconnected)", ": ",
+                    n.converged() ? "converged" : n.reason());
+    for (const v1::RoleStatus& r : n.roles()) {
+      absl::StrAppend(&out, "\n    ", r.role(), " ", r.phase(), " ", r.health(), " pid ", r.pid(),
+                      " restarts ", r.restarts(), " ", r.reason());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CurrentUser() {
+  struct passwd* pw = getpwuid(geteuid());
+  return pw != nullptr ? pw->pw_name : "root";
+}
+
+std::vector<pid_t> ProcessesWithMarker(const std::string& needle) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    std::ifstream in(entry.path() / "environ", std::ios::binary);
+    std::string var;
+    while (std::getline(in, var, '\0')) {
+      if (var.rfind("BAMCTL_SERVICE=", 0) == 0 && var.find(needle) != std::string::npos) {
+        pids.push_back(pid);
+        break;
+      }
+    }
+  }
+  return pids;
+}
+
+absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Create(const fs::path& dir,
+                                                                  const std::string& spec_text,
+                                                                  Options options) {
+  LoadedSpec loaded = LoadSpec(spec_text);
+  if (!loaded.ok()) return absl::InvalidArgumentError("the local cluster's spec does not load");
+  std::unique_ptr<LocalCluster> cluster(new LocalCluster(dir, std::move(options)));
+  for (const v1::NodeSpec& n : loaded.spec.nodes()) {
+    cluster->nodes_.push_back(n.name());
+    cluster->addresses_[n.name()] = n.address();
+    const std::string root = cluster->NodeRoot(n.name());
+    for (const std::string& link : cluster->options_.links) {
+      fs::create_directories(fs::path(root + link).parent_path());
+      std::error_code ec;
+      fs::create_directory_symlink(link, root + link, ec);
+    }
+    fs::create_directories(cluster->StateDir(n.name()));
+    fs::create_directories(cluster->LogDir(n.name()));
+  }
+  {
+    LoopbackListener probe;  // a free port, free again once closed
+    cluster->controller_port_ = probe.port();
+  }
+  if (absl::Status s = cluster->StartController(); !s.ok()) return s;
+  absl::StatusOr<v1::ApplyResponse> applied = cluster->Apply(spec_text);
+  if (!applied.ok()) return applied.status();
+  return cluster;
+}
+
+LocalCluster::~LocalCluster() {
+  agents_.clear();  // SIGKILL: nothing stops the roles behind our back
+  controller_.reset();
+  KillRoles();
+}
+
+void LocalCluster::KillRoles() {
+  // Bounded: a group that survives SIGKILL is in uninterruptible sleep.
+  for (int round = 0; round < 50; ++round) {
+    std::vector<pid_t> pids = ProcessesWithMarker("@" + dir_.string());
+    if (pids.empty()) return;
+    for (pid_t pid : pids) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::string LocalCluster::NodeRoot(const std::string& node) const {
+  return (dir_ / node / "root").string();
+}
+std::string LocalCluster::StateDir(const std::string& node) const {
+  return (dir_ / node / "state").string();
+}
+std::string LocalCluster::LogDir(const std::string& node) const {
+  return (dir_ / node / "log").string();
+}
+std::string LocalCluster::controller_address() const {
+  return absl::StrCat("127.0.0.1:", controller_port_);
+}
+
+absl::Status LocalCluster::StartController() {
+  controller_.reset();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
+      {EnvOr("BAMCTL_CONTROLLER_BIN", "bam-controller"), "--listen=" + controller_address(),
+       "--db=" + (dir_ / "controller.db").string(), "--metrics_listen=",
+       "--report_flush_interval_ms=20"},
+      {}, dir_.string(), (dir_ / "controller.log").string());
+  if (!child.ok()) return child.status();
+  controller_ = std::move(*child);
+  channel_ = grpc::CreateChannel(controller_address(), grpc::InsecureChannelCredentials());
+  if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30))) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "bam-controller did not answer within 30s; see ", (dir_ / "controller.log").string()));
+  }
+  stub_ = v1::ClusterService::NewStub(channel_);
+  return absl::OkStatus();
+}
+
+void LocalCluster::KillController() { controller_.reset(); }
+
+absl::Status LocalCluster::StartAgents() {
+  for (const std::string& node : nodes_) {
+    if (absl::Status s = StartAgent(node); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::StartAgent(const std::string& node) {
+  agents_.erase(node);
+  std::vector<std::string> argv = {EnvOr("BAMCTL_AGENTD_BIN", "bam-agentd"),
+                                   "--config=/dev/null",
+                                   "--node=" + node,
+                                   "--controller=" + controller_address(),
+                                   "--state_dir=" + StateDir(node),
+                                   "--root_dir=" + NodeRoot(node),
+                                   "--log_dir=" + LogDir(node),
+                                   absl::StrCat("--metrics_listen=", addresses_[node], ":9465")};
+  argv.insert(argv.end(), options_.agent_flags.begin(), options_.agent_flags.end());
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      ChildProcess::Start(argv, {}, dir_.string(), (dir_ / node / "agent.log").string());
+  if (!child.ok()) return child.status();
+  agents_[node] = std::move(*child);
+  return absl::OkStatus();
+}
+
+void LocalCluster::KillAgent(const std::string& node) { agents_.erase(node); }
+
+void LocalCluster::SignalAgent(const std::string& node, int signal) {
+  auto it = agents_.find(node);
+  if (it != agents_.end()) kill(it->second->pid(), signal);
+}
+
+pid_t LocalCluster::AgentPid(const std::string& node) const {
+  auto it = agents_.find(node);
+  return it == agents_.end() ? 0 : it->second->pid();
+}
+
+absl::StatusOr<v1::ApplyResponse> LocalCluster::Apply(const std::string& spec_text) {
+  v1::ApplyRequest request;
+  request.set_spec_text(spec_text);
+  request.set_file_name("local-cluster.yaml");
+  request.set_author("local-cluster");
+  v1::ApplyResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Status s = stub_->ApplyDesiredState(&ctx, request, &response);
+  if (!s.ok()) return FromGrpc(s, "apply");
+  return response;
+}
+
+absl::StatusOr<v1::GetStatusResponse> LocalCluster::Status() {
+  v1::GetStatusResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Status s = stub_->GetStatus(&ctx, v1::GetStatusRequest(), &response);
+  if (!s.ok()) return FromGrpc(s, "status");
+  return response;
+}
+
+absl::StatusOr<v1::GetStatusResponse> LocalCluster::WaitFor(
+    const std::function<bool(const v1::GetStatusResponse&)>& done,
+    std::chrono::milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  v1::GetStatusResponse last;
+  std::string last_error;
+  while (SteadyClock::now() < deadline) {
+    absl::StatusOr<v1::GetStatusResponse> status = Status();
+    if (status.ok()) {
+      last = *status;
+      if (done(last)) return last;
+    } else {
+      last_error = status.status().ToString();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("timed out after ", timeout.count(),
+                                                  " ms; last status:", Summary(last),
+                                                  last_error.empty() ? "" : "\nlast error: ",
+                                                  last_error, "\nlogs in ", dir_.string()));
+}
+
+absl::StatusOr<v1::GetStatusResponse> LocalCluster::WaitConverged(
+    std::chrono::milliseconds timeout) {
+  return WaitFor([](const v1::GetStatusResponse& s) { return s.converged(); }, timeout);
+}
+
+const v1::RoleStatus* LocalCluster::FindRole(const v1::GetStatusResponse& status,
+                                             const std::string& node, const std::string& service) {
+  for (const v1::NodeStatus& n : status.nodes()) {
+    if (n.node() != node) continue;
+    for (const v1::RoleStatus& r : n.roles()) {
+      if (r.role() == service) return &r;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace bamctl::testing

@@ -1,0 +1,97 @@
+#ifndef BAMCTL_TESTS_INTEGRATION_LOCAL_CLUSTER_H_
+#define BAMCTL_TESTS_INTEGRATION_LOCAL_CLUSTER_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/controller.grpc.pb.h"
+#include "tests/integration/child_process.h"
+
+namespace bamctl::testing {
+
+// A whole cluster on one machine, in the spirit of a mini-cluster: one
+// bam-controller (SQLite file in the run dir) and one bam-agentd per node of
+// the spec, each node with its own loopback address (from the spec), root
+// dir, state dir and log dir. The roles run for real from the files the
+// agents render. Every wait is bounded; the destructor kills the agents,
+// the controller and every role process the agents started, also when a
+// test fails half-way.
+class LocalCluster {
+ public:
+  struct Options {
+    // Links created under every node's root (the installs the spec names).
+    std::vector<std::string> links = {"/usr/lib/jvm", "/usr/share/java", "/usr/share/zookeeper"};
+    std::vector<std::string> agent_flags = {"--probe_interval_ms=250", "--resync_ms=1000",
+                                            "--heartbeat_ms=1000", "--backoff_initial_ms=200"};
+  };
+
+  // Starts the controller and applies `spec_text`; agents are started by
+  // StartAgents (so a test can look at the cluster before they run).
+  static absl::StatusOr<std::unique_ptr<LocalCluster>> Create(const std::filesystem::path& dir,
+                                                              const std::string& spec_text,
+                                                              Options options);
+  ~LocalCluster();
+
+  absl::Status StartController();
+  void KillController();  // SIGKILL
+  absl::Status StartAgents();
+  absl::Status StartAgent(const std::string& node);
+  void KillAgent(const std::string& node);  // SIGKILL: its roles keep running
+  void SignalAgent(const std::string& node, int signal);
+  pid_t AgentPid(const std::string& node) const;
+
+  absl::StatusOr<v1::ApplyResponse> Apply(const std::string& spec_text);
+  absl::StatusOr<v1::GetStatusResponse> Status();
+  // Polls status until `done` holds (or the timeout passes: DeadlineExceeded
+  // with the last status in the message).
+  absl::StatusOr<v1::GetStatusResponse> WaitFor(
+      const std::function<bool(const v1::GetStatusResponse&)>& done,
+      std::chrono::milliseconds timeout);
+  absl::StatusOr<v1::GetStatusResponse> WaitConverged(std::chrono::milliseconds timeout);
+
+  // The node's role `service` as the controller last heard of it.
+  static const v1::RoleStatus* FindRole(const v1::GetStatusResponse& status,
+                                        const std::string& node, const std::string& service);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string NodeRoot(const std::string& node) const;
+  std::string StateDir(const std::string& node) const;
+  std::string LogDir(const std::string& node) const;
+  const std::vector<std::string>& nodes() const { return nodes_; }
+  std::string controller_address() const;
+
+ private:
+  LocalCluster(std::filesystem::path dir, Options options) : dir_(std::move(dir)),
+                                                             options_(std::move(options)) {}
+  void KillRoles();
+
+  std::filesystem::path dir_;
+  Options options_;
+  std::vector<std::string> nodes_;
+  std::map<std::string, std::string> addresses_;
+  uint32_t controller_port_ = 0;
+  std::unique_ptr<ChildProcess> controller_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ClusterService::Stub> stub_;
+};
+
+// Pids of live processes whose environment has BAMCTL_SERVICE with `needle`
+// in its value (the agents' marker: node/service@state_dir).
+std::vector<pid_t> ProcessesWithMarker(const std::string& needle);
+
+// The name of the user running the test (roles run as the agent's user).
+std::string CurrentUser();
+
+}  // namespace bamctl::testing
+
+#endif  // BAMCTL_TESTS_INTEGRATION_LOCAL_CLUSTER_H_
