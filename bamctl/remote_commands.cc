@@ -1,5 +1,6 @@
 #include "bamctl/remote_commands.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -508,6 +509,25 @@ int StatusCommand(const std::vector<std::string>& args, const RemoteContext& con
     }
   }
   out << table.Render();
+  // What the table cannot hold: host problems, pending restarts, and what
+  // agents did on their own (restored a file, refused a plan).
+  std::vector<std::string> pending;
+  for (const v1::NodeStatus& node : response.nodes()) {
+    for (const v1::PreflightCheck& check : node.preflight()) {
+      if (check.severity() == "ok") continue;
+      out << node.node() << ": preflight " << check.severity() << ": " << check.message() << "\n";
+    }
+    for (const v1::RoleStatus& role : node.roles()) {
+      if (role.restart_pending()) pending.push_back(absl::StrCat(node.node(), "/", role.role()));
+    }
+    const int shown = std::min(node.notices_size(), 3);
+    for (int i = node.notices_size() - shown; i < node.notices_size(); ++i) {
+      out << node.node() << ": " << node.notices(i) << "\n";
+    }
+  }
+  if (!pending.empty()) {
+    out << "restart pending (running with older config): " << absl::StrJoin(pending, ", ") << "\n";
+  }
   if (response.desired_version() == 0) {
     out << "no desired state applied yet: not converged\n";
   } else {

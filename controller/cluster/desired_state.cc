@@ -263,6 +263,9 @@ absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
       status->set_agent_version(r.agent_version);
       status->set_applied_version(r.applied_version);
       for (const v1::RoleStatus& role : r.roles) *status->add_roles() = role;
+      *status->mutable_preflight() = r.report_extra.preflight();
+      *status->mutable_notices() = r.report_extra.notices();
+      status->set_clock_offset_ms(r.report_extra.clock_offset_ms());
       reason.clear();
       if (!r.connected) {
         reason = "agent not connected";

@@ -70,6 +70,11 @@ CREATE TABLE events (
   message TEXT NOT NULL
 );
 )sql",
+    // Agent reports beyond role status: preflight checks, notices, clock
+    // offset (a NodeReport with its roles cleared).
+    R"sql(
+ALTER TABLE nodes ADD COLUMN report_extra BLOB NOT NULL DEFAULT x'';
+)sql",
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -411,12 +416,14 @@ absl::Status Store::RecordReports(const std::vector<v1::NodeReport>& reports) {
   ASSIGN_OR_RETURN(auto upsert,
                    SqliteStmt::Prepare(*db_,
                                        "INSERT INTO nodes (name, agent_version, connected, "
-                                       "last_seen_ms, applied_version, applied_plan_hash) VALUES "
-                                       "(?, ?, 1, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                                       "last_seen_ms, applied_version, applied_plan_hash, "
+                                       "report_extra) VALUES "
+                                       "(?, ?, 1, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                                        "agent_version = excluded.agent_version, connected = 1, "
                                        "last_seen_ms = excluded.last_seen_ms, applied_version = "
                                        "excluded.applied_version, applied_plan_hash = "
-                                       "excluded.applied_plan_hash"));
+                                       "excluded.applied_plan_hash, report_extra = "
+                                       "excluded.report_extra"));
   ASSIGN_OR_RETURN(auto clear, SqliteStmt::Prepare(*db_, "DELETE FROM role_status WHERE node = ?"));
   ASSIGN_OR_RETURN(auto role, SqliteStmt::Prepare(*db_,
                                                   "INSERT INTO role_status (node, role, status) "
@@ -428,6 +435,9 @@ absl::Status Store::RecordReports(const std::vector<v1::NodeReport>& reports) {
         .Bind(3, now)
         .Bind(4, report.applied_version())
         .Bind(5, report.applied_plan_hash());
+    v1::NodeReport extra = report;
+    extra.clear_roles();  // those have their own rows
+    upsert->BindBlob(6, extra.SerializeAsString());
     RETURN_IF_ERROR(upsert->Run());
     RETURN_IF_ERROR(upsert->Reset());
     clear->Bind(1, report.node());
@@ -474,10 +484,11 @@ absl::Status Store::TouchNodes(const std::vector<std::string>& nodes) {
 
 absl::StatusOr<std::vector<NodeRecord>> Store::ListNodes() {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(auto nodes, SqliteStmt::Prepare(
-                                   *db_,
-                                   "SELECT name, agent_version, connected, last_seen_ms, "
-                                   "applied_version, applied_plan_hash FROM nodes ORDER BY name"));
+  ASSIGN_OR_RETURN(
+      auto nodes, SqliteStmt::Prepare(*db_,
+                                      "SELECT name, agent_version, connected, last_seen_ms, "
+                                      "applied_version, applied_plan_hash, report_extra FROM nodes "
+                                      "ORDER BY name"));
   ASSIGN_OR_RETURN(auto roles,
                    SqliteStmt::Prepare(*db_,
                                        "SELECT status FROM role_status WHERE node = ? ORDER BY "
@@ -492,7 +503,9 @@ absl::StatusOr<std::vector<NodeRecord>> Store::ListNodes() {
                       nodes->Int(3),
                       nodes->Int(4),
                       nodes->Text(5),
+                      {},
                       {}};
+    record.report_extra.ParseFromString(nodes->Text(6));
     roles->Bind(1, record.name);
     while (true) {
       ASSIGN_OR_RETURN(bool role_row, roles->Step());

@@ -54,6 +54,8 @@ struct NodeRecord {
   int64_t applied_version = 0;
   std::string applied_plan_hash;
   std::vector<v1::RoleStatus> roles;
+  // The rest of its last report: preflight, notices, clock offset.
+  v1::NodeReport report_extra;
 };
 
 struct EventRecord {

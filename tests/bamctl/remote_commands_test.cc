@@ -334,6 +334,29 @@ TEST_F(RemoteCommandsTest, StatusExitsOneWhenNotConverged) {
   EXPECT_THAT(r.out, HasSubstr("not converged (0 of 2 nodes converged)"));
 }
 
+TEST_F(RemoteCommandsTest, StatusShowsHostProblemsPendingRestartsAndNotices) {
+  fake_.With([](FakeClusterService& f) {
+    f.status.response = StatusOf(true);
+    v1::NodeStatus* node = f.status.response.mutable_nodes(0);
+    v1::PreflightCheck* ok = node->add_preflight();
+    ok->set_severity("ok");
+    ok->set_message("java at /usr/lib/jvm/default-java/bin/java");
+    v1::PreflightCheck* warn = node->add_preflight();
+    warn->set_severity("warning");
+    warn->set_message("clock is 900 ms behind the controller's");
+    node->mutable_roles(0)->set_restart_pending(true);
+    for (int i = 1; i <= 4; ++i) node->add_notices(absl::StrCat("notice ", i));
+  });
+
+  Result r = Run({"status"});
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("node1: preflight warning: clock is 900 ms behind"));
+  EXPECT_THAT(r.out, Not(HasSubstr("java at")));  // ok checks stay quiet
+  EXPECT_THAT(r.out, HasSubstr("restart pending (running with older config): node1/zookeeper"));
+  EXPECT_THAT(r.out, AllOf(Not(HasSubstr("notice 1")), HasSubstr("node1: notice 4")));
+}
+
 TEST_F(RemoteCommandsTest, StatusJsonKeepsTheExitCodeAndParses) {
   fake_.With([](FakeClusterService& f) { f.status.response = StatusOf(false); });
 

@@ -152,6 +152,59 @@ TEST_F(StoreTest, ReportsAndConnections) {
   EXPECT_TRUE(store->ListNodes()->at(0).roles.empty());
 }
 
+TEST_F(StoreTest, ReportsKeepPreflightAndNotices) {
+  auto store = OpenOrDie();
+  v1::NodeReport report;
+  report.set_node("n1");
+  report.add_roles()->set_role("zookeeper");
+  v1::PreflightCheck* check = report.add_preflight();
+  check->set_name("java");
+  check->set_severity("error");
+  check->set_message("no Java at /opt/jdk/bin/java");
+  report.add_notices("restored /etc/zookeeper/conf/zoo.cfg: it was edited by hand");
+  report.set_clock_offset_ms(-730);
+  ASSERT_TRUE(store->RecordReports({report}).ok());
+  auto nodes = store->ListNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  const v1::NodeReport& extra = nodes->at(0).report_extra;
+  ASSERT_EQ(extra.preflight_size(), 1);
+  EXPECT_EQ(extra.preflight(0).message(), "no Java at /opt/jdk/bin/java");
+  ASSERT_EQ(extra.notices_size(), 1);
+  EXPECT_EQ(extra.clock_offset_ms(), -730);
+  EXPECT_EQ(extra.roles_size(), 0);  // roles live in their own rows
+}
+
+TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    // Schema 1's nodes table with a row, as the first release left it.
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA application_id = 1650552163;"
+                           "CREATE TABLE nodes (name TEXT PRIMARY KEY, agent_version TEXT NOT "
+                           "NULL DEFAULT '', connected INTEGER NOT NULL DEFAULT 0, last_seen_ms "
+                           "INTEGER NOT NULL DEFAULT 0, applied_version INTEGER NOT NULL DEFAULT "
+                           "0, applied_plan_hash TEXT NOT NULL DEFAULT '');"
+                           "CREATE TABLE role_status (node TEXT NOT NULL REFERENCES "
+                           "nodes(name) ON DELETE CASCADE, role TEXT NOT NULL, status BLOB NOT "
+                           "NULL, PRIMARY KEY (node, role));"
+                           "INSERT INTO nodes (name, applied_version) VALUES ('n1', 3);"
+                           "PRAGMA user_version = 1;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // Schema 1 had more tables; migration 2 and ListNodes need only these.
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(Store::SchemaVersion(), 2);
+  auto nodes = (*store)->ListNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ(nodes->at(0).applied_version, 3);
+  EXPECT_EQ(nodes->at(0).report_extra.ByteSizeLong(), 0u);
+}
+
 TEST_F(StoreTest, StateSurvivesReopen) {
   {
     auto store = OpenOrDie();

@@ -54,7 +54,8 @@ class AgentTest : public ::testing::Test {
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = std::move(*cluster);
     ASSERT_TRUE(cluster_->StartAgents().ok());
-    absl::StatusOr<v1::GetStatusResponse> status = cluster_->WaitConverged(std::chrono::seconds(90));
+    absl::StatusOr<v1::GetStatusResponse> status =
+        cluster_->WaitConverged(std::chrono::seconds(90));
     ASSERT_TRUE(status.ok()) << status.status();
     const v1::RoleStatus* zk = LocalCluster::FindRole(*status, kNode, "zookeeper");
     ASSERT_NE(zk, nullptr);
@@ -114,8 +115,7 @@ TEST_F(AgentTest, AKilledAgentLeavesItsRoleRunningAndTheNextOneAdoptsIt) {
   absl::StatusOr<v1::GetStatusResponse> status = cluster_->WaitFor(
       [&](const v1::GetStatusResponse& s) {
         const v1::RoleStatus* zk = LocalCluster::FindRole(s, kNode, "zookeeper");
-        return s.converged() && zk != nullptr && s.nodes(0).connected() &&
-               zk->phase() == "running";
+        return s.converged() && zk != nullptr && s.nodes(0).connected() && zk->phase() == "running";
       },
       std::chrono::seconds(60));
   ASSERT_TRUE(status.ok()) << status.status();

@@ -70,8 +70,8 @@ std::vector<pid_t> ProcessesWithMarker(const std::string& needle) {
 }
 
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Create(const fs::path& dir,
-                                                                  const std::string& spec_text,
-                                                                  Options options) {
+                                                                   const std::string& spec_text,
+                                                                   Options options) {
   LoadedSpec loaded = LoadSpec(spec_text);
   if (!loaded.ok()) return absl::InvalidArgumentError("the local cluster's spec does not load");
   std::unique_ptr<LocalCluster> cluster(new LocalCluster(dir, std::move(options)));
@@ -133,8 +133,8 @@ absl::Status LocalCluster::StartController() {
   controller_.reset();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
       {EnvOr("BAMCTL_CONTROLLER_BIN", "bam-controller"), "--listen=" + controller_address(),
-       "--db=" + (dir_ / "controller.db").string(), "--metrics_listen=",
-       "--report_flush_interval_ms=20"},
+       "--db=" + (dir_ / "controller.db").string(),
+       "--metrics_listen=", "--report_flush_interval_ms=20"},
       {}, dir_.string(), (dir_ / "controller.log").string());
   if (!child.ok()) return child.status();
   controller_ = std::move(*child);
@@ -224,10 +224,9 @@ absl::StatusOr<v1::GetStatusResponse> LocalCluster::WaitFor(
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return absl::DeadlineExceededError(absl::StrCat("timed out after ", timeout.count(),
-                                                  " ms; last status:", Summary(last),
-                                                  last_error.empty() ? "" : "\nlast error: ",
-                                                  last_error, "\nlogs in ", dir_.string()));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "timed out after ", timeout.count(), " ms; last status:", Summary(last),
+      last_error.empty() ? "" : "\nlast error: ", last_error, "\nlogs in ", dir_.string()));
 }
 
 absl::StatusOr<v1::GetStatusResponse> LocalCluster::WaitConverged(

@@ -70,8 +70,8 @@ class LocalCluster {
   std::string controller_address() const;
 
  private:
-  LocalCluster(std::filesystem::path dir, Options options) : dir_(std::move(dir)),
-                                                             options_(std::move(options)) {}
+  LocalCluster(std::filesystem::path dir, Options options)
+      : dir_(std::move(dir)), options_(std::move(options)) {}
   void KillRoles();
 
   std::filesystem::path dir_;
