@@ -480,6 +480,15 @@ void Reconciler::ScheduleRetry(Service& s, int64_t now, bool quick) {
   s.next_start_ms = now + JitteredBackoff(std::max(0, s.quick_failures - 1));
 }
 
+bool Reconciler::RestartsFreely(const Service& s) const {
+  const auto& free = state_.plan().restart_on_config_change();
+  if (s.plan.roles.empty()) return false;
+  for (const std::string& role : s.plan.roles) {
+    if (std::find(free.begin(), free.end(), role) == free.end()) return false;
+  }
+  return true;  // every role the process serves may restart on its own
+}
+
 void Reconciler::ReconcileService(Service& s, int64_t now) {
   s.reason.clear();
   if (s.stopping) {
@@ -489,10 +498,14 @@ void Reconciler::ReconcileService(Service& s, int64_t now) {
   }
   if (s.proc && !launcher_->IsAlive(*s.proc)) ObserveExit(s, now);
   if (s.proc) {
-    if (s.restart_requested) {
+    const bool changed_and_free = s.running_hash != s.desired_hash && RestartsFreely(s);
+    if (s.restart_requested || changed_and_free) {
+      Notice(absl::StrCat("restarting ", s.name,
+                          s.restart_requested
+                              ? " on request"
+                              : ": its config changed and the spec lets it restart on change"));
       s.restart_requested = false;
       s.restart_after_stop = true;
-      Notice(absl::StrCat("restarting ", s.name, " on request"));
       BeginStop(s, /*then_forget=*/false);
       s.phase = "restarting";
       s.health = "unknown";

@@ -123,6 +123,7 @@ class Reconciler {
   absl::Status SyncFiles(const std::vector<ServicePlan>& services);
   void SyncDirectoriesAndRemovals(const ServicePlan& plan);
   void ReconcileService(Service& s, int64_t now);
+  bool RestartsFreely(const Service& s) const;
   void ObserveExit(Service& s, int64_t now);
   bool DependenciesMet(Service& s);
   bool PreflightPasses(Service& s);

@@ -76,6 +76,7 @@ class Validator {
     CheckBam();
     CheckPorts();
     CheckPaths();
+    CheckRestartOnConfigChange();
     return sink_.Take();
   }
 
@@ -151,6 +152,44 @@ class Validator {
                                  "; each node needs its own address"));
       }
       CheckNodeRoles(i);
+    }
+  }
+
+  // Restarting every instance of a role at once is safe only for roles
+  // with nothing to lose: no quorum, no single master, no task holder.
+  void CheckRestartOnConfigChange() {
+    std::set<std::string> seen;
+    for (int i = 0; i < spec_.restart_on_config_change_size(); ++i) {
+      const std::string& name = spec_.restart_on_config_change(i);
+      const std::string p = absl::StrCat("restart_on_config_change[", i, "]");
+      std::optional<RoleKind> kind = ParseRoleName(name);
+      if (!kind) {
+        sink_.Error(p, absl::StrCat("unknown role \"", name,
+                                    "\"; valid roles: ", ValidRoleNamesForError()));
+        continue;
+      }
+      if (!seen.insert(name).second) {
+        sink_.Error(p, absl::StrCat("role ", name, " is listed twice"));
+        continue;
+      }
+      switch (*kind) {
+        case RoleKind::kZooKeeper:
+        case RoleKind::kCassandra:
+          sink_.Error(p, absl::StrCat("restarting every ", name,
+                                      " at once loses the quorum; leave it out and apply config "
+                                      "changes with a rolling restart"));
+          break;
+        case RoleKind::kNameNode:
+        case RoleKind::kJobTracker:
+        case RoleKind::kBamAnalyzer:
+          sink_.Error(p, absl::StrCat(name,
+                                      " restarts mean downtime (a single master, or the analyzer "
+                                      "holding the scheduled tasks); leave it out and restart "
+                                      "it on purpose"));
+          break;
+        default:
+          break;
+      }
     }
   }
 

@@ -169,6 +169,10 @@ class Compiler {
       if (Has(i, kind)) plan.add_roles(std::string(RoleName(kind)));
     }
     plan.set_manage_hosts_file(spec_.manage_hosts_file());
+    for (const std::string& role : spec_.restart_on_config_change()) {
+      std::optional<RoleKind> kind = ParseRoleName(role);
+      if (kind && Has(i, *kind)) plan.add_restart_on_config_change(role);
+    }
     for (const NodeSpec& other : spec_.nodes()) {
       if (!spec_.manage_hosts_file()) break;
       v1::HostEntry* entry = plan.add_hosts();

@@ -370,6 +370,30 @@ TEST_F(ReconcilerTest, AConfigChangeMarksRunningRolesPendingAndStartsOthersWithN
   EXPECT_EQ(r_->Report().applied_version(), 2);
 }
 
+TEST_F(ReconcilerTest, RolesTheSpecLetsRestartOnChangeAreRestartedByTheAgent) {
+  Offer(testing::SeedNodePlan("node3", "manage_hosts_file: true",
+                              "manage_hosts_file: true\nrestart_on_config_change: [datanode]"),
+        1);
+  health_.Set("dep:namenode", true, clock_.NowMillis());
+  r_->Pass();
+  health_.Set("dep:namenode", true, clock_.NowMillis());
+  r_->Pass();
+  const pid_t datanode = launcher_.PidOf("bin/hadoop", "datanode");
+  const pid_t cassandra = launcher_.PidOf("bin/cassandra");
+  ASSERT_NE(datanode, 0);
+  Offer(testing::SeedNodePlanEdited(
+            "node3", {{"manage_hosts_file: true",
+                       "manage_hosts_file: true\nrestart_on_config_change: [datanode]"},
+                      {"tmp_dir: /tmp/hadoop", "tmp_dir: /tmp/hadoop-new"}}),
+        2);
+  r_->Pass();  // stops the datanode
+  r_->Pass();  // starts it with the new files
+  EXPECT_THAT(launcher_.stops, Contains(datanode));
+  EXPECT_NE(launcher_.PidOf("bin/hadoop", "datanode"), datanode);
+  EXPECT_FALSE(Role("datanode").restart_pending());
+  EXPECT_EQ(launcher_.PidOf("bin/cassandra"), cassandra);  // unchanged, untouched
+}
+
 TEST_F(ReconcilerTest, AHandEditedFileIsRestoredAndReported) {
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();

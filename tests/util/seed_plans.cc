@@ -9,8 +9,14 @@ namespace bamctl::testing {
 
 v1::NodePlan SeedNodePlan(absl::string_view node, absl::string_view edit_from,
                           absl::string_view edit_to) {
+  if (edit_from.empty()) return SeedNodePlanEdited(node, {});
+  return SeedNodePlanEdited(node, {{std::string(edit_from), std::string(edit_to)}});
+}
+
+v1::NodePlan SeedNodePlanEdited(absl::string_view node,
+                                const std::vector<std::pair<std::string, std::string>>& edits) {
   std::string text = ReadSourceFile("examples/seed-cluster.yaml");
-  if (!edit_from.empty()) text = ReplaceOnce(text, edit_from, edit_to);
+  for (const auto& [from, to] : edits) text = ReplaceOnce(text, from, to);
   LoadedSpec loaded = LoadSpec(text);
   EXPECT_TRUE(loaded.ok());
   absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded.spec);

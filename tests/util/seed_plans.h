@@ -2,6 +2,8 @@
 #define BAMCTL_TESTS_UTIL_SEED_PLANS_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "proto/plan.pb.h"
@@ -13,6 +15,10 @@ namespace bamctl::testing {
 // compile.
 v1::NodePlan SeedNodePlan(absl::string_view node, absl::string_view edit_from = "",
                           absl::string_view edit_to = "");
+
+// The same after several edits, applied in order.
+v1::NodePlan SeedNodePlanEdited(absl::string_view node,
+                                const std::vector<std::pair<std::string, std::string>>& edits);
 
 }  // namespace bamctl::testing
 

@@ -87,6 +87,28 @@ constexpr char kNode5[] =
 
 std::vector<RuleCase> Rules() {
   return {
+      // Roles the agents may restart on their own.
+      {"RestartOnChangeUnknownRole",
+       {{"manage_hosts_file: true",
+         "manage_hosts_file: true\nrestart_on_config_change: [datanod]"}},
+       kError,
+       "restart_on_config_change[0]",
+       "unknown role \"datanod\"",
+       "restart_on_config_change:"},
+      {"RestartOnChangeQuorumRole",
+       {{"manage_hosts_file: true",
+         "manage_hosts_file: true\nrestart_on_config_change: [datanode, zookeeper]"}},
+       kError,
+       "restart_on_config_change[1]",
+       "at once loses the quorum",
+       "restart_on_config_change:"},
+      {"RestartOnChangeSingleMaster",
+       {{"manage_hosts_file: true",
+         "manage_hosts_file: true\nrestart_on_config_change: [namenode]"}},
+       kError,
+       "restart_on_config_change[0]",
+       "restarts mean downtime",
+       "restart_on_config_change:"},
       // Cluster and nodes.
       {"NameMissing", {{"name: bam-seed\n", ""}}, kError, "name", "needs a name", "java_home:"},
       {"NameBadCharacters",
