@@ -25,8 +25,8 @@ TEST(AgentConfigTest, SettingsBecomeFlagsInFileOrder) {
       "# the node\nnode = node1\n\n  --controller=10.0.0.1:7443  \nstate_dir= /var/lib/x\n",
       "agentd.conf", IsFlag, kNames);
   ASSERT_TRUE(args.ok()) << args.status();
-  EXPECT_THAT(*args, ElementsAre("--node=node1", "--controller=10.0.0.1:7443",
-                                 "--state_dir=/var/lib/x"));
+  EXPECT_THAT(*args,
+              ElementsAre("--node=node1", "--controller=10.0.0.1:7443", "--state_dir=/var/lib/x"));
 }
 
 TEST(AgentConfigTest, UnknownSettingNamesFileLineAndTheValidOnes) {

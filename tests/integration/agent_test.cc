@@ -27,15 +27,13 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr char kNode[] = "zk1";
 constexpr char kAddress[] = "127.0.2.1";
 
+// The local cluster's layout maps the address to 127.0.2.1 and makes the
+// roles run as this user with Debian's ZooKeeper.
 std::string Spec() {
-  return absl::StrCat(
-      "name: agent-it\nrender_addresses: true\nnodes:\n"
-      "  - {name: zk1, address: 127.0.2.1, roles: [zookeeper], zookeeper_server_id: 1}\n"
-      "zookeeper:\n  home: /usr/share/zookeeper\n  java_home: /usr/lib/jvm/default-java\n"
-      "  user: ",
-      testing::CurrentUser(),
-      "\n  version: 3.8.0\n  client_port: 24181\n  peer_port: 24888\n  election_port: 25888\n"
-      "  tick_time_ms: 500\n");
+  return "name: agent-it\nnodes:\n"
+         "  - {name: zk1, address: 10.0.0.1, roles: [zookeeper], zookeeper_server_id: 1}\n"
+         "zookeeper:\n  client_port: 24181\n  peer_port: 24888\n  election_port: 25888\n"
+         "  tick_time_ms: 500\n";
 }
 
 bool Alive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0; }
@@ -49,8 +47,10 @@ class AgentTest : public ::testing::Test {
     }
     if (std::getenv("BAMCTL_AGENTD_BIN") == nullptr) GTEST_SKIP() << "BAMCTL_AGENTD_BIN not set";
     dir_ = testing::MakeTempDir("agent_it");
+    LocalCluster::Options options;
+    options.address_base = "127.0.2";  // apart from other tests' clusters
     absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
-        LocalCluster::Create(dir_, Spec(), LocalCluster::Options());
+        LocalCluster::Create(dir_, Spec(), options);
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = std::move(*cluster);
     ASSERT_TRUE(cluster_->StartAgents().ok());

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "roles/spec/spec_loader.h"
+#include "localcluster/local_cluster_layout.h"
 #include "tests/util/loopback_listener.h"
 
 namespace bamctl::testing {
@@ -72,27 +72,24 @@ std::vector<pid_t> ProcessesWithMarker(const std::string& needle) {
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Create(const fs::path& dir,
                                                                    const std::string& spec_text,
                                                                    Options options) {
-  LoadedSpec loaded = LoadSpec(spec_text);
-  if (!loaded.ok()) return absl::InvalidArgumentError("the local cluster's spec does not load");
+  LocalClusterOptions layout_options;
+  layout_options.dir = dir.string();
+  layout_options.address_base = options.address_base;
+  layout_options.emulator = EnvOr("BAMCTL_EMULATOR_BIN", "");
+  absl::StatusOr<LocalClusterLayout> layout = PrepareLocalCluster(spec_text, layout_options);
+  if (!layout.ok()) return layout.status();
   std::unique_ptr<LocalCluster> cluster(new LocalCluster(dir, std::move(options)));
-  for (const v1::NodeSpec& n : loaded.spec.nodes()) {
-    cluster->nodes_.push_back(n.name());
-    cluster->addresses_[n.name()] = n.address();
-    const std::string root = cluster->NodeRoot(n.name());
-    for (const std::string& link : cluster->options_.links) {
-      fs::create_directories(fs::path(root + link).parent_path());
-      std::error_code ec;
-      fs::create_directory_symlink(link, root + link, ec);
-    }
-    fs::create_directories(cluster->StateDir(n.name()));
-    fs::create_directories(cluster->LogDir(n.name()));
+  cluster->spec_text_ = layout->spec_text;
+  for (const LocalNode& n : layout->nodes) {
+    cluster->nodes_.push_back(n.name);
+    cluster->addresses_[n.name] = n.address;
   }
   {
     LoopbackListener probe;  // a free port, free again once closed
     cluster->controller_port_ = probe.port();
   }
   if (absl::Status s = cluster->StartController(); !s.ok()) return s;
-  absl::StatusOr<v1::ApplyResponse> applied = cluster->Apply(spec_text);
+  absl::StatusOr<v1::ApplyResponse> applied = cluster->Apply(cluster->spec_text_);
   if (!applied.ok()) return applied.status();
   return cluster;
 }
@@ -116,6 +113,7 @@ void LocalCluster::KillRoles() {
   }
 }
 
+// The same layout as PrepareLocalCluster's.
 std::string LocalCluster::NodeRoot(const std::string& node) const {
   return (dir_ / node / "root").string();
 }
@@ -124,6 +122,10 @@ std::string LocalCluster::StateDir(const std::string& node) const {
 }
 std::string LocalCluster::LogDir(const std::string& node) const {
   return (dir_ / node / "log").string();
+}
+std::string LocalCluster::Address(const std::string& node) const {
+  auto it = addresses_.find(node);
+  return it == addresses_.end() ? "" : it->second;
 }
 std::string LocalCluster::controller_address() const {
   return absl::StrCat("127.0.0.1:", controller_port_);

@@ -28,13 +28,16 @@ namespace bamctl::testing {
 class LocalCluster {
  public:
   struct Options {
-    // Links created under every node's root (the installs the spec names).
-    std::vector<std::string> links = {"/usr/lib/jvm", "/usr/share/java", "/usr/share/zookeeper"};
+    // Node N of the spec gets <address_base>.N; tests running at the same
+    // time use different bases.
+    std::string address_base = "127.0.1";
     std::vector<std::string> agent_flags = {"--probe_interval_ms=250", "--resync_ms=1000",
                                             "--heartbeat_ms=1000", "--backoff_initial_ms=200"};
   };
 
-  // Starts the controller and applies `spec_text`; agents are started by
+  // Lays the spec out on this machine (localcluster/: addresses, node
+  // roots, emulated installs from BAMCTL_EMULATOR_BIN), starts the
+  // controller and applies the local spec; agents are started by
   // StartAgents (so a test can look at the cluster before they run).
   static absl::StatusOr<std::unique_ptr<LocalCluster>> Create(const std::filesystem::path& dir,
                                                               const std::string& spec_text,
@@ -67,6 +70,9 @@ class LocalCluster {
   std::string StateDir(const std::string& node) const;
   std::string LogDir(const std::string& node) const;
   const std::vector<std::string>& nodes() const { return nodes_; }
+  std::string Address(const std::string& node) const;
+  // The spec as applied (rewritten for this machine).
+  const std::string& spec_text() const { return spec_text_; }
   std::string controller_address() const;
 
  private:
@@ -78,6 +84,7 @@ class LocalCluster {
   Options options_;
   std::vector<std::string> nodes_;
   std::map<std::string, std::string> addresses_;
+  std::string spec_text_;
   uint32_t controller_port_ = 0;
   std::unique_ptr<ChildProcess> controller_;
   std::map<std::string, std::unique_ptr<ChildProcess>> agents_;

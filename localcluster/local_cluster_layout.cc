@@ -1,0 +1,161 @@
+#include "localcluster/local_cluster_layout.h"
+
+#include <pwd.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "roles/spec/diagnostic.h"
+#include "roles/spec/proto_yaml.h"
+#include "roles/spec/role_kind.h"
+#include "roles/spec/spec_loader.h"
+
+extern char** environ;
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string CurrentUserName() {
+  struct passwd* pw = getpwuid(geteuid());
+  return pw != nullptr ? pw->pw_name : "root";
+}
+
+absl::Status RunInstall(const std::string& emulator, const std::string& product,
+                        const std::string& dest) {
+  std::vector<std::string> args = {emulator, "install", product, dest};
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (int rc = posix_spawn(&pid, emulator.c_str(), nullptr, nullptr, argv.data(), environ);
+      rc != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot run ", emulator, ": ", std::strerror(rc)));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(
+        absl::StrCat(emulator, " install ", product, " ", dest, " failed (status ", status, ")"));
+  }
+  return absl::OkStatus();
+}
+
+bool HasAny(const v1::NodeSpec& node, bool (*pred)(RoleKind)) {
+  for (const std::string& role : node.roles()) {
+    std::optional<RoleKind> kind = ParseRoleName(role);
+    if (kind && pred(*kind)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<LocalClusterLayout> PrepareLocalCluster(const std::string& spec_text,
+                                                       const LocalClusterOptions& options) {
+  LoadedSpec loaded = LoadSpec(spec_text);
+  if (!loaded.ok()) {
+    std::string out = "the spec is not valid:";
+    for (const Diagnostic& d : loaded.diagnostics) {
+      absl::StrAppend(&out, "\n", FormatDiagnostic("spec", d));
+    }
+    return absl::InvalidArgumentError(out);
+  }
+  v1::ClusterSpec spec = loaded.spec;
+  const std::string user = options.user.empty() ? CurrentUserName() : options.user;
+  spec.set_render_addresses(true);
+  spec.set_java_home(options.java_home);
+  if (spec.has_hadoop()) {
+    spec.mutable_hadoop()->set_user(user);
+    spec.mutable_hadoop()->set_java_home(options.java_home);
+  }
+  if (spec.has_cassandra()) {
+    spec.mutable_cassandra()->set_user(user);
+    spec.mutable_cassandra()->set_java_home(options.java_home);
+  }
+  if (spec.has_zookeeper()) {
+    spec.mutable_zookeeper()->set_user(user);
+    spec.mutable_zookeeper()->set_java_home(options.java_home);
+    spec.mutable_zookeeper()->set_home(options.zookeeper_home);
+    spec.mutable_zookeeper()->set_version(options.zookeeper_version);
+  }
+  if (spec.has_bam()) {
+    spec.mutable_bam()->set_user(user);
+    spec.mutable_bam()->set_java_home(options.java_home);
+  }
+
+  LocalClusterLayout layout;
+  for (int i = 0; i < spec.nodes_size(); ++i) {
+    v1::NodeSpec* node = spec.mutable_nodes(i);
+    node->set_address(absl::StrCat(options.address_base, ".", i + 1));
+    LocalNode local;
+    local.name = node->name();
+    local.address = node->address();
+    const fs::path node_dir = fs::path(options.dir) / node->name();
+    local.root = (node_dir / "root").string();
+    local.state_dir = (node_dir / "state").string();
+    local.log_dir = (node_dir / "log").string();
+    for (const std::string& dir : {local.root, local.state_dir, local.log_dir}) {
+      RETURN_IF_ERROR(MakeDirs(dir, 0755));
+    }
+    for (const std::string& link : options.links) {
+      const fs::path at = local.root + link;
+      std::error_code ec;
+      if (fs::is_symlink(at, ec) || !fs::exists(link, ec)) continue;
+      fs::create_directories(at.parent_path(), ec);
+      fs::create_directory_symlink(link, at, ec);
+      if (ec) return absl::InternalError(absl::StrCat("link ", at.string(), ": ", ec.message()));
+    }
+    if (!options.emulator.empty()) {
+      if (HasAny(*node, IsHadoopRole)) {
+        RETURN_IF_ERROR(RunInstall(options.emulator, "hadoop", local.root + spec.hadoop().home()));
+      }
+      if (HasAny(*node, [](RoleKind k) { return k == RoleKind::kCassandra; })) {
+        RETURN_IF_ERROR(
+            RunInstall(options.emulator, "cassandra", local.root + spec.cassandra().home()));
+      }
+      if (HasAny(*node, IsBamRole)) {
+        RETURN_IF_ERROR(RunInstall(options.emulator, "bam", local.root + spec.bam().home()));
+        // Secrets, as an operator would put them on the BAM hosts.
+        for (const v1::DataSourceSpec* ds :
+             {&spec.bam().registry_datasource(), &spec.bam().summary_datasource()}) {
+          if (ds->password_file().empty()) continue;
+          const std::string path = local.root + ds->password_file();
+          if (fs::exists(path)) continue;
+          RETURN_IF_ERROR(WriteFileAtomically(path, "local-demo-password\n", 0600));
+        }
+      }
+    }
+    layout.nodes.push_back(std::move(local));
+  }
+  layout.spec_text = absl::StrCat(
+      "# Generated by bam-local-cluster for a one-machine cluster: node addresses\n"
+      "# mapped to ", options.address_base, ".N, files render addresses, roles run as ", user,
+      ",\n# ZooKeeper is Debian's real server; Hadoop, Cassandra and WSO2 BAM are\n"
+      "# emulated installs (tests/emulators). Every default is written out.\n",
+      ProtoToYaml(spec));
+  // The rewritten spec must still be valid (e.g. addresses stay unique).
+  LoadedSpec check = LoadSpec(layout.spec_text);
+  if (!check.ok()) {
+    std::string out = "the local spec is not valid:";
+    for (const Diagnostic& d : check.diagnostics) {
+      absl::StrAppend(&out, "\n", FormatDiagnostic("local-cluster.yaml", d));
+    }
+    return absl::InternalError(out);
+  }
+  return layout;
+}
+
+}  // namespace bamctl
