@@ -485,8 +485,8 @@ int StatusCommand(const std::vector<std::string>& args, const RemoteContext& con
     int printed = PrintJson(response, out, err);
     return printed == kExitOk ? code : printed;
   }
-  TextTable table(
-      {"NODE", "CONNECTED", "DESIRED", "APPLIED", "ROLE", "PHASE", "HEALTH", "RESTARTS", "REASON"});
+  TextTable table({"NODE", "CONNECTED", "DESIRED", "APPLIED", "ROLE", "PHASE", "HEALTH", "PID",
+                   "RESTARTS", "REASON"});
   int converged_nodes = 0;
   for (const v1::NodeStatus& node : response.nodes()) {
     if (node.converged()) ++converged_nodes;
@@ -495,7 +495,7 @@ int StatusCommand(const std::vector<std::string>& args, const RemoteContext& con
     const std::string applied = VersionCell(node.applied_version());
     if (node.roles().empty()) {
       // Still one row, so a node that never reported is visible.
-      table.AddRow({node.node(), connected, desired, applied, "", "", "", "",
+      table.AddRow({node.node(), connected, desired, applied, "", "", "", "", "",
                     !node.reason().empty()
                         ? node.reason()
                         : (node.connected() ? "no roles reported" : "agent not connected")});
@@ -505,7 +505,8 @@ int StatusCommand(const std::vector<std::string>& args, const RemoteContext& con
       const std::string reason =
           !role.reason().empty() || node.converged() ? role.reason() : node.reason();
       table.AddRow({node.node(), connected, desired, applied, role.role(), role.phase(),
-                    role.health(), absl::StrCat(role.restarts()), reason});
+                    role.health(), role.pid() > 0 ? absl::StrCat(role.pid()) : "-",
+                    absl::StrCat(role.restarts()), reason});
     }
   }
   out << table.Render();
@@ -552,12 +553,13 @@ int NodesCommand(const std::vector<std::string>& args, const RemoteContext& cont
   });
   if (!status.ok()) return controller.Fail("nodes", status, err);
   if (*json) return PrintJson(response, out, err);
-  TextTable table(
-      {"NODE", "CONNECTED", "LAST-SEEN", "AGENT", "DESIRED", "APPLIED", "CONVERGED", "ROLES"});
+  TextTable table({"NODE", "ADDRESS", "CONNECTED", "LAST-SEEN", "AGENT", "DESIRED", "APPLIED",
+                   "CONVERGED", "ROLES"});
   for (const v1::NodeStatus& node : response.nodes()) {
-    table.AddRow({node.node(), node.connected() ? "yes" : "no", FormatTimeMs(node.last_seen_ms()),
-                  node.agent_version(), VersionCell(node.desired_version()),
-                  VersionCell(node.applied_version()), node.converged() ? "yes" : "no",
+    table.AddRow({node.node(), node.address(), node.connected() ? "yes" : "no",
+                  FormatTimeMs(node.last_seen_ms()), node.agent_version(),
+                  VersionCell(node.desired_version()), VersionCell(node.applied_version()),
+                  node.converged() ? "yes" : "no",
                   absl::StrJoin(node.roles(), ",", [](std::string* s, const v1::RoleStatus& r) {
                     s->append(r.role());
                   })});

@@ -33,22 +33,20 @@ int main(int argc, char** argv) {
   options.dir = absl::GetFlag(FLAGS_dir);
   options.address_base = absl::GetFlag(FLAGS_address_base);
   options.emulator = absl::GetFlag(FLAGS_emulator);
-  absl::StatusOr<bamctl::LocalClusterLayout> layout =
-      bamctl::PrepareLocalCluster(**text, options);
+  absl::StatusOr<bamctl::LocalClusterLayout> layout = bamctl::PrepareLocalCluster(**text, options);
   if (!layout.ok()) {
     std::cerr << "bam-local-cluster: " << layout.status().message() << "\n";
     return 1;
   }
   std::string tsv;
   for (const bamctl::LocalNode& n : layout->nodes) {
-    absl::StrAppend(&tsv, n.name, "\t", n.address, "\t", n.root, "\t", n.state_dir, "\t",
-                    n.log_dir, "\n");
+    absl::StrAppend(&tsv, n.name, "\t", n.address, "\t", n.root, "\t", n.state_dir, "\t", n.log_dir,
+                    "\n");
   }
   for (const auto& [name, content] :
        {std::pair<std::string, std::string>{"local-cluster.yaml", layout->spec_text},
         {"nodes.tsv", tsv}}) {
-    if (absl::Status s =
-            bamctl::WriteFileAtomically(options.dir + "/" + name, content, 0644);
+    if (absl::Status s = bamctl::WriteFileAtomically(options.dir + "/" + name, content, 0644);
         !s.ok()) {
       std::cerr << "bam-local-cluster: " << s.message() << "\n";
       return 1;

@@ -1,62 +1,147 @@
 #!/usr/bin/env bash
-# The main job: installs dependencies, builds, validates and compiles the
-# seed's five-node cluster (examples/seed-cluster.yaml), shows what each node
-# would get, then starts bam-controller in the background (state and log in
-# demo-run/) and applies the spec to it. Running agents for the nodes comes
-# with bam-agentd.
+# The main job: the seed's five-node cluster (examples/seed-cluster.yaml),
+# running on this machine. Installs dependencies, builds, lays the cluster
+# out under demo-run/ (one loopback address, root, state and log dir per
+# node), starts bam-controller and one bam-agentd per node in the
+# background, applies the spec and shows the agents converging.
+#
+# ZooKeeper is Debian's real server. Hadoop 1.x, Cassandra and WSO2 BAM
+# cannot be installed here: their homes hold emulated installs (same
+# layout and command lines, backed by tests/emulators/bam-emulator) that
+# read the files the agents render and bind the ports they name.
+#
+#   ./scripts/demo.sh          start (or re-check) the cluster; safe to re-run
+#   ./scripts/demo.sh status   bamctl status
+#   ./scripts/demo.sh down     stop everything the demo started
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
+run=$root/demo-run
+build=$root/build/default
+bamctl=$build/bamctl/bamctl
+listen=127.0.0.1:7443
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Role processes carry BAMCTL_SERVICE=node/service@<state dir>.
+demo_roles() {
+  grep -l -a -s "BAMCTL_SERVICE=[^@]*@$run/" /proc/[0-9]*/environ 2>/dev/null |
+    sed -e 's|/proc/||' -e 's|/environ||' || true
+}
+
+down() {
+  local pidfile
+  for pidfile in "$run"/*/agent.pid "$run"/controller.pid; do
+    [ -f "$pidfile" ] || continue
+    if alive "$pidfile"; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+    rm -f "$pidfile"
+  done
+  # Agents leave their roles running on purpose; the demo is over, so stop
+  # them too (each runs in its own process group).
+  local pid
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    local pids
+    pids=$(demo_roles)
+    [ -n "$pids" ] || break
+    for pid in $pids; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+    sleep 1
+  done
+  for pid in $(demo_roles); do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  echo "demo stopped (state kept in demo-run/; remove it for a fresh start)"
+}
+
+case "${1:-up}" in
+  down) down; exit 0 ;;
+  status) [ -f "$run/env" ] && source "$run/env"; exec "$bamctl" status ;;
+  up) ;;
+  *) echo "usage: $0 [up|status|down]" >&2; exit 2 ;;
+esac
 
 ./scripts/install-deps.sh
 ./scripts/build.sh default
 
-bamctl=build/default/bamctl/bamctl
 spec=examples/seed-cluster.yaml
-
 echo
 echo "== bamctl desired-state validate -f $spec"
 "$bamctl" desired-state validate -f "$spec"
 
 echo
-echo "== what each node gets: bamctl plan -f $spec -o summary"
-"$bamctl" plan -f "$spec" -o summary
-
-# The controller, in the background, with its state under demo-run/.
-run=demo-run
+echo "== laying the cluster out on this machine (demo-run/)"
 mkdir -p "$run"
-listen=127.0.0.1:7443
-if [ -f "$run/controller.pid" ] && kill -0 "$(cat "$run/controller.pid")" 2>/dev/null; then
+"$build/localcluster/bam-local-cluster" prepare --spec="$spec" --dir="$run" \
+  --emulator="$build/tests/emulators/bam-emulator"
+printf '%-6s %-10s %s\n' NODE ADDRESS ROOT
+while IFS=$'\t' read -r node address node_root _ _; do
+  printf '%-6s %-10s %s\n' "$node" "$address" "${node_root#"$root"/}"
+done <"$run/nodes.tsv"
+echo "Hadoop, Cassandra and WSO2 BAM are emulated (bam-emulator); ZooKeeper is real."
+
+if alive "$run/controller.pid"; then
   echo "== bam-controller already running (pid $(cat "$run/controller.pid"))"
 else
-  echo "== starting bam-controller on $listen (log: $run/controller.log)"
-  build/default/controller/bam-controller --listen="$listen" --db="$run/controller.db" \
-    --metrics_listen=127.0.0.1:9464 >"$run/controller.log" 2>&1 &
+  echo "== starting bam-controller on $listen (log: demo-run/controller.log)"
+  setsid "$build/controller/bam-controller" --listen="$listen" --db="$run/controller.db" \
+    --metrics_listen=127.0.0.1:9464 >>"$run/controller.log" 2>&1 </dev/null &
   echo $! >"$run/controller.pid"
 fi
 echo "export BAMCTL_CONTROLLER=$listen" >"$run/env"
 export BAMCTL_CONTROLLER=$listen
-for _ in $(seq 50); do
+for _ in $(seq 100); do
   "$bamctl" desired-state history >/dev/null 2>&1 && break
   sleep 0.2
 done
 
 echo
-echo "== bamctl desired-state apply -f $spec"
-"$bamctl" desired-state apply -f "$spec" -m "demo: the seed cluster"
+echo "== bamctl desired-state apply -f demo-run/local-cluster.yaml"
+"$bamctl" desired-state apply -f "$run/local-cluster.yaml" -m "demo: the seed cluster, local" |
+  tail -n 3
+
+while IFS=$'\t' read -r node address node_root state_dir log_dir; do
+  pidfile="$run/$node/agent.pid"
+  if alive "$pidfile"; then continue; fi
+  echo "== starting bam-agentd for $node on $address (log: demo-run/$node/agent.log)"
+  setsid "$build/agentd/bam-agentd" --config=/dev/null --node="$node" --controller="$listen" \
+    --state_dir="$state_dir" --root_dir="$node_root" --log_dir="$log_dir" \
+    --metrics_listen="$address:9465" --probe_interval_ms=1000 --resync_ms=2000 \
+    >>"$run/$node/agent.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+done <"$run/nodes.tsv"
+
 echo
-echo "== bamctl desired-state history"
-"$bamctl" desired-state history
+echo "== waiting for the cluster to converge (bamctl status; up to 3 minutes)"
+converged=false
+for _ in $(seq 90); do
+  if out=$("$bamctl" status 2>&1); then converged=true; fi
+  healthy=$(grep -c ' healthy ' <<<"$out" || true)
+  echo "  $(tail -n 1 <<<"$out")  [$healthy roles healthy]"
+  $converged && break
+  sleep 2
+done
 echo
-echo "== bamctl status (no agents run yet, so nothing has converged)"
 "$bamctl" status || true
+if ! $converged; then
+  echo
+  echo "The cluster did not converge in time; the reasons are above. Agent logs:"
+  echo "  demo-run/<node>/agent.log, role logs: demo-run/<node>/log/<service>.log"
+  exit 1
+fi
 
 cat <<MSG
 
-Everything above the controller ran offline from the spec alone.
-The controller keeps running in the background:
-  source $run/env; $bamctl status
-  $bamctl desired-state diff -f $spec      # after editing the spec
-  $bamctl render -f $spec --node node3     # what node3's agent will write
-  curl -s http://127.0.0.1:9464/metrics | grep bamctl_
-  kill \$(cat $run/controller.pid)          # stop it
+The seed cluster runs: a controller, five agents, a real ZooKeeper ensemble
+and emulated Hadoop, Cassandra and BAM processes. From another shell:
+
+  source demo-run/env
+  $bamctl status                      # per node and role
+  $bamctl nodes -o json               # nodes and their addresses
+  $bamctl events                      # what happened
+  curl -s http://127.0.1.3:9465/metrics | grep bam_agent_   # node3's agent
+
+Things to try:
+  kill -9 PID        # PID of a role in bamctl status (e.g. node4 cassandra): its agent restarts it
+  kill -9 \$(cat demo-run/node3/agent.pid)   # node3's agent: its roles keep running
+  ./scripts/demo.sh                          # starts what is missing (the agent adopts its roles)
+  sed -i 's/tick_time_ms: 2000/tick_time_ms: 3000/' demo-run/local-cluster.yaml
+  $bamctl desired-state apply -f demo-run/local-cluster.yaml   # ZooKeeper: restart pending
+  ./scripts/demo.sh down                             # stop everything
 MSG

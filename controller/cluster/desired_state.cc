@@ -254,6 +254,7 @@ absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
     const v1::NodePlan& plan = current.plans[i];
     v1::NodeStatus* status = response.add_nodes();
     status->set_node(plan.node());
+    status->set_address(plan.address());
     status->set_desired_version(current.version);
     std::string reason = "no agent has connected";
     if (auto it = by_name.find(plan.node()); it != by_name.end()) {

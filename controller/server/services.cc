@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <deque>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -122,9 +123,20 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListNodes(grpc::CallbackServerCont
                                                         const v1::ListNodesRequest* /*request*/,
                                                         v1::ListNodesResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    // The desired state's nodes (with their addresses), then any other node
+    // an agent has reported as (a node removed from the spec).
+    absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
+    if (!status.ok()) return status.status();
+    std::set<std::string> listed;
+    for (v1::NodeStatus& n : *status->mutable_nodes()) {
+      listed.insert(n.node());
+      *response->add_nodes() = std::move(n);
+    }
     absl::StatusOr<std::vector<NodeRecord>> nodes = store_->ListNodes();
     if (!nodes.ok()) return nodes.status();
-    for (const NodeRecord& r : *nodes) CopyRecord(r, response->add_nodes());
+    for (const NodeRecord& r : *nodes) {
+      if (listed.count(r.name) == 0) CopyRecord(r, response->add_nodes());
+    }
     return absl::OkStatus();
   });
 }

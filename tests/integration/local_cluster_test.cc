@@ -1,0 +1,312 @@
+// Issue 6's scenarios on the seed's five-node cluster, run on this machine:
+// a real bam-controller, five real bam-agentd, the real ZooKeeper ensemble
+// (Debian's package) and emulated Hadoop, Cassandra and BAM installs
+// (tests/emulators). One cluster serves the suite, in order: starting it
+// costs the most, and each scenario leaves it converged or says what it
+// changed.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "common/net_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "roles/driver/file_sources.h"
+#include "roles/probe/probe_runner.h"
+#include "roles/render/node_renderer.h"
+#include "roles/spec/spec_loader.h"
+#include "roles/topology/compiler.h"
+#include "tests/integration/local_cluster.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::LocalCluster;
+
+constexpr auto kConverge = std::chrono::seconds(180);
+
+bool Alive(int64_t pid) { return pid > 0 && kill(static_cast<pid_t>(pid), 0) == 0; }
+
+// Role pids per "node/service".
+std::map<std::string, int64_t> Pids(const v1::GetStatusResponse& status) {
+  std::map<std::string, int64_t> pids;
+  for (const v1::NodeStatus& n : status.nodes()) {
+    for (const v1::RoleStatus& r : n.roles()) pids[n.node() + "/" + r.role()] = r.pid();
+  }
+  return pids;
+}
+
+class SeedClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!fs::exists("/usr/share/java/zookeeper.jar") || !fs::exists("/usr/lib/jvm/default-java") ||
+        std::getenv("BAMCTL_EMULATOR_BIN") == nullptr ||
+        std::getenv("BAMCTL_AGENTD_BIN") == nullptr) {
+      skip_ = "needs Debian's zookeeper, default-java and the built binaries";
+      return;
+    }
+    dir_ = new fs::path(testing::MakeTempDir("seed_cluster"));
+    LocalCluster::Options options;
+    options.address_base = "127.0.3";  // apart from the demo (127.0.1) and other tests
+    absl::StatusOr<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Create(
+        *dir_, testing::ReadSourceFile("examples/seed-cluster.yaml"), options);
+    if (!cluster.ok()) {
+      setup_error_ = new std::string(cluster.status().ToString());
+      return;
+    }
+    cluster_ = cluster->release();
+    if (absl::Status s = cluster_->StartAgents(); !s.ok()) {
+      setup_error_ = new std::string(s.ToString());
+    }
+  }
+
+  static void TearDownTestSuite() {
+    delete cluster_;  // kills agents, controller and every role
+    cluster_ = nullptr;
+    if (dir_ != nullptr && !failed_) fs::remove_all(*dir_);
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    ASSERT_EQ(setup_error_, nullptr) << *setup_error_;
+    ASSERT_NE(cluster_, nullptr);
+  }
+  void TearDown() override {
+    if (HasFailure()) failed_ = true;
+  }
+
+  static v1::GetStatusResponse Converged() {
+    absl::StatusOr<v1::GetStatusResponse> status = cluster_->WaitConverged(kConverge);
+    EXPECT_TRUE(status.ok()) << status.status();
+    return status.ok() ? *status : v1::GetStatusResponse();
+  }
+
+  // zoo.cfg on `node`, where the local spec's plan puts it.
+  static std::string ZooCfg(const std::string& node) {
+    LoadedSpec loaded = LoadSpec(cluster_->spec_text());
+    EXPECT_TRUE(loaded.ok());
+    absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded.spec);
+    EXPECT_TRUE(plan.ok());
+    for (const v1::NodePlan& n : plan->nodes()) {
+      if (n.node() == node) return cluster_->NodeRoot(node) + n.zookeeper().conf_dir() + "/zoo.cfg";
+    }
+    ADD_FAILURE() << "no node " << node;
+    return "";
+  }
+
+  static std::string Spec(const std::string& from = "", const std::string& to = "") {
+    return from.empty() ? cluster_->spec_text()
+                        : testing::ReplaceOnce(cluster_->spec_text(), from, to);
+  }
+
+  static inline LocalCluster* cluster_ = nullptr;
+  static inline fs::path* dir_ = nullptr;
+  static inline std::string skip_;
+  static inline std::string* setup_error_ = nullptr;
+  static inline bool failed_ = false;
+};
+
+// Scenario 1.
+TEST_F(SeedClusterTest, TheSeedConvergesWithOneZooKeeperLeaderAndTheRenderedFiles) {
+  v1::GetStatusResponse status = Converged();
+  ASSERT_TRUE(status.converged());
+  ASSERT_EQ(status.nodes_size(), 5);
+  EXPECT_EQ(Pids(status).size(), 17u);  // node1 3, node2 2, node3-5 4 each
+
+  int leaders = 0;
+  int followers = 0;
+  for (const std::string node : {"node3", "node4", "node5"}) {
+    Probe probe{Probe::Kind::kZooKeeper, "ruok", cluster_->Address(node), 2181, ""};
+    ProbeResult r = RunProbe(probe, std::chrono::seconds(2));
+    EXPECT_TRUE(r.healthy) << node << ": " << r.reason;
+    leaders += r.mode == "leader" ? 1 : 0;
+    followers += r.mode == "follower" ? 1 : 0;
+  }
+  EXPECT_EQ(leaders, 1);
+  EXPECT_EQ(followers, 2);
+
+  // Every node's files are what rendering its plan gives (secrets redacted
+  // here, so files holding one are checked for their mode only).
+  LoadedSpec loaded = LoadSpec(cluster_->spec_text());
+  ASSERT_TRUE(loaded.ok());
+  absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded.spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  RedactingSecretSource secrets;
+  DirectoryFileSource base("");
+  for (const v1::NodePlan& node : plan->nodes()) {
+    RenderContext ctx;
+    ctx.secrets = &secrets;
+    ctx.base = &base;
+    ctx.root = cluster_->NodeRoot(node.node());
+    absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(node, ctx);
+    ASSERT_TRUE(services.ok()) << services.status();
+    absl::StatusOr<std::vector<ConfigFile>> files = NodeFiles(*services);
+    ASSERT_TRUE(files.ok());
+    for (const ConfigFile& f : *files) {
+      absl::StatusOr<std::optional<std::string>> disk = ReadFileIfExists(f.path);
+      ASSERT_TRUE(disk.ok() && disk->has_value()) << node.node() << ": missing " << f.path;
+      struct stat st;
+      ASSERT_EQ(stat(f.path.c_str(), &st), 0);
+      EXPECT_EQ(st.st_mode & 0777, f.mode) << f.path;
+      if (!f.secret) EXPECT_EQ(**disk, f.content) << node.node() << ": " << f.path;
+    }
+  }
+}
+
+// Scenario 2.
+TEST_F(SeedClusterTest, AKilledCassandraIsRestartedAndCounted) {
+  v1::GetStatusResponse before = Converged();
+  const v1::RoleStatus* c = LocalCluster::FindRole(before, "node4", "cassandra");
+  ASSERT_NE(c, nullptr);
+  const int64_t pid = c->pid();
+  const uint32_t restarts = c->restarts();
+  ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        const v1::RoleStatus* r = LocalCluster::FindRole(s, "node4", "cassandra");
+        return s.converged() && r != nullptr && r->pid() != pid;
+      },
+      kConverge);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(LocalCluster::FindRole(*after, "node4", "cassandra")->restarts(), restarts + 1);
+  absl::StatusOr<std::string> metrics =
+      TcpRequest(cluster_->Address("node4"), 9465, "GET /metrics HTTP/1.0\r\n\r\n",
+                 std::chrono::seconds(5));
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(*metrics, HasSubstr(absl::StrCat(
+                            "bam_agent_role_restarts_total{service=\"cassandra\"} ",
+                            restarts + 1)));
+}
+
+// Scenario 3.
+TEST_F(SeedClusterTest, AKilledAgentsRolesKeepTheirPidsAndAreAdopted) {
+  std::map<std::string, int64_t> before = Pids(Converged());
+  cluster_->KillAgent("node3");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_TRUE(cluster_->StartAgent("node3").ok());
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->WaitFor(
+      [](const v1::GetStatusResponse& s) {
+        return s.converged() && s.nodes(2).connected();
+      },
+      kConverge);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(Pids(*after), before);
+  for (const std::string service : {"zookeeper", "cassandra", "datanode", "tasktracker"}) {
+    EXPECT_EQ(testing::ProcessesWithMarker(
+                  absl::StrCat("node3/", service, "@", cluster_->StateDir("node3")))
+                  .size(),
+              1u)
+        << service;
+  }
+}
+
+// Scenario 4.
+TEST_F(SeedClusterTest, AControllerOutageLeavesRolesAloneAndAgentsComeBack) {
+  v1::GetStatusResponse before = Converged();
+  std::map<std::string, int64_t> pids = Pids(before);
+  cluster_->KillController();
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  for (const auto& [role, pid] : pids) EXPECT_TRUE(Alive(pid)) << role;
+  ASSERT_TRUE(cluster_->StartController().ok());
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->WaitFor(
+      [](const v1::GetStatusResponse& s) {
+        for (const v1::NodeStatus& n : s.nodes()) {
+          if (!n.connected()) return false;
+        }
+        return s.converged();
+      },
+      kConverge);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->desired_version(), before.desired_version());
+  EXPECT_EQ(Pids(*after), pids);
+}
+
+// Scenario 6 (before 5, which leaves restarts pending).
+TEST_F(SeedClusterTest, AnInvalidSpecIsRefusedAndChangesNothing) {
+  v1::GetStatusResponse before = Converged();
+  const std::string zoo_cfg = ZooCfg("node3");
+  absl::StatusOr<std::optional<std::string>> cfg_before = ReadFileIfExists(zoo_cfg);
+  // A fourth ZooKeeper server: an even ensemble.
+  absl::StatusOr<v1::ApplyResponse> applied = cluster_->Apply(
+      Spec("      - bam-dashboard\n  - name: node3",
+           "      - bam-dashboard\n      - zookeeper\n  - name: node3"));
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(applied.status().message()), HasSubstr("even ensemble"));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->Status();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->desired_version(), before.desired_version());
+  EXPECT_EQ(Pids(*after), Pids(before));
+  EXPECT_EQ(*ReadFileIfExists(zoo_cfg), *cfg_before);
+}
+
+// Scenario 5.
+TEST_F(SeedClusterTest, ASpecChangeRerendersAndMarksRestartsPendingWithoutRestarting) {
+  v1::GetStatusResponse before = Converged();
+  absl::StatusOr<v1::ApplyResponse> applied =
+      cluster_->Apply(Spec("tick_time_ms: 2000", "tick_time_ms: 3000"));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        int pending = 0;
+        for (const std::string node : {"node3", "node4", "node5"}) {
+          const v1::RoleStatus* zk = LocalCluster::FindRole(s, node, "zookeeper");
+          pending += zk != nullptr && zk->restart_pending() ? 1 : 0;
+        }
+        return pending == 3 && s.converged();
+      },
+      kConverge);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(Pids(*after), Pids(before));  // nothing restarted on its own
+  for (const std::string node : {"node3", "node4", "node5"}) {
+    absl::StatusOr<std::optional<std::string>> cfg =
+        ReadFileIfExists(ZooCfg(node));
+    ASSERT_TRUE(cfg.ok() && cfg->has_value());
+    EXPECT_THAT(**cfg, HasSubstr("tickTime=3000")) << node;
+  }
+}
+
+// Scenario 7.
+TEST_F(SeedClusterTest, ARoleThatAlwaysFailsCrashLoopsAndTheRestRunOn) {
+  v1::GetStatusResponse before = Converged();
+  const v1::RoleStatus* c = LocalCluster::FindRole(before, "node5", "cassandra");
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(WriteFileAtomically(cluster_->NodeRoot("node5") + "/opt/cassandra/emulator-fault",
+                                  "exit-at-start\n", 0644)
+                  .ok());
+  ASSERT_EQ(kill(static_cast<pid_t>(c->pid()), SIGKILL), 0);
+  absl::StatusOr<v1::GetStatusResponse> looping = cluster_->WaitFor(
+      [](const v1::GetStatusResponse& s) {
+        const v1::RoleStatus* r = LocalCluster::FindRole(s, "node5", "cassandra");
+        return r != nullptr && r->phase() == "crash-loop";
+      },
+      std::chrono::seconds(90));
+  ASSERT_TRUE(looping.ok()) << looping.status();
+  const v1::RoleStatus* r = LocalCluster::FindRole(*looping, "node5", "cassandra");
+  EXPECT_THAT(r->reason(), HasSubstr("quick failures in a row"));
+  EXPECT_EQ(r->last_exit_code(), 1);
+  // Every other role still runs with the same process.
+  std::map<std::string, int64_t> now = Pids(*looping);
+  for (const auto& [role, pid] : Pids(before)) {
+    if (role == "node5/cassandra") continue;
+    EXPECT_EQ(now[role], pid) << role;
+  }
+  EXPECT_FALSE(looping->converged());
+}
+
+}  // namespace
+}  // namespace bamctl
