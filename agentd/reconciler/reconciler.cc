@@ -207,6 +207,16 @@ PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
 }
 
 void Reconciler::OfferCommand(const v1::Command& command) {
+  const auto& handled = state_.handled_commands();
+  if (!command.id().empty() &&
+      std::find(handled.begin(), handled.end(), command.id()) != handled.end()) {
+    command_results_.push_back({command.id(), true, "already carried out"});
+    return;
+  }
+  for (const auto& [name, s] : services_) {
+    const auto& ids = s->restart_commands;
+    if (std::find(ids.begin(), ids.end(), command.id()) != ids.end()) return;  // in progress
+  }
   if (command.kind() == "preflight") {
     preflight_requested_ = true;
     command_results_.push_back({command.id(), true, "preflight scheduled"});
@@ -681,6 +691,10 @@ void Reconciler::LaunchService(Service& s, int64_t now) {
   spdlog::info("started {} (pid {})", s.name, id->pid);
   for (const std::string& cmd : s.restart_commands) {
     command_results_.push_back({cmd, true, absl::StrCat("restarted ", s.name, ": pid ", id->pid)});
+    state_.add_handled_commands(cmd);
+  }
+  while (state_.handled_commands_size() > 100) {
+    state_.mutable_handled_commands()->erase(state_.mutable_handled_commands()->begin());
   }
   s.restart_commands.clear();
   s.phase = "starting";

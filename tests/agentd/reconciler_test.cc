@@ -502,6 +502,20 @@ TEST_F(ReconcilerTest, ARestartCommandRestartsAndAnswers) {
   EXPECT_TRUE(results[0].ok);
   EXPECT_EQ(results[0].command_id, "c1");
 
+  // Sent again (a controller that restarted before the answer): answered,
+  // not restarted twice, also by a restarted agent.
+  const pid_t restarted = Role("zookeeper").pid();
+  cmd.set_id("c1");
+  Restart();
+  r_->OfferCommand(cmd);
+  r_->Pass();
+  r_->Pass();
+  EXPECT_EQ(Role("zookeeper").pid(), restarted);
+  results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].ok);
+  EXPECT_EQ(results[0].message, "already carried out");
+
   cmd.set_id("c2");
   cmd.set_service("namenode");
   r_->OfferCommand(cmd);
