@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -33,7 +34,18 @@ namespace {
 using Stub = v1::ClusterService::StubInterface;
 
 // The remote commands by their words after "bamctl".
-enum class Command { kApply, kGet, kHistory, kDiff, kRollback, kStatus, kNodes, kEvents };
+enum class Command {
+  kApply,
+  kGet,
+  kHistory,
+  kDiff,
+  kRollback,
+  kStatus,
+  kNodes,
+  kEvents,
+  kRollingRestart,
+  kOp,
+};
 
 std::optional<Command> FindCommand(const std::vector<std::string>& args) {
   if (args.empty()) return std::nullopt;
@@ -49,6 +61,8 @@ std::optional<Command> FindCommand(const std::vector<std::string>& args) {
   if (args[0] == "status") return Command::kStatus;
   if (args[0] == "nodes") return Command::kNodes;
   if (args[0] == "events") return Command::kEvents;
+  if (args[0] == "rolling-restart") return Command::kRollingRestart;
+  if (args[0] == "op") return Command::kOp;
   return std::nullopt;
 }
 
@@ -592,6 +606,193 @@ int EventsCommand(const std::vector<std::string>& args, const RemoteContext& con
   return kExitOk;
 }
 
+// "5m", "30s", "1h30m" as milliseconds; a usage error's message otherwise.
+absl::StatusOr<int64_t> DurationFlagMs(const Flags& flags, const std::string& name) {
+  std::optional<std::string> text = flags.Get(name);
+  if (!text) return 0;
+  absl::Duration d;
+  if (!absl::ParseDuration(*text, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " ", *text, ": want a duration such as 30s, 5m or 1h"));
+  }
+  return absl::ToInt64Milliseconds(d);
+}
+
+int Done(const v1::Operation& op) {
+  return op.steps().empty() ? 0
+                            : static_cast<int>(std::count_if(
+                                  op.steps().begin(), op.steps().end(),
+                                  [](const v1::RolloutStep& s) { return s.state() == "done"; }));
+}
+
+// The operation in words: checks, the ordered steps with their state.
+void PrintOperation(const v1::Operation& op, std::ostream& out) {
+  if (op.id() > 0) out << "operation " << op.id() << ": ";
+  out << "rolling restart of " << op.role() << " (service " << op.service() << "), " << op.state()
+      << "\n";
+  out << "order: " << op.order() << "\n";
+  for (const v1::PreCheckResult& c : op.checks()) {
+    out << "check " << (c.ok() ? "ok    " : "FAILED") << " " << c.name() << ": " << c.detail()
+        << "\n";
+  }
+  if (!op.forced().empty()) out << "forced past: " << op.forced() << "\n";
+  TextTable table({"STEP", "NODES", "STATE", "MESSAGE"});
+  for (const v1::RolloutStep& s : op.steps()) {
+    table.AddRow({absl::StrCat(s.index()), absl::StrJoin(s.nodes(), ","), s.state(), s.message()});
+  }
+  out << table.Render();
+  if (!op.reason().empty()) out << op.reason() << "\n";
+}
+
+bool Finished(const v1::Operation& op) {
+  return op.state() == "succeeded" || op.state() == "failed" || op.state() == "aborted";
+}
+
+int RollingRestartCommand(const std::vector<std::string>& args, const RemoteContext& context,
+                          std::ostream& out, std::ostream& err) {
+  absl::StatusOr<Invocation> inv =
+      Parse(args, 1, {"nodes", "batch-size", "health-timeout", "pause-between", "output"},
+            {{"-o", "output"}}, {"allow-downtime", "force", "pending", "dry-run"}, 1, context);
+  if (!inv.ok()) return UsageError(err, inv.status().message());
+  if (inv->flags.positional.empty()) {
+    return UsageError(err, "rolling-restart needs the ROLE to restart (e.g. zookeeper)");
+  }
+  absl::StatusOr<bool> json = WantJson(inv->flags);
+  if (!json.ok()) return UsageError(err, json.status().message());
+  absl::StatusOr<std::optional<int64_t>> batch = IntFlag(inv->flags, "batch-size", 1, 1000);
+  if (!batch.ok()) return UsageError(err, batch.status().message());
+  absl::StatusOr<int64_t> timeout = DurationFlagMs(inv->flags, "health-timeout");
+  if (!timeout.ok()) return UsageError(err, timeout.status().message());
+  absl::StatusOr<int64_t> pause = DurationFlagMs(inv->flags, "pause-between");
+  if (!pause.ok()) return UsageError(err, pause.status().message());
+
+  v1::RollingRestartRequest request;
+  request.set_role(inv->flags.positional[0]);
+  if (std::optional<std::string> nodes = inv->flags.Get("nodes")) {
+    for (absl::string_view n : absl::StrSplit(*nodes, ',', absl::SkipEmpty())) {
+      request.add_nodes(std::string(n));
+    }
+  }
+  if (*batch) request.set_batch_size(static_cast<int32_t>(**batch));
+  request.set_health_timeout_ms(*timeout);
+  request.set_pause_between_ms(*pause);
+  request.set_allow_downtime(inv->flags.Has("allow-downtime"));
+  request.set_force(inv->flags.Has("force"));
+  request.set_pending_only(inv->flags.Has("pending"));
+  request.set_dry_run(inv->flags.Has("dry-run"));
+  request.set_author(context.user);
+  Controller controller(inv->address, context);
+  v1::Operation op;
+  grpc::Status status = controller.Call([&](Stub* stub, grpc::ClientContext* call) {
+    return stub->StartRollingRestart(call, request, &op);
+  });
+  if (!status.ok()) return controller.Fail("rolling-restart", status, err);
+  if (*json) return PrintJson(op, out, err);
+  PrintOperation(op, out);
+  if (request.dry_run()) {
+    out << "dry run: nothing was restarted\n";
+  } else {
+    out << "started; follow it with: bamctl op watch " << op.id() << "\n";
+  }
+  return kExitOk;
+}
+
+int OpCommand(const std::vector<std::string>& args, const RemoteContext& context, std::ostream& out,
+              std::ostream& err) {
+  const std::string verb = args.size() >= 2 ? args[1] : "";
+  const std::vector<std::string> verbs = {"list", "show", "watch", "pause", "resume", "abort"};
+  if (std::find(verbs.begin(), verbs.end(), verb) == verbs.end()) {
+    return UsageError(err, absl::StrCat("op needs one of: ", absl::StrJoin(verbs, ", ")));
+  }
+  absl::StatusOr<Invocation> inv =
+      Parse(args, 2, {"output", "interval"}, {{"-o", "output"}}, {}, 1, context);
+  if (!inv.ok()) return UsageError(err, inv.status().message());
+  absl::StatusOr<bool> json = WantJson(inv->flags);
+  if (!json.ok()) return UsageError(err, json.status().message());
+  Controller controller(inv->address, context);
+
+  if (verb == "list") {
+    v1::ListOperationsResponse response;
+    grpc::Status status = controller.Call([&](Stub* stub, grpc::ClientContext* call) {
+      return stub->ListOperations(call, v1::ListOperationsRequest(), &response);
+    });
+    if (!status.ok()) return controller.Fail("op list", status, err);
+    if (*json) return PrintJson(response, out, err);
+    TextTable table({"ID", "ROLE", "STATE", "STEPS", "CREATED", "AUTHOR", "REASON"});
+    for (const v1::Operation& op : response.operations()) {
+      table.AddRow({absl::StrCat(op.id()), op.role(), op.state(),
+                    absl::StrCat(Done(op), "/", op.steps_size()), FormatTimeMs(op.created_ms()),
+                    op.author(), op.reason()});
+    }
+    out << table.Render();
+    return kExitOk;
+  }
+
+  int64_t id = 0;
+  if (inv->flags.positional.empty() || !absl::SimpleAtoi(inv->flags.positional[0], &id) || id < 1) {
+    return UsageError(err, absl::StrCat("op ", verb, " needs the operation ID (a number)"));
+  }
+  if (verb == "pause" || verb == "resume" || verb == "abort") {
+    v1::ControlOperationRequest request;
+    request.set_id(id);
+    request.set_action(verb);
+    request.set_author(context.user);
+    v1::Operation op;
+    grpc::Status status = controller.Call([&](Stub* stub, grpc::ClientContext* call) {
+      return stub->ControlOperation(call, request, &op);
+    });
+    if (!status.ok()) return controller.Fail(absl::StrCat("op ", verb), status, err);
+    out << "operation " << op.id() << " is " << op.state() << "\n";
+    return kExitOk;
+  }
+
+  auto get = [&](v1::Operation* op) {
+    v1::GetOperationRequest request;
+    request.set_id(id);
+    return controller.Call([&](Stub* stub, grpc::ClientContext* call) {
+      return stub->GetOperation(call, request, op);
+    });
+  };
+  v1::Operation op;
+  if (grpc::Status status = get(&op); !status.ok()) {
+    return controller.Fail(absl::StrCat("op ", verb), status, err);
+  }
+  if (verb == "show") {
+    if (*json) return PrintJson(op, out, err);
+    PrintOperation(op, out);
+    return kExitOk;
+  }
+  // watch: a line per change until the operation ends; the exit code says
+  // how it ended.
+  absl::StatusOr<int64_t> interval = DurationFlagMs(inv->flags, "interval");
+  if (!interval.ok()) return UsageError(err, interval.status().message());
+  const absl::Duration every = absl::Milliseconds(*interval > 0 ? *interval : 1000);
+  std::string last;
+  while (true) {
+    const int done = Done(op);
+    const int total = std::max(1, op.steps_size());
+    const int width = 20;
+    const int filled = done * width / total;
+    std::string line = absl::StrCat("[", std::string(filled, '#'), std::string(width - filled, '.'),
+                                    "] ", done, "/", op.steps_size(), " steps, ", op.state());
+    for (const v1::RolloutStep& s : op.steps()) {
+      if (s.state() == "done") continue;
+      absl::StrAppend(&line, "; step ", s.index(), " (", absl::StrJoin(s.nodes(), ","), ") ",
+                      s.state(), s.message().empty() ? "" : ": ", s.message());
+      break;
+    }
+    if (line != last) out << line << std::endl;
+    last = line;
+    if (Finished(op)) break;
+    absl::SleepFor(every);
+    if (grpc::Status status = get(&op); !status.ok()) {
+      return controller.Fail("op watch", status, err);
+    }
+  }
+  if (!op.reason().empty()) out << op.reason() << "\n";
+  return op.state() == "succeeded" ? kExitOk : kExitFailed;
+}
+
 }  // namespace
 
 std::unique_ptr<v1::ClusterService::StubInterface> NewInsecureClusterStub(
@@ -634,6 +835,10 @@ int RunRemoteCommand(const std::vector<std::string>& args, const RemoteContext& 
       return NodesCommand(args, context, out, err);
     case Command::kEvents:
       return EventsCommand(args, context, out, err);
+    case Command::kRollingRestart:
+      return RollingRestartCommand(args, context, out, err);
+    case Command::kOp:
+      return OpCommand(args, context, out, err);
   }
   return UsageError(err, "not a remote command");
 }

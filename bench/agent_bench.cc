@@ -60,7 +60,8 @@ ProcStat Read(pid_t pid) {
     long utime = 0;
     long stime = 0;
     if (f.size() > 12 && absl::SimpleAtoi(f[11], &utime) && absl::SimpleAtoi(f[12], &stime)) {
-      out.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+      out.cpu_seconds =
+          static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
   }
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));

@@ -38,6 +38,16 @@ bool AgentHub::OfferPlan(const std::string& node, int64_t version, const v1::Nod
   return true;
 }
 
+bool AgentHub::SendCommand(const std::string& node, const v1::Command& command) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(node);
+  if (it == streams_.end()) return false;
+  v1::ControllerMessage message;
+  *message.mutable_command() = command;
+  it->second.stream->Send(std::move(message));
+  return true;
+}
+
 void AgentHub::SetHeldHash(const std::string& node, const std::string& plan_hash) {
   absl::MutexLock lock(&mu_);
   if (auto it = streams_.find(node); it != streams_.end()) it->second.held_hash = plan_hash;

@@ -7,6 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "controller/rollout/engine.h"
 #include "proto/controller.pb.h"
 
 namespace bamctl {
@@ -22,7 +23,7 @@ class AgentStream {
 
 // The connected agents, one stream per node name, and the plan hash each is
 // known to hold, so a new version is pushed only where it differs.
-class AgentHub {
+class AgentHub : public CommandSender {
  public:
   // AlreadyExists (naming the other peer) when `node` is connected already.
   absl::Status Register(const std::string& node, AgentStream* stream);
@@ -33,6 +34,7 @@ class AgentHub {
   // known to hold a plan with the same hash. Returns whether it was sent.
   bool OfferPlan(const std::string& node, int64_t version, const v1::NodePlan& plan,
                  const std::string& plan_hash);
+  bool SendCommand(const std::string& node, const v1::Command& command) override;
   // Records the hash the agent reports holding.
   void SetHeldHash(const std::string& node, const std::string& plan_hash);
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
+#include "common/net_util.h"
 #include "grpcpp/server_builder.h"
 #include "spdlog/spdlog.h"
 
@@ -44,10 +45,16 @@ absl::Status ControllerServer::Start() {
   }
 
   batcher_ = std::make_unique<ReportBatcher>(store_.get(), options_.report_flush_interval);
-  cluster_service_ =
-      std::make_unique<ClusterServiceImpl>(state_.get(), store_.get(), metrics_.get());
-  agent_service_ = std::make_unique<AgentServiceImpl>(state_.get(), store_.get(), &hub_,
-                                                      batcher_.get(), metrics_.get());
+  rollouts_ = std::make_unique<RolloutEngine>(
+      store_.get(), state_.get(), &hub_, clock_,
+      [](const std::string& host, uint32_t port, const std::string& word) {
+        return TcpRequest(host, static_cast<int>(port), word, std::chrono::seconds(2));
+      },
+      RolloutEngine::Options());
+  cluster_service_ = std::make_unique<ClusterServiceImpl>(state_.get(), store_.get(),
+                                                          metrics_.get(), rollouts_.get());
+  agent_service_ = std::make_unique<AgentServiceImpl>(
+      state_.get(), store_.get(), &hub_, batcher_.get(), metrics_.get(), rollouts_.get());
   state_->SetVersionListener([this](int64_t version) { agent_service_->PushVersion(version); });
 
   grpc::ServerBuilder builder;
@@ -68,6 +75,7 @@ absl::Status ControllerServer::Start() {
         absl::StrCat("cannot listen on ", options_.listen, " (in use, or not an address here)"));
   }
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
+  rollouts_->Start();  // resumes operations a previous controller left running
   spdlog::info("bam-controller serving on port {} (database {})", port_, db);
   return absl::OkStatus();
 }
@@ -95,6 +103,7 @@ void ControllerServer::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
   }
   if (maintenance_.joinable()) maintenance_.join();
+  if (rollouts_) rollouts_->Stop();
   batcher_.reset();  // flushes
   server_.reset();
   exposer_.reset();

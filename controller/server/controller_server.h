@@ -67,6 +67,7 @@ class ControllerServer {
   std::unique_ptr<prometheus::Exposer> exposer_;
   AgentHub hub_;
   std::unique_ptr<ReportBatcher> batcher_;
+  std::unique_ptr<RolloutEngine> rollouts_;
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -141,6 +141,51 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListNodes(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* ClusterServiceImpl::StartRollingRestart(
+    grpc::CallbackServerContext* ctx, const v1::RollingRestartRequest* request,
+    v1::Operation* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    absl::StatusOr<v1::Operation> op = rollouts_->StartRollingRestart(*request);
+    if (!op.ok()) return op.status();
+    *response = *std::move(op);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ListOperations(
+    grpc::CallbackServerContext* ctx, const v1::ListOperationsRequest* request,
+    v1::ListOperationsResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    absl::StatusOr<std::vector<v1::Operation>> ops =
+        store_->ListOperations(request->limit() > 0 ? request->limit() : 50, false);
+    if (!ops.ok()) return ops.status();
+    for (v1::Operation& op : *ops) *response->add_operations() = std::move(op);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::GetOperation(grpc::CallbackServerContext* ctx,
+                                                           const v1::GetOperationRequest* request,
+                                                           v1::Operation* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    absl::StatusOr<v1::Operation> op = store_->GetOperation(request->id());
+    if (!op.ok()) return op.status();
+    *response = *std::move(op);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ControlOperation(
+    grpc::CallbackServerContext* ctx, const v1::ControlOperationRequest* request,
+    v1::Operation* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    absl::StatusOr<v1::Operation> op = rollouts_->Control(*request);
+    if (!op.ok()) return op.status();
+    *response = *std::move(op);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* ClusterServiceImpl::ListEvents(grpc::CallbackServerContext* ctx,
                                                          const v1::ListEventsRequest* request,
                                                          v1::ListEventsResponse* response) {
@@ -257,8 +302,13 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       }
       case v1::AgentMessage::kHello:
         return {grpc::StatusCode::FAILED_PRECONDITION, "hello sent twice on one stream"};
+      case v1::AgentMessage::kCommandResult:
+        if (service_->rollouts_ != nullptr) {
+          service_->rollouts_->OnCommandResult(node_, message.command_result());
+        }
+        return grpc::Status::OK;
       default:
-        return grpc::Status::OK;  // command results are for the rollout engine
+        return grpc::Status::OK;
     }
   }
 

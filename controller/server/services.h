@@ -2,6 +2,7 @@
 #define BAMCTL_CONTROLLER_SERVER_SERVICES_H_
 
 #include "controller/cluster/desired_state.h"
+#include "controller/rollout/engine.h"
 #include "controller/server/agent_hub.h"
 #include "controller/server/metrics.h"
 #include "controller/server/report_batcher.h"
@@ -13,8 +14,9 @@ namespace bamctl {
 // operation (a few SQLite statements) on the callback thread and finishes.
 class ClusterServiceImpl : public v1::ClusterService::CallbackService {
  public:
-  ClusterServiceImpl(DesiredState* state, Store* store, ControllerMetrics* metrics)
-      : state_(state), store_(store), metrics_(metrics) {}
+  ClusterServiceImpl(DesiredState* state, Store* store, ControllerMetrics* metrics,
+                     RolloutEngine* rollouts)
+      : state_(state), store_(store), metrics_(metrics), rollouts_(rollouts) {}
 
   grpc::ServerUnaryReactor* ApplyDesiredState(grpc::CallbackServerContext* ctx,
                                               const v1::ApplyRequest* request,
@@ -39,11 +41,24 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* ctx,
                                        const v1::ListEventsRequest* request,
                                        v1::ListEventsResponse* response) override;
+  grpc::ServerUnaryReactor* StartRollingRestart(grpc::CallbackServerContext* ctx,
+                                                const v1::RollingRestartRequest* request,
+                                                v1::Operation* response) override;
+  grpc::ServerUnaryReactor* ListOperations(grpc::CallbackServerContext* ctx,
+                                           const v1::ListOperationsRequest* request,
+                                           v1::ListOperationsResponse* response) override;
+  grpc::ServerUnaryReactor* GetOperation(grpc::CallbackServerContext* ctx,
+                                         const v1::GetOperationRequest* request,
+                                         v1::Operation* response) override;
+  grpc::ServerUnaryReactor* ControlOperation(grpc::CallbackServerContext* ctx,
+                                             const v1::ControlOperationRequest* request,
+                                             v1::Operation* response) override;
 
  private:
   DesiredState* state_;
   Store* store_;
   ControllerMetrics* metrics_;
+  RolloutEngine* rollouts_;
 };
 
 // AgentService on gRPC's callback API: one reactor per agent stream, no
@@ -51,8 +66,13 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
 class AgentServiceImpl : public v1::AgentService::CallbackService {
  public:
   AgentServiceImpl(DesiredState* state, Store* store, AgentHub* hub, ReportBatcher* batcher,
-                   ControllerMetrics* metrics)
-      : state_(state), store_(store), hub_(hub), batcher_(batcher), metrics_(metrics) {}
+                   ControllerMetrics* metrics, RolloutEngine* rollouts)
+      : state_(state),
+        store_(store),
+        hub_(hub),
+        batcher_(batcher),
+        metrics_(metrics),
+        rollouts_(rollouts) {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* ctx) override;
@@ -67,6 +87,7 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   AgentHub* hub_;
   ReportBatcher* batcher_;
   ControllerMetrics* metrics_;
+  RolloutEngine* rollouts_;
 };
 
 }  // namespace bamctl

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "controller/store/sqlite.h"
+#include "proto/controller.pb.h"
 #include "proto/plan.pb.h"
 #include "proto/spec.pb.h"
 #include "proto/status.pb.h"
@@ -110,6 +111,14 @@ class Store {
   absl::StatusOr<std::vector<NodeRecord>> ListNodes();
 
   absl::StatusOr<std::vector<EventRecord>> ListEvents(int limit);
+
+  // Rolling operations (v1::Operation), each write one transaction with an
+  // audit event when `event` is given. Create assigns the id.
+  absl::StatusOr<int64_t> CreateOperation(v1::Operation op, absl::string_view event);
+  absl::Status UpdateOperation(const v1::Operation& op, absl::string_view event);
+  absl::StatusOr<v1::Operation> GetOperation(int64_t id);
+  // Newest first; with `active_only`, those running or paused.
+  absl::StatusOr<std::vector<v1::Operation>> ListOperations(int limit, bool active_only);
 
   // The store's clock, which stamps everything it records.
   int64_t NowMillis() const { return clock_->NowMillis(); }

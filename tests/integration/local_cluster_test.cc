@@ -4,6 +4,8 @@
 // (tests/emulators). One cluster serves the suite, in order: starting it
 // costs the most, and each scenario leaves it converged or says what it
 // changed.
+#include "tests/integration/local_cluster.h"
+
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -24,7 +26,6 @@
 #include "roles/render/node_renderer.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
-#include "tests/integration/local_cluster.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -59,8 +60,8 @@ class SeedClusterTest : public ::testing::Test {
     dir_ = new fs::path(testing::MakeTempDir("seed_cluster"));
     LocalCluster::Options options;
     options.address_base = "127.0.3";  // apart from the demo (127.0.1) and other tests
-    absl::StatusOr<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Create(
-        *dir_, testing::ReadSourceFile("examples/seed-cluster.yaml"), options);
+    absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
+        LocalCluster::Create(*dir_, testing::ReadSourceFile("examples/seed-cluster.yaml"), options);
     if (!cluster.ok()) {
       setup_error_ = new std::string(cluster.status().ToString());
       return;
@@ -182,13 +183,12 @@ TEST_F(SeedClusterTest, AKilledCassandraIsRestartedAndCounted) {
       kConverge);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(LocalCluster::FindRole(*after, "node4", "cassandra")->restarts(), restarts + 1);
-  absl::StatusOr<std::string> metrics =
-      TcpRequest(cluster_->Address("node4"), 9465, "GET /metrics HTTP/1.0\r\n\r\n",
-                 std::chrono::seconds(5));
+  absl::StatusOr<std::string> metrics = TcpRequest(
+      cluster_->Address("node4"), 9465, "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(5));
   ASSERT_TRUE(metrics.ok()) << metrics.status();
-  EXPECT_THAT(*metrics, HasSubstr(absl::StrCat(
-                            "bam_agent_role_restarts_total{service=\"cassandra\"} ",
-                            restarts + 1)));
+  EXPECT_THAT(*metrics,
+              HasSubstr(absl::StrCat("bam_agent_role_restarts_total{service=\"cassandra\"} ",
+                                     restarts + 1)));
 }
 
 // Scenario 3.
@@ -198,9 +198,7 @@ TEST_F(SeedClusterTest, AKilledAgentsRolesKeepTheirPidsAndAreAdopted) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   ASSERT_TRUE(cluster_->StartAgent("node3").ok());
   absl::StatusOr<v1::GetStatusResponse> after = cluster_->WaitFor(
-      [](const v1::GetStatusResponse& s) {
-        return s.converged() && s.nodes(2).connected();
-      },
+      [](const v1::GetStatusResponse& s) { return s.converged() && s.nodes(2).connected(); },
       kConverge);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(Pids(*after), before);
@@ -240,9 +238,9 @@ TEST_F(SeedClusterTest, AnInvalidSpecIsRefusedAndChangesNothing) {
   const std::string zoo_cfg = ZooCfg("node3");
   absl::StatusOr<std::optional<std::string>> cfg_before = ReadFileIfExists(zoo_cfg);
   // A fourth ZooKeeper server: an even ensemble.
-  absl::StatusOr<v1::ApplyResponse> applied = cluster_->Apply(
-      Spec("      - bam-dashboard\n  - name: node3",
-           "      - bam-dashboard\n      - zookeeper\n  - name: node3"));
+  absl::StatusOr<v1::ApplyResponse> applied =
+      cluster_->Apply(Spec("      - bam-dashboard\n  - name: node3",
+                           "      - bam-dashboard\n      - zookeeper\n  - name: node3"));
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(applied.status().message()), HasSubstr("even ensemble"));
@@ -273,8 +271,7 @@ TEST_F(SeedClusterTest, ASpecChangeRerendersAndMarksRestartsPendingWithoutRestar
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(Pids(*after), Pids(before));  // nothing restarted on its own
   for (const std::string node : {"node3", "node4", "node5"}) {
-    absl::StatusOr<std::optional<std::string>> cfg =
-        ReadFileIfExists(ZooCfg(node));
+    absl::StatusOr<std::optional<std::string>> cfg = ReadFileIfExists(ZooCfg(node));
     ASSERT_TRUE(cfg.ok() && cfg->has_value());
     EXPECT_THAT(**cfg, HasSubstr("tickTime=3000")) << node;
   }

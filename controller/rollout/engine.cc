@@ -1,0 +1,411 @@
+#include "controller/rollout/engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "roles/probe/probe_runner.h"
+#include "roles/render/node_renderer.h"
+#include "roles/spec/role_kind.h"
+#include "spdlog/spdlog.h"
+
+namespace bamctl {
+namespace {
+
+constexpr int64_t kDefaultHealthTimeoutMs = 5 * 60 * 1000;
+
+const v1::RoleStatus* FindRole(const v1::GetStatusResponse& status, const std::string& node,
+                               const std::string& service, bool* connected) {
+  for (const v1::NodeStatus& n : status.nodes()) {
+    if (n.node() != node) continue;
+    if (connected != nullptr) *connected = n.connected();
+    for (const v1::RoleStatus& r : n.roles()) {
+      if (r.role() == service) return &r;
+    }
+  }
+  return nullptr;
+}
+
+std::string OrderName(RestartSafety::Order order) {
+  switch (order) {
+    case RestartSafety::Order::kFollowersBeforeLeader:
+      return "followers one at a time, the leader last (modes as the servers report them)";
+    case RestartSafety::Order::kOneAtATimeDrainFirst:
+      return "one node at a time, drained before the stop";
+    case RestartSafety::Order::kStandbyBeforeActive:
+      return "standby analyzers before the task holder";
+    case RestartSafety::Order::kSingleInstanceDowntime:
+      return "the single instance, with downtime";
+    case RestartSafety::Order::kAnyOrder:
+      return "in batches, spec order";
+  }
+  return "";
+}
+
+// "zk_synced_followers\t2" and friends from a mntr reply.
+std::map<std::string, std::string> ParseMntr(const std::string& reply) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view line : absl::StrSplit(reply, '\n')) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    if (!kv.first.empty()) out[kv.first] = kv.second;
+  }
+  return out;
+}
+
+}  // namespace
+
+RolloutEngine::RolloutEngine(Store* store, DesiredState* state, CommandSender* sender,
+                             const Clock* clock, FourLetterWord four_letter_word, Options options)
+    : store_(store),
+      state_(state),
+      sender_(sender),
+      clock_(clock),
+      four_letter_word_(std::move(four_letter_word)),
+      options_(options) {}
+
+RolloutEngine::~RolloutEngine() { Stop(); }
+
+void RolloutEngine::Start() {
+  thread_ = std::thread([this] {
+    while (true) {
+      Tick();
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping),
+                               absl::Milliseconds(options_.tick.count()))) {
+        return;
+      }
+    }
+  });
+}
+
+void RolloutEngine::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void RolloutEngine::OnCommandResult(const std::string& node, const v1::CommandResult& result) {
+  spdlog::info("command {} on {}: {} {}", result.command_id(), node, result.ok() ? "ok" : "failed",
+               result.message());
+  absl::MutexLock lock(&mu_);
+  results_[result.command_id()] = result;
+}
+
+absl::StatusOr<RolloutEngine::Target> RolloutEngine::Resolve(const std::string& role,
+                                                             const v1::GetStatusResponse& status) {
+  if (!ParseRoleName(role)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown role \"", role, "\"; valid roles: ", ValidRoleNamesForError()));
+  }
+  absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
+  if (!current.ok()) return current.status();
+  if ((*current)->version == 0) {
+    return absl::FailedPreconditionError("no desired state has been applied yet");
+  }
+  Target target;
+  RedactingSecretSource secrets;  // only restart rules and probes are needed
+  RenderContext ctx;
+  ctx.secrets = &secrets;
+  ctx.fall_back_to_stock = true;
+  for (const v1::NodePlan& plan : (*current)->plans) {
+    if (std::find(plan.roles().begin(), plan.roles().end(), role) == plan.roles().end()) continue;
+    absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(plan, ctx);
+    if (!services.ok()) return services.status();
+    for (const ServicePlan& s : *services) {
+      if (std::find(s.roles.begin(), s.roles.end(), role) == s.roles.end()) continue;
+      target.service = s.name;
+      target.safety = s.restart;
+      Instance in;
+      in.node = plan.node();
+      in.address = plan.address();
+      const v1::RoleStatus* r = FindRole(status, plan.node(), s.name, &in.connected);
+      in.healthy = r != nullptr && r->health() == "healthy";
+      in.restart_pending = r != nullptr && r->restart_pending();
+      for (const Probe& p : s.probes) {
+        if (p.kind != Probe::Kind::kZooKeeper) continue;
+        target.zookeeper_probe[plan.node()] = p;
+        absl::StatusOr<std::string> srvr = four_letter_word_(p.host, p.port, "srvr");
+        if (srvr.ok()) in.zookeeper_mode = ZooKeeperModeOf(*srvr);
+      }
+      target.instances.push_back(in);
+    }
+  }
+  return target;
+}
+
+bool RolloutEngine::EnsembleSynced(const Target& target, std::string* why) {
+  int leaders = 0;
+  for (const auto& [node, probe] : target.zookeeper_probe) {
+    absl::StatusOr<std::string> mntr = four_letter_word_(probe.host, probe.port, "mntr");
+    if (!mntr.ok()) continue;
+    std::map<std::string, std::string> m = ParseMntr(*mntr);
+    if (m["zk_server_state"] != "leader") continue;
+    ++leaders;
+    int synced = 0;
+    (void)absl::SimpleAtoi(m["zk_synced_followers"], &synced);
+    const int want = static_cast<int>(target.zookeeper_probe.size()) - 1;
+    if (synced < want) {
+      *why = absl::StrCat("leader ", node, " reports ", synced, " of ", want, " followers synced");
+      return false;
+    }
+  }
+  if (leaders != 1) {
+    *why = absl::StrCat("the ensemble has ", leaders, " leaders");
+    return false;
+  }
+  return true;
+}
+
+absl::StatusOr<v1::Operation> RolloutEngine::StartRollingRestart(
+    const v1::RollingRestartRequest& request) {
+  absl::MutexLock ops(&ops_mu_);
+  absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
+  if (!status.ok()) return status.status();
+  absl::StatusOr<Target> target = Resolve(request.role(), *status);
+  if (!target.ok()) return target.status();
+  RolloutRequest r;
+  r.role = request.role();
+  r.nodes.assign(request.nodes().begin(), request.nodes().end());
+  r.batch_size = request.batch_size() > 0 ? request.batch_size() : 1;
+  r.allow_downtime = request.allow_downtime();
+  r.force = request.force();
+  r.pending_only = request.pending_only();
+  absl::StatusOr<RolloutPlan> plan =
+      PlanRollout(r, target->service, target->safety, target->instances);
+  if (!plan.ok()) return plan.status();
+
+  v1::Operation op;
+  op.set_kind("rolling-restart");
+  op.set_role(request.role());
+  op.set_service(plan->service);
+  op.set_author(request.author());
+  op.set_health_timeout_ms(request.health_timeout_ms() > 0 ? request.health_timeout_ms()
+                                                           : kDefaultHealthTimeoutMs);
+  op.set_pause_between_ms(request.pause_between_ms());
+  op.set_order(OrderName(plan->safety.order));
+  op.set_forced(plan->forced);
+  for (const PreCheck& c : plan->checks) {
+    v1::PreCheckResult* out = op.add_checks();
+    out->set_name(c.name);
+    out->set_ok(c.ok);
+    out->set_detail(c.detail);
+  }
+  for (size_t i = 0; i < plan->batches.size(); ++i) {
+    v1::RolloutStep* step = op.add_steps();
+    step->set_index(static_cast<int>(i) + 1);
+    for (const std::string& n : plan->batches[i]) step->add_nodes(n);
+    step->set_state("pending");
+  }
+  if (request.dry_run()) {
+    op.set_state("planned");
+    return op;
+  }
+  if (op.steps().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("nothing to restart: no instance of ", request.role(),
+                     request.pending_only() ? " has a restart pending" : " matches"));
+  }
+  absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(1000, true);
+  if (!active.ok()) return active.status();
+  for (const v1::Operation& other : *active) {
+    if (other.service() == op.service()) {
+      return absl::AlreadyExistsError(absl::StrCat("operation ", other.id(), " is already ",
+                                                   other.state(), " on ", other.service(),
+                                                   "; wait for it, or abort it"));
+    }
+  }
+  op.set_state("running");
+  absl::StatusOr<int64_t> id = store_->CreateOperation(
+      op, absl::StrCat("rolling restart of ", op.role(), " (", op.steps_size(), " steps)"));
+  if (!id.ok()) return id.status();
+  return store_->GetOperation(*id);
+}
+
+absl::StatusOr<v1::Operation> RolloutEngine::Control(const v1::ControlOperationRequest& request) {
+  absl::MutexLock ops(&ops_mu_);
+  absl::StatusOr<v1::Operation> op = store_->GetOperation(request.id());
+  if (!op.ok()) return op.status();
+  const std::string& action = request.action();
+  const std::string& s = op->state();
+  std::string next;
+  if (action == "pause" && s == "running") {
+    next = "paused";
+  } else if (action == "resume" && s == "paused") {
+    next = "running";
+  } else if (action == "abort" && (s == "running" || s == "paused")) {
+    next = "aborted";
+    op->set_reason(absl::StrCat("aborted by ", request.author().empty() ? "an operator"
+                                                                         : request.author()));
+  } else if (action != "pause" && action != "resume" && action != "abort") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown action \"", action, "\" (pause, resume, abort)"));
+  } else {
+    return absl::FailedPreconditionError(
+        absl::StrCat("operation ", op->id(), " is ", s, "; cannot ", action, " it"));
+  }
+  op->set_state(next);
+  if (absl::Status st = store_->UpdateOperation(*op, absl::StrCat(action, " (now ", next, ")"));
+      !st.ok()) {
+    return st;
+  }
+  return store_->GetOperation(op->id());
+}
+
+void RolloutEngine::Tick() {
+  absl::MutexLock ops(&ops_mu_);
+  absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(1000, true);
+  if (!active.ok()) {
+    spdlog::error("listing operations: {}", active.status().ToString());
+    return;
+  }
+  for (v1::Operation& op : *active) {
+    if (op.state() == "running") Advance(op);
+  }
+}
+
+void RolloutEngine::Advance(v1::Operation& op) {
+  const int64_t now = clock_->NowMillis();
+  auto save = [&](const std::string& event) {
+    if (absl::Status s = store_->UpdateOperation(op, event); !s.ok()) {
+      spdlog::error("saving operation {}: {}", op.id(), s.ToString());
+    }
+  };
+  v1::RolloutStep* step = nullptr;
+  int64_t previous_finished = 0;
+  for (v1::RolloutStep& s : *op.mutable_steps()) {
+    if (s.state() == "done") {
+      previous_finished = s.finished_ms();
+      continue;
+    }
+    step = &s;
+    break;
+  }
+  if (step == nullptr) {
+    op.set_state("succeeded");
+    save(absl::StrCat("succeeded: ", op.role(), " restarted on every node"));
+    return;
+  }
+  absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
+  if (!status.ok()) return;
+
+  if (step->state() == "pending") {
+    if (previous_finished > 0 && now < previous_finished + op.pause_between_ms()) return;
+    std::vector<std::string> missing;
+    for (const std::string& node : step->nodes()) {
+      bool connected = false;
+      FindRole(*status, node, op.service(), &connected);
+      if (!connected) missing.push_back(node);
+    }
+    if (!missing.empty()) {
+      const std::string message =
+          absl::StrCat("waiting for the agent of ", absl::StrJoin(missing, ", "), " to connect");
+      if (step->message() != message) {
+        step->set_message(message);
+        save("");
+      }
+      return;
+    }
+    // Written before a command leaves: a controller that dies right after
+    // resends the same ids, which the agents answer without restarting.
+    step->set_state("restarting");
+    step->set_started_ms(now);
+    step->clear_message();
+    step->clear_command_ids();
+    for (const std::string& node : step->nodes()) {
+      const v1::RoleStatus* r = FindRole(*status, node, op.service(), nullptr);
+      (*step->mutable_old_pids())[node] = r != nullptr ? r->pid() : 0;
+      step->add_command_ids(absl::StrCat("op", op.id(), "-step", step->index(), "-", node));
+    }
+    save(absl::StrCat("step ", step->index(), " of ", op.steps_size(), ": restarting ",
+                      op.service(), " on ", absl::StrJoin(step->nodes(), ", ")));
+  }
+
+  // Restarting: (re)send what has no answer, then wait for healthy.
+  for (int i = 0; i < step->nodes_size(); ++i) {
+    const std::string& node = step->nodes(i);
+    const std::string& id = step->command_ids(i);
+    bool send = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto result = results_.find(id);
+      if (result != results_.end()) {
+        if (!result->second.ok()) {
+          step->set_state("failed");
+          step->set_finished_ms(now);
+          step->set_message(absl::StrCat(node, ": ", result->second.message()));
+          op.set_state("failed");
+          op.set_reason(absl::StrCat("step ", step->index(), " failed: ", step->message()));
+          save(op.reason());
+          return;
+        }
+        continue;
+      }
+      auto sent = sent_ms_.find(id);
+      send = sent == sent_ms_.end() || now - sent->second >= options_.resend_after.count();
+      if (send) sent_ms_[id] = now;
+    }
+    if (send) {
+      v1::Command command;
+      command.set_id(id);
+      command.set_operation_id(absl::StrCat(op.id()));
+      command.set_kind("restart");
+      command.set_service(op.service());
+      if (!sender_->SendCommand(node, command)) {
+        spdlog::warn("operation {}: {} not connected; will resend", op.id(), node);
+      }
+    }
+  }
+
+  std::string waiting;
+  for (const std::string& node : step->nodes()) {
+    bool connected = false;
+    const v1::RoleStatus* r = FindRole(*status, node, op.service(), &connected);
+    const int64_t old_pid = step->old_pids().count(node) > 0 ? step->old_pids().at(node) : 0;
+    if (r == nullptr || !connected) {
+      waiting = absl::StrCat(node, ": no report from its agent");
+    } else if (r->pid() == 0 || r->pid() == old_pid) {
+      waiting = absl::StrCat(node, ": not restarted yet (", r->phase(), ")");
+    } else if (r->health() != "healthy" || r->restart_pending()) {
+      waiting = absl::StrCat(node, ": ", r->phase(), r->reason().empty() ? "" : ": ", r->reason());
+    }
+    if (!waiting.empty()) break;
+  }
+  if (waiting.empty() && op.service() == "zookeeper") {
+    absl::StatusOr<Target> target = Resolve(op.role(), *status);
+    std::string why;
+    if (target.ok() && !EnsembleSynced(*target, &why)) waiting = why;
+  }
+  if (waiting.empty()) {
+    step->set_state("done");
+    step->set_finished_ms(now);
+    step->clear_message();
+    save(absl::StrCat("step ", step->index(), " of ", op.steps_size(), " done in ",
+                      (now - step->started_ms()), " ms"));
+    return;
+  }
+  if (now - step->started_ms() > op.health_timeout_ms()) {
+    step->set_state("failed");
+    step->set_finished_ms(now);
+    step->set_message(absl::StrCat("not healthy within ", op.health_timeout_ms() / 1000,
+                                   " s: ", waiting));
+    op.set_state("failed");
+    op.set_reason(absl::StrCat("step ", step->index(), " failed: ", step->message(),
+                               "; later steps were not started"));
+    save(op.reason());
+    return;
+  }
+  if (step->message() != waiting) {
+    step->set_message(waiting);
+    save("");
+  }
+}
+
+}  // namespace bamctl

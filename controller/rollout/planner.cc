@@ -1,0 +1,146 @@
+#include "controller/rollout/planner.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace bamctl {
+
+int MaxBatch(const RestartSafety& safety, int members) {
+  switch (safety.order) {
+    case RestartSafety::Order::kFollowersBeforeLeader:
+      // A ZooKeeper ensemble of n keeps its quorum with (n-1)/2 down; the
+      // leader still goes last and alone.
+      return std::max(1, std::min(safety.max_unavailable, (members - 1) / 2));
+    case RestartSafety::Order::kOneAtATimeDrainFirst:
+    case RestartSafety::Order::kStandbyBeforeActive:
+    case RestartSafety::Order::kSingleInstanceDowntime:
+      return 1;
+    case RestartSafety::Order::kAnyOrder:
+      return std::max(1, members);
+  }
+  return 1;
+}
+
+absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std::string& service,
+                                        const RestartSafety& safety,
+                                        const std::vector<Instance>& instances) {
+  if (instances.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no node runs role ", request.role, " in the desired state"));
+  }
+  std::set<std::string> known;
+  for (const Instance& i : instances) known.insert(i.node);
+  for (const std::string& n : request.nodes) {
+    if (known.count(n) == 0) {
+      std::vector<std::string> names(known.begin(), known.end());
+      return absl::InvalidArgumentError(absl::StrCat("node ", n, " does not run role ",
+                                                     request.role, "; nodes that do: ",
+                                                     absl::StrJoin(names, ", ")));
+    }
+  }
+  if (request.batch_size < 1) {
+    return absl::InvalidArgumentError("--batch-size must be at least 1");
+  }
+  const int cap = MaxBatch(safety, static_cast<int>(instances.size()));
+  if (request.batch_size > cap) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--batch-size ", request.batch_size, " would take ", request.batch_size, " of ",
+        instances.size(), " ", service, " instances down at once; at most ", cap,
+        " keeps the ", safety.group.empty() ? service : safety.group, " group available"));
+  }
+
+  RolloutPlan plan;
+  plan.service = service;
+  plan.safety = safety;
+
+  // Pre-checks: the whole group healthy, since the restart takes one more
+  // member away; downtime only when asked for.
+  std::vector<std::string> unhealthy;
+  for (const Instance& i : instances) {
+    if (!i.connected) {
+      unhealthy.push_back(absl::StrCat(i.node, " (agent not connected)"));
+    } else if (!i.healthy) {
+      unhealthy.push_back(absl::StrCat(i.node, " (not healthy)"));
+    }
+  }
+  plan.checks.push_back({"group healthy", unhealthy.empty(),
+                         unhealthy.empty()
+                             ? absl::StrCat("all ", instances.size(), " ", service,
+                                            " instances are healthy")
+                             : absl::StrCat("not healthy: ", absl::StrJoin(unhealthy, ", "))});
+  if (safety.requires_downtime_flag) {
+    // Not a pre-check --force skips: the downtime is certain, not a risk.
+    if (!request.allow_downtime) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(service, " has a single instance (no HA in Hadoop 1.x): restarting it "
+                                "means downtime; pass --allow-downtime"));
+    }
+    plan.checks.push_back({"downtime allowed", true, "--allow-downtime given"});
+  }
+
+  // Which instances, in spec order.
+  std::vector<const Instance*> chosen;
+  for (const Instance& i : instances) {
+    if (!request.nodes.empty() &&
+        std::find(request.nodes.begin(), request.nodes.end(), i.node) == request.nodes.end()) {
+      continue;
+    }
+    if (request.pending_only && !i.restart_pending) continue;
+    chosen.push_back(&i);
+  }
+
+  // Order.
+  const Instance* last = nullptr;
+  if (safety.order == RestartSafety::Order::kFollowersBeforeLeader) {
+    int leaders = 0;
+    for (const Instance& i : instances) {
+      if (i.zookeeper_mode == "leader") ++leaders;
+    }
+    std::string modes;
+    for (const Instance& i : instances) {
+      absl::StrAppend(&modes, modes.empty() ? "" : ", ", i.node, " ",
+                      i.zookeeper_mode.empty() ? "unknown" : i.zookeeper_mode);
+    }
+    plan.checks.push_back({"one leader", leaders == 1,
+                           absl::StrCat(leaders == 1 ? "" : "expected exactly one leader; ",
+                                        "servers report: ", modes)});
+    for (const Instance* i : chosen) {
+      if (i->zookeeper_mode == "leader") last = i;
+    }
+  } else if (safety.order == RestartSafety::Order::kStandbyBeforeActive) {
+    for (const Instance* i : chosen) {
+      if (i->task_holder) last = i;
+    }
+  }
+  std::vector<std::string> batch;
+  const int size = (safety.order == RestartSafety::Order::kAnyOrder ||
+                    safety.order == RestartSafety::Order::kFollowersBeforeLeader)
+                       ? request.batch_size
+                       : 1;
+  for (const Instance* i : chosen) {
+    if (i == last) continue;
+    batch.push_back(i->node);
+    if (static_cast<int>(batch.size()) == size) plan.batches.push_back(std::exchange(batch, {}));
+  }
+  if (!batch.empty()) plan.batches.push_back(batch);
+  if (last != nullptr) plan.batches.push_back({last->node});  // alone, at the end
+
+  std::vector<std::string> failed;
+  for (const PreCheck& c : plan.checks) {
+    if (!c.ok) failed.push_back(absl::StrCat(c.name, ": ", c.detail));
+  }
+  if (!failed.empty()) {
+    if (!request.force) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("refusing to restart ", request.role, ": ", absl::StrJoin(failed, "; "),
+                       " (--force starts anyway)"));
+    }
+    plan.forced = absl::StrJoin(failed, "; ");
+  }
+  return plan;
+}
+
+}  // namespace bamctl

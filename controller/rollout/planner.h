@@ -1,0 +1,67 @@
+#ifndef BAMCTL_CONTROLLER_ROLLOUT_PLANNER_H_
+#define BAMCTL_CONTROLLER_ROLLOUT_PLANNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "roles/driver/service_plan.h"
+
+namespace bamctl {
+
+// What an operator asks for: `bamctl rolling-restart ROLE ...`.
+struct RolloutRequest {
+  std::string role;                // a role name: zookeeper, cassandra, bam-receiver, ...
+  std::vector<std::string> nodes;  // only these; empty: every node running the role
+  int batch_size = 1;
+  bool allow_downtime = false;
+  bool force = false;         // start although a pre-check fails
+  bool pending_only = false;  // only instances marked restart pending
+};
+
+// One instance of the service, as the controller sees it now.
+struct Instance {
+  std::string node;
+  std::string address;
+  bool connected = false;
+  bool healthy = false;
+  bool restart_pending = false;
+  std::string zookeeper_mode;  // "leader", "follower", ...; "" unknown
+  bool task_holder = false;    // the BAM analyzer holding the scheduled tasks
+};
+
+// A condition checked before starting, with its current result.
+struct PreCheck {
+  std::string name;
+  bool ok = false;
+  std::string detail;
+};
+
+struct RolloutPlan {
+  std::string service;  // the process restarted: "zookeeper", "bam", ...
+  RestartSafety safety;
+  std::vector<std::vector<std::string>> batches;  // node names, in order
+  std::vector<PreCheck> checks;
+  // Why a check failing did not stop the plan (--force), or "".
+  std::string forced;
+};
+
+// Orders the restarts of `service` (whose restart rules are `safety`)
+// across `instances` (every instance in the cluster, in spec order) so that
+// no quorum is lost: ZooKeeper followers one at a time and the leader last
+// (the leader as the servers report it), Cassandra one node at a time, BAM
+// analyzers standby before the task holder, the rest in batches of
+// `batch_size`, never past what the group tolerates; single masters only
+// with allow_downtime. Fails (FailedPrecondition, naming every failed
+// check) when a pre-check fails and not `force`; InvalidArgument for a
+// request that cannot be planned (unknown node, batch too large).
+absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std::string& service,
+                                        const RestartSafety& safety,
+                                        const std::vector<Instance>& instances);
+
+// The largest batch `safety`'s group tolerates with `members` instances.
+int MaxBatch(const RestartSafety& safety, int members);
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_ROLLOUT_PLANNER_H_
