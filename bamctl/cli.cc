@@ -57,6 +57,20 @@ Against bam-controller (--controller=HOST:PORT, or set BAMCTL_CONTROLLER):
       restarts. Exit 0 when the cluster has converged, 1 when not.
   bamctl nodes [-o table|json]
   bamctl events [--limit N] [-o table|json]
+  bamctl rolling-restart ROLE [--nodes a,b] [--batch-size N] [--health-timeout 5m]
+                         [--pause-between 30s] [--allow-downtime] [--force] [--pending]
+                         [--dry-run] [-o table|json]
+      Restart ROLE across the cluster without losing a quorum: ZooKeeper
+      followers one at a time and the leader last, Cassandra one node at a
+      time, each step waiting until the restarted instances are healthy.
+      Refused (with the reasons) when a member of the group is unhealthy,
+      unless --force; namenode and jobtracker need --allow-downtime.
+      --pending restarts only instances running an older config. --dry-run
+      prints the order and every pre-check and restarts nothing.
+  bamctl op list [-o table|json]
+  bamctl op show|watch|pause|resume|abort ID
+      Operations (rolling restarts): watch follows one to its end (exit 1
+      unless it succeeded); a restarted controller resumes running ones.
 
   bamctl version
   bamctl help

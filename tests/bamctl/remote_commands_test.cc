@@ -99,7 +99,30 @@ class FakeClusterService final : public v1::ClusterService::Service {
     return Answer(events, *request, response);
   }
 
+  grpc::Status StartRollingRestart(grpc::ServerContext*, const v1::RollingRestartRequest* request,
+                                   v1::Operation* response) override {
+    return Answer(rolling, *request, response);
+  }
+  grpc::Status GetOperation(grpc::ServerContext*, const v1::GetOperationRequest* request,
+                            v1::Operation* response) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    get_op.requests.push_back(*request);
+    // Successive answers, the last one repeated: an operation progressing.
+    const size_t i = std::min(get_op.requests.size(), operation_sequence.size()) - 1;
+    *response = operation_sequence.empty() ? v1::Operation() : operation_sequence[i];
+    return get_op.status;
+  }
+  grpc::Status ControlOperation(grpc::ServerContext*, const v1::ControlOperationRequest* request,
+                                v1::Operation* response) override {
+    return Answer(control, *request, response);
+  }
+
   // Public for With(): guarded by mu_.
+  Rpc<v1::RollingRestartRequest, v1::Operation> rolling ABSL_GUARDED_BY(mu_);
+  Rpc<v1::GetOperationRequest, v1::Operation> get_op ABSL_GUARDED_BY(mu_);
+  std::vector<v1::Operation> operation_sequence ABSL_GUARDED_BY(mu_);
+  Rpc<v1::ControlOperationRequest, v1::Operation> control ABSL_GUARDED_BY(mu_);
   Rpc<v1::ApplyRequest, v1::ApplyResponse> apply ABSL_GUARDED_BY(mu_);
   Rpc<v1::GetDesiredStateRequest, v1::GetDesiredStateResponse> get ABSL_GUARDED_BY(mu_);
   Rpc<v1::ListVersionsRequest, v1::ListVersionsResponse> history ABSL_GUARDED_BY(mu_);
@@ -355,6 +378,101 @@ TEST_F(RemoteCommandsTest, StatusShowsHostProblemsPendingRestartsAndNotices) {
   EXPECT_THAT(r.out, Not(HasSubstr("java at")));  // ok checks stay quiet
   EXPECT_THAT(r.out, HasSubstr("restart pending (running with older config): node1/zookeeper"));
   EXPECT_THAT(r.out, AllOf(Not(HasSubstr("notice 1")), HasSubstr("node1: notice 4")));
+}
+
+v1::Operation ZooKeeperRollout(const std::string& state, int done) {
+  v1::Operation op;
+  op.set_id(7);
+  op.set_role("zookeeper");
+  op.set_service("zookeeper");
+  op.set_state(state);
+  op.set_order("followers one at a time, the leader last");
+  v1::PreCheckResult* check = op.add_checks();
+  check->set_name("group healthy");
+  check->set_ok(true);
+  check->set_detail("all 3 zookeeper instances are healthy");
+  for (int i = 0; i < 3; ++i) {
+    v1::RolloutStep* s = op.add_steps();
+    s->set_index(i + 1);
+    s->add_nodes(absl::StrCat("node", i + 3));
+    s->set_state(i < done ? "done" : (i == done ? "restarting" : "pending"));
+    if (i == done) s->set_message("node" + std::to_string(i + 3) + ": starting");
+  }
+  return op;
+}
+
+TEST_F(RemoteCommandsTest, RollingRestartSendsTheRequestAndPrintsThePlan) {
+  fake_.With([](FakeClusterService& f) { f.rolling.response = ZooKeeperRollout("planned", 0); });
+
+  Result r = Run({"rolling-restart", "zookeeper", "--nodes", "node3,node4", "--batch-size", "1",
+                  "--health-timeout", "2m", "--pause-between", "30s", "--dry-run", "--force"});
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, AllOf(HasSubstr("order: followers one at a time, the leader last"),
+                           HasSubstr("check ok     group healthy"), HasSubstr("node5"),
+                           HasSubstr("dry run: nothing was restarted")));
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.rolling.requests.size(), 1u);
+    const v1::RollingRestartRequest& q = f.rolling.requests[0];
+    EXPECT_EQ(q.role(), "zookeeper");
+    EXPECT_THAT(q.nodes(), ::testing::ElementsAre("node3", "node4"));
+    EXPECT_EQ(q.health_timeout_ms(), 120000);
+    EXPECT_EQ(q.pause_between_ms(), 30000);
+    EXPECT_TRUE(q.dry_run());
+    EXPECT_TRUE(q.force());
+    EXPECT_FALSE(q.allow_downtime());
+    EXPECT_EQ(q.author(), "alice");
+  });
+}
+
+TEST_F(RemoteCommandsTest, RollingRestartRefusalIsPrintedAndFails) {
+  fake_.With([](FakeClusterService& f) {
+    f.rolling.status = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                    "refusing to restart zookeeper: group healthy: not healthy: "
+                                    "node4 (not healthy) (--force starts anyway)");
+  });
+  Result r = Run({"rolling-restart", "zookeeper"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("node4 (not healthy) (--force starts anyway)"));
+  EXPECT_EQ(Run({"rolling-restart"}).code, kExitUsage);
+  EXPECT_EQ(Run({"rolling-restart", "zookeeper", "--health-timeout", "soon"}).code, kExitUsage);
+}
+
+TEST_F(RemoteCommandsTest, OpWatchFollowsToTheEndAndItsExitCodeSaysHowItEnded) {
+  fake_.With([](FakeClusterService& f) {
+    f.operation_sequence = {ZooKeeperRollout("running", 0), ZooKeeperRollout("running", 2),
+                            ZooKeeperRollout("succeeded", 3)};
+  });
+  Result r = Run({"op", "watch", "7", "--interval", "10ms"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, AllOf(HasSubstr("[....................] 0/3 steps, running; step 1 (node3) "
+                                     "restarting: node3: starting"),
+                           HasSubstr("[#############.......] 2/3 steps"),
+                           HasSubstr("[####################] 3/3 steps, succeeded")));
+
+  fake_.With([](FakeClusterService& f) {
+    v1::Operation failed = ZooKeeperRollout("failed", 1);
+    failed.set_reason("step 2 failed: not healthy within 300 s");
+    f.operation_sequence = {failed};
+    f.get_op.requests.clear();
+  });
+  r = Run({"op", "watch", "7"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.out, HasSubstr("step 2 failed: not healthy within 300 s"));
+}
+
+TEST_F(RemoteCommandsTest, OpControlsSendTheAction) {
+  fake_.With([](FakeClusterService& f) { f.control.response = ZooKeeperRollout("paused", 1); });
+  Result r = Run({"op", "pause", "7"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("operation 7 is paused"));
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.control.requests.size(), 1u);
+    EXPECT_EQ(f.control.requests[0].action(), "pause");
+    EXPECT_EQ(f.control.requests[0].id(), 7);
+  });
+  EXPECT_EQ(Run({"op", "explode", "7"}).code, kExitUsage);
+  EXPECT_EQ(Run({"op", "pause"}).code, kExitUsage);
 }
 
 TEST_F(RemoteCommandsTest, StatusJsonKeepsTheExitCodeAndParses) {
