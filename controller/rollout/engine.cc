@@ -242,8 +242,8 @@ absl::StatusOr<v1::Operation> RolloutEngine::Control(const v1::ControlOperationR
     next = "running";
   } else if (action == "abort" && (s == "running" || s == "paused")) {
     next = "aborted";
-    op->set_reason(absl::StrCat("aborted by ", request.author().empty() ? "an operator"
-                                                                         : request.author()));
+    op->set_reason(
+        absl::StrCat("aborted by ", request.author().empty() ? "an operator" : request.author()));
   } else if (action != "pause" && action != "resume" && action != "abort") {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown action \"", action, "\" (pause, resume, abort)"));
@@ -328,10 +328,14 @@ void RolloutEngine::Advance(v1::Operation& op) {
                       op.service(), " on ", absl::StrJoin(step->nodes(), ", ")));
   }
 
-  // Restarting: (re)send what has no answer, then wait for healthy.
+  // Restarting: (re)send what has no answer and no visible effect (the
+  // role still runs the old process), then wait for healthy.
   for (int i = 0; i < step->nodes_size(); ++i) {
     const std::string& node = step->nodes(i);
     const std::string& id = step->command_ids(i);
+    const v1::RoleStatus* seen = FindRole(*status, node, op.service(), nullptr);
+    const int64_t before = step->old_pids().count(node) > 0 ? step->old_pids().at(node) : 0;
+    const bool restarted = seen != nullptr && seen->pid() != 0 && seen->pid() != before;
     bool send = false;
     {
       absl::MutexLock lock(&mu_);
@@ -349,7 +353,8 @@ void RolloutEngine::Advance(v1::Operation& op) {
         continue;
       }
       auto sent = sent_ms_.find(id);
-      send = sent == sent_ms_.end() || now - sent->second >= options_.resend_after.count();
+      send = !restarted &&
+             (sent == sent_ms_.end() || now - sent->second >= options_.resend_after.count());
       if (send) sent_ms_[id] = now;
     }
     if (send) {
@@ -394,8 +399,8 @@ void RolloutEngine::Advance(v1::Operation& op) {
   if (now - step->started_ms() > op.health_timeout_ms()) {
     step->set_state("failed");
     step->set_finished_ms(now);
-    step->set_message(absl::StrCat("not healthy within ", op.health_timeout_ms() / 1000,
-                                   " s: ", waiting));
+    step->set_message(
+        absl::StrCat("not healthy within ", op.health_timeout_ms() / 1000, " s: ", waiting));
     op.set_state("failed");
     op.set_reason(absl::StrCat("step ", step->index(), " failed: ", step->message(),
                                "; later steps were not started"));

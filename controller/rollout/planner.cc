@@ -36,9 +36,9 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
   for (const std::string& n : request.nodes) {
     if (known.count(n) == 0) {
       std::vector<std::string> names(known.begin(), known.end());
-      return absl::InvalidArgumentError(absl::StrCat("node ", n, " does not run role ",
-                                                     request.role, "; nodes that do: ",
-                                                     absl::StrJoin(names, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("node ", n, " does not run role ", request.role,
+                       "; nodes that do: ", absl::StrJoin(names, ", ")));
     }
   }
   if (request.batch_size < 1) {
@@ -48,8 +48,8 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
   if (request.batch_size > cap) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--batch-size ", request.batch_size, " would take ", request.batch_size, " of ",
-        instances.size(), " ", service, " instances down at once; at most ", cap,
-        " keeps the ", safety.group.empty() ? service : safety.group, " group available"));
+        instances.size(), " ", service, " instances down at once; at most ", cap, " keeps the ",
+        safety.group.empty() ? service : safety.group, " group available"));
   }
 
   RolloutPlan plan;
@@ -66,17 +66,18 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
       unhealthy.push_back(absl::StrCat(i.node, " (not healthy)"));
     }
   }
-  plan.checks.push_back({"group healthy", unhealthy.empty(),
-                         unhealthy.empty()
-                             ? absl::StrCat("all ", instances.size(), " ", service,
-                                            " instances are healthy")
-                             : absl::StrCat("not healthy: ", absl::StrJoin(unhealthy, ", "))});
+  plan.checks.push_back(
+      {"group healthy", unhealthy.empty(),
+       unhealthy.empty()
+           ? absl::StrCat("all ", instances.size(), " ", service, " instances are healthy")
+           : absl::StrCat("not healthy: ", absl::StrJoin(unhealthy, ", "))});
   if (safety.requires_downtime_flag) {
     // Not a pre-check --force skips: the downtime is certain, not a risk.
     if (!request.allow_downtime) {
       return absl::FailedPreconditionError(
-          absl::StrCat(service, " has a single instance (no HA in Hadoop 1.x): restarting it "
-                                "means downtime; pass --allow-downtime"));
+          absl::StrCat(service,
+                       " has a single instance (no HA in Hadoop 1.x): restarting it "
+                       "means downtime; pass --allow-downtime"));
     }
     plan.checks.push_back({"downtime allowed", true, "--allow-downtime given"});
   }
@@ -134,9 +135,9 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
   }
   if (!failed.empty()) {
     if (!request.force) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("refusing to restart ", request.role, ": ", absl::StrJoin(failed, "; "),
-                       " (--force starts anyway)"));
+      return absl::FailedPreconditionError(absl::StrCat("refusing to restart ", request.role, ": ",
+                                                        absl::StrJoin(failed, "; "),
+                                                        " (--force starts anyway)"));
     }
     plan.forced = absl::StrJoin(failed, "; ");
   }

@@ -1,5 +1,4 @@
 #include "controller/rollout/planner.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -133,8 +132,9 @@ TEST(RolloutPlannerTest, NodesAndPendingNarrowTheSet) {
   r.nodes = {"node9"};
   plan = PlanRollout(r, "zookeeper", ZooKeeper(), ensemble);
   ASSERT_FALSE(plan.ok());
-  EXPECT_THAT(std::string(plan.status().message()),
-              HasSubstr("node node9 does not run role zookeeper; nodes that do: node1, node2, node3"));
+  EXPECT_THAT(
+      std::string(plan.status().message()),
+      HasSubstr("node node9 does not run role zookeeper; nodes that do: node1, node2, node3"));
 }
 
 }  // namespace

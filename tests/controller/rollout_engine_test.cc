@@ -1,0 +1,235 @@
+// The rollout engine against a real store (SQLite in a temp dir), a fake
+// clock, a fake command channel, agents simulated by writing their reports,
+// and ZooKeeper's four-letter words answered by the test.
+#include "controller/rollout/engine.h"
+
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kSpec[] =
+    "name: engine-test\nrender_addresses: true\nnodes:\n"
+    "  - {name: zk1, address: 10.0.0.1, roles: [zookeeper]}\n"
+    "  - {name: zk2, address: 10.0.0.2, roles: [zookeeper]}\n"
+    "  - {name: zk3, address: 10.0.0.3, roles: [zookeeper]}\n";
+
+class FakeSender : public CommandSender {
+ public:
+  bool SendCommand(const std::string& node, const v1::Command& command) override {
+    sent.emplace_back(node, command);
+    return true;
+  }
+  std::vector<std::pair<std::string, v1::Command>> sent;
+};
+
+class RolloutEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("rollout_engine");
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open((dir_ / "c.db").string(), &clock_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    state_ = std::make_unique<DesiredState>(store_.get());
+    v1::ApplyRequest apply;
+    apply.set_spec_text(kSpec);
+    ASSERT_TRUE(state_->Apply(apply).ok());
+    for (const char* node : {"zk1", "zk2", "zk3"}) Report(node, pid_[node] = next_pid_++);
+    mode_ = {{"10.0.0.1", "follower"}, {"10.0.0.2", "leader"}, {"10.0.0.3", "follower"}};
+    NewEngine();
+  }
+  void TearDown() override {
+    engine_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // A fresh engine on the same store: a controller restart.
+  void NewEngine() {
+    engine_ = std::make_unique<RolloutEngine>(
+        store_.get(), state_.get(), &sender_, &clock_,
+        [this](const std::string& host, uint32_t, const std::string& word)
+            -> absl::StatusOr<std::string> {
+          const std::string mode = mode_[host];
+          if (word == "srvr") return absl::StrCat("Zookeeper version: 3.8.0\nMode: ", mode, "\n");
+          return absl::StrCat("zk_server_state\t", mode, "\nzk_synced_followers\t",
+                              mode == "leader" ? synced_ : 0, "\n");
+        },
+        RolloutEngine::Options());
+  }
+
+  // The agent of `node` reports zookeeper healthy with `pid`.
+  void Report(const std::string& node, int64_t pid, const std::string& health = "healthy") {
+    absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
+    ASSERT_TRUE(current.ok());
+    v1::NodeReport report;
+    report.set_node(node);
+    report.set_applied_version((*current)->version);
+    report.set_applied_plan_hash((*current)->hashes[(*current)->by_node.at(node)]);
+    v1::RoleStatus* r = report.add_roles();
+    r->set_role("zookeeper");
+    r->set_phase("running");
+    r->set_health(health);
+    r->set_pid(pid);
+    ASSERT_TRUE(store_->RecordReports({report}).ok());
+  }
+
+  // The agent carries out the last command sent to `node`.
+  void Restart(const std::string& node) {
+    ASSERT_FALSE(sender_.sent.empty());
+    const v1::Command& cmd = sender_.sent.back().second;
+    Report(node, pid_[node] = next_pid_++);
+    v1::CommandResult result;
+    result.set_command_id(cmd.id());
+    result.set_ok(true);
+    engine_->OnCommandResult(node, result);
+  }
+
+  v1::Operation Op(int64_t id) {
+    absl::StatusOr<v1::Operation> op = store_->GetOperation(id);
+    EXPECT_TRUE(op.ok()) << op.status();
+    return op.ok() ? *op : v1::Operation();
+  }
+
+  fs::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<DesiredState> state_;
+  FakeSender sender_;
+  std::unique_ptr<RolloutEngine> engine_;
+  std::map<std::string, std::string> mode_;
+  std::map<std::string, int64_t> pid_;
+  int64_t next_pid_ = 100;
+  int synced_ = 2;
+};
+
+TEST_F(RolloutEngineTest, RunsStepByStepLeaderLastAndResumesAfterARestart) {
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(op->state(), "running");
+  ASSERT_EQ(op->steps_size(), 3);
+  EXPECT_THAT(op->steps(2).nodes(), ElementsAre("zk2"));  // the leader
+
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 1u);
+  EXPECT_EQ(sender_.sent[0].first, "zk1");
+  EXPECT_EQ(sender_.sent[0].second.kind(), "restart");
+  EXPECT_EQ(sender_.sent[0].second.service(), "zookeeper");
+  EXPECT_EQ(Op(op->id()).steps(0).state(), "restarting");
+
+  engine_->Tick();  // not restarted yet: nothing new
+  EXPECT_EQ(sender_.sent.size(), 1u);
+  EXPECT_THAT(Op(op->id()).steps(0).message(), HasSubstr("not restarted yet"));
+  Restart("zk1");
+  synced_ = 1;  // the leader has not seen it sync yet
+  engine_->Tick();
+  EXPECT_THAT(Op(op->id()).steps(0).message(), HasSubstr("1 of 2 followers synced"));
+  synced_ = 2;
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).steps(0).state(), "done");
+
+  engine_->Tick();  // step 2: zk3
+  ASSERT_EQ(sender_.sent.size(), 2u);
+  EXPECT_EQ(sender_.sent[1].first, "zk3");
+  const std::string step2_command = sender_.sent[1].second.id();
+
+  // The controller dies here and a new one starts: the step resumes, its
+  // command is sent again with the same id (the agent answers without a
+  // second restart), zk1 is not touched again.
+  NewEngine();
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 3u);
+  EXPECT_EQ(sender_.sent[2].first, "zk3");
+  EXPECT_EQ(sender_.sent[2].second.id(), step2_command);
+  Restart("zk3");
+  engine_->Tick();
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 4u);
+  EXPECT_EQ(sender_.sent[3].first, "zk2");
+  mode_ = {{"10.0.0.1", "follower"}, {"10.0.0.2", "follower"}, {"10.0.0.3", "leader"}};
+  Restart("zk2");
+  engine_->Tick();
+  engine_->Tick();
+  v1::Operation done = Op(op->id());
+  EXPECT_EQ(done.state(), "succeeded") << done.DebugString();
+  for (const auto& [node, cmd] : sender_.sent) EXPECT_NE(cmd.id(), "");
+}
+
+TEST_F(RolloutEngineTest, AStepThatDoesNotComeBackStopsTheOperation) {
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  request.set_health_timeout_ms(60'000);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok());
+  engine_->Tick();
+  Report("zk1", next_pid_++, "unhealthy");  // restarted, never healthy
+  clock_.AdvanceMillis(60'001);
+  engine_->Tick();
+  v1::Operation failed = Op(op->id());
+  EXPECT_EQ(failed.state(), "failed");
+  EXPECT_EQ(failed.steps(0).state(), "failed");
+  EXPECT_THAT(failed.reason(), HasSubstr("step 1 failed: not healthy within 60 s: zk1"));
+  EXPECT_EQ(failed.steps(1).state(), "pending");
+  engine_->Tick();
+  for (const auto& [node, cmd] : sender_.sent) EXPECT_EQ(node, "zk1");  // nothing after it
+}
+
+TEST_F(RolloutEngineTest, OneOperationPerServiceAndControls) {
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok());
+  absl::StatusOr<v1::Operation> second = engine_->StartRollingRestart(request);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+
+  v1::ControlOperationRequest control;
+  control.set_id(op->id());
+  control.set_action("pause");
+  ASSERT_TRUE(engine_->Control(control).ok());
+  engine_->Tick();
+  EXPECT_TRUE(sender_.sent.empty());  // paused: nothing sent
+  control.set_action("resume");
+  ASSERT_TRUE(engine_->Control(control).ok());
+  engine_->Tick();
+  EXPECT_EQ(sender_.sent.size(), 1u);
+  control.set_action("abort");
+  absl::StatusOr<v1::Operation> aborted = engine_->Control(control);
+  ASSERT_TRUE(aborted.ok());
+  EXPECT_EQ(aborted->state(), "aborted");
+  control.set_action("resume");
+  EXPECT_EQ(engine_->Control(control).status().code(), absl::StatusCode::kFailedPrecondition);
+  // The dry run changes nothing and needs no free slot.
+  request.set_dry_run(true);
+  absl::StatusOr<v1::Operation> plan = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->state(), "planned");
+  EXPECT_EQ(plan->id(), 0);
+}
+
+TEST_F(RolloutEngineTest, RefusesWhileAMemberIsUnhealthy) {
+  Report("zk3", pid_["zk3"], "unhealthy");
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_FALSE(op.ok());
+  EXPECT_EQ(op.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(op.status().message()), HasSubstr("zk3 (not healthy)"));
+  absl::StatusOr<std::vector<v1::Operation>> ops = store_->ListOperations(10, false);
+  ASSERT_TRUE(ops.ok());
+  EXPECT_TRUE(ops->empty());  // a refused request stores nothing
+}
+
+}  // namespace
+}  // namespace bamctl
