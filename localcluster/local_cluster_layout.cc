@@ -31,8 +31,9 @@ std::string CurrentUserName() {
 }
 
 absl::Status RunInstall(const std::string& emulator, const std::string& product,
-                        const std::string& dest) {
+                        const std::string& dest, const std::string& bind_address = "") {
   std::vector<std::string> args = {emulator, "install", product, dest};
+  if (!bind_address.empty()) args.push_back("--bind-address=" + bind_address);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
@@ -127,7 +128,10 @@ absl::StatusOr<LocalClusterLayout> PrepareLocalCluster(const std::string& spec_t
             RunInstall(options.emulator, "cassandra", local.root + spec.cassandra().home()));
       }
       if (HasAny(*node, IsBamRole)) {
-        RETURN_IF_ERROR(RunInstall(options.emulator, "bam", local.root + spec.bam().home()));
+        // Carbon binds every interface; on one machine the BAM nodes share
+        // ports, so the emulated server binds the node's address instead.
+        RETURN_IF_ERROR(
+            RunInstall(options.emulator, "bam", local.root + spec.bam().home(), local.address));
         // Secrets, as an operator would put them on the BAM hosts.
         for (const v1::DataSourceSpec* ds :
              {&spec.bam().registry_datasource(), &spec.bam().summary_datasource()}) {

@@ -52,7 +52,13 @@ absl::StatusOr<std::vector<ServicePlan>> CassandraDriver::Render(const v1::NodeP
   const std::string yaml_path = ctx.Path(absl::StrCat(c.home(), "/conf/cassandra.yaml"));
   absl::StatusOr<std::string> current = ctx.ReadShippedFile(yaml_path, kStockYaml);
   if (!current.ok()) return Annotate(current.status(), context);
-  absl::StatusOr<std::string> patched = PatchCassandraYaml(yaml_path, *current, c);
+  // The directories Cassandra writes live under the root like every other
+  // host path (the agent creates them there, below).
+  v1::CassandraPlan rooted = c;
+  rooted.set_data_dir(ctx.Path(c.data_dir()));
+  rooted.set_commitlog_dir(ctx.Path(c.commitlog_dir()));
+  rooted.set_saved_caches_dir(ctx.Path(c.saved_caches_dir()));
+  absl::StatusOr<std::string> patched = PatchCassandraYaml(yaml_path, *current, rooted);
   if (!patched.ok()) return Annotate(patched.status(), context);
 
   ServicePlan service;

@@ -1,12 +1,11 @@
 // The rollout engine against a real store (SQLite in a temp dir), a fake
 // clock, a fake command channel, agents simulated by writing their reports,
 // and ZooKeeper's four-letter words answered by the test.
-#include "controller/rollout/engine.h"
-
 #include <filesystem>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "controller/rollout/engine.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/util/test_util.h"
@@ -57,8 +56,8 @@ class RolloutEngineTest : public ::testing::Test {
   void NewEngine() {
     engine_ = std::make_unique<RolloutEngine>(
         store_.get(), state_.get(), &sender_, &clock_,
-        [this](const std::string& host, uint32_t, const std::string& word)
-            -> absl::StatusOr<std::string> {
+        [this](const std::string& host, uint32_t,
+               const std::string& word) -> absl::StatusOr<std::string> {
           const std::string mode = mode_[host];
           if (word == "srvr") return absl::StrCat("Zookeeper version: 3.8.0\nMode: ", mode, "\n");
           return absl::StrCat("zk_server_state\t", mode, "\nzk_synced_followers\t",

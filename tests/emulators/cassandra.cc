@@ -28,9 +28,9 @@ constexpr absl::string_view kDhtPackage = "org.apache.cassandra.dht.";
 
 // DatabaseDescriptor's refusal, as bin/cassandra prints it, naming the file.
 absl::Status Fatal(const std::string& file, absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(file, ": ", message,
-                   "\nFatal configuration error; unable to start server.  See log for stacktrace."));
+  return absl::InvalidArgumentError(absl::StrCat(
+      file, ": ", message,
+      "\nFatal configuration error; unable to start server.  See log for stacktrace."));
 }
 
 // The scalar at `key` of the top-level map; nullopt when absent or null.
@@ -83,18 +83,19 @@ absl::Status CheckToken(absl::string_view partitioner, absl::string_view token) 
     const absl::uint128 limit = absl::uint128(1) << 63;  // |Long.MIN_VALUE|
     if (ParseSigned(token, limit, &negative, &value) != Parsed::kOk ||
         (!negative && value == limit)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "For input string: ", quoted,
-          " (Murmur3Partitioner tokens are integers -9223372036854775808 to "
-          "9223372036854775807)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("For input string: ", quoted,
+                       " (Murmur3Partitioner tokens are integers -9223372036854775808 to "
+                       "9223372036854775807)"));
     }
     return absl::OkStatus();
   }
   if (partitioner == "ByteOrderedPartitioner") {
     if (token.size() % 2 != 0 || !std::all_of(token.begin(), token.end(), absl::ascii_isxdigit)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Token ", quoted, " contains non-hex digits or has an odd length "
-          "(ByteOrderedPartitioner tokens are hex bytes)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Token ", quoted,
+                       " contains non-hex digits or has an odd length "
+                       "(ByteOrderedPartitioner tokens are hex bytes)"));
     }
   }
   return absl::OkStatus();  // OrderPreservingPartitioner: any string
@@ -239,9 +240,8 @@ absl::StatusOr<DaemonPlan> LoadDaemon(const std::string& file) {
   ASSIGN_OR_RETURN(int storage_port, Port(root, "storage_port", 7000, file));
   ASSIGN_OR_RETURN(int rpc_port, Port(root, "rpc_port", 9160, file));
   ASSIGN_OR_RETURN(int native_port, Port(root, "native_transport_port", 9042, file));
-  plan.endpoints.push_back(
-      {"storage", file + ": listen_address, storage_port", *listen, storage_port,
-       Protocol::kTcp, ""});
+  plan.endpoints.push_back({"storage", file + ": listen_address, storage_port", *listen,
+                            storage_port, Protocol::kTcp, ""});
   if (IsTrue(root, "start_rpc", true)) {
     plan.endpoints.push_back(
         {"rpc", file + ": rpc_address, rpc_port", *rpc, rpc_port, Protocol::kTcp, ""});
@@ -277,7 +277,8 @@ absl::StatusOr<Invocation> PrepareCassandra(const RunRequest& r) {
     }
   }
   // bin/cassandra: $JAVA_HOME/bin/java, else `which java`.
-  if (!IsExecutable(EnvOr(r.env, "JAVA_HOME", "") + "/bin/java") &&
+  const std::string java_home = EnvOr(r.env, "JAVA_HOME", "");
+  if (!(!java_home.empty() && IsExecutable(java_home + "/bin/java")) &&
       !FindOnPath("java", EnvOr(r.env, "PATH", ""))) {
     return Invocation{"",
                       "Unable to find java executable. Check JAVA_HOME and PATH environment "
@@ -321,8 +322,8 @@ absl::StatusOr<Invocation> PrepareNodetool(const RunRequest& r) {
   }
   const std::string target = absl::StrCat(host, ":", port);
   if (command == "drain") {
-    return Invocation{absl::StrCat("Drained ", target, " (emulated: no JMX connection made)\n"),
-                      "", 0, std::nullopt};
+    return Invocation{absl::StrCat("Drained ", target, " (emulated: no JMX connection made)\n"), "",
+                      0, std::nullopt};
   }
   if (command == "version") {
     return Invocation{absl::StrCat("ReleaseVersion: ", kVersion, "\n"), "", 0, std::nullopt};

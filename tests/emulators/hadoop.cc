@@ -89,8 +89,8 @@ absl::StatusOr<Endpoint> SocketAddress(const HadoopConf& conf, const std::string
   int port = 0;
   if (parts.size() != 2 || parts[0].empty() || !absl::SimpleAtoi(parts[1], &port) || port < 0 ||
       port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        v.origin, ": Not a host:port pair: ", v.text, " (want HOST:PORT, e.g. 10.0.0.1:50070)"));
+    return absl::InvalidArgumentError(absl::StrCat(v.origin, ": Not a host:port pair: ", v.text,
+                                                   " (want HOST:PORT, e.g. 10.0.0.1:50070)"));
   }
   return Endpoint{std::string(name), v.origin, parts[0], port, protocol, ""};
 }
@@ -147,10 +147,10 @@ absl::StatusOr<std::vector<std::string>> Dirs(const HadoopConf& conf, const std:
 
 std::string VersionFile(absl::string_view storage_type, int64_t namespace_id,
                         absl::string_view extra) {
-  return absl::StrCat("#", absl::FormatTime("%a %b %d %H:%M:%S UTC %Y", absl::Now(),
-                                            absl::UTCTimeZone()),
-                      "\nnamespaceID=", namespace_id, "\n", extra, "cTime=0\nstorageType=",
-                      storage_type, "\nlayoutVersion=", kLayoutVersion, "\n");
+  return absl::StrCat(
+      "#", absl::FormatTime("%a %b %d %H:%M:%S UTC %Y", absl::Now(), absl::UTCTimeZone()),
+      "\nnamespaceID=", namespace_id, "\n", extra, "cTime=0\nstorageType=", storage_type,
+      "\nlayoutVersion=", kLayoutVersion, "\n");
 }
 
 // `hadoop namenode -format` (NameNode.format): asks before it reformats an
@@ -201,9 +201,9 @@ absl::Status CheckNameDirs(const std::vector<std::string>& dirs) {
                        "accessible. (dfs.name.dir; run `hadoop namenode -format` first)"));
     }
     if (!fs::exists(fs::path(dir) / "current" / "VERSION", ec)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "java.io.IOException: NameNode is not formatted. (", dir,
-          "/current/VERSION is missing; run `hadoop namenode -format` first)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("java.io.IOException: NameNode is not formatted. (", dir,
+                       "/current/VERSION is missing; run `hadoop namenode -format` first)"));
     }
   }
   return absl::OkStatus();
@@ -250,8 +250,8 @@ absl::StatusOr<DaemonPlan> Daemon(const std::string& command, const HadoopConf& 
   } else if (command == "jobtracker") {
     plan.source = "mapred.JobTracker";
     class_name = "JobTracker";
-    ASSIGN_OR_RETURN(Endpoint rpc, SocketAddress(conf, "mapred.job.tracker", "local", "rpc",
-                                                 Protocol::kTcp));
+    ASSIGN_OR_RETURN(Endpoint rpc,
+                     SocketAddress(conf, "mapred.job.tracker", "local", "rpc", Protocol::kTcp));
     ASSIGN_OR_RETURN(Endpoint web, SocketAddress(conf, "mapred.job.tracker.http.address",
                                                  "0.0.0.0:50030", "web", Protocol::kHttpPage));
     plan.endpoints = {rpc, web};
@@ -274,17 +274,17 @@ absl::StatusOr<DaemonPlan> Daemon(const std::string& command, const HadoopConf& 
     }
     ASSIGN_OR_RETURN(Endpoint data, SocketAddress(conf, "dfs.datanode.address", "0.0.0.0:50010",
                                                   "data", Protocol::kTcp));
-    ASSIGN_OR_RETURN(Endpoint web, SocketAddress(conf, "dfs.datanode.http.address",
-                                                 "0.0.0.0:50075", "web", Protocol::kHttpPage));
-    ASSIGN_OR_RETURN(Endpoint ipc, SocketAddress(conf, "dfs.datanode.ipc.address",
-                                                 "0.0.0.0:50020", "ipc", Protocol::kTcp));
+    ASSIGN_OR_RETURN(Endpoint web, SocketAddress(conf, "dfs.datanode.http.address", "0.0.0.0:50075",
+                                                 "web", Protocol::kHttpPage));
+    ASSIGN_OR_RETURN(Endpoint ipc, SocketAddress(conf, "dfs.datanode.ipc.address", "0.0.0.0:50020",
+                                                 "ipc", Protocol::kTcp));
     plan.endpoints = {data, web, ipc};
   } else {  // tasktracker
     plan.source = "mapred.TaskTracker";
     class_name = "TaskTracker";
     ASSIGN_OR_RETURN(Endpoint jobtracker, SocketAddress(conf, "mapred.job.tracker", "local",
                                                         "jobtracker", Protocol::kTcp));
-    (void)jobtracker;  // only checked: the HTTP server starts before the RPC client
+    (void)jobtracker;  // checked only: its wait for the jobtracker is not modelled
     ASSIGN_OR_RETURN(Endpoint web, SocketAddress(conf, "mapred.task.tracker.http.address",
                                                  "0.0.0.0:50060", "web", Protocol::kHttpPage));
     plan.endpoints = {web};
@@ -316,8 +316,8 @@ absl::StatusOr<std::optional<Invocation>> CheckJava(const RunRequest& r,
   const std::string java = java_home + "/bin/java";
   if (IsExecutable(java)) return std::nullopt;
   Invocation failed;
-  failed.err = absl::StrCat(r.home, "/bin/hadoop: line 320: ", java,
-                            ": No such file or directory\n");
+  failed.err =
+      absl::StrCat(r.home, "/bin/hadoop: line 320: ", java, ": No such file or directory\n");
   failed.exit_code = 127;  // the shell's "command not found"
   return failed;
 }

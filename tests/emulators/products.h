@@ -51,7 +51,7 @@ struct DaemonPlan {
   // Masters it must reach before it binds anything (a datanode's namenode),
   // retried every second as Hadoop's RPC client does.
   std::vector<Endpoint> wait_for;
-  std::vector<std::string> make_dirs;                                  // mkdir -p before binding
+  std::vector<std::string> make_dirs;                                 // mkdir -p before binding
   std::vector<std::pair<std::string, std::string>> write_if_missing;  // path, content
   std::vector<Endpoint> endpoints;
   std::string shutdown_log;
@@ -59,10 +59,10 @@ struct DaemonPlan {
 
 // One run of an emulated program, as its install script passes it.
 struct RunRequest {
-  std::string program;       // "hadoop", "cassandra", "nodetool", "wso2server.sh"
-  std::string home;          // the product home (the install's DEST)
-  std::string bind_address;  // BAM's listeners; "" = every interface, as Carbon binds
-  std::vector<std::string> args;          // the program's own arguments
+  std::string program;                     // "hadoop", "cassandra", "nodetool", "wso2server.sh"
+  std::string home;                        // the product home (the install's DEST)
+  std::string bind_address;                // BAM's listeners; "" = every interface, as Carbon binds
+  std::vector<std::string> args;           // the program's own arguments
   std::map<std::string, std::string> env;  // its environment (JAVA_HOME, HADOOP_CONF_DIR, ...)
 };
 
@@ -71,8 +71,8 @@ struct RunRequest {
 // daemon in the foreground. Refusals of the product itself (a bad key) are
 // errors of the Prepare* functions instead, printed with exit code 1.
 struct Invocation {
-  std::string out;  // printed to stdout first
-  std::string err;  // printed to stderr first
+  std::string out;    // printed to stdout first
+  std::string err;    // printed to stderr first
   int exit_code = 0;  // used when `daemon` is empty
   std::optional<DaemonPlan> daemon;
 };

@@ -112,10 +112,11 @@ class RolloutTest : public ::testing::Test {
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = std::move(*cluster);
     ASSERT_TRUE(cluster_->StartAgents().ok());
-    absl::StatusOr<v1::GetStatusResponse> status = cluster_->WaitConverged(std::chrono::seconds(90));
+    absl::StatusOr<v1::GetStatusResponse> status =
+        cluster_->WaitConverged(std::chrono::seconds(90));
     ASSERT_TRUE(status.ok()) << status.status();
-    channel_ = grpc::CreateChannel(cluster_->controller_address(),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel(cluster_->controller_address(), grpc::InsecureChannelCredentials());
   }
   void TearDown() override {
     cluster_.reset();
@@ -123,8 +124,8 @@ class RolloutTest : public ::testing::Test {
   }
 
   std::unique_ptr<v1::ClusterService::Stub> Stub() {
-    channel_ = grpc::CreateChannel(cluster_->controller_address(),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel(cluster_->controller_address(), grpc::InsecureChannelCredentials());
     return v1::ClusterService::NewStub(channel_);
   }
 

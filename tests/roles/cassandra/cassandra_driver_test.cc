@@ -84,7 +84,12 @@ TEST_F(CassandraDriverTest, SeedNodeService) {
   EXPECT_EQ(s.files[0].path, YamlPath());
   EXPECT_EQ(s.files[0].mode, 0644u);
   EXPECT_FALSE(s.files[0].secret);
-  absl::StatusOr<std::string> expected = PatchCassandraYaml(YamlPath(), stock_, node4.cassandra());
+  // The directories Cassandra writes are host paths: under the root.
+  v1::CassandraPlan rooted = node4.cassandra();
+  rooted.set_data_dir(root_ + rooted.data_dir());
+  rooted.set_commitlog_dir(root_ + rooted.commitlog_dir());
+  rooted.set_saved_caches_dir(root_ + rooted.saved_caches_dir());
+  absl::StatusOr<std::string> expected = PatchCassandraYaml(YamlPath(), stock_, rooted);
   ASSERT_TRUE(expected.ok()) << expected.status();
   EXPECT_EQ(s.files[0].content, *expected);
   EXPECT_THAT(s.files[0].content, HasSubstr("\nlisten_address: node4\n"));

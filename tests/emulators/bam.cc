@@ -1,0 +1,211 @@
+// WSO2 BAM 2.x (Carbon 4.x) as bin/wso2server.sh and the server's reading
+// of repository/conf show themselves to the agent.
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "tests/emulators/product_util.h"
+#include "tests/emulators/products.h"
+
+namespace bamctl::emulator {
+namespace {
+
+// The ports of a fresh Carbon 4 install before Ports/Offset is added:
+// catalina-server.xml's connectors, data-bridge-config.xml's receiver and
+// the embedded Cassandra's rpc_port.
+constexpr int kHttpPort = 9763;
+constexpr int kHttpsPort = 9443;
+constexpr int kThriftPort = 7611;
+constexpr int kThriftSecurePort = 7711;
+constexpr int kEmbeddedCassandraPort = 9160;
+
+// The files the server parses at start that the driver writes or patches;
+// a malformed one stops Carbon.
+constexpr absl::string_view kXmlFiles[] = {
+    "carbon.xml",
+    "cassandra-component.xml",
+    "registry.xml",
+    "datasources/master-datasources.xml",
+    "advanced/streamdefn.xml",
+    "advanced/hive-site.xml",
+    "etc/coordination-client-config.xml",
+    "etc/tasks-config.xml",
+    "data-bridge/data-bridge-config.xml",
+};
+
+absl::StatusOr<int> PortOffset(const std::string& carbon_path, const pugi::xml_document& carbon,
+                               const std::optional<std::string>& property) {
+  std::optional<std::string> text = property;
+  std::string origin = "-DportOffset";
+  if (!text) {
+    text = ChildText(carbon.document_element(), "Ports/Offset");
+    origin = carbon_path + ": Ports/Offset";
+  }
+  if (!text || text->empty()) return 0;
+  int offset = 0;
+  if (!absl::SimpleAtoi(*text, &offset) || offset < 0 || offset > 65535 - kHttpPort) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": \"", *text, "\" is not a port offset (an integer from 0 to ",
+                     65535 - kHttpPort, " added to every port, e.g. 0 or 1)"));
+  }
+  return offset;
+}
+
+// Every datasource needs a JDBC URL; returns the JNDI names they publish.
+absl::StatusOr<std::set<std::string>> CheckDataSources(const std::string& path,
+                                                       const pugi::xml_document& doc) {
+  std::set<std::string> jndi_names;
+  pugi::xml_node list = doc.document_element().child("datasources");
+  for (pugi::xml_node d = list.child("datasource"); d; d = d.next_sibling("datasource")) {
+    const std::string name = ChildText(d, "name").value_or("");
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": a <datasource> has no <name>"));
+    }
+    // An RDBMS datasource names its database by URL, or by a
+    // dataSourceClassName with its own properties.
+    pugi::xml_node definition = d.child("definition");
+    const std::string type = definition.attribute("type").as_string("RDBMS");
+    if (type == "RDBMS" && ChildText(definition, "configuration/url").value_or("").empty() &&
+        ChildText(definition, "configuration/dataSourceClassName").value_or("").empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": datasource ", name,
+                       " has no <url> (definition/configuration/url, e.g. "
+                       "jdbc:mysql://HOST:3306/DB, or a dataSourceClassName)"));
+    }
+    std::optional<std::string> jndi = ChildText(d, "jndiConfig/name");
+    if (jndi && !jndi->empty()) jndi_names.insert(*jndi);
+  }
+  return jndi_names;
+}
+
+// Carbon's registry looks up each dbConfig's dataSource by JNDI name.
+absl::Status CheckRegistry(const std::string& path, const pugi::xml_document& doc,
+                           const std::set<std::string>& jndi_names) {
+  pugi::xml_node root = doc.document_element();
+  for (pugi::xml_node c = root.child("dbConfig"); c; c = c.next_sibling("dbConfig")) {
+    std::optional<std::string> source = ChildText(c, "dataSource");
+    if (source && !jndi_names.contains(*source)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": dbConfig ", c.attribute("name").value(), ": data source ", *source,
+                       " is not defined in datasources/master-datasources.xml"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Invocation> PrepareBam(const RunRequest& r) {
+  std::optional<std::string> offset_property;
+  bool embedded_cassandra = true;
+  for (const std::string& a : r.args) {
+    absl::string_view arg = a;
+    if (absl::ConsumePrefix(&arg, "-DportOffset=")) {
+      offset_property = std::string(arg);
+    } else if (arg == "-Ddisable.cassandra.server.startup=true") {
+      embedded_cassandra = false;
+    } else if (arg == "start" || arg == "stop" || arg == "restart" || arg == "--start") {
+      return Invocation{"",
+                        absl::StrCat("bam-emulator: wso2server.sh ", arg,
+                                     " (background mode through nohup) is not emulated; run it "
+                                     "in the foreground\n"),
+                        1, std::nullopt};
+    }
+  }
+  const std::string java_home = EnvOr(r.env, "JAVA_HOME", "");
+  if (java_home.empty()) {
+    return Invocation{"", "You must set the JAVA_HOME variable before running CARBON.\n", 1,
+                      std::nullopt};
+  }
+  if (!IsExecutable(java_home + "/bin/java")) {
+    return Invocation{"",
+                      absl::StrCat("Error: JAVA_HOME is not defined correctly.\n CARBON cannot "
+                                   "execute ",
+                                   java_home, "/bin/java\n"),
+                      1, std::nullopt};
+  }
+
+  const std::string conf = r.home + "/repository/conf/";
+  std::map<std::string, std::unique_ptr<pugi::xml_document>> docs;
+  for (absl::string_view rel : kXmlFiles) {
+    ASSIGN_OR_RETURN(docs[std::string(rel)], LoadXmlFile(absl::StrCat(conf, rel)));
+  }
+  for (absl::string_view required : {"carbon.xml", "datasources/master-datasources.xml"}) {
+    if (docs[std::string(required)] == nullptr) {
+      return absl::NotFoundError(absl::StrCat(conf, required, ": not found; Carbon cannot start"));
+    }
+  }
+  ASSIGN_OR_RETURN(int offset,
+                   PortOffset(conf + "carbon.xml", *docs["carbon.xml"], offset_property));
+  ASSIGN_OR_RETURN(std::set<std::string> jndi_names,
+                   CheckDataSources(conf + "datasources/master-datasources.xml",
+                                    *docs["datasources/master-datasources.xml"]));
+  if (docs["registry.xml"] != nullptr) {
+    RETURN_IF_ERROR(CheckRegistry(conf + "registry.xml", *docs["registry.xml"], jndi_names));
+  }
+
+  // Carbon binds every interface; bam-emulator binds the install's
+  // --bind-address when given, so several emulated nodes share a machine.
+  const std::string host = r.bind_address.empty() ? "0.0.0.0" : r.bind_address;
+  const std::string bind_origin =
+      r.bind_address.empty() ? "every interface, as Carbon binds" : "the install's --bind-address";
+  const std::string offset_origin = absl::StrCat(" + Ports/Offset ", offset, "; ", bind_origin);
+  DaemonPlan plan;
+  plan.product = Product::kBam;
+  plan.source = "org.wso2.carbon.core.internal.StartupFinalizerServiceComponent";
+  plan.endpoints.push_back({"https", absl::StrCat("HTTPS connector ", kHttpsPort, offset_origin),
+                            host, kHttpsPort + offset, Protocol::kTcp, ""});
+  plan.endpoints.push_back(
+      {"console", absl::StrCat("HTTP connector ", kHttpPort, offset_origin), host,
+       kHttpPort + offset, Protocol::kHttpCarbon,
+       absl::StrCat("https://", host == "0.0.0.0" ? "localhost" : host, ":", kHttpsPort + offset)});
+  // The Thrift receiver, configured by data-bridge-config.xml (its own
+  // <hostName> is the bind address when set).
+  if (const auto& bridge = docs["data-bridge/data-bridge-config.xml"]; bridge != nullptr) {
+    const std::string path = conf + "data-bridge/data-bridge-config.xml";
+    pugi::xml_node receiver = bridge->document_element().child("thriftDataReceiver");
+    const std::string bridge_host = ChildText(receiver, "hostName").value_or(host);
+    struct ReceiverPort {
+      const char* key;
+      int fallback;
+      const char* name;
+    };
+    for (const auto& [key, fallback, name] :
+         {ReceiverPort{"port", kThriftPort, "thrift"},
+          ReceiverPort{"securePort", kThriftSecurePort, "thrift-secure"}}) {
+      const std::string text = ChildText(receiver, key).value_or("");
+      int port = fallback;
+      if (!text.empty() && (!absl::SimpleAtoi(text, &port) || port <= 0 || port + offset > 65535)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": thriftDataReceiver/", key, " \"", text, "\" is not a port"));
+      }
+      plan.endpoints.push_back({name,
+                                absl::StrCat(path, ": thriftDataReceiver/", key, offset_origin),
+                                bridge_host, port + offset, Protocol::kTcp, ""});
+    }
+  }
+  if (embedded_cassandra) {
+    plan.startup_log.push_back(
+        "Starting the embedded Cassandra server (no -Ddisable.cassandra.server.startup=true)");
+    plan.endpoints.push_back(
+        {"embedded-cassandra",
+         absl::StrCat("embedded Cassandra rpc_port ", kEmbeddedCassandraPort, offset_origin), host,
+         kEmbeddedCassandraPort + offset, Protocol::kTcp, ""});
+  }
+  plan.startup_log.insert(plan.startup_log.begin(),
+                          {"Starting WSO2 Business Activity Monitor (emulated by bam-emulator)",
+                           absl::StrCat("Port offset: ", offset)});
+  plan.shutdown_log = "Shutdown complete; Halting JVM";
+  Invocation run;
+  run.daemon = std::move(plan);
+  return run;
+}
+
+}  // namespace bamctl::emulator

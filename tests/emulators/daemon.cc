@@ -1,0 +1,250 @@
+#include "tests/emulators/daemon.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/file_util.h"
+#include "common/net_util.h"
+#include "tests/emulators/faults.h"
+#include "tests/emulators/product_util.h"
+
+namespace bamctl::emulator {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxRequestBytes = 8192;
+
+struct Listener {
+  const Endpoint* endpoint;
+  int fd;
+};
+
+std::string Describe(const Endpoint& e) {
+  return absl::StrCat(e.host, ":", e.port, " (", e.name, ", from ", e.origin, ")");
+}
+
+absl::StatusOr<int> Bind(const Endpoint& e) {
+  absl::StatusOr<std::string> ip = ResolveIPv4(e.host);
+  if (!ip.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("java.net.UnknownHostException: ", e.host, ": ", Describe(e)));
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(e.port));
+  inet_pton(AF_INET, ip->c_str(), &addr.sin_addr);
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  const int one = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(fd, 128) != 0) {
+    const int error = errno;
+    if (fd >= 0) close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("java.net.BindException: Problem binding to ", e.host, "/", *ip, ":", e.port,
+                     " : ", std::strerror(error), " (", e.name, ", from ", e.origin, ")"));
+  }
+  return fd;
+}
+
+std::string Response(int code, absl::string_view reason, absl::string_view headers,
+                     absl::string_view body) {
+  return absl::StrCat("HTTP/1.1 ", code, " ", reason, "\r\n", headers,
+                      "Content-Type: text/html\r\nContent-Length: ", body.size(),
+                      "\r\nConnection: close\r\n\r\n", body);
+}
+
+// Reads one request (bounded in size and by a 1 s receive timeout), answers
+// it, and waits for the peer to close so the reply is not cut by a reset.
+void ServeHttp(int conn, const Endpoint& e) {
+  timeval timeout{1, 0};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  std::string request;
+  char buf[2048];
+  while (request.size() < kMaxRequestBytes && !absl::StrContains(request, "\r\n\r\n")) {
+    ssize_t n = recv(conn, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    request.append(buf, static_cast<size_t>(n));
+  }
+  const std::string reply = HttpReply(e, request);
+  for (size_t sent = 0; sent < reply.size();) {
+    ssize_t n = send(conn, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  shutdown(conn, SHUT_WR);
+  timeout = {0, 200'000};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  while (recv(conn, buf, sizeof(buf), 0) > 0) {
+  }
+}
+
+// Before binding: directories and files the product writes at start.
+absl::Status Prepare(const DaemonPlan& plan) {
+  for (const std::string& dir : plan.make_dirs) {
+    if (absl::Status made = MakeDirs(dir, 0755); !made.ok()) return made;
+  }
+  for (const auto& [path, content] : plan.write_if_missing) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) continue;
+    if (absl::Status written = WriteFileAtomically(path, content, 0644); !written.ok()) {
+      return written;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Logger::Line(absl::string_view level, absl::string_view message) {
+  const absl::Time now = absl::Now();
+  const absl::TimeZone zone = absl::LocalTimeZone();
+  switch (product_) {
+    case Product::kHadoop:
+      *out_ << absl::FormatTime("%y/%m/%d %H:%M:%S", now, zone) << " " << level << " " << source_
+            << ": " << message << std::endl;
+      break;
+    case Product::kCassandra:
+      *out_ << " " << level << " [main] " << absl::FormatTime("%Y-%m-%d %H:%M:%E3S", now, zone)
+            << " " << source_ << " " << message << std::endl;
+      break;
+    case Product::kBam:
+      *out_ << "[" << absl::FormatTime("%Y-%m-%d %H:%M:%E3S", now, zone) << "]  " << level << " {"
+            << source_ << "} -  " << message << std::endl;
+      break;
+  }
+}
+
+std::string HttpReply(const Endpoint& e, absl::string_view request) {
+  absl::string_view line = request.substr(0, request.find("\r\n"));
+  std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
+  if (parts.size() != 3 || !absl::StartsWith(parts[2], "HTTP/")) {
+    return Response(400, "Bad Request", "", "");
+  }
+  if (parts[0] != "GET" && parts[0] != "HEAD") return Response(405, "Method Not Allowed", "", "");
+  const absl::string_view path = parts[1];
+  if (e.protocol == Protocol::kHttpPage) {
+    return Response(200, "OK", "",
+                    absl::StrCat("<html><head><title>", e.name, " on ", e.host, ":", e.port,
+                                 "</title></head><body>Emulated by bam-emulator (", e.origin,
+                                 ")</body></html>\n"));
+  }
+  // Carbon: the console is TLS-only; its HTTP connector redirects there.
+  if (path == "/") return Response(302, "Found", "Location: /carbon/\r\n", "");
+  if (absl::StartsWith(path, "/carbon")) {
+    return Response(302, "Found", absl::StrCat("Location: ", e.redirect_base, path, "\r\n"), "");
+  }
+  return Response(404, "Not Found", "", "");
+}
+
+int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  for (const std::string& line : plan.startup_log) log.Info(line);
+  std::vector<Listener> listeners;
+  auto close_all = [&] {
+    for (const Listener& l : listeners) close(l.fd);
+    listeners.clear();
+  };
+  size_t masters_reached = 0;
+  int tries = 0;
+  bool started = false;
+  Clock::time_point next_connect = Clock::now();
+  Clock::time_point next_fault_check = Clock::now() + options.fault_poll;
+  while (true) {
+    if (!started && masters_reached == plan.wait_for.size()) {
+      started = true;
+      if (absl::Status prepared = Prepare(plan); !prepared.ok()) {
+        log.Error(prepared.message());
+        return 1;
+      }
+      for (const Endpoint& e : plan.endpoints) {
+        absl::StatusOr<int> fd = Bind(e);
+        if (!fd.ok()) {
+          log.Error(fd.status().message());
+          close_all();
+          return 1;
+        }
+        listeners.push_back({&e, *fd});
+        log.Info(absl::StrCat("Listening on ", Describe(e)));
+      }
+    }
+
+    std::vector<pollfd> fds = {{signal_fd, POLLIN, 0}};
+    for (const Listener& l : listeners) fds.push_back({l.fd, POLLIN, 0});
+    poll(fds.data(), fds.size(), static_cast<int>(options.fault_poll.count()));
+    if ((fds[0].revents & POLLIN) != 0) {
+      signalfd_siginfo info{};
+      while (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+        const std::string name = strsignal(static_cast<int>(info.ssi_signo));
+        if (options.ignore_term) {
+          log.Warn(absl::StrCat("RECEIVED SIGNAL: ", name, "; ignored (fault ignore-term)"));
+          continue;
+        }
+        log.Info(absl::StrCat("RECEIVED SIGNAL: ", name));
+        close_all();
+        log.Info(plan.shutdown_log);
+        close(signal_fd);
+        return 0;
+      }
+    }
+    for (size_t i = 0; i < listeners.size(); ++i) {
+      if ((fds[i + 1].revents & POLLIN) == 0) continue;
+      const int conn = accept4(listeners[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (conn < 0) continue;
+      if (listeners[i].endpoint->protocol != Protocol::kTcp) {
+        ServeHttp(conn, *listeners[i].endpoint);
+      }
+      close(conn);
+    }
+
+    const Clock::time_point now = Clock::now();
+    if (now >= next_fault_check) {
+      next_fault_check = now + options.fault_poll;
+      absl::StatusOr<Faults> faults = ReadFaults(options.fault_file, options.fault_scope);
+      if (faults.ok() && faults->crash_now) {
+        log.Error(absl::StrCat("injected fault crash-now (", options.fault_file, "): SIGKILL"));
+        raise(SIGKILL);
+      }
+    }
+    if (!started && now >= next_connect) {
+      const Endpoint& master = plan.wait_for[masters_reached];
+      if (TcpConnect(master.host, master.port, std::chrono::milliseconds(500)).ok()) {
+        log.Info(absl::StrCat("Connected to ", master.name, " at ", master.host, ":", master.port));
+        ++masters_reached;
+        tries = 0;
+      } else {
+        log.Info(absl::StrCat("Retrying connect to server: ", master.host, ":", master.port,
+                              ". Already tried ", tries++, " time(s). (", master.origin, ")"));
+        next_connect = now + options.connect_retry;
+      }
+    }
+  }
+}
+
+}  // namespace bamctl::emulator

@@ -1,0 +1,791 @@
+// bam-emulator: the checks in-process, and the installed programs as real
+// processes on 127.0.0.1, started from what the project's own role drivers
+// render (the agent's command lines, environments, files and probes).
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/file_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "roles/driver/file_sources.h"
+#include "roles/hadoop/hadoop_driver.h"
+#include "roles/probe/probe_runner.h"
+#include "roles/render/node_renderer.h"
+#include "roles/stock/stock.h"
+#include "tests/emulators/daemon.h"
+#include "tests/emulators/faults.h"
+#include "tests/emulators/install.h"
+#include "tests/emulators/products.h"
+#include "tests/integration/child_process.h"
+#include "tests/util/loopback_listener.h"
+#include "tests/util/seed_plans.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl::emulator {
+namespace {
+
+namespace fs = std::filesystem;
+using ::bamctl::testing::ChildProcess;
+using ::bamctl::testing::LoopbackListener;
+using ::bamctl::testing::ReplaceOnce;
+using ::bamctl::testing::SeedNodePlanEdited;
+using ::testing::HasSubstr;
+
+constexpr std::chrono::seconds kWait(10);
+constexpr char kJavaHome[] = "/opt/java/jdk1.6.0_29";  // the seed's java_home
+constexpr char kHadoopHome[] = "/home/hadoop/hadoop";
+constexpr char kCassandraHome[] = "/opt/cassandra";
+constexpr char kBamHome[] = "/opt/wso2bam";
+
+std::string EmulatorBin() {
+  if (const char* bin = std::getenv("BAMCTL_EMULATOR_BIN"); bin != nullptr) return bin;
+  return (fs::read_symlink("/proc/self/exe").parent_path() / "bam-emulator").string();
+}
+
+std::string Read(const fs::path& path) {
+  absl::StatusOr<std::optional<std::string>> text = ReadFileIfExists(path.string());
+  return text.ok() ? text->value_or("") : "";
+}
+
+void Write(const fs::path& path, absl::string_view content, mode_t mode = 0644) {
+  ASSERT_TRUE(WriteFileAtomically(path.string(), content, mode).ok()) << path;
+}
+
+// Polls `done` every 50 ms until it holds or `timeout` passes.
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = kWait) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+// `n` distinct ports free on 127.0.0.1 (held together, then released).
+std::vector<uint32_t> FreePorts(int n) {
+  std::vector<std::unique_ptr<LoopbackListener>> held;
+  std::vector<uint32_t> ports;
+  for (int i = 0; i < n; ++i) {
+    held.push_back(std::make_unique<LoopbackListener>());
+    ports.push_back(held.back()->port());
+  }
+  return ports;
+}
+
+bool PortFree(uint32_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return free;
+}
+
+// A BAM port offset whose four ports are free on 127.0.0.1.
+int FreeBamOffset() {
+  for (int offset = 20000 + getpid() % 20000; offset < 55000; offset += 97) {
+    if (PortFree(9443 + offset) && PortFree(9763 + offset) && PortFree(7611 + offset) &&
+        PortFree(7711 + offset)) {
+      return offset;
+    }
+  }
+  ADD_FAILURE() << "no free BAM port offset";
+  return 0;
+}
+
+bool Healthy(const Probe& probe) { return RunProbe(probe, std::chrono::seconds(1)).healthy; }
+
+// A minimal valid cassandra.yaml on 127.0.0.1 with its directories under `root`.
+std::string CassandraYaml(const std::string& root, uint32_t storage_port, uint32_t rpc_port) {
+  return absl::StrCat(
+      "cluster_name: 'Test Cluster'\n"
+      "partitioner: org.apache.cassandra.dht.RandomPartitioner\n"
+      "initial_token: 0\n"
+      "listen_address: 127.0.0.1\n"
+      "rpc_address: 127.0.0.1\n"
+      "storage_port: ",
+      storage_port, "\nrpc_port: ", rpc_port,
+      "\nseed_provider:\n"
+      "    - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n"
+      "      parameters:\n"
+      "          - seeds: \"127.0.0.1\"\n"
+      "data_file_directories:\n"
+      "    - ",
+      root, "/cassandra/data\ncommitlog_directory: ", root,
+      "/cassandra/commitlog\nsaved_caches_directory: ", root, "/cassandra/saved_caches\n");
+}
+
+class EmulatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = bamctl::testing::MakeTempDir("emulator_test").string();
+    fs::create_directories(root_ + "/logs");
+    // The seed's JVM, as the agent's JAVA_HOME names it under the root.
+    Write(root_ + kJavaHome + "/bin/java", "#!/bin/sh\nexit 0\n", 0755);
+  }
+  void TearDown() override {
+    children_.clear();  // kills whatever still runs
+    fs::remove_all(root_);
+  }
+
+  std::string JavaHome() const { return root_ + kJavaHome; }
+
+  std::string InstallAt(Product product, const std::string& home,
+                        const std::string& bind_address = "") {
+    std::string dest = root_ + home;
+    absl::Status installed = Install(product, dest, {EmulatorBin(), bind_address});
+    EXPECT_TRUE(installed.ok()) << installed;
+    return dest;
+  }
+
+  ChildProcess* Start(const std::vector<std::string>& argv,
+                      const std::map<std::string, std::string>& env, const std::string& log) {
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+        ChildProcess::Start(argv, env, root_, LogPath(log));
+    EXPECT_TRUE(child.ok()) << child.status();
+    if (!child.ok()) return nullptr;
+    children_.push_back(*std::move(child));
+    return children_.back().get();
+  }
+  std::string LogPath(const std::string& log) const { return root_ + "/logs/" + log + ".log"; }
+  std::string Log(const std::string& log) const { return Read(LogPath(log)); }
+
+  // Runs to completion (bounded) and returns the exit status, -1 on timeout.
+  int RunToExit(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                const std::string& log) {
+    ChildProcess* child = Start(argv, env, log);
+    if (child == nullptr) return -1;
+    absl::StatusOr<int> status = child->Wait(kWait);
+    return status.ok() ? *status : -1;
+  }
+
+  static int Terminate(ChildProcess* child) {
+    if (child == nullptr) return -1;
+    kill(child->pid(), SIGTERM);
+    absl::StatusOr<int> status = child->Wait(kWait);
+    return status.ok() ? *status : -1;
+  }
+
+  // The services of the seed's `node` after `edits`, rendered as the agent
+  // renders them on this root, from the shipped files of the emulated
+  // installs (no stock fallback), with its files written.
+  std::vector<ServicePlan> RenderSeed(
+      const std::string& node, const std::vector<std::pair<std::string, std::string>>& edits) {
+    RedactingSecretSource secrets;
+    DirectoryFileSource disk("");
+    RenderContext ctx;
+    ctx.root = root_;
+    ctx.base = &disk;
+    ctx.secrets = &secrets;
+    absl::StatusOr<std::vector<ServicePlan>> services =
+        RenderNode(SeedNodePlanEdited(node, edits), ctx);
+    EXPECT_TRUE(services.ok()) << services.status();
+    if (!services.ok()) return {};
+    absl::StatusOr<std::vector<ConfigFile>> files = NodeFiles(*services);
+    EXPECT_TRUE(files.ok()) << files.status();
+    for (const ConfigFile& f : files.value_or(std::vector<ConfigFile>())) {
+      Write(f.path, f.content, f.mode);
+    }
+    return *std::move(services);
+  }
+
+  static const ServicePlan& Service(const std::vector<ServicePlan>& services,
+                                    const std::string& name) {
+    for (const ServicePlan& s : services) {
+      if (s.name == name) return s;
+    }
+    ADD_FAILURE() << "no service " << name;
+    static const ServicePlan kNone;
+    return kNone;
+  }
+
+  ChildProcess* StartService(const ServicePlan& s) {
+    return Start(s.process.argv, s.process.env, s.name);
+  }
+
+  bool ProbesPass(const ServicePlan& s) {
+    return Eventually([&] {
+      for (const Probe& p : s.probes) {
+        if (!Healthy(p)) return false;
+      }
+      return true;
+    });
+  }
+
+  std::string root_;
+  std::vector<std::unique_ptr<ChildProcess>> children_;
+};
+
+// ---------------------------------------------------------------- faults
+
+TEST(FaultsTest, UnscopedLinesApplyToEveryProgramScopedOnesToTheirService) {
+  const std::string text =
+      "# injected by a test\nexit-at-start\ndatanode:crash-now\n namenode : hang-at-start \n\n";
+  absl::StatusOr<Faults> datanode = ParseFaults(text, "datanode", "emulator-fault");
+  ASSERT_TRUE(datanode.ok()) << datanode.status();
+  EXPECT_TRUE(datanode->exit_at_start);
+  EXPECT_TRUE(datanode->crash_now);
+  EXPECT_FALSE(datanode->hang_at_start);
+  absl::StatusOr<Faults> namenode = ParseFaults(text, "namenode", "emulator-fault");
+  ASSERT_TRUE(namenode.ok());
+  EXPECT_TRUE(namenode->hang_at_start);
+  EXPECT_FALSE(namenode->crash_now);
+}
+
+TEST(FaultsTest, UnknownWordNamesFileLineAndValidWords) {
+  absl::StatusOr<Faults> faults = ParseFaults("exit-at-start\ncrash-later\n", "bam", "F");
+  ASSERT_FALSE(faults.ok());
+  EXPECT_THAT(std::string(faults.status().message()),
+              HasSubstr("F:2: unknown fault \"crash-later\""));
+  EXPECT_THAT(std::string(faults.status().message()), HasSubstr("crash-now"));
+}
+
+// ---------------------------------------------------------------- install
+
+TEST_F(EmulatorTest, InstallLaysOutScriptsShippedFilesAndReadme) {
+  const std::string bam = InstallAt(Product::kBam, kBamHome, "127.0.0.1");
+  const fs::path script = bam + "/bin/wso2server.sh";
+  EXPECT_EQ(fs::status(script).permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                fs::perms::others_read | fs::perms::others_exec);
+  EXPECT_THAT(Read(script),
+              HasSubstr(absl::StrCat("exec '", EmulatorBin(), "' run wso2server.sh --home='", bam,
+                                     "' --bind-address='127.0.0.1' -- \"$@\"\n")));
+  EXPECT_EQ(Read(bam + "/repository/conf/carbon.xml"), *StockFile("wso2-bam/carbon.xml"));
+  EXPECT_EQ(Read(bam + "/repository/conf/etc/tasks-config.xml"),
+            *StockFile("wso2-bam/tasks-config.das-clustering-template.xml"));
+  EXPECT_EQ(Read(bam + "/repository/conf/datasources/master-datasources.xml"),
+            *StockFile("wso2-carbon-kernel/master-datasources.xml"));
+  EXPECT_THAT(Read(bam + "/README.emulated"), HasSubstr("EMULATED"));
+
+  const std::string cassandra = InstallAt(Product::kCassandra, kCassandraHome);
+  EXPECT_EQ(Read(cassandra + "/conf/cassandra.yaml"), *StockFile("wso2-bam/cassandra.yaml"));
+  EXPECT_THAT(Read(cassandra + "/bin/nodetool"), HasSubstr(" run nodetool --home="));
+  const std::string hadoop = InstallAt(Product::kHadoop, kHadoopHome);
+  EXPECT_THAT(Read(hadoop + "/bin/hadoop"), HasSubstr(" run hadoop --home="));
+  EXPECT_THAT(Read(hadoop + "/conf/core-site.xml"), HasSubstr("<configuration>"));
+}
+
+TEST_F(EmulatorTest, ReinstallRewritesScriptsButKeepsConfigurationAndRemovedBundles) {
+  const std::string bam = InstallAt(Product::kBam, kBamHome);
+  const std::string script = Read(bam + "/bin/wso2server.sh");
+  const std::string plugins = bam + "/repository/components/plugins/";
+  ASSERT_TRUE(fs::exists(plugins + "org.wso2.carbon.bam.toolbox.deployer_2.3.0.jar"));
+  Write(bam + "/repository/conf/carbon.xml", "<Server>patched by the agent</Server>\n");
+  Write(bam + "/bin/wso2server.sh", "broken\n");
+  fs::remove(plugins + "org.wso2.carbon.bam.toolbox.deployer_2.3.0.jar");
+  InstallAt(Product::kBam, kBamHome);
+  EXPECT_EQ(Read(bam + "/bin/wso2server.sh"), script);
+  EXPECT_EQ(Read(bam + "/repository/conf/carbon.xml"), "<Server>patched by the agent</Server>\n");
+  EXPECT_FALSE(fs::exists(plugins + "org.wso2.carbon.bam.toolbox.deployer_2.3.0.jar"));
+}
+
+TEST_F(EmulatorTest, CommandLineInstallExecsItsOwnAbsolutePath) {
+  const std::string dest = root_ + "/hadoop-cli";
+  EXPECT_EQ(RunToExit({EmulatorBin(), "install", "hadoop", dest}, {}, "install"), 0)
+      << Log("install");
+  EXPECT_THAT(Read(dest + "/bin/hadoop"),
+              HasSubstr(absl::StrCat("exec '", fs::canonical(EmulatorBin()).string(), "' run")));
+  EXPECT_NE(RunToExit({EmulatorBin(), "install", "zookeeper", dest}, {}, "bad-install"), 0);
+}
+
+// ---------------------------------------------------------------- Hadoop, in-process
+
+class HadoopTest : public EmulatorTest {
+ protected:
+  void SetUp() override {
+    EmulatorTest::SetUp();
+    home_ = InstallAt(Product::kHadoop, kHadoopHome);
+    name_dir_ = root_ + "/dfs/name";
+  }
+  void WriteSite(const std::string& file,
+                 const std::vector<std::pair<std::string, std::string>>& properties) {
+    Write(home_ + "/conf/" + file, HadoopConfigXml(properties));
+  }
+  absl::StatusOr<Invocation> Run(std::vector<std::string> args, const std::string& stdin_text = "",
+                                 bool with_java = true) {
+    RunRequest r{"hadoop", home_, "", std::move(args), {}};
+    if (with_java) r.env["JAVA_HOME"] = JavaHome();
+    std::istringstream in(stdin_text);
+    return PrepareHadoop(r, in);
+  }
+  std::string home_;
+  std::string name_dir_;
+};
+
+TEST_F(HadoopTest, NameNodeRefusesFsDefaultNameThatIsNotHdfs) {
+  WriteSite("hdfs-site.xml", {{"dfs.name.dir", name_dir_}});
+  absl::StatusOr<Invocation> missing = Run({"namenode"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("fs.default.name (not set in the site files; Hadoop's default "
+                        "\"file:///\"): Invalid URI for NameNode address (check fs.default.name): "
+                        "file:/// is not of scheme 'hdfs'."));
+  WriteSite("core-site.xml", {{"fs.default.name", "hdfs:///"}});
+  absl::StatusOr<Invocation> no_host = Run({"namenode"});
+  ASSERT_FALSE(no_host.ok());
+  EXPECT_THAT(std::string(no_host.status().message()),
+              HasSubstr(home_ + "/conf/core-site.xml: fs.default.name: Invalid URI"));
+  EXPECT_THAT(std::string(no_host.status().message()), HasSubstr("has no authority"));
+}
+
+TEST_F(HadoopTest, JobTrackersNeedMapredJobTrackerAndNameNodeItsNameDir) {
+  absl::StatusOr<Invocation> jobtracker = Run({"jobtracker"});
+  ASSERT_FALSE(jobtracker.ok());
+  EXPECT_THAT(std::string(jobtracker.status().message()),
+              HasSubstr("mapred.job.tracker (not set in the site files; Hadoop's default "
+                        "\"local\"): Not a host:port pair: local"));
+  absl::StatusOr<Invocation> tasktracker = Run({"tasktracker"});
+  ASSERT_FALSE(tasktracker.ok());
+  EXPECT_THAT(std::string(tasktracker.status().message()), HasSubstr("mapred.job.tracker"));
+
+  WriteSite("core-site.xml", {{"fs.default.name", "hdfs://127.0.0.1:9000"}});
+  absl::StatusOr<Invocation> namenode = Run({"namenode"});
+  ASSERT_FALSE(namenode.ok());
+  EXPECT_THAT(std::string(namenode.status().message()),
+              HasSubstr(home_ + "/conf/hdfs-site.xml: dfs.name.dir is not set"));
+}
+
+TEST_F(HadoopTest, FormatWritesVersionAndAsksBeforeReformatting) {
+  WriteSite("hdfs-site.xml", {{"dfs.name.dir", name_dir_}});
+  WriteSite("core-site.xml", {{"fs.default.name", "hdfs://127.0.0.1:9000"}});
+  absl::StatusOr<Invocation> absent = Run({"namenode"});
+  ASSERT_FALSE(absent.ok());
+  EXPECT_THAT(std::string(absent.status().message()), HasSubstr("inconsistent state"));
+  fs::create_directories(name_dir_);
+  absl::StatusOr<Invocation> unformatted = Run({"namenode"});
+  ASSERT_FALSE(unformatted.ok());
+  EXPECT_THAT(std::string(unformatted.status().message()), HasSubstr("NameNode is not formatted."));
+
+  // Hadoop 1 asks about any existing directory, formatted or not.
+  absl::StatusOr<Invocation> format = Run({"namenode", "-format"}, "Y\n");
+  ASSERT_TRUE(format.ok()) << format.status();
+  EXPECT_EQ(format->exit_code, 0) << format->err;
+  const std::string version = Read(name_dir_ + "/current/VERSION");
+  EXPECT_THAT(version, HasSubstr("storageType=NAME_NODE\n"));
+
+  absl::StatusOr<Invocation> declined = Run({"namenode", "-format"}, "N\n");
+  ASSERT_TRUE(declined.ok());
+  EXPECT_EQ(declined->exit_code, 1);
+  EXPECT_THAT(declined->err,
+              HasSubstr(absl::StrCat("Re-format filesystem in ", name_dir_, " ? (Y or N) ")));
+  EXPECT_THAT(declined->err, HasSubstr("Format aborted in " + name_dir_));
+  absl::StatusOr<Invocation> no_answer = Run({"namenode", "-format"});
+  ASSERT_TRUE(no_answer.ok());
+  EXPECT_EQ(no_answer->exit_code, 1);
+  EXPECT_EQ(Read(name_dir_ + "/current/VERSION"), version);
+
+  absl::StatusOr<Invocation> namenode = Run({"namenode"});
+  ASSERT_TRUE(namenode.ok()) << namenode.status();
+  ASSERT_TRUE(namenode->daemon.has_value());
+  ASSERT_EQ(namenode->daemon->endpoints.size(), 2u);
+  EXPECT_EQ(namenode->daemon->endpoints[0].host, "127.0.0.1");
+  EXPECT_EQ(namenode->daemon->endpoints[0].port, 9000);
+  EXPECT_EQ(namenode->daemon->endpoints[1].host, "0.0.0.0");  // dfs.http.address's default
+  EXPECT_EQ(namenode->daemon->endpoints[1].port, 50070);
+}
+
+TEST_F(HadoopTest, JavaHomeFromHadoopEnvMustHoldJava) {
+  WriteSite("core-site.xml", {{"fs.default.name", "hdfs://127.0.0.1:9000"}});
+  absl::StatusOr<Invocation> unset = Run({"jobtracker"}, "", /*with_java=*/false);
+  ASSERT_FALSE(unset.ok());
+  EXPECT_EQ(unset.status().message(), "Error: JAVA_HOME is not set.");
+  // hadoop-env.sh wins over the environment, as bin/hadoop sources it.
+  Write(home_ + "/conf/hadoop-env.sh", "# export JAVA_HOME=/x\nexport JAVA_HOME=/nonexistent\n");
+  absl::StatusOr<Invocation> broken = Run({"jobtracker"});
+  ASSERT_TRUE(broken.ok());
+  EXPECT_EQ(broken->exit_code, 127);
+  EXPECT_THAT(broken->err, HasSubstr("/nonexistent/bin/java: No such file or directory"));
+}
+
+// ---------------------------------------------------------------- Cassandra, in-process
+
+class CassandraTest : public EmulatorTest {
+ protected:
+  void SetUp() override {
+    EmulatorTest::SetUp();
+    home_ = InstallAt(Product::kCassandra, kCassandraHome);
+    yaml_ = CassandraYaml(root_, 7000, 9160);
+  }
+  absl::StatusOr<Invocation> RunWith(const std::string& yaml) {
+    Write(home_ + "/conf/cassandra.yaml", yaml);
+    return PrepareCassandra(
+        {"cassandra", home_, "", {"-f"}, {{"JAVA_HOME", JavaHome()}, {"PATH", "/nonexistent"}}});
+  }
+  void ExpectRefused(const std::string& from, const std::string& to, const std::string& message) {
+    absl::StatusOr<Invocation> run = RunWith(ReplaceOnce(yaml_, from, to));
+    ASSERT_FALSE(run.ok()) << from << " -> " << to;
+    EXPECT_THAT(std::string(run.status().message()),
+                HasSubstr(absl::StrCat(home_, "/conf/cassandra.yaml: ", message)))
+        << from << " -> " << to;
+    EXPECT_THAT(std::string(run.status().message()), HasSubstr("Fatal configuration error"));
+  }
+  std::string home_;
+  std::string yaml_;
+};
+
+TEST_F(CassandraTest, ValidFileBindsStorageOnListenAndRpcOnRpcAddress) {
+  absl::StatusOr<Invocation> run = RunWith(yaml_);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE(run->daemon.has_value());
+  ASSERT_EQ(run->daemon->endpoints.size(), 2u);
+  EXPECT_EQ(run->daemon->endpoints[0].name, "storage");
+  EXPECT_EQ(run->daemon->endpoints[0].port, 7000);
+  EXPECT_EQ(run->daemon->endpoints[1].name, "rpc");
+  EXPECT_EQ(run->daemon->endpoints[1].port, 9160);
+  EXPECT_EQ(run->daemon->make_dirs.size(), 3u);
+}
+
+TEST_F(CassandraTest, TokensMustFitThePartitioner) {
+  ExpectRefused("initial_token: 0", "initial_token: 170141183460469231731687303715884105729",
+                "initial_token: Token must be >= 0 and <= 2**127");
+  ExpectRefused("initial_token: 0", "initial_token: -1", "initial_token: Token must be >= 0");
+  ExpectRefused("initial_token: 0", "initial_token: node3",
+                "initial_token: For input string: \"node3\"");
+  ExpectRefused("RandomPartitioner\ninitial_token: 0",
+                "Murmur3Partitioner\ninitial_token: 9223372036854775808",
+                "initial_token: For input string: \"9223372036854775808\" (Murmur3Partitioner");
+  ExpectRefused("RandomPartitioner", "SuperPartitioner", "Invalid partitioner class");
+  // The ends of the ranges are tokens.
+  EXPECT_TRUE(RunWith(ReplaceOnce(yaml_, "initial_token: 0",
+                                  "initial_token: 170141183460469231731687303715884105728"))
+                  .ok());
+  EXPECT_TRUE(RunWith(ReplaceOnce(yaml_, "RandomPartitioner\ninitial_token: 0",
+                                  "Murmur3Partitioner\ninitial_token: -9223372036854775808"))
+                  .ok());
+}
+
+TEST_F(CassandraTest, RequiredKeysAndSeeds) {
+  ExpectRefused("cluster_name: 'Test Cluster'\n", "", "cluster_name is missing");
+  ExpectRefused("listen_address: 127.0.0.1\n", "", "listen_address is missing");
+  ExpectRefused("rpc_address: 127.0.0.1\n", "", "rpc_address is missing");
+  ExpectRefused("seeds: \"127.0.0.1\"", "seeds: \"\"", "The seed provider lists no seeds.");
+  ExpectRefused("storage_port: 7000", "storage_port: x", "storage_port: \"x\" is not a port");
+  ExpectRefused("commitlog_directory: ", "commitlog_dir: ", "commitlog_directory missing");
+}
+
+TEST_F(CassandraTest, StartScriptChecks) {
+  Write(home_ + "/conf/cassandra.yaml", yaml_);
+  absl::StatusOr<Invocation> background =
+      PrepareCassandra({"cassandra", home_, "", {}, {{"JAVA_HOME", JavaHome()}}});
+  ASSERT_TRUE(background.ok());
+  EXPECT_EQ(background->exit_code, 1);
+  EXPECT_FALSE(background->daemon.has_value());
+  absl::StatusOr<Invocation> half_heap = PrepareCassandra(
+      {"cassandra", home_, "", {"-f"}, {{"JAVA_HOME", JavaHome()}, {"MAX_HEAP_SIZE", "1G"}}});
+  ASSERT_TRUE(half_heap.ok());
+  EXPECT_EQ(half_heap->exit_code, 1);
+  EXPECT_THAT(half_heap->err, HasSubstr("MAX_HEAP_SIZE and HEAP_NEWSIZE in pairs"));
+  absl::StatusOr<Invocation> no_java =
+      PrepareCassandra({"cassandra", home_, "", {"-f"}, {{"PATH", "/nonexistent"}}});
+  ASSERT_TRUE(no_java.ok());
+  EXPECT_EQ(no_java->exit_code, 1);
+  EXPECT_THAT(no_java->err, HasSubstr("Unable to find java executable"));
+}
+
+// ---------------------------------------------------------------- BAM, in-process
+
+class BamTest : public EmulatorTest {
+ protected:
+  void SetUp() override {
+    EmulatorTest::SetUp();
+    home_ = InstallAt(Product::kBam, kBamHome, "127.0.0.1");
+  }
+  absl::StatusOr<Invocation> Run(std::vector<std::string> args = {}) {
+    return PrepareBam(
+        {"wso2server.sh", home_, "127.0.0.1", std::move(args), {{"JAVA_HOME", JavaHome()}}});
+  }
+  void Edit(const std::string& rel, const std::string& from, const std::string& to) {
+    const std::string path = home_ + "/repository/conf/" + rel;
+    Write(path, ReplaceOnce(Read(path), from, to));
+  }
+  std::string home_;
+};
+
+TEST_F(BamTest, PortsAreCarbonsPlusTheOffset) {
+  Edit("carbon.xml", "<Offset>0</Offset>", "<Offset>5</Offset>");
+  absl::StatusOr<Invocation> run = Run({"-Ddisable.cassandra.server.startup=true"});
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE(run->daemon.has_value());
+  std::map<std::string, int> ports;
+  for (const Endpoint& e : run->daemon->endpoints) {
+    ports[e.name] = e.port;
+    EXPECT_EQ(e.host, "127.0.0.1");
+  }
+  EXPECT_EQ(ports,
+            (std::map<std::string, int>{
+                {"https", 9448}, {"console", 9768}, {"thrift", 7616}, {"thrift-secure", 7716}}));
+  // -DportOffset wins over carbon.xml; without the disable flag the
+  // embedded Cassandra starts too.
+  absl::StatusOr<Invocation> embedded = Run({"-DportOffset=1"});
+  ASSERT_TRUE(embedded.ok()) << embedded.status();
+  EXPECT_EQ(embedded->daemon->endpoints.back().name, "embedded-cassandra");
+  EXPECT_EQ(embedded->daemon->endpoints.back().port, 9161);
+}
+
+TEST_F(BamTest, RefusesBadOffsetDataSourceWithoutUrlAndUnknownRegistryDataSource) {
+  Edit("carbon.xml", "<Offset>0</Offset>", "<Offset>one</Offset>");
+  absl::StatusOr<Invocation> offset = Run();
+  ASSERT_FALSE(offset.ok());
+  EXPECT_THAT(std::string(offset.status().message()),
+              HasSubstr(home_ + "/repository/conf/carbon.xml: Ports/Offset: \"one\" is not a port "
+                                "offset"));
+  Edit("carbon.xml", "<Offset>one</Offset>", "<Offset>0</Offset>");
+
+  Edit("registry.xml", "<dataSource>jdbc/SHARED_DB</dataSource>",
+       "<dataSource>jdbc/NOPE</dataSource>");
+  absl::StatusOr<Invocation> registry = Run();
+  ASSERT_FALSE(registry.ok());
+  EXPECT_THAT(
+      std::string(registry.status().message()),
+      HasSubstr("registry.xml: dbConfig govregistry: data source jdbc/NOPE is not defined"));
+
+  Edit("datasources/master-datasources.xml",
+       "<url>jdbc:h2:./repository/database/WSO2SHARED_DB;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT="
+       "60000</url>",
+       "");
+  absl::StatusOr<Invocation> url = Run();
+  ASSERT_FALSE(url.ok());
+  EXPECT_THAT(std::string(url.status().message()),
+              HasSubstr("master-datasources.xml: datasource WSO2_SHARED_DB has no <url>"));
+
+  Edit("carbon.xml", "</Server>", "");
+  absl::StatusOr<Invocation> malformed = Run();
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_THAT(std::string(malformed.status().message()),
+              HasSubstr(home_ + "/repository/conf/carbon.xml: not well-formed XML"));
+}
+
+TEST_F(BamTest, JavaHomeChecksOfWso2ServerSh) {
+  absl::StatusOr<Invocation> unset = PrepareBam({"wso2server.sh", home_, "", {}, {}});
+  ASSERT_TRUE(unset.ok());
+  EXPECT_EQ(unset->exit_code, 1);
+  EXPECT_THAT(unset->err, HasSubstr("You must set the JAVA_HOME variable"));
+  absl::StatusOr<Invocation> wrong =
+      PrepareBam({"wso2server.sh", home_, "", {}, {{"JAVA_HOME", root_}}});
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ(wrong->exit_code, 1);
+  EXPECT_THAT(wrong->err, HasSubstr("JAVA_HOME is not defined correctly"));
+}
+
+TEST(HttpReplyTest, CarbonRedirectsTheConsoleToHttpsAndHadoopPagesAnswer200) {
+  Endpoint carbon{
+      "console", "", "127.0.0.1", 9763, Protocol::kHttpCarbon, "https://127.0.0.1:9443"};
+  EXPECT_THAT(HttpReply(carbon, "GET /carbon/ HTTP/1.0\r\nHost: x\r\n\r\n"),
+              HasSubstr("HTTP/1.1 302 Found\r\nLocation: https://127.0.0.1:9443/carbon/\r\n"));
+  EXPECT_THAT(HttpReply(carbon, "GET /other HTTP/1.0\r\n\r\n"), HasSubstr("HTTP/1.1 404"));
+  Endpoint web{"web", "", "127.0.0.1", 50070, Protocol::kHttpPage, ""};
+  EXPECT_THAT(HttpReply(web, "GET / HTTP/1.0\r\n\r\n"), HasSubstr("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(HttpReply(web, "garbage"), HasSubstr("HTTP/1.1 400"));
+}
+
+// ---------------------------------------------------------------- real processes
+
+// The seed's node1 on 127.0.0.1 with all four of its node-local Hadoop
+// daemons (namenode, jobtracker, datanode, tasktracker) on free ports, and
+// BAM at a free offset.
+std::vector<std::pair<std::string, std::string>> Node1Edits(const std::vector<uint32_t>& p,
+                                                            int bam_offset) {
+  return {
+      {"manage_hosts_file: true", "manage_hosts_file: true\nrender_addresses: true"},
+      {"    address: 192.168.4.100\n"
+       "    roles: [namenode, jobtracker, bam-receiver, bam-analyzer, bam-dashboard]",
+       "    address: 127.0.0.1\n"
+       "    roles: [namenode, jobtracker, datanode, tasktracker, bam-receiver, bam-analyzer, "
+       "bam-dashboard]"},
+      {"  dfs_replication: 1\n",
+       absl::StrCat("  dfs_replication: 1\n  namenode_port: ", p[0], "\n  namenode_http_port: ",
+                    p[1], "\n  jobtracker_port: ", p[2], "\n  jobtracker_http_port: ", p[3],
+                    "\n  datanode_port: ", p[4], "\n  datanode_http_port: ", p[5],
+                    "\n  datanode_ipc_port: ", p[6], "\n  tasktracker_http_port: ", p[7], "\n")},
+      {"  port_offset: 0", absl::StrCat("  port_offset: ", bam_offset)},
+  };
+}
+
+TEST_F(EmulatorTest, HadoopDaemonsRunFromWhatTheDriversRender) {
+  InstallAt(Product::kHadoop, kHadoopHome);
+  InstallAt(Product::kBam, kBamHome, "127.0.0.1");
+  const std::vector<ServicePlan> services = RenderSeed("node1", Node1Edits(FreePorts(8), 0));
+  ASSERT_FALSE(services.empty());
+  const ServicePlan& namenode = Service(services, "namenode");
+
+  // The datanode starts first and waits for its namenode before it binds.
+  ChildProcess* datanode = StartService(Service(services, "datanode"));
+  ASSERT_EQ(namenode.init_steps.size(), 1u);
+  const InitStep& format = namenode.init_steps[0];
+  ASSERT_EQ(RunToExit(format.argv, format.env, "format"), 0) << Log("format");
+  EXPECT_TRUE(fs::exists(format.done_marker));
+  EXPECT_FALSE(Healthy(Service(services, "datanode").probes[0]));
+
+  std::vector<ChildProcess*> running = {datanode};
+  for (const char* name : {"namenode", "jobtracker", "tasktracker"}) {
+    running.push_back(StartService(Service(services, name)));
+  }
+  for (const char* name : {"namenode", "datanode", "jobtracker", "tasktracker"}) {
+    EXPECT_TRUE(ProbesPass(Service(services, name))) << name << ":\n" << Log(name);
+  }
+  EXPECT_TRUE(fs::exists(root_ + kHadoopHome + "/dfs/data/current/VERSION"));
+  for (ChildProcess* child : running) EXPECT_EQ(Terminate(child), 0);
+}
+
+TEST_F(EmulatorTest, BamRunsFromWhatTheDriverRendersAndAnswersItsProbes) {
+  InstallAt(Product::kHadoop, kHadoopHome);
+  InstallAt(Product::kBam, kBamHome, "127.0.0.1");
+  const std::vector<ServicePlan> services =
+      RenderSeed("node1", Node1Edits(FreePorts(8), FreeBamOffset()));
+  ASSERT_FALSE(services.empty());
+  const ServicePlan& bam = Service(services, "bam");
+  ChildProcess* child = StartService(bam);
+  EXPECT_TRUE(ProbesPass(bam)) << Log("bam");
+  for (const Probe& p : bam.probes) {
+    if (p.kind == Probe::Kind::kHttp) {
+      EXPECT_EQ(RunProbe(p, std::chrono::seconds(1)).reason, "HTTP 302 from /carbon/");
+    }
+  }
+  EXPECT_EQ(Terminate(child), 0) << Log("bam");
+}
+
+// The seed's node3 on 127.0.0.1 with free Cassandra ports (its
+// directories render under the root, like every host path).
+std::vector<std::pair<std::string, std::string>> Node3Edits(const std::string& /*root*/) {
+  const std::vector<uint32_t> p = FreePorts(2);
+  return {{"manage_hosts_file: true", "manage_hosts_file: true\nrender_addresses: true"},
+          {"    address: 192.168.4.102", "    address: 127.0.0.1"},
+          {"  rpc_port: 9160", absl::StrCat("  rpc_port: ", p[0], "\n  storage_port: ", p[1])}};
+}
+
+TEST_F(EmulatorTest, CassandraRunsFromTheRenderedYamlAndDrains) {
+  InstallAt(Product::kHadoop, kHadoopHome);
+  InstallAt(Product::kCassandra, kCassandraHome);
+  const std::vector<ServicePlan> services = RenderSeed("node3", Node3Edits(root_));
+  ASSERT_FALSE(services.empty());
+  const ServicePlan& cassandra = Service(services, "cassandra");
+  ChildProcess* child = StartService(cassandra);
+  EXPECT_TRUE(ProbesPass(cassandra)) << Log("cassandra");
+  // Created by Cassandra itself here (the agent creates them on hosts).
+  for (const char* dir : {"data", "commitlog", "saved_caches"}) {
+    EXPECT_TRUE(fs::is_directory(root_ + "/var/lib/cassandra/" + dir)) << dir;
+  }
+  EXPECT_EQ(RunToExit(cassandra.restart.pre_stop_argv, {}, "drain"), 0) << Log("drain");
+  EXPECT_EQ(Terminate(child), 0) << Log("cassandra");
+}
+
+// A hand-written Cassandra on 127.0.0.1 (for what the drivers never render).
+class CassandraProcessTest : public EmulatorTest {
+ protected:
+  void SetUp() override {
+    EmulatorTest::SetUp();
+    home_ = InstallAt(Product::kCassandra, kCassandraHome);
+    ports_ = FreePorts(2);
+    Write(home_ + "/conf/cassandra.yaml", CassandraYaml(root_, ports_[0], ports_[1]));
+  }
+  ChildProcess* StartCassandra(const std::string& log = "cassandra") {
+    return Start({home_ + "/bin/cassandra", "-f"}, {{"JAVA_HOME", JavaHome()}}, log);
+  }
+  Probe RpcProbe() const { return {Probe::Kind::kTcp, "rpc", "127.0.0.1", ports_[1], ""}; }
+  void InjectFaults(absl::string_view text) { Write(home_ + "/emulator-fault", text); }
+
+  std::string home_;
+  std::vector<uint32_t> ports_;
+};
+
+TEST_F(CassandraProcessTest, BadTokenExitsOneNamingTheKey) {
+  const std::string yaml = home_ + "/conf/cassandra.yaml";
+  Write(yaml, ReplaceOnce(Read(yaml), "RandomPartitioner\ninitial_token: 0",
+                          "Murmur3Partitioner\ninitial_token: "
+                          "56713727820156410577229101238628035242"));
+  ChildProcess* child = StartCassandra();
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(child->Wait(kWait).value_or(-1), 1);
+  EXPECT_THAT(Log("cassandra"), HasSubstr(yaml + ": initial_token: For input string"));
+}
+
+TEST_F(CassandraProcessTest, UnformattedNameNodeExitsOne) {
+  const std::string hadoop = InstallAt(Product::kHadoop, kHadoopHome);
+  Write(hadoop + "/conf/core-site.xml",
+        HadoopConfigXml({{"fs.default.name", "hdfs://127.0.0.1:1"}}));
+  Write(hadoop + "/conf/hdfs-site.xml", HadoopConfigXml({{"dfs.name.dir", root_ + "/name"}}));
+  fs::create_directories(root_ + "/name");
+  EXPECT_EQ(
+      RunToExit({hadoop + "/bin/hadoop", "namenode"},
+                {{"JAVA_HOME", JavaHome()}, {"HADOOP_CONF_DIR", hadoop + "/conf"}}, "namenode"),
+      1);
+  EXPECT_THAT(Log("namenode"), HasSubstr("NameNode is not formatted."));
+}
+
+TEST_F(CassandraProcessTest, SigtermClosesListenersAndExitsZero) {
+  ChildProcess* child = StartCassandra();
+  ASSERT_TRUE(Eventually([&] { return Healthy(RpcProbe()); })) << Log("cassandra");
+  EXPECT_EQ(Terminate(child), 0);
+  EXPECT_FALSE(Healthy(RpcProbe()));
+}
+
+TEST_F(CassandraProcessTest, ExitAndCrashAtStart) {
+  InjectFaults("exit-at-start\n");
+  EXPECT_EQ(RunToExit({home_ + "/bin/cassandra", "-f"}, {{"JAVA_HOME", JavaHome()}}, "exit"), 1);
+  InjectFaults("crash-at-start\n");
+  EXPECT_EQ(RunToExit({home_ + "/bin/cassandra", "-f"}, {{"JAVA_HOME", JavaHome()}}, "crash"),
+            128 + SIGABRT);
+  // Scoped to another program of the install: cassandra is not affected,
+  // nodetool is.
+  InjectFaults("nodetool:exit-at-start\n");
+  EXPECT_EQ(RunToExit({home_ + "/bin/nodetool", "version"}, {}, "nodetool"), 1);
+  ChildProcess* child = StartCassandra();
+  EXPECT_TRUE(Eventually([&] { return Healthy(RpcProbe()); })) << Log("cassandra");
+  EXPECT_EQ(Terminate(child), 0);
+}
+
+TEST_F(CassandraProcessTest, CrashNowWhileRunning) {
+  ChildProcess* child = StartCassandra();
+  ASSERT_TRUE(Eventually([&] { return Healthy(RpcProbe()); })) << Log("cassandra");
+  InjectFaults("cassandra:crash-now\n");
+  EXPECT_EQ(child->Wait(kWait).value_or(-1), 128 + SIGKILL);
+}
+
+TEST_F(CassandraProcessTest, HangAtStartBindsNothingUntilSigterm) {
+  InjectFaults("hang-at-start\n");
+  ChildProcess* child = StartCassandra();
+  // Its first log line comes after the point where it would have bound.
+  ASSERT_TRUE(Eventually([&] { return !Log("cassandra").empty(); }));
+  EXPECT_FALSE(Healthy(RpcProbe()));
+  EXPECT_EQ(Terminate(child), 0);
+}
+
+TEST_F(CassandraProcessTest, IgnoreTermLeavesOnlySigkill) {
+  InjectFaults("ignore-term\n");
+  ChildProcess* child = StartCassandra();
+  ASSERT_TRUE(Eventually([&] { return Healthy(RpcProbe()); })) << Log("cassandra");
+  kill(child->pid(), SIGTERM);
+  EXPECT_FALSE(child->Wait(std::chrono::seconds(1)).ok());  // still running
+  EXPECT_TRUE(Healthy(RpcProbe()));
+  kill(child->pid(), SIGKILL);
+  EXPECT_EQ(child->Wait(kWait).value_or(-1), 128 + SIGKILL);
+}
+
+TEST_F(CassandraProcessTest, UnknownFaultWordIsAnEmulatorError) {
+  InjectFaults("explode\n");
+  EXPECT_EQ(RunToExit({home_ + "/bin/cassandra", "-f"}, {{"JAVA_HOME", JavaHome()}}, "typo"), 2);
+  EXPECT_THAT(Log("typo"), HasSubstr("unknown fault \"explode\""));
+}
+
+}  // namespace
+}  // namespace bamctl::emulator
