@@ -94,7 +94,8 @@ done
 echo
 echo "== bamctl desired-state apply -f demo-run/local-cluster.yaml"
 "$bamctl" desired-state apply -f "$run/local-cluster.yaml" -m "demo: the seed cluster, local" |
-  tail -n 3
+  grep -E '^(applied version|unchanged)'
+
 
 while IFS=$'\t' read -r node address node_root state_dir log_dir; do
   pidfile="$run/$node/agent.pid"
@@ -126,6 +127,7 @@ if ! $converged; then
   exit 1
 fi
 
+bamctl=${bamctl#"$root"/}
 cat <<MSG
 
 The seed cluster runs: a controller, five agents, a real ZooKeeper ensemble
@@ -143,5 +145,7 @@ Things to try:
   ./scripts/demo.sh                          # starts what is missing (the agent adopts its roles)
   sed -i 's/tick_time_ms: 2000/tick_time_ms: 3000/' demo-run/local-cluster.yaml
   $bamctl desired-state apply -f demo-run/local-cluster.yaml   # ZooKeeper: restart pending
+  $bamctl rolling-restart zookeeper --pending --dry-run   # the order and checks
+  $bamctl rolling-restart zookeeper --pending        # then: bamctl op watch ID
   ./scripts/demo.sh down                             # stop everything
 MSG

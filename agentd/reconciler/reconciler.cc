@@ -279,7 +279,7 @@ void Reconciler::SyncHosts() {
   if (!wrote.ok()) {
     Notice(absl::StrCat("hosts file: ", wrote.status().message()));
   } else if (*wrote) {
-    Notice(absl::StrCat("updated the cluster's host entries in ", options_.hosts_file));
+    spdlog::info("updated the cluster's host entries in {}", options_.hosts_file);
   }
 }
 
@@ -336,7 +336,8 @@ void Reconciler::SyncDirectoriesAndRemovals(const ServicePlan& plan) {
       for (size_t i = 0; i < found.gl_pathc; ++i) {
         std::error_code ec;
         if (std::filesystem::remove_all(found.gl_pathv[i], ec) > 0) {
-          Notice(absl::StrCat(plan.name, ": removed ", found.gl_pathv[i]));
+          spdlog::info("{}: removed {} (the plan says it must not exist)", plan.name,
+                       found.gl_pathv[i]);
         }
       }
     }
