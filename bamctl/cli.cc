@@ -40,10 +40,13 @@ Usage:
       from the stock copies built into bamctl.
 
 Against bam-controller (--controller=HOST:PORT, or set BAMCTL_CONTROLLER):
-  bamctl desired-state apply -f FILE [--dry-run] [-m MESSAGE] [--expected-version N]
+  bamctl desired-state apply -f FILE [--dry-run] [-m MESSAGE] [--expected-version N] [--rollout]
       Validate, compile and store FILE as the next version; prints warnings,
       the spec diff, the nodes whose plan changes and the new version. With
       --expected-version, refused unless N is still the current version.
+      With --rollout (or auto_rolling_restart in the spec), roles the new
+      version leaves restart pending get rolling restarts once every agent
+      holds it.
   bamctl desired-state get [--version N] [-o yaml|json]
       The current (or version N's) spec as applied; json adds the version,
       author, comment and the effective spec.

@@ -278,7 +278,7 @@ int ApplyCommand(const std::vector<std::string>& args, const RemoteContext& cont
                  std::ostream& out, std::ostream& err) {
   absl::StatusOr<Invocation> inv =
       Parse(args, 2, {"file", "message", "expected-version"}, {{"-f", "file"}, {"-m", "message"}},
-            {"dry-run"}, 0, context);
+            {"dry-run", "rollout"}, 0, context);
   if (!inv.ok()) return UsageError(err, inv.status().message());
   std::optional<std::string> file = inv->flags.Get("file");
   if (!file) return UsageError(err, "desired-state apply needs -f FILE");
@@ -298,6 +298,7 @@ int ApplyCommand(const std::vector<std::string>& args, const RemoteContext& cont
   if (*expected) request.set_expected_version(**expected);
   request.set_author(context.user);
   request.set_comment(inv->flags.Get("message").value_or(""));
+  request.set_rollout(inv->flags.Has("rollout"));
   Controller controller(inv->address, context);
   v1::ApplyResponse response;
   grpc::Status status = controller.Call([&](Stub* stub, grpc::ClientContext* call) {
@@ -324,6 +325,12 @@ int ApplyCommand(const std::vector<std::string>& args, const RemoteContext& cont
     out << "unchanged (version " << response.version() << ")\n";
   } else {
     out << "applied version " << response.version() << "\n";
+    if (response.rollout_operation() > 0) {
+      out << "operation " << response.rollout_operation()
+          << " will rolling-restart what this version leaves restart pending, once every agent "
+             "holds it (bamctl op show "
+          << response.rollout_operation() << ")\n";
+    }
   }
   return kExitOk;
 }

@@ -67,7 +67,7 @@ ProcStat Read(pid_t pid) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   while (std::getline(status, line)) {
     long kib = 0;
-    std::vector<std::string> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    std::vector<std::string> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (f.size() >= 2 && absl::SimpleAtoi(f[1], &kib)) {
       if (f[0] == "VmRSS:") out.rss_kib = kib;
       if (f[0] == "VmHWM:") out.hwm_kib = kib;

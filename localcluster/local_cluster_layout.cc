@@ -1,5 +1,6 @@
 #include "localcluster/local_cluster_layout.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -38,9 +39,14 @@ absl::Status RunInstall(const std::string& emulator, const std::string& product,
   argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Its "installed ..." line is noise here; failures show in the status.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   pid_t pid = 0;
-  if (int rc = posix_spawn(&pid, emulator.c_str(), nullptr, nullptr, argv.data(), environ);
-      rc != 0) {
+  const int rc = posix_spawn(&pid, emulator.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot run ", emulator, ": ", std::strerror(rc)));
   }

@@ -18,6 +18,7 @@ namespace bamctl {
 namespace {
 
 constexpr int64_t kDefaultHealthTimeoutMs = 5 * 60 * 1000;
+constexpr int64_t kAutoRolloutWaitMs = 10 * 60 * 1000;
 
 const v1::RoleStatus* FindRole(const v1::GetStatusResponse& status, const std::string& node,
                                const std::string& service, bool* connected) {
@@ -167,6 +168,149 @@ bool RolloutEngine::EnsembleSynced(const Target& target, std::string* why) {
 absl::StatusOr<v1::Operation> RolloutEngine::StartRollingRestart(
     const v1::RollingRestartRequest& request) {
   absl::MutexLock ops(&ops_mu_);
+  return StartLocked(request);
+}
+
+absl::StatusOr<int64_t> RolloutEngine::RequestPendingRollout(int64_t version,
+                                                             const std::string& author) {
+  absl::MutexLock ops(&ops_mu_);
+  v1::Operation op;
+  op.set_kind("auto-rollout");
+  op.set_state("waiting");
+  op.set_version(version);
+  op.set_author(author);
+  op.set_health_timeout_ms(kAutoRolloutWaitMs);
+  op.set_reason(absl::StrCat("waiting for every agent to hold version ", version));
+  return store_->CreateOperation(
+      op, absl::StrCat("auto-rollout of what version ", version, " leaves restart pending"));
+}
+
+void RolloutEngine::AdvanceAuto(v1::Operation& op) {
+  const int64_t now = clock_->NowMillis();
+  auto finish = [&](const std::string& state, const std::string& reason) {
+    op.set_state(state);
+    op.set_reason(reason);
+    if (absl::Status s = store_->UpdateOperation(op, reason); !s.ok()) {
+      spdlog::error("saving operation {}: {}", op.id(), s.ToString());
+    }
+  };
+  absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
+  if (!current.ok()) return;
+  if ((*current)->version != op.version()) {
+    finish("aborted", absl::StrCat("superseded by version ", (*current)->version));
+    return;
+  }
+  absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
+  if (!status.ok()) return;
+  std::vector<std::string> behind;
+  for (const v1::NodeStatus& n : status->nodes()) {
+    if (!n.connected() || n.applied_version() != op.version()) behind.push_back(n.node());
+  }
+  if (!behind.empty()) {
+    if (now - op.created_ms() > op.health_timeout_ms()) {
+      finish("failed",
+             absl::StrCat("not every agent took version ", op.version(), " within ",
+                          op.health_timeout_ms() / 1000, " s: ", absl::StrJoin(behind, ", ")));
+    }
+    return;
+  }
+  // Services left restart pending, by one of their roles (the planner
+  // takes a role), in spec order.
+  RedactingSecretSource secrets;
+  RenderContext ctx;
+  ctx.secrets = &secrets;
+  ctx.fall_back_to_stock = true;
+  std::vector<std::pair<std::string, std::string>> pending;  // service, role
+  for (const v1::NodeStatus& n : status->nodes()) {
+    const v1::NodePlan* plan = (*current)->Find(n.node());
+    if (plan == nullptr) continue;
+    for (const v1::RoleStatus& r : n.roles()) {
+      if (!r.restart_pending()) continue;
+      if (std::any_of(pending.begin(), pending.end(),
+                      [&](const auto& p) { return p.first == r.role(); })) {
+        continue;
+      }
+      absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(*plan, ctx);
+      if (!services.ok()) continue;
+      for (const ServicePlan& s : *services) {
+        if (s.name == r.role() && !s.roles.empty()) pending.emplace_back(s.name, s.roles[0]);
+      }
+    }
+  }
+  // Each round starts what it can. A service with an operation running is
+  // in progress; one needing downtime is left to an operator; other
+  // refusals (a member unhealthy) are retried until the deadline.
+  std::vector<std::string> left;
+  std::vector<std::string> blocked;
+  bool in_progress = false;
+  for (const auto& [service, role] : pending) {
+    // Started before: a running child is progress; a finished one that
+    // left it pending (failed, aborted) is not started again.
+    const v1::RolloutStep* earlier = nullptr;
+    for (const v1::RolloutStep& step : op.steps()) {
+      if (step.nodes(0) == service) earlier = &step;
+    }
+    if (earlier != nullptr) {
+      int64_t child_id = 0;
+      (void)absl::SimpleAtoi(earlier->command_ids(0), &child_id);
+      absl::StatusOr<v1::Operation> child = store_->GetOperation(child_id);
+      if (child.ok() && (child->state() == "running" || child->state() == "paused")) {
+        in_progress = true;
+      } else {
+        left.push_back(absl::StrCat(service, " (operation ", child_id, " ",
+                                    child.ok() ? child->state() : "lost", ")"));
+      }
+      continue;
+    }
+    v1::RollingRestartRequest request;
+    request.set_role(role);
+    request.set_pending_only(true);
+    request.set_author(absl::StrCat("auto-rollout ", op.id()));
+    absl::StatusOr<v1::Operation> child = StartLocked(request);
+    if (child.ok()) {
+      v1::RolloutStep* step = op.add_steps();  // a record of the children
+      step->set_index(op.steps_size());
+      step->add_nodes(service);
+      step->set_state("done");
+      step->set_started_ms(now);
+      step->set_message(absl::StrCat("operation ", child->id()));
+      step->add_command_ids(absl::StrCat(child->id()));
+      in_progress = true;
+    } else if (child.status().code() == absl::StatusCode::kAlreadyExists) {
+      in_progress = true;
+    } else if (absl::StrContains(child.status().message(), "--allow-downtime")) {
+      left.push_back(absl::StrCat(service, " (needs --allow-downtime)"));
+    } else {
+      blocked.push_back(absl::StrCat(service, ": ", child.status().message()));
+    }
+  }
+  std::string started;
+  for (const v1::RolloutStep& step : op.steps()) {
+    absl::StrAppend(&started, started.empty() ? "" : ", ", step.nodes(0), " (", step.message(),
+                    ")");
+  }
+  std::string reason = started.empty() ? "nothing was restart pending" : "started " + started;
+  if (!left.empty()) absl::StrAppend(&reason, "; left pending: ", absl::StrJoin(left, ", "));
+  if (!blocked.empty() && now - op.created_ms() > op.health_timeout_ms()) {
+    finish("failed", absl::StrCat(reason, "; could not start: ", absl::StrJoin(blocked, "; ")));
+    return;
+  }
+  if (in_progress || !blocked.empty()) {
+    const std::string waiting =
+        blocked.empty() ? absl::StrCat(reason, "; waiting for them to finish")
+                        : absl::StrCat(reason, "; retrying: ", absl::StrJoin(blocked, "; "));
+    if (op.reason() != waiting) {
+      op.set_reason(waiting);
+      if (absl::Status st = store_->UpdateOperation(op, ""); !st.ok()) {
+        spdlog::error("saving operation {}: {}", op.id(), st.ToString());
+      }
+    }
+    return;
+  }
+  finish("succeeded", reason);
+}
+
+absl::StatusOr<v1::Operation> RolloutEngine::StartLocked(const v1::RollingRestartRequest& request) {
   absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
   if (!status.ok()) return status.status();
   absl::StatusOr<Target> target = Resolve(request.role(), *status);
@@ -216,7 +360,7 @@ absl::StatusOr<v1::Operation> RolloutEngine::StartRollingRestart(
   absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(1000, true);
   if (!active.ok()) return active.status();
   for (const v1::Operation& other : *active) {
-    if (other.service() == op.service()) {
+    if (other.kind() == "rolling-restart" && other.service() == op.service()) {
       return absl::AlreadyExistsError(absl::StrCat("operation ", other.id(), " is already ",
                                                    other.state(), " on ", other.service(),
                                                    "; wait for it, or abort it"));
@@ -267,7 +411,11 @@ void RolloutEngine::Tick() {
     return;
   }
   for (v1::Operation& op : *active) {
-    if (op.state() == "running") Advance(op);
+    if (op.kind() == "auto-rollout" && op.state() == "waiting") {
+      AdvanceAuto(op);
+    } else if (op.state() == "running") {
+      Advance(op);
+    }
   }
 }
 

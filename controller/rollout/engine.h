@@ -51,6 +51,9 @@ class RolloutEngine {
   void Stop();
 
   absl::StatusOr<v1::Operation> StartRollingRestart(const v1::RollingRestartRequest& request);
+  // Stores an auto-rollout for `version`: once every agent holds it, a
+  // rolling restart (--pending) of each service it left restart pending.
+  absl::StatusOr<int64_t> RequestPendingRollout(int64_t version, const std::string& author);
   absl::StatusOr<v1::Operation> Control(const v1::ControlOperationRequest& request);
   void OnCommandResult(const std::string& node, const v1::CommandResult& result);
 
@@ -66,7 +69,10 @@ class RolloutEngine {
     std::map<std::string, Probe> zookeeper_probe;  // node -> its client-port probe
   };
   absl::StatusOr<Target> Resolve(const std::string& role, const v1::GetStatusResponse& status);
+  absl::StatusOr<v1::Operation> StartLocked(const v1::RollingRestartRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops_mu_);
   void Advance(v1::Operation& op);
+  void AdvanceAuto(v1::Operation& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops_mu_);
   // The leader's mntr reports every follower synced.
   bool EnsembleSynced(const Target& target, std::string* why);
 

@@ -49,6 +49,19 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ApplyDesiredState(grpc::CallbackSe
     }
     metrics_->applies_ok.Increment();
     if (!result->dry_run()) metrics_->desired_version.Set(static_cast<double>(result->version()));
+    if (!result->dry_run() && !result->unchanged() && rollouts_ != nullptr) {
+      bool rollout = request->rollout();
+      if (!rollout) {
+        absl::StatusOr<v1::GetDesiredStateResponse> applied = state_->Get(result->version());
+        rollout = applied.ok() && applied->effective_spec().auto_rolling_restart();
+      }
+      if (rollout) {
+        absl::StatusOr<int64_t> op =
+            rollouts_->RequestPendingRollout(result->version(), request->author());
+        if (!op.ok()) return op.status();
+        result->set_rollout_operation(*op);
+      }
+    }
     *response = *std::move(result);
     return absl::OkStatus();
   });

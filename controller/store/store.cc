@@ -607,7 +607,8 @@ absl::StatusOr<std::vector<v1::Operation>> Store::ListOperations(int limit, bool
   ASSIGN_OR_RETURN(
       auto stmt,
       SqliteStmt::Prepare(*db_, active_only ? "SELECT definition FROM operations WHERE state IN "
-                                              "('running', 'paused') ORDER BY id DESC LIMIT ?"
+                                              "('running', 'paused', 'waiting') ORDER BY id DESC "
+                                              "LIMIT ?"
                                             : "SELECT definition FROM operations ORDER BY id DESC "
                                               "LIMIT ?"));
   stmt->Bind(1, limit);

@@ -117,7 +117,7 @@ class Store {
   absl::StatusOr<int64_t> CreateOperation(v1::Operation op, absl::string_view event);
   absl::Status UpdateOperation(const v1::Operation& op, absl::string_view event);
   absl::StatusOr<v1::Operation> GetOperation(int64_t id);
-  // Newest first; with `active_only`, those running or paused.
+  // Newest first; with `active_only`, those running, paused or waiting.
   absl::StatusOr<std::vector<v1::Operation>> ListOperations(int limit, bool active_only);
 
   // The store's clock, which stamps everything it records.

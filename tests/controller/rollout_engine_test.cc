@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "controller/rollout/engine.h"
 #include "gmock/gmock.h"
@@ -67,7 +68,8 @@ class RolloutEngineTest : public ::testing::Test {
   }
 
   // The agent of `node` reports zookeeper healthy with `pid`.
-  void Report(const std::string& node, int64_t pid, const std::string& health = "healthy") {
+  void Report(const std::string& node, int64_t pid, const std::string& health = "healthy",
+              bool pending = false) {
     absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
     ASSERT_TRUE(current.ok());
     v1::NodeReport report;
@@ -79,6 +81,7 @@ class RolloutEngineTest : public ::testing::Test {
     r->set_phase("running");
     r->set_health(health);
     r->set_pid(pid);
+    r->set_restart_pending(pending);
     ASSERT_TRUE(store_->RecordReports({report}).ok());
   }
 
@@ -215,6 +218,53 @@ TEST_F(RolloutEngineTest, OneOperationPerServiceAndControls) {
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->state(), "planned");
   EXPECT_EQ(plan->id(), 0);
+}
+
+TEST_F(RolloutEngineTest, AutoRolloutWaitsForTheVersionThenRestartsWhatIsPending) {
+  v1::ApplyRequest apply;
+  apply.set_spec_text(std::string(kSpec) + "zookeeper:\n  tick_time_ms: 3000\n");
+  absl::StatusOr<v1::ApplyResponse> v2 = state_->Apply(apply);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  absl::StatusOr<int64_t> auto_id = engine_->RequestPendingRollout(v2->version(), "alice");
+  ASSERT_TRUE(auto_id.ok()) << auto_id.status();
+  engine_->Tick();  // the agents still hold version 1
+  EXPECT_EQ(Op(*auto_id).state(), "waiting");
+  EXPECT_TRUE(sender_.sent.empty());
+
+  for (const char* node : {"zk1", "zk2", "zk3"}) Report(node, pid_[node], "healthy", true);
+  engine_->Tick();  // starts the child; its first step on the next round
+  v1::Operation waiting = Op(*auto_id);
+  EXPECT_EQ(waiting.state(), "waiting");
+  ASSERT_EQ(waiting.steps_size(), 1);
+  EXPECT_THAT(waiting.reason(), HasSubstr("started zookeeper (operation"));
+  int64_t child_id = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(waiting.steps(0).command_ids(0), &child_id));
+  v1::Operation child = Op(child_id);
+  EXPECT_EQ(child.state(), "running");
+  EXPECT_EQ(child.service(), "zookeeper");
+  EXPECT_EQ(child.steps_size(), 3);
+
+  // An operator aborts the child: the auto-rollout does not start another.
+  v1::ControlOperationRequest abort;
+  abort.set_id(child_id);
+  abort.set_action("abort");
+  ASSERT_TRUE(engine_->Control(abort).ok());
+  engine_->Tick();
+  v1::Operation done = Op(*auto_id);
+  EXPECT_EQ(done.state(), "succeeded");
+  EXPECT_THAT(done.reason(), HasSubstr(absl::StrCat("left pending: zookeeper (operation ", child_id,
+                                                    " aborted)")));
+}
+
+TEST_F(RolloutEngineTest, AutoRolloutOfAnOlderVersionIsSuperseded) {
+  absl::StatusOr<int64_t> auto_id = engine_->RequestPendingRollout(1, "alice");
+  ASSERT_TRUE(auto_id.ok());
+  v1::ApplyRequest apply;
+  apply.set_spec_text(std::string(kSpec) + "zookeeper:\n  tick_time_ms: 3000\n");
+  ASSERT_TRUE(state_->Apply(apply).ok());
+  engine_->Tick();
+  EXPECT_EQ(Op(*auto_id).state(), "aborted");
+  EXPECT_THAT(Op(*auto_id).reason(), HasSubstr("superseded by version 2"));
 }
 
 TEST_F(RolloutEngineTest, RefusesWhileAMemberIsUnhealthy) {
