@@ -47,6 +47,8 @@ struct ProcStat {
   double cpu_seconds = 0;
   long rss_kib = 0;
   long hwm_kib = 0;
+  long pss_kib = 0;      // proportional: shared pages divided among their users
+  long private_kib = 0;  // Private_Dirty: memory the agent alone holds
 };
 
 ProcStat Read(pid_t pid) {
@@ -64,13 +66,18 @@ ProcStat Read(pid_t pid) {
           static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
   }
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  while (std::getline(status, line)) {
-    long kib = 0;
-    std::vector<std::string> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (f.size() >= 2 && absl::SimpleAtoi(f[1], &kib)) {
-      if (f[0] == "VmRSS:") out.rss_kib = kib;
-      if (f[0] == "VmHWM:") out.hwm_kib = kib;
+  for (const char* file : {"status", "smaps_rollup"}) {
+    std::ifstream in(absl::StrCat("/proc/", pid, "/", file));
+    while (std::getline(in, line)) {
+      long kib = 0;
+      std::vector<std::string> f =
+          absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      if (f.size() >= 2 && absl::SimpleAtoi(f[1], &kib)) {
+        if (f[0] == "VmRSS:") out.rss_kib = kib;
+        if (f[0] == "VmHWM:") out.hwm_kib = kib;
+        if (f[0] == "Pss:") out.pss_kib = kib;
+        if (f[0] == "Private_Dirty:") out.private_kib = kib;
+      }
     }
   }
   return out;
@@ -121,15 +128,19 @@ int main(int argc, char** argv) {
   std::vector<ProcStat> before;
   for (const std::string& node : c.nodes()) before.push_back(Read(c.AgentPid(node)));
   std::this_thread::sleep_for(std::chrono::seconds(idle));
-  std::printf("idle over %d s   services  CPU %%core   RSS MiB   peak RSS MiB\n", idle);
+  std::printf(
+      "idle over %d s   services  CPU %%core   RSS MiB   peak RSS MiB   PSS MiB   private MiB\n",
+      idle);
   for (size_t i = 0; i < c.nodes().size(); ++i) {
     const std::string& node = c.nodes()[i];
     ProcStat after = Read(c.AgentPid(node));
     const bamctl::v1::NodeStatus& ns = status->nodes(static_cast<int>(i));
-    std::printf("  %-14s %8d  %9.3f  %8.1f  %13.1f\n", node.c_str(), ns.roles_size(),
-                100.0 * (after.cpu_seconds - before[i].cpu_seconds) / idle,
+    std::printf("  %-14s %8d  %9.3f  %8.1f  %13.1f  %8.1f  %12.1f\n", node.c_str(),
+                ns.roles_size(), 100.0 * (after.cpu_seconds - before[i].cpu_seconds) / idle,
                 static_cast<double>(after.rss_kib) / 1024.0,
-                static_cast<double>(after.hwm_kib) / 1024.0);
+                static_cast<double>(after.hwm_kib) / 1024.0,
+                static_cast<double>(after.pss_kib) / 1024.0,
+                static_cast<double>(after.private_kib) / 1024.0);
   }
 
   // 2. Restart latency.

@@ -4,6 +4,7 @@
 // (tests/emulators). One cluster serves the suite, in order: starting it
 // costs the most, and each scenario leaves it converged or says what it
 // changed.
+#include "grpcpp/grpcpp.h"
 #include "tests/integration/local_cluster.h"
 
 #include <signal.h>
@@ -275,6 +276,54 @@ TEST_F(SeedClusterTest, ASpecChangeRerendersAndMarksRestartsPendingWithoutRestar
     ASSERT_TRUE(cfg.ok() && cfg->has_value());
     EXPECT_THAT(**cfg, HasSubstr("tickTime=3000")) << node;
   }
+}
+
+// Issue 7: a rolling restart of Cassandra whose second node does not come
+// back stops at that step, with the reason, and restarts nothing after it.
+TEST_F(SeedClusterTest, ARollingRestartStopsAtAnInstanceThatDoesNotComeBack) {
+  v1::GetStatusResponse before = Converged();
+  const std::string fault = cluster_->NodeRoot("node4") + "/opt/cassandra/emulator-fault";
+  ASSERT_TRUE(WriteFileAtomically(fault, "cassandra:hang-at-start\n", 0644).ok());
+  auto channel =
+      grpc::CreateChannel(cluster_->controller_address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::ClusterService::NewStub(channel);
+  v1::RollingRestartRequest request;
+  request.set_role("cassandra");
+  request.set_health_timeout_ms(8000);
+  v1::Operation op;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Status s = stub->StartRollingRestart(&ctx, request, &op);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_EQ(op.steps_size(), 3);
+  ASSERT_EQ(op.steps(1).nodes(0), "node4");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline && op.state() == "running") {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::GetOperationRequest get;
+    get.set_id(op.id());
+    (void)stub->GetOperation(&ctx, get, &op);
+  }
+  EXPECT_EQ(op.state(), "failed") << op.DebugString();
+  EXPECT_EQ(op.steps(0).state(), "done");
+  EXPECT_EQ(op.steps(1).state(), "failed");
+  EXPECT_THAT(op.reason(), HasSubstr("step 2 failed: not healthy within 8 s: node4"));
+  EXPECT_EQ(op.steps(2).state(), "pending");
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->Status();
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(Pids(*after)["node3/cassandra"], Pids(before)["node3/cassandra"]);
+  EXPECT_EQ(Pids(*after)["node5/cassandra"], Pids(before)["node5/cassandra"]);  // untouched
+
+  // Mend node4 for what follows: without the fault it starts again.
+  fs::remove(fault);
+  const v1::RoleStatus* hung = LocalCluster::FindRole(*after, "node4", "cassandra");
+  ASSERT_NE(hung, nullptr);
+  kill(static_cast<pid_t>(hung->pid()), SIGKILL);
+  Converged();
 }
 
 // Scenario 7.
