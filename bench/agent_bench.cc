@@ -70,8 +70,7 @@ ProcStat Read(pid_t pid) {
     std::ifstream in(absl::StrCat("/proc/", pid, "/", file));
     while (std::getline(in, line)) {
       long kib = 0;
-      std::vector<std::string> f =
-          absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      std::vector<std::string> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
       if (f.size() >= 2 && absl::SimpleAtoi(f[1], &kib)) {
         if (f[0] == "VmRSS:") out.rss_kib = kib;
         if (f[0] == "VmHWM:") out.hwm_kib = kib;
@@ -135,8 +134,8 @@ int main(int argc, char** argv) {
     const std::string& node = c.nodes()[i];
     ProcStat after = Read(c.AgentPid(node));
     const bamctl::v1::NodeStatus& ns = status->nodes(static_cast<int>(i));
-    std::printf("  %-14s %8d  %9.3f  %8.1f  %13.1f  %8.1f  %12.1f\n", node.c_str(),
-                ns.roles_size(), 100.0 * (after.cpu_seconds - before[i].cpu_seconds) / idle,
+    std::printf("  %-14s %8d  %9.3f  %8.1f  %13.1f  %8.1f  %12.1f\n", node.c_str(), ns.roles_size(),
+                100.0 * (after.cpu_seconds - before[i].cpu_seconds) / idle,
                 static_cast<double>(after.rss_kib) / 1024.0,
                 static_cast<double>(after.hwm_kib) / 1024.0,
                 static_cast<double>(after.pss_kib) / 1024.0,

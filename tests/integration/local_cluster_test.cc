@@ -4,7 +4,6 @@
 // (tests/emulators). One cluster serves the suite, in order: starting it
 // costs the most, and each scenario leaves it converged or says what it
 // changed.
-#include "grpcpp/grpcpp.h"
 #include "tests/integration/local_cluster.h"
 
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include "common/file_util.h"
 #include "common/net_util.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "roles/driver/file_sources.h"
 #include "roles/probe/probe_runner.h"
