@@ -524,6 +524,12 @@ void Reconciler::ReconcileService(Service& s, int64_t now) {
     }
     UpdateHealth(s, now);
     if (s.seen_healthy && now - s.started_ms >= options_.quick_exit_ms) s.quick_failures = 0;
+    // A role that runs for months keeps writing: rotate by size as it goes.
+    if (absl::Status r =
+            RotateLogIfNeeded(LogPath(s.name), options_.log_max_bytes, options_.log_keep);
+        !r.ok()) {
+      spdlog::warn("{}", r.ToString());
+    }
     return;
   }
   if (s.restart_requested) {  // not running: a restart is a start, now

@@ -21,6 +21,7 @@
 namespace bamctl {
 namespace {
 
+namespace fs = std::filesystem;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -586,6 +587,22 @@ TEST_F(ReconcilerTest, AFailedLaunchIsRetriedWithBackoff) {
   clock_.AdvanceMillis(options_.backoff_max_ms);
   r_->Pass();
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+}
+
+TEST_F(ReconcilerTest, ARunningRolesLogIsRotatedBySize) {
+  options_.log_max_bytes = 100;
+  options_.log_keep = 2;
+  Restart();
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  const std::string log = options_.log_dir + "/cassandra.log";
+  {
+    std::ofstream out(log, std::ios::app);
+    out << std::string(150, 'x') << "\n";
+  }
+  r_->Pass();
+  EXPECT_EQ(fs::file_size(log), 0u);
+  EXPECT_EQ(fs::file_size(log + ".1"), 151u);
 }
 
 TEST_F(ReconcilerTest, SecretsAreWrittenOwnerOnly) {
