@@ -113,9 +113,7 @@ grpc::Status ControllerClient::Session() {
 
   std::thread reader([this, &stream] {
     v1::ControllerMessage in;
-    bool first = true;
     while (stream->Read(&in)) {
-      if (first) first = false;
       switch (in.body_case()) {
         case v1::ControllerMessage::kPlan:
           if (callbacks_.on_plan) callbacks_.on_plan(in.plan());

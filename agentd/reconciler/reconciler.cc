@@ -218,8 +218,9 @@ void Reconciler::OfferCommand(const v1::Command& command) {
     if (std::find(ids.begin(), ids.end(), command.id()) != ids.end()) return;  // in progress
   }
   if (command.kind() == "preflight") {
-    preflight_requested_ = true;
-    command_results_.push_back({command.id(), true, "preflight scheduled"});
+    // Preflight runs on every pass (node checks, and each service before
+    // it starts); the answer is that the next report carries it.
+    command_results_.push_back({command.id(), true, "preflight runs on every pass; see status"});
     return;
   }
   if (command.kind() != "restart") {
@@ -444,7 +445,6 @@ int64_t Reconciler::Pass() {
   }
 
   node_checks_ = preflight_->ForNode(state_.plan(), clock_offset_ms_);
-  preflight_requested_ = false;
 
   for (auto& [name, s] : services_) {
     if (s->in_plan) ReconcileService(*s, now);
@@ -522,7 +522,7 @@ void Reconciler::ReconcileService(Service& s, int64_t now) {
       s.health = "unknown";
       return;
     }
-    UpdateHealth(s, now);
+    UpdateHealth(s);
     if (s.seen_healthy && now - s.started_ms >= options_.quick_exit_ms) s.quick_failures = 0;
     // A role that runs for months keeps writing: rotate by size as it goes.
     if (absl::Status r =
@@ -740,7 +740,7 @@ void Reconciler::BeginStop(Service& s, bool then_forget) {
   });
 }
 
-void Reconciler::UpdateHealth(Service& s, int64_t now) {
+void Reconciler::UpdateHealth(Service& s) {
   std::string failing;
   if (!s.plan.probes.empty()) {
     std::vector<std::optional<ProbeSample>> samples = health_->Samples("svc:" + s.name);
@@ -766,7 +766,6 @@ void Reconciler::UpdateHealth(Service& s, int64_t now) {
     s.health = "unknown";
     s.reason = failing;
   }
-  (void)now;
   if (s.running_hash != s.desired_hash) {
     const std::string pending =
         s.running_hash.empty()

@@ -132,7 +132,7 @@ class Reconciler {
   void LaunchService(Service& s, int64_t now);
   void BeginStop(Service& s, bool then_forget);
   void ScheduleRetry(Service& s, int64_t now, bool quick);
-  void UpdateHealth(Service& s, int64_t now);
+  void UpdateHealth(Service& s);
   void UpdateProbeTargets();
   int64_t JitteredBackoff(int quick_failures);
   std::string LogPath(const std::string& service) const;
@@ -155,7 +155,6 @@ class Reconciler {
   std::deque<std::string> notices_;
   std::vector<v1::PreflightCheck> node_checks_;
   std::optional<int64_t> clock_offset_ms_;
-  bool preflight_requested_ = true;
   std::string render_error_;
   std::vector<CommandResult> command_results_;
   std::mt19937_64 rng_;
