@@ -62,14 +62,16 @@ Against bam-controller (--controller=HOST:PORT, or set BAMCTL_CONTROLLER):
   bamctl events [--limit N] [-o table|json]
   bamctl rolling-restart ROLE [--nodes a,b] [--batch-size N] [--health-timeout 5m]
                          [--pause-between 30s] [--allow-downtime] [--force] [--pending]
-                         [--dry-run] [-o table|json]
+                         [--on-failure stop|continue] [--dry-run] [-o table|json]
       Restart ROLE across the cluster without losing a quorum: ZooKeeper
       followers one at a time and the leader last, Cassandra one node at a
       time, each step waiting until the restarted instances are healthy.
       Refused (with the reasons) when a member of the group is unhealthy,
       unless --force; namenode and jobtracker need --allow-downtime.
-      --pending restarts only instances running an older config. --dry-run
-      prints the order and every pre-check and restarts nothing.
+      --pending restarts only instances running an older config. A failed
+      step stops the operation (--on-failure continue goes on, for roles
+      without a quorum only). --dry-run prints the order and every
+      pre-check and restarts nothing.
   bamctl op list [-o table|json]
   bamctl op show|watch|pause|resume|abort ID
       Operations (rolling restarts): watch follows one to its end (exit 1

@@ -657,9 +657,9 @@ bool Finished(const v1::Operation& op) {
 
 int RollingRestartCommand(const std::vector<std::string>& args, const RemoteContext& context,
                           std::ostream& out, std::ostream& err) {
-  absl::StatusOr<Invocation> inv =
-      Parse(args, 1, {"nodes", "batch-size", "health-timeout", "pause-between", "output"},
-            {{"-o", "output"}}, {"allow-downtime", "force", "pending", "dry-run"}, 1, context);
+  absl::StatusOr<Invocation> inv = Parse(
+      args, 1, {"nodes", "batch-size", "health-timeout", "pause-between", "on-failure", "output"},
+      {{"-o", "output"}}, {"allow-downtime", "force", "pending", "dry-run"}, 1, context);
   if (!inv.ok()) return UsageError(err, inv.status().message());
   if (inv->flags.positional.empty()) {
     return UsageError(err, "rolling-restart needs the ROLE to restart (e.g. zookeeper)");
@@ -688,6 +688,11 @@ int RollingRestartCommand(const std::vector<std::string>& args, const RemoteCont
   request.set_pending_only(inv->flags.Has("pending"));
   request.set_dry_run(inv->flags.Has("dry-run"));
   request.set_author(context.user);
+  const std::string on_failure = inv->flags.Get("on-failure").value_or("stop");
+  if (on_failure != "stop" && on_failure != "continue") {
+    return UsageError(err, absl::StrCat("--on-failure ", on_failure, ": stop or continue"));
+  }
+  request.set_continue_on_failure(on_failure == "continue");
   Controller controller(inv->address, context);
   v1::Operation op;
   grpc::Status status = controller.Call([&](Stub* stub, grpc::ClientContext* call) {

@@ -325,6 +325,12 @@ absl::StatusOr<v1::Operation> RolloutEngine::StartLocked(const v1::RollingRestar
   absl::StatusOr<RolloutPlan> plan =
       PlanRollout(r, target->service, target->safety, target->instances);
   if (!plan.ok()) return plan.status();
+  if (request.continue_on_failure() && plan->safety.order != RestartSafety::Order::kAnyOrder) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--on-failure=continue would restart more ", plan->service,
+        " instances while a failed one is down; it is allowed only for roles without a "
+        "quorum or single master"));
+  }
 
   v1::Operation op;
   op.set_kind("rolling-restart");
@@ -334,6 +340,7 @@ absl::StatusOr<v1::Operation> RolloutEngine::StartLocked(const v1::RollingRestar
   op.set_health_timeout_ms(request.health_timeout_ms() > 0 ? request.health_timeout_ms()
                                                            : kDefaultHealthTimeoutMs);
   op.set_pause_between_ms(request.pause_between_ms());
+  op.set_continue_on_failure(request.continue_on_failure());
   op.set_order(OrderName(plan->safety.order));
   op.set_forced(plan->forced);
   for (const PreCheck& c : plan->checks) {
@@ -428,17 +435,27 @@ void RolloutEngine::Advance(v1::Operation& op) {
   };
   v1::RolloutStep* step = nullptr;
   int64_t previous_finished = 0;
+  std::vector<std::string> failed_nodes;
   for (v1::RolloutStep& s : *op.mutable_steps()) {
-    if (s.state() == "done") {
+    if (s.state() == "done" || s.state() == "failed") {  // failed: only with continue
       previous_finished = s.finished_ms();
+      if (s.state() == "failed") {
+        failed_nodes.insert(failed_nodes.end(), s.nodes().begin(), s.nodes().end());
+      }
       continue;
     }
     step = &s;
     break;
   }
   if (step == nullptr) {
-    op.set_state("succeeded");
-    save(absl::StrCat("succeeded: ", op.role(), " restarted on every node"));
+    if (failed_nodes.empty()) {
+      op.set_state("succeeded");
+      save(absl::StrCat("succeeded: ", op.role(), " restarted on every node"));
+    } else {
+      op.set_state("failed");
+      op.set_reason(absl::StrCat("every step ran; failed on ", absl::StrJoin(failed_nodes, ", ")));
+      save(op.reason());
+    }
     return;
   }
   absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
@@ -549,6 +566,10 @@ void RolloutEngine::Advance(v1::Operation& op) {
     step->set_finished_ms(now);
     step->set_message(
         absl::StrCat("not healthy within ", op.health_timeout_ms() / 1000, " s: ", waiting));
+    if (op.continue_on_failure()) {
+      save(absl::StrCat("step ", step->index(), " failed (continuing): ", step->message()));
+      return;
+    }
     op.set_state("failed");
     op.set_reason(absl::StrCat("step ", step->index(), " failed: ", step->message(),
                                "; later steps were not started"));

@@ -187,6 +187,17 @@ TEST_F(RolloutEngineTest, AStepThatDoesNotComeBackStopsTheOperation) {
   for (const auto& [node, cmd] : sender_.sent) EXPECT_EQ(node, "zk1");  // nothing after it
 }
 
+TEST_F(RolloutEngineTest, ContinuingPastAFailureIsOnlyForRolesWithoutAQuorum) {
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  request.set_continue_on_failure(true);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_FALSE(op.ok());
+  EXPECT_EQ(op.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(op.status().message()),
+              HasSubstr("would restart more zookeeper instances while a failed one is down"));
+}
+
 TEST_F(RolloutEngineTest, OneOperationPerServiceAndControls) {
   v1::RollingRestartRequest request;
   request.set_role("zookeeper");
