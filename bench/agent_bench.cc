@@ -19,6 +19,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -45,10 +47,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 struct ProcStat {
   double cpu_seconds = 0;
-  long rss_kib = 0;
-  long hwm_kib = 0;
-  long pss_kib = 0;      // proportional: shared pages divided among their users
-  long private_kib = 0;  // Private_Dirty: memory the agent alone holds
+  int64_t rss_kib = 0;
+  int64_t hwm_kib = 0;
+  int64_t pss_kib = 0;      // proportional: shared pages divided among their users
+  int64_t private_kib = 0;  // Private_Dirty: memory the agent alone holds
 };
 
 ProcStat Read(pid_t pid) {
@@ -59,8 +61,8 @@ ProcStat Read(pid_t pid) {
   const size_t close = line.rfind(')');
   if (close != std::string::npos) {
     std::vector<std::string> f = absl::StrSplit(line.substr(close + 2), ' ');
-    long utime = 0;
-    long stime = 0;
+    int64_t utime = 0;
+    int64_t stime = 0;
     if (f.size() > 12 && absl::SimpleAtoi(f[11], &utime) && absl::SimpleAtoi(f[12], &stime)) {
       out.cpu_seconds =
           static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -69,7 +71,7 @@ ProcStat Read(pid_t pid) {
   for (const char* file : {"status", "smaps_rollup"}) {
     std::ifstream in(absl::StrCat("/proc/", pid, "/", file));
     while (std::getline(in, line)) {
-      long kib = 0;
+      int64_t kib = 0;
       std::vector<std::string> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
       if (f.size() >= 2 && absl::SimpleAtoi(f[1], &kib)) {
         if (f[0] == "VmRSS:") out.rss_kib = kib;
@@ -85,7 +87,7 @@ ProcStat Read(pid_t pid) {
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
+  return v[static_cast<size_t>(std::lround(p * static_cast<double>(v.size() - 1)))];
 }
 
 }  // namespace

@@ -17,8 +17,8 @@
 namespace bamctl {
 namespace {
 
-constexpr int64_t kDefaultHealthTimeoutMs = 5 * 60 * 1000;
-constexpr int64_t kAutoRolloutWaitMs = 10 * 60 * 1000;
+constexpr int64_t kDefaultHealthTimeoutMs = int64_t{5} * 60 * 1000;
+constexpr int64_t kAutoRolloutWaitMs = int64_t{10} * 60 * 1000;
 
 const v1::RoleStatus* FindRole(const v1::GetStatusResponse& status, const std::string& node,
                                const std::string& service, bool* connected) {

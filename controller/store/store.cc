@@ -617,8 +617,9 @@ absl::StatusOr<std::vector<v1::Operation>> Store::ListOperations(int limit, bool
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     v1::Operation op;
-    if (!op.ParseFromString(stmt->Text(0)))
+    if (!op.ParseFromString(stmt->Text(0))) {
       return absl::DataLossError("an operation does not parse");
+    }
     out.push_back(std::move(op));
   }
   return out;

@@ -5,7 +5,6 @@
 namespace bamctl {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Batches = std::vector<std::vector<std::string>>;
 

@@ -31,7 +31,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::UnorderedElementsAre;
 
 constexpr absl::string_view kSecret = "s3cr3t-value";
 constexpr absl::string_view kConf = "/opt/wso2bam/repository/conf/";
