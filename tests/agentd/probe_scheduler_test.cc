@@ -1,0 +1,99 @@
+// The probe scheduler with a scripted probe function: each probe on its own
+// schedule, a hung probe delaying nothing else, verdict changes waking the
+// loop.
+#include "agentd/probes/probe_scheduler.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace bamctl {
+namespace {
+
+using std::chrono::milliseconds;
+
+Probe P(const std::string& host, uint32_t port) {
+  return {Probe::Kind::kTcp, "p", host, port, ""};
+}
+
+// Polls `done` every 5 ms for up to 5 s.
+template <typename F>
+bool Eventually(F done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return false;
+}
+
+TEST(ProbeSchedulerTest, AHungProbeDelaysNoOtherAndVerdictChangesWake) {
+  std::atomic<bool> healthy{true};
+  std::atomic<int> wakes{0};
+  absl::Notification release;
+  FakeClock clock;
+  ProbeScheduler::Options options;
+  options.interval = milliseconds(10);
+  ProbeScheduler scheduler(
+      options, &clock,
+      [&](const Probe& p, milliseconds) {
+        if (p.host == "hung") release.WaitForNotificationWithTimeout(absl::Seconds(10));
+        ProbeResult r;
+        r.healthy = p.host == "hung" || healthy.load();
+        r.reason = r.healthy ? "ok" : "refused";
+        return r;
+      },
+      nullptr, [&] { ++wakes; });
+  scheduler.SetTargets({{"svc:a", {P("hung", 1), P("fine", 2)}}});
+
+  // The fine probe answers although the hung one never returns.
+  ASSERT_TRUE(Eventually([&] {
+    std::vector<std::optional<ProbeSample>> s = scheduler.Samples("svc:a");
+    return s.size() == 2 && !s[0].has_value() && s[1].has_value();
+  }));
+  const int before = wakes.load();
+  healthy = false;
+  ASSERT_TRUE(Eventually([&] { return wakes.load() > before; }));  // a changed verdict
+  EXPECT_FALSE(scheduler.Samples("svc:a")[1]->result.healthy);
+  EXPECT_EQ(scheduler.Samples("svc:a")[1]->result.reason, "refused");
+
+  // Replacing the targets does not wait for the hung probe either.
+  const auto t0 = std::chrono::steady_clock::now();
+  scheduler.SetTargets({{"svc:b", {P("fine", 3)}}});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_TRUE(scheduler.Samples("svc:a").empty());
+  ASSERT_TRUE(Eventually([&] {
+    std::vector<std::optional<ProbeSample>> s = scheduler.Samples("svc:b");
+    return s.size() == 1 && s[0].has_value();
+  }));
+  release.Notify();  // lets the retired thread end before the scheduler goes
+}
+
+TEST(ProbeSchedulerTest, UnchangedTargetsKeepTheirSamples) {
+  std::atomic<int> runs{0};
+  FakeClock clock;
+  ProbeScheduler::Options options;
+  options.interval = milliseconds(10);
+  ProbeScheduler scheduler(
+      options, &clock,
+      [&](const Probe&, milliseconds) {
+        ++runs;
+        return ProbeResult{true, "ok", ""};
+      },
+      nullptr, nullptr);
+  scheduler.SetTargets({{"dep:zookeeper", {P("a", 1), P("b", 2)}}});
+  ASSERT_TRUE(Eventually([&] {
+    std::vector<std::optional<ProbeSample>> s = scheduler.Samples("dep:zookeeper");
+    return s.size() == 2 && s[0] && s[1];
+  }));
+  scheduler.SetTargets({{"dep:zookeeper", {P("a", 1), P("b", 2)}}, {"svc:x", {P("c", 3)}}});
+  std::vector<std::optional<ProbeSample>> kept = scheduler.Samples("dep:zookeeper");
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_TRUE(kept[0].has_value() && kept[1].has_value());  // not reset by the change
+}
+
+}  // namespace
+}  // namespace bamctl
