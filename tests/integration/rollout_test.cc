@@ -86,8 +86,9 @@ class Writer {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::pair<int64_t, int64_t>> gaps;
     for (size_t i = 1; i < successes_.size(); ++i) {
-      if (successes_[i] - successes_[i - 1] > ms)
+      if (successes_[i] - successes_[i - 1] > ms) {
         gaps.emplace_back(successes_[i - 1], successes_[i]);
+      }
     }
     return gaps;
   }
