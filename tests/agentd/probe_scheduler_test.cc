@@ -15,9 +15,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-Probe P(const std::string& host, uint32_t port) {
-  return {Probe::Kind::kTcp, "p", host, port, ""};
-}
+Probe P(const std::string& host, uint32_t port) { return {Probe::Kind::kTcp, "p", host, port, ""}; }
 
 // Polls `done` every 5 ms for up to 5 s.
 template <typename F>
