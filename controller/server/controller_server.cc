@@ -1,5 +1,9 @@
 #include "controller/server/controller_server.h"
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/net_util.h"
@@ -89,6 +93,14 @@ void ControllerServer::MaintenanceLoop() {
     for (const v1::NodeStatus& n : status->nodes()) converged += n.converged() ? 1 : 0;
     metrics_->nodes_converged.Set(converged);
     metrics_->nodes_not_converged.Set(status->nodes_size() - converged);
+    if (absl::StatusOr<std::vector<v1::Operation>> ops = store_->ListOperations(1000, true);
+        ops.ok()) {
+      std::map<std::string, int> by_state;
+      for (const v1::Operation& op : *ops) ++by_state[op.state()];
+      metrics_->operations_running.Set(by_state["running"]);
+      metrics_->operations_paused.Set(by_state["paused"]);
+      metrics_->operations_waiting.Set(by_state["waiting"]);
+    }
   }
 }
 

@@ -17,6 +17,13 @@ prometheus::Family<prometheus::Gauge>& Nodes(prometheus::Registry& registry) {
       .Register(registry);
 }
 
+prometheus::Family<prometheus::Gauge>& Operations(prometheus::Registry& registry) {
+  return prometheus::BuildGauge()
+      .Name("bamctl_controller_operations")
+      .Help("Rolling operations not finished yet, by state")
+      .Register(registry);
+}
+
 }  // namespace
 
 ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
@@ -44,6 +51,9 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                           .Register(registry)
                           .Add({})),
       nodes_converged(Nodes(registry).Add({{"state", "converged"}})),
-      nodes_not_converged(Nodes(registry).Add({{"state", "not_converged"}})) {}
+      nodes_not_converged(Nodes(registry).Add({{"state", "not_converged"}})),
+      operations_running(Operations(registry).Add({{"state", "running"}})),
+      operations_paused(Operations(registry).Add({{"state", "paused"}})),
+      operations_waiting(Operations(registry).Add({{"state", "waiting"}})) {}
 
 }  // namespace bamctl

@@ -20,6 +20,10 @@ struct ControllerMetrics {
   prometheus::Gauge& desired_version;
   prometheus::Gauge& nodes_converged;
   prometheus::Gauge& nodes_not_converged;
+  // Rolling operations not finished, by state (running, paused, waiting).
+  prometheus::Gauge& operations_running;
+  prometheus::Gauge& operations_paused;
+  prometheus::Gauge& operations_waiting;
 };
 
 }  // namespace bamctl

@@ -125,6 +125,7 @@ TEST_F(BamctlControllerTest, MetricsPassPromtool) {
   const std::string text = reply->substr(body + 4);
   EXPECT_THAT(text, HasSubstr("bamctl_controller_desired_version 1"));
   EXPECT_THAT(text, HasSubstr("bamctl_controller_applies_total{result=\"ok\"} 1"));
+  EXPECT_THAT(text, HasSubstr("bamctl_controller_operations{state=\"running\"} 0"));
   std::ofstream((dir_ / "metrics.txt").string()) << text;
   absl::StatusOr<std::unique_ptr<testing::ChildProcess>> check = testing::ChildProcess::Start(
       {"/bin/sh", "-c", "/usr/bin/promtool check metrics < metrics.txt"}, {}, dir_.string(),

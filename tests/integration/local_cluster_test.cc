@@ -326,6 +326,49 @@ TEST_F(SeedClusterTest, ARollingRestartStopsAtAnInstanceThatDoesNotComeBack) {
   Converged();
 }
 
+// For a role without a quorum, --on-failure continue goes past a node that
+// does not come back and restarts the rest; the operation still fails.
+TEST_F(SeedClusterTest, ContinuingPastAFailedTaskTrackerRestartsTheOthers) {
+  v1::GetStatusResponse before = Converged();
+  const std::string fault = cluster_->NodeRoot("node4") + "/home/hadoop/hadoop/emulator-fault";
+  ASSERT_TRUE(WriteFileAtomically(fault, "tasktracker:hang-at-start\n", 0644).ok());
+  auto stub = v1::ClusterService::NewStub(
+      grpc::CreateChannel(cluster_->controller_address(), grpc::InsecureChannelCredentials()));
+  v1::RollingRestartRequest request;
+  request.set_role("tasktracker");
+  request.set_health_timeout_ms(5000);
+  request.set_continue_on_failure(true);
+  v1::Operation op;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Status s = stub->StartRollingRestart(&ctx, request, &op);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline && op.state() == "running") {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::GetOperationRequest get;
+    get.set_id(op.id());
+    (void)stub->GetOperation(&ctx, get, &op);
+  }
+  EXPECT_EQ(op.state(), "failed") << op.DebugString();
+  EXPECT_THAT(op.reason(), HasSubstr("every step ran; failed on node4"));
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->Status();
+  ASSERT_TRUE(after.ok());
+  for (const std::string node : {"node3", "node5"}) {
+    EXPECT_NE(Pids(*after)[node + "/tasktracker"], Pids(before)[node + "/tasktracker"]) << node;
+  }
+
+  fs::remove(fault);
+  const v1::RoleStatus* hung = LocalCluster::FindRole(*after, "node4", "tasktracker");
+  ASSERT_NE(hung, nullptr);
+  kill(static_cast<pid_t>(hung->pid()), SIGKILL);
+  Converged();
+}
+
 // Scenario 7.
 TEST_F(SeedClusterTest, ARoleThatAlwaysFailsCrashLoopsAndTheRestRunOn) {
   v1::GetStatusResponse before = Converged();
