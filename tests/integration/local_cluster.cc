@@ -236,6 +236,45 @@ absl::StatusOr<v1::GetStatusResponse> LocalCluster::WaitConverged(
   return WaitFor([](const v1::GetStatusResponse& s) { return s.converged(); }, timeout);
 }
 
+absl::StatusOr<v1::Operation> LocalCluster::StartRollingRestart(
+    const v1::RollingRestartRequest& request) {
+  v1::Operation op;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  grpc::Status s = stub_->StartRollingRestart(&ctx, request, &op);
+  if (!s.ok()) return FromGrpc(s, "rolling restart");
+  return op;
+}
+
+absl::StatusOr<v1::Operation> LocalCluster::GetOperation(int64_t id) {
+  v1::GetOperationRequest request;
+  request.set_id(id);
+  v1::Operation op;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Status s = stub_->GetOperation(&ctx, request, &op);
+  if (!s.ok()) return FromGrpc(s, "operation");
+  return op;
+}
+
+absl::StatusOr<v1::Operation> LocalCluster::WaitOperationDone(int64_t id,
+                                                              std::chrono::milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  v1::Operation last;
+  while (SteadyClock::now() < deadline) {
+    // A controller being restarted does not answer for a moment.
+    absl::StatusOr<v1::Operation> op = GetOperation(id);
+    if (op.ok()) {
+      last = *op;
+      if (last.state() != "running" && last.state() != "waiting") return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("operation ", id, " still ", last.state(),
+                                                  " after ", timeout.count(),
+                                                  " ms: ", last.ShortDebugString()));
+}
+
 const v1::RoleStatus* LocalCluster::FindRole(const v1::GetStatusResponse& status,
                                              const std::string& node, const std::string& service) {
   for (const v1::NodeStatus& n : status.nodes()) {

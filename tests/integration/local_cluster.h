@@ -61,6 +61,13 @@ class LocalCluster {
       std::chrono::milliseconds timeout);
   absl::StatusOr<v1::GetStatusResponse> WaitConverged(std::chrono::milliseconds timeout);
 
+  // Rolling restarts through the controller's API.
+  absl::StatusOr<v1::Operation> StartRollingRestart(const v1::RollingRestartRequest& request);
+  absl::StatusOr<v1::Operation> GetOperation(int64_t id);
+  // Polls the operation until it is no longer running (or the timeout
+  // passes: DeadlineExceeded naming its state) and returns it.
+  absl::StatusOr<v1::Operation> WaitOperationDone(int64_t id, std::chrono::milliseconds timeout);
+
   // The node's role `service` as the controller last heard of it.
   static const v1::RoleStatus* FindRole(const v1::GetStatusResponse& status,
                                         const std::string& node, const std::string& service);

@@ -20,7 +20,6 @@
 #include "common/file_util.h"
 #include "common/net_util.h"
 #include "gmock/gmock.h"
-#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "roles/driver/file_sources.h"
 #include "roles/probe/probe_runner.h"
@@ -284,30 +283,17 @@ TEST_F(SeedClusterTest, ARollingRestartStopsAtAnInstanceThatDoesNotComeBack) {
   v1::GetStatusResponse before = Converged();
   const std::string fault = cluster_->NodeRoot("node4") + "/opt/cassandra/emulator-fault";
   ASSERT_TRUE(WriteFileAtomically(fault, "cassandra:hang-at-start\n", 0644).ok());
-  auto channel =
-      grpc::CreateChannel(cluster_->controller_address(), grpc::InsecureChannelCredentials());
-  auto stub = v1::ClusterService::NewStub(channel);
   v1::RollingRestartRequest request;
   request.set_role("cassandra");
   request.set_health_timeout_ms(8000);
-  v1::Operation op;
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    grpc::Status s = stub->StartRollingRestart(&ctx, request, &op);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  ASSERT_EQ(op.steps_size(), 3);
-  ASSERT_EQ(op.steps(1).nodes(0), "node4");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline && op.state() == "running") {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    v1::GetOperationRequest get;
-    get.set_id(op.id());
-    (void)stub->GetOperation(&ctx, get, &op);
-  }
+  absl::StatusOr<v1::Operation> started = cluster_->StartRollingRestart(request);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_EQ(started->steps_size(), 3);
+  ASSERT_EQ(started->steps(1).nodes(0), "node4");
+  absl::StatusOr<v1::Operation> done =
+      cluster_->WaitOperationDone(started->id(), std::chrono::seconds(120));
+  ASSERT_TRUE(done.ok()) << done.status();
+  const v1::Operation& op = *done;
   EXPECT_EQ(op.state(), "failed") << op.DebugString();
   EXPECT_EQ(op.steps(0).state(), "done");
   EXPECT_EQ(op.steps(1).state(), "failed");
@@ -332,28 +318,16 @@ TEST_F(SeedClusterTest, ContinuingPastAFailedTaskTrackerRestartsTheOthers) {
   v1::GetStatusResponse before = Converged();
   const std::string fault = cluster_->NodeRoot("node4") + "/home/hadoop/hadoop/emulator-fault";
   ASSERT_TRUE(WriteFileAtomically(fault, "tasktracker:hang-at-start\n", 0644).ok());
-  auto stub = v1::ClusterService::NewStub(
-      grpc::CreateChannel(cluster_->controller_address(), grpc::InsecureChannelCredentials()));
   v1::RollingRestartRequest request;
   request.set_role("tasktracker");
   request.set_health_timeout_ms(5000);
   request.set_continue_on_failure(true);
-  v1::Operation op;
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    grpc::Status s = stub->StartRollingRestart(&ctx, request, &op);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline && op.state() == "running") {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    v1::GetOperationRequest get;
-    get.set_id(op.id());
-    (void)stub->GetOperation(&ctx, get, &op);
-  }
+  absl::StatusOr<v1::Operation> started = cluster_->StartRollingRestart(request);
+  ASSERT_TRUE(started.ok()) << started.status();
+  absl::StatusOr<v1::Operation> done =
+      cluster_->WaitOperationDone(started->id(), std::chrono::seconds(120));
+  ASSERT_TRUE(done.ok()) << done.status();
+  const v1::Operation& op = *done;
   EXPECT_EQ(op.state(), "failed") << op.DebugString();
   EXPECT_THAT(op.reason(), HasSubstr("every step ran; failed on node4"));
   absl::StatusOr<v1::GetStatusResponse> after = cluster_->Status();

@@ -124,59 +124,10 @@ class RolloutTest : public ::testing::Test {
     absl::StatusOr<v1::GetStatusResponse> status =
         cluster_->WaitConverged(std::chrono::seconds(90));
     ASSERT_TRUE(status.ok()) << status.status();
-    channel_ =
-        grpc::CreateChannel(cluster_->controller_address(), grpc::InsecureChannelCredentials());
   }
   void TearDown() override {
     cluster_.reset();
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
-  }
-
-  std::unique_ptr<v1::ClusterService::Stub> Stub() {
-    channel_ =
-        grpc::CreateChannel(cluster_->controller_address(), grpc::InsecureChannelCredentials());
-    return v1::ClusterService::NewStub(channel_);
-  }
-
-  absl::StatusOr<v1::Operation> Start(const v1::RollingRestartRequest& request) {
-    v1::Operation op;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    grpc::Status s = Stub()->StartRollingRestart(&ctx, request, &op);
-    if (!s.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-    }
-    return op;
-  }
-
-  absl::StatusOr<v1::Operation> Get(int64_t id) {
-    v1::GetOperationRequest request;
-    request.set_id(id);
-    v1::Operation op;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    grpc::Status s = Stub()->GetOperation(&ctx, request, &op);
-    if (!s.ok()) return absl::UnavailableError(s.error_message());
-    return op;
-  }
-
-  // Polls until the operation ends (or `timeout`).
-  v1::Operation WaitFinished(int64_t id, std::chrono::seconds timeout) {
-    const auto deadline = SteadyClock::now() + timeout;
-    v1::Operation op;
-    while (SteadyClock::now() < deadline) {
-      absl::StatusOr<v1::Operation> got = Get(id);
-      if (got.ok()) {
-        op = *got;
-        if (op.state() == "succeeded" || op.state() == "failed" || op.state() == "aborted") {
-          return op;
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    ADD_FAILURE() << "operation " << id << " still " << op.state() << " after " << timeout.count()
-                  << " s: " << op.DebugString();
-    return op;
   }
 
   std::map<std::string, int64_t> ZooKeeperPids() {
@@ -200,7 +151,6 @@ class RolloutTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<LocalCluster> cluster_;
-  std::shared_ptr<grpc::Channel> channel_;
 };
 
 TEST_F(RolloutTest, DryRunShowsTheOrderAndChecksAndRestartsNothing) {
@@ -210,7 +160,7 @@ TEST_F(RolloutTest, DryRunShowsTheOrderAndChecksAndRestartsNothing) {
   v1::RollingRestartRequest request;
   request.set_role("zookeeper");
   request.set_dry_run(true);
-  absl::StatusOr<v1::Operation> op = Start(request);
+  absl::StatusOr<v1::Operation> op = cluster_->StartRollingRestart(request);
   ASSERT_TRUE(op.ok()) << op.status();
   EXPECT_EQ(op->state(), "planned");
   ASSERT_EQ(op->steps_size(), 3);
@@ -220,7 +170,7 @@ TEST_F(RolloutTest, DryRunShowsTheOrderAndChecksAndRestartsNothing) {
   EXPECT_EQ(ZooKeeperPids(), pids);
   // Two of three at once would lose the quorum: refused.
   request.set_batch_size(2);
-  op = Start(request);
+  op = cluster_->StartRollingRestart(request);
   ASSERT_FALSE(op.ok());
   EXPECT_THAT(std::string(op.status().message()), ::testing::HasSubstr("at most 1"));
 }
@@ -250,13 +200,22 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
+  // Joined however the test ends (a failed ASSERT returns early).
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{stop, monitor};
 
   const std::map<std::string, int64_t> before = ZooKeeperPids();
   const std::string leader = Leader();
   v1::RollingRestartRequest request;
   request.set_role("zookeeper");
   request.set_health_timeout_ms(90'000);
-  absl::StatusOr<v1::Operation> op = Start(request);
+  absl::StatusOr<v1::Operation> op = cluster_->StartRollingRestart(request);
   ASSERT_TRUE(op.ok()) << op.status();
   ASSERT_EQ(op->steps_size(), 3);
   EXPECT_EQ(op->steps(2).nodes(0), leader);
@@ -264,19 +223,24 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
   // Kill the controller while the operation runs (after the first step
   // finished), then start it again: it must carry on from where it was.
   const auto deadline = SteadyClock::now() + std::chrono::seconds(120);
-  while (SteadyClock::now() < deadline) {
-    absl::StatusOr<v1::Operation> now = Get(op->id());
-    if (now.ok() && now->steps(0).state() == "done") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  bool first_done = false;
+  while (!first_done && SteadyClock::now() < deadline) {
+    absl::StatusOr<v1::Operation> now = cluster_->GetOperation(op->id());
+    first_done = now.ok() && now->steps(0).state() == "done";
+    if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  ASSERT_TRUE(first_done) << "step 1 did not finish within 120 s";
   cluster_->KillController();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   ASSERT_TRUE(cluster_->StartController().ok());
 
-  v1::Operation done = WaitFinished(op->id(), std::chrono::seconds(240));
+  absl::StatusOr<v1::Operation> finished =
+      cluster_->WaitOperationDone(op->id(), std::chrono::seconds(240));
   stop = true;
   monitor.join();
   writer.Stop();
+  ASSERT_TRUE(finished.ok()) << finished.status();
+  const v1::Operation& done = *finished;
   ASSERT_EQ(done.state(), "succeeded") << done.DebugString();
 
   // Every server runs a new process, each restarted exactly once.
