@@ -131,10 +131,7 @@ absl::StatusOr<RolloutEngine::Target> RolloutEngine::Resolve(const std::string& 
       in.healthy = r != nullptr && r->health() == "healthy";
       in.restart_pending = r != nullptr && r->restart_pending();
       for (const Probe& p : s.probes) {
-        if (p.kind != Probe::Kind::kZooKeeper) continue;
-        target.zookeeper_probe[plan.node()] = p;
-        absl::StatusOr<std::string> srvr = four_letter_word_(p.host, p.port, "srvr");
-        if (srvr.ok()) in.zookeeper_mode = ZooKeeperModeOf(*srvr);
+        if (p.kind == Probe::Kind::kZooKeeper) target.zookeeper_probe[plan.node()] = p;
       }
       target.instances.push_back(in);
     }
@@ -315,6 +312,14 @@ absl::StatusOr<v1::Operation> RolloutEngine::StartLocked(const v1::RollingRestar
   if (!status.ok()) return status.status();
   absl::StatusOr<Target> target = Resolve(request.role(), *status);
   if (!target.ok()) return target.status();
+  // The leader is asked for, not assumed: each server reports its mode.
+  for (Instance& in : target->instances) {
+    auto probe = target->zookeeper_probe.find(in.node);
+    if (probe == target->zookeeper_probe.end()) continue;
+    absl::StatusOr<std::string> srvr =
+        four_letter_word_(probe->second.host, probe->second.port, "srvr");
+    if (srvr.ok()) in.zookeeper_mode = ZooKeeperModeOf(*srvr);
+  }
   RolloutRequest r;
   r.role = request.role();
   r.nodes.assign(request.nodes().begin(), request.nodes().end());
@@ -493,33 +498,47 @@ void RolloutEngine::Advance(v1::Operation& op) {
                       op.service(), " on ", absl::StrJoin(step->nodes(), ", ")));
   }
 
+  // A failed step ends the operation, unless it may go on without it.
+  auto fail_step = [&](const std::string& message) {
+    step->set_state("failed");
+    step->set_finished_ms(now);
+    step->set_message(message);
+    if (op.continue_on_failure()) {
+      save(absl::StrCat("step ", step->index(), " failed (continuing): ", message));
+      return;
+    }
+    op.set_state("failed");
+    op.set_reason(absl::StrCat("step ", step->index(), " failed: ", message,
+                               "; later steps were not started"));
+    save(op.reason());
+  };
+  // The role runs a process other than the one before the step.
+  auto restarted = [&](const std::string& node, const v1::RoleStatus* r) {
+    auto old = step->old_pids().find(node);
+    return r != nullptr && r->pid() != 0 &&
+           (old == step->old_pids().end() || r->pid() != old->second);
+  };
+
   // Restarting: (re)send what has no answer and no visible effect (the
   // role still runs the old process), then wait for healthy.
   for (int i = 0; i < step->nodes_size(); ++i) {
     const std::string& node = step->nodes(i);
     const std::string& id = step->command_ids(i);
-    const v1::RoleStatus* seen = FindRole(*status, node, op.service(), nullptr);
-    const int64_t before = step->old_pids().count(node) > 0 ? step->old_pids().at(node) : 0;
-    const bool restarted = seen != nullptr && seen->pid() != 0 && seen->pid() != before;
+    const bool done = restarted(node, FindRole(*status, node, op.service(), nullptr));
     bool send = false;
     {
       absl::MutexLock lock(&mu_);
       auto result = results_.find(id);
       if (result != results_.end()) {
         if (!result->second.ok()) {
-          step->set_state("failed");
-          step->set_finished_ms(now);
-          step->set_message(absl::StrCat(node, ": ", result->second.message()));
-          op.set_state("failed");
-          op.set_reason(absl::StrCat("step ", step->index(), " failed: ", step->message()));
-          save(op.reason());
+          fail_step(absl::StrCat(node, ": ", result->second.message()));
           return;
         }
         continue;
       }
       auto sent = sent_ms_.find(id);
-      send = !restarted &&
-             (sent == sent_ms_.end() || now - sent->second >= options_.resend_after.count());
+      send =
+          !done && (sent == sent_ms_.end() || now - sent->second >= options_.resend_after.count());
       if (send) sent_ms_[id] = now;
     }
     if (send) {
@@ -538,20 +557,24 @@ void RolloutEngine::Advance(v1::Operation& op) {
   for (const std::string& node : step->nodes()) {
     bool connected = false;
     const v1::RoleStatus* r = FindRole(*status, node, op.service(), &connected);
-    const int64_t old_pid = step->old_pids().count(node) > 0 ? step->old_pids().at(node) : 0;
     if (r == nullptr || !connected) {
       waiting = absl::StrCat(node, ": no report from its agent");
-    } else if (r->pid() == 0 || r->pid() == old_pid) {
+    } else if (!restarted(node, r)) {
       waiting = absl::StrCat(node, ": not restarted yet (", r->phase(), ")");
     } else if (r->health() != "healthy" || r->restart_pending()) {
       waiting = absl::StrCat(node, ": ", r->phase(), r->reason().empty() ? "" : ": ", r->reason());
     }
     if (!waiting.empty()) break;
   }
-  if (waiting.empty() && op.service() == "zookeeper") {
+  if (waiting.empty()) {
+    // A quorum member is back when its ensemble is whole again, not when
+    // it answers alone.
     absl::StatusOr<Target> target = Resolve(op.role(), *status);
     std::string why;
-    if (target.ok() && !EnsembleSynced(*target, &why)) waiting = why;
+    if (target.ok() && target->safety.order == RestartSafety::Order::kFollowersBeforeLeader &&
+        !EnsembleSynced(*target, &why)) {
+      waiting = why;
+    }
   }
   if (waiting.empty()) {
     step->set_state("done");
@@ -562,18 +585,7 @@ void RolloutEngine::Advance(v1::Operation& op) {
     return;
   }
   if (now - step->started_ms() > op.health_timeout_ms()) {
-    step->set_state("failed");
-    step->set_finished_ms(now);
-    step->set_message(
-        absl::StrCat("not healthy within ", op.health_timeout_ms() / 1000, " s: ", waiting));
-    if (op.continue_on_failure()) {
-      save(absl::StrCat("step ", step->index(), " failed (continuing): ", step->message()));
-      return;
-    }
-    op.set_state("failed");
-    op.set_reason(absl::StrCat("step ", step->index(), " failed: ", step->message(),
-                               "; later steps were not started"));
-    save(op.reason());
+    fail_step(absl::StrCat("not healthy within ", op.health_timeout_ms() / 1000, " s: ", waiting));
     return;
   }
   if (step->message() != waiting) {
