@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -71,15 +74,25 @@ TEST(ProbeSchedulerTest, AHungProbeDelaysNoOtherAndVerdictChangesWake) {
 }
 
 TEST(ProbeSchedulerTest, UnchangedTargetsKeepTheirSamples) {
-  std::atomic<int> runs{0};
+  // Every probe answers once and then hangs: a worker started anew for an
+  // unchanged probe would hang before its first sample, so a sample that
+  // is there after the change is the one from before it.
+  std::mutex mu;
+  std::map<std::string, int> runs;
+  absl::Notification release;
   FakeClock clock;
   ProbeScheduler::Options options;
   options.interval = milliseconds(10);
   ProbeScheduler scheduler(
       options, &clock,
-      [&](const Probe&, milliseconds) {
-        ++runs;
-        return ProbeResult{true, "ok", ""};
+      [&](const Probe& p, milliseconds) {
+        bool again = false;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          again = ++runs[p.host] > 1;
+        }
+        if (again) release.WaitForNotificationWithTimeout(absl::Seconds(10));
+        return ProbeResult{true, p.host, ""};
       },
       nullptr, nullptr);
   scheduler.SetTargets({{"dep:zookeeper", {P("a", 1), P("b", 2)}}});
@@ -90,7 +103,10 @@ TEST(ProbeSchedulerTest, UnchangedTargetsKeepTheirSamples) {
   scheduler.SetTargets({{"dep:zookeeper", {P("a", 1), P("b", 2)}}, {"svc:x", {P("c", 3)}}});
   std::vector<std::optional<ProbeSample>> kept = scheduler.Samples("dep:zookeeper");
   ASSERT_EQ(kept.size(), 2u);
-  EXPECT_TRUE(kept[0].has_value() && kept[1].has_value());  // not reset by the change
+  ASSERT_TRUE(kept[0].has_value() && kept[1].has_value());  // not reset by the change
+  EXPECT_EQ(kept[0]->result.reason, "a");
+  EXPECT_EQ(kept[1]->result.reason, "b");
+  release.Notify();
 }
 
 }  // namespace
