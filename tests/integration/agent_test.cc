@@ -41,11 +41,9 @@ bool Alive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0; }
 class AgentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists("/usr/share/java/zookeeper.jar") || !fs::exists("/usr/lib/jvm/default-java")) {
-      GTEST_SKIP() << "Debian's zookeeper package or default-java is not installed "
-                      "(scripts/install-deps.sh installs both)";
+    if (std::string missing = testing::MissingLocalClusterParts(false); !missing.empty()) {
+      GTEST_SKIP() << missing;
     }
-    if (std::getenv("BAMCTL_AGENTD_BIN") == nullptr) GTEST_SKIP() << "BAMCTL_AGENTD_BIN not set";
     dir_ = testing::MakeTempDir("agent_it");
     LocalCluster::Options options;
     options.address_base = "127.0.2";  // apart from other tests' clusters

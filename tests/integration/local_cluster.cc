@@ -46,6 +46,18 @@ std::string Summary(const v1::GetStatusResponse& status) {
 
 }  // namespace
 
+std::string MissingLocalClusterParts(bool emulated) {
+  if (!fs::exists("/usr/share/java/zookeeper.jar") || !fs::exists("/usr/lib/jvm/default-java")) {
+    return "Debian's zookeeper package or default-java is not installed "
+           "(scripts/install-deps.sh installs both)";
+  }
+  for (const char* var : {"BAMCTL_CONTROLLER_BIN", "BAMCTL_AGENTD_BIN", "BAMCTL_EMULATOR_BIN"}) {
+    if (!emulated && std::string(var) == "BAMCTL_EMULATOR_BIN") continue;
+    if (std::getenv(var) == nullptr) return absl::StrCat(var, " is not set");
+  }
+  return "";
+}
+
 std::string CurrentUser() {
   struct passwd* pw = getpwuid(geteuid());
   return pw != nullptr ? pw->pw_name : "root";

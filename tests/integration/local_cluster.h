@@ -103,6 +103,12 @@ class LocalCluster {
 // in its value (the agents' marker: node/service@state_dir).
 std::vector<pid_t> ProcessesWithMarker(const std::string& needle);
 
+// Why a local cluster cannot run here ("" when it can): Debian's ZooKeeper
+// and default-java missing, or the binaries' paths not in the environment
+// (CTest sets BAMCTL_CONTROLLER_BIN, BAMCTL_AGENTD_BIN and, when
+// `emulated` products are needed, BAMCTL_EMULATOR_BIN).
+std::string MissingLocalClusterParts(bool emulated);
+
 // The name of the user running the test (roles run as the agent's user).
 std::string CurrentUser();
 

@@ -51,10 +51,8 @@ std::map<std::string, int64_t> Pids(const v1::GetStatusResponse& status) {
 class SeedClusterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists("/usr/share/java/zookeeper.jar") || !fs::exists("/usr/lib/jvm/default-java") ||
-        std::getenv("BAMCTL_EMULATOR_BIN") == nullptr ||
-        std::getenv("BAMCTL_AGENTD_BIN") == nullptr) {
-      skip_ = "needs Debian's zookeeper, default-java and the built binaries";
+    skip_ = testing::MissingLocalClusterParts(true);
+    if (!skip_.empty()) {
       return;
     }
     dir_ = new fs::path(testing::MakeTempDir("seed_cluster"));

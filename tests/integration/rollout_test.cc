@@ -109,9 +109,8 @@ class Writer {
 class RolloutTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists("/usr/share/java/zookeeper.jar") || !fs::exists("/usr/lib/jvm/default-java") ||
-        std::getenv("BAMCTL_AGENTD_BIN") == nullptr) {
-      GTEST_SKIP() << "needs Debian's zookeeper, default-java and the built binaries";
+    if (std::string missing = testing::MissingLocalClusterParts(false); !missing.empty()) {
+      GTEST_SKIP() << missing;
     }
     dir_ = testing::MakeTempDir("rollout_it");
     LocalCluster::Options options;
