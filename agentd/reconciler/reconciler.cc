@@ -319,7 +319,7 @@ void Reconciler::SyncDirectoriesAndRemovals(const ServicePlan& plan) {
       // user must own what it writes into.
       if (!d.owner.empty() && geteuid() == 0) {
         auto ids = LookUpUser(d.owner);
-        if (ids && st.st_uid != ids->first) ChownIfRoot(d.path, d.owner);
+        if (ids && st.st_uid != ids->first) (void)chown(d.path.c_str(), ids->first, ids->second);
       }
       continue;
     }
