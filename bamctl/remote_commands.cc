@@ -27,6 +27,7 @@
 #include "bamctl/table.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "proto/enum_text.h"
 
 namespace bamctl {
 namespace {
@@ -525,9 +526,10 @@ int StatusCommand(const std::vector<std::string>& args, const RemoteContext& con
       // A node-level reason (e.g. an old plan) explains rows that look healthy.
       const std::string reason =
           !role.reason().empty() || node.converged() ? role.reason() : node.reason();
-      table.AddRow({node.node(), connected, desired, applied, role.role(), role.phase(),
-                    role.health(), role.pid() > 0 ? absl::StrCat(role.pid()) : "-",
-                    absl::StrCat(role.restarts()), reason});
+      table.AddRow({node.node(), connected, desired, applied, role.service(),
+                    EnumText(role.phase()), EnumText(role.health()),
+                    role.pid() > 0 ? absl::StrCat(role.pid()) : "-", absl::StrCat(role.restarts()),
+                    reason});
     }
   }
   out << table.Render();
@@ -536,11 +538,12 @@ int StatusCommand(const std::vector<std::string>& args, const RemoteContext& con
   std::vector<std::string> pending;
   for (const v1::NodeStatus& node : response.nodes()) {
     for (const v1::PreflightCheck& check : node.preflight()) {
-      if (check.severity() == "ok") continue;
-      out << node.node() << ": preflight " << check.severity() << ": " << check.message() << "\n";
+      if (check.severity() == v1::SEVERITY_OK) continue;
+      out << node.node() << ": preflight " << EnumText(check.severity()) << ": " << check.message()
+          << "\n";
     }
     for (const v1::RoleStatus& role : node.roles()) {
-      if (role.restart_pending()) pending.push_back(absl::StrCat(node.node(), "/", role.role()));
+      if (role.restart_pending()) pending.push_back(absl::StrCat(node.node(), "/", role.service()));
     }
     const int shown = std::min(node.notices_size(), 3);
     for (int i = node.notices_size() - shown; i < node.notices_size(); ++i) {
@@ -582,7 +585,7 @@ int NodesCommand(const std::vector<std::string>& args, const RemoteContext& cont
                   VersionCell(node.desired_version()), VersionCell(node.applied_version()),
                   node.converged() ? "yes" : "no",
                   absl::StrJoin(node.roles(), ",", [](std::string* s, const v1::RoleStatus& r) {
-                    s->append(r.role());
+                    s->append(r.service());
                   })});
   }
   out << table.Render();
@@ -626,17 +629,18 @@ absl::StatusOr<int64_t> DurationFlagMs(const Flags& flags, const std::string& na
 }
 
 int Done(const v1::Operation& op) {
-  return op.steps().empty() ? 0
-                            : static_cast<int>(std::count_if(
-                                  op.steps().begin(), op.steps().end(),
-                                  [](const v1::RolloutStep& s) { return s.state() == "done"; }));
+  return op.steps().empty()
+             ? 0
+             : static_cast<int>(std::count_if(
+                   op.steps().begin(), op.steps().end(),
+                   [](const v1::RolloutStep& s) { return s.state() == v1::STEP_STATE_DONE; }));
 }
 
 // The operation in words: checks, the ordered steps with their state.
 void PrintOperation(const v1::Operation& op, std::ostream& out) {
   if (op.id() > 0) out << "operation " << op.id() << ": ";
-  out << "rolling restart of " << op.role() << " (service " << op.service() << "), " << op.state()
-      << "\n";
+  out << "rolling restart of " << op.role() << " (service " << op.service() << "), "
+      << EnumText(op.state()) << "\n";
   out << "order: " << op.order() << "\n";
   for (const v1::PreCheckResult& c : op.checks()) {
     out << "check " << (c.ok() ? "ok    " : "FAILED") << " " << c.name() << ": " << c.detail()
@@ -645,14 +649,16 @@ void PrintOperation(const v1::Operation& op, std::ostream& out) {
   if (!op.forced().empty()) out << "forced past: " << op.forced() << "\n";
   TextTable table({"STEP", "NODES", "STATE", "MESSAGE"});
   for (const v1::RolloutStep& s : op.steps()) {
-    table.AddRow({absl::StrCat(s.index()), absl::StrJoin(s.nodes(), ","), s.state(), s.message()});
+    table.AddRow(
+        {absl::StrCat(s.index()), absl::StrJoin(s.nodes(), ","), EnumText(s.state()), s.message()});
   }
   out << table.Render();
   if (!op.reason().empty()) out << op.reason() << "\n";
 }
 
 bool Finished(const v1::Operation& op) {
-  return op.state() == "succeeded" || op.state() == "failed" || op.state() == "aborted";
+  return op.state() == v1::OPERATION_STATE_SUCCEEDED || op.state() == v1::OPERATION_STATE_FAILED ||
+         op.state() == v1::OPERATION_STATE_ABORTED;
 }
 
 int RollingRestartCommand(const std::vector<std::string>& args, const RemoteContext& context,
@@ -732,7 +738,7 @@ int OpCommand(const std::vector<std::string>& args, const RemoteContext& context
     if (*json) return PrintJson(response, out, err);
     TextTable table({"ID", "ROLE", "STATE", "STEPS", "CREATED", "AUTHOR", "REASON"});
     for (const v1::Operation& op : response.operations()) {
-      table.AddRow({absl::StrCat(op.id()), op.role(), op.state(),
+      table.AddRow({absl::StrCat(op.id()), op.role(), EnumText(op.state()),
                     absl::StrCat(Done(op), "/", op.steps_size()), FormatTimeMs(op.created_ms()),
                     op.author(), op.reason()});
     }
@@ -744,17 +750,17 @@ int OpCommand(const std::vector<std::string>& args, const RemoteContext& context
   if (inv->flags.positional.empty() || !absl::SimpleAtoi(inv->flags.positional[0], &id) || id < 1) {
     return UsageError(err, absl::StrCat("op ", verb, " needs the operation ID (a number)"));
   }
-  if (verb == "pause" || verb == "resume" || verb == "abort") {
+  if (std::optional<v1::OperationAction> action = EnumFromText<v1::OperationAction>(verb)) {
     v1::ControlOperationRequest request;
     request.set_id(id);
-    request.set_action(verb);
+    request.set_action(*action);
     request.set_author(context.user);
     v1::Operation op;
     grpc::Status status = controller.Call([&](Stub* stub, grpc::ClientContext* call) {
       return stub->ControlOperation(call, request, &op);
     });
     if (!status.ok()) return controller.Fail(absl::StrCat("op ", verb), status, err);
-    out << "operation " << op.id() << " is " << op.state() << "\n";
+    out << "operation " << op.id() << " is " << EnumText(op.state()) << "\n";
     return kExitOk;
   }
 
@@ -785,12 +791,13 @@ int OpCommand(const std::vector<std::string>& args, const RemoteContext& context
     const int total = std::max(1, op.steps_size());
     const int width = 20;
     const int filled = done * width / total;
-    std::string line = absl::StrCat("[", std::string(filled, '#'), std::string(width - filled, '.'),
-                                    "] ", done, "/", op.steps_size(), " steps, ", op.state());
+    std::string line =
+        absl::StrCat("[", std::string(filled, '#'), std::string(width - filled, '.'), "] ", done,
+                     "/", op.steps_size(), " steps, ", EnumText(op.state()));
     for (const v1::RolloutStep& s : op.steps()) {
-      if (s.state() == "done") continue;
+      if (s.state() == v1::STEP_STATE_DONE) continue;
       absl::StrAppend(&line, "; step ", s.index(), " (", absl::StrJoin(s.nodes(), ","), ") ",
-                      s.state(), s.message().empty() ? "" : ": ", s.message());
+                      EnumText(s.state()), s.message().empty() ? "" : ": ", s.message());
       break;
     }
     if (line != last) out << line << std::endl;
@@ -802,7 +809,7 @@ int OpCommand(const std::vector<std::string>& args, const RemoteContext& context
     }
   }
   if (!op.reason().empty()) out << op.reason() << "\n";
-  return op.state() == "succeeded" ? kExitOk : kExitFailed;
+  return op.state() == v1::OPERATION_STATE_SUCCEEDED ? kExitOk : kExitFailed;
 }
 
 }  // namespace

@@ -2,16 +2,9 @@
 
 #include <set>
 
+#include "proto/enum_text.h"
+
 namespace bamctl {
-namespace {
-
-// Every phase the reconciler reports, so each service has a full state set
-// (one series at 1, the others at 0) and alerts can match on any of them.
-constexpr const char* kPhases[] = {"pending",  "waiting",  "blocked",   "initializing",
-                                   "starting", "running",  "backoff",   "crash-loop",
-                                   "failed",   "stopping", "restarting"};
-
-}  // namespace
 
 AgentMetrics::AgentMetrics(prometheus::Registry& registry)
     : up_(prometheus::BuildGauge()
@@ -68,8 +61,10 @@ void AgentMetrics::Update(const std::vector<Reconciler::ServiceMetrics>& service
     up_.Add(labels).Set(s.up ? 1 : 0);
     exit_code_.Add(labels).Set(s.last_exit_code);
     config_current_.Add(labels).Set(s.config_current ? 1 : 0);
-    for (const char* phase : kPhases) {
-      phase_.Add({{"service", s.name}, {"phase", phase}}).Set(s.phase == phase ? 1 : 0);
+    // Every phase, so each service has a full state set (one series at 1,
+    // the others at 0) and alerts can match on any of them.
+    for (v1::Phase phase : EnumValues<v1::Phase>()) {
+      phase_.Add({{"service", s.name}, {"phase", EnumText(phase)}}).Set(s.phase == phase ? 1 : 0);
     }
     prometheus::Counter& restarts = restarts_.Add(labels);
     uint32_t& seen = restarts_seen_[s.name];
@@ -86,8 +81,8 @@ void AgentMetrics::Update(const std::vector<Reconciler::ServiceMetrics>& service
     exit_code_.Remove(&exit_code_.Add(labels));
     config_current_.Remove(&config_current_.Add(labels));
     restarts_.Remove(&restarts_.Add(labels));
-    for (const char* phase : kPhases) {
-      phase_.Remove(&phase_.Add({{"service", it->first}, {"phase", phase}}));
+    for (v1::Phase phase : EnumValues<v1::Phase>()) {
+      phase_.Remove(&phase_.Add({{"service", it->first}, {"phase", EnumText(phase)}}));
     }
     it = restarts_seen_.erase(it);
   }

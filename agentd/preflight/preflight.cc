@@ -22,16 +22,16 @@
 namespace bamctl {
 namespace {
 
-constexpr absl::string_view kOk = "ok";
-constexpr absl::string_view kWarning = "warning";
-constexpr absl::string_view kError = "error";
+constexpr v1::Severity kOk = v1::SEVERITY_OK;
+constexpr v1::Severity kWarning = v1::SEVERITY_WARNING;
+constexpr v1::Severity kError = v1::SEVERITY_ERROR;
 
-v1::PreflightCheck Check(absl::string_view name, absl::string_view service,
-                         absl::string_view severity, std::string message) {
+v1::PreflightCheck Check(absl::string_view name, absl::string_view service, v1::Severity severity,
+                         std::string message) {
   v1::PreflightCheck check;
   check.set_name(std::string(name));
   check.set_service(std::string(service));
-  check.set_severity(std::string(severity));
+  check.set_severity(severity);
   check.set_message(std::move(message));
   return check;
 }

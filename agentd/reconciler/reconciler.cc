@@ -17,6 +17,7 @@
 #include "agentd/hosts/hosts_file.h"
 #include "common/file_util.h"
 #include "common/hash.h"
+#include "proto/enum_text.h"
 #include "roles/driver/file_sources.h"
 #include "roles/render/node_renderer.h"
 #include "spdlog/spdlog.h"
@@ -55,8 +56,8 @@ struct Reconciler::Service {
   std::vector<std::string> restart_commands;  // ids answered at relaunch
 
   std::vector<v1::PreflightCheck> checks;
-  std::string phase = "pending";
-  std::string health = "unknown";
+  v1::Phase phase = v1::PHASE_PENDING;
+  v1::Health health = v1::HEALTH_UNKNOWN;
   std::string reason;
 };
 
@@ -217,16 +218,16 @@ void Reconciler::OfferCommand(const v1::Command& command) {
     const auto& ids = s->restart_commands;
     if (std::find(ids.begin(), ids.end(), command.id()) != ids.end()) return;  // in progress
   }
-  if (command.kind() == "preflight") {
+  if (command.kind() == v1::COMMAND_KIND_PREFLIGHT) {
     // Preflight runs on every pass (node checks, and each service before
     // it starts); the answer is that the next report carries it.
     command_results_.push_back({command.id(), true, "preflight runs on every pass; see status"});
     return;
   }
-  if (command.kind() != "restart") {
-    command_results_.push_back(
-        {command.id(), false,
-         absl::StrCat("unknown command kind \"", command.kind(), "\" (restart, preflight)")});
+  if (command.kind() != v1::COMMAND_KIND_RESTART) {
+    command_results_.push_back({command.id(), false,
+                                absl::StrCat("unknown command kind \"", EnumText(command.kind()),
+                                             "\" (", EnumTexts<v1::CommandKind>(", "), ")")});
     return;
   }
   auto it = services_.find(command.service());
@@ -439,7 +440,7 @@ int64_t Reconciler::Pass() {
         state_dirty_ = true;
         continue;
       }
-      s.phase = "stopping";
+      s.phase = v1::PHASE_STOPPING;
       ++it;
     }
   }
@@ -503,8 +504,8 @@ bool Reconciler::RestartsFreely(const Service& s) const {
 void Reconciler::ReconcileService(Service& s, int64_t now) {
   s.reason.clear();
   if (s.stopping) {
-    s.phase = s.restart_after_stop ? "restarting" : "stopping";
-    s.health = "unknown";
+    s.phase = s.restart_after_stop ? v1::PHASE_RESTARTING : v1::PHASE_STOPPING;
+    s.health = v1::HEALTH_UNKNOWN;
     return;
   }
   if (s.proc && !launcher_->IsAlive(*s.proc)) ObserveExit(s, now);
@@ -518,8 +519,8 @@ void Reconciler::ReconcileService(Service& s, int64_t now) {
       s.restart_requested = false;
       s.restart_after_stop = true;
       BeginStop(s, /*then_forget=*/false);
-      s.phase = "restarting";
-      s.health = "unknown";
+      s.phase = v1::PHASE_RESTARTING;
+      s.health = v1::HEALTH_UNKNOWN;
       return;
     }
     UpdateHealth(s);
@@ -537,15 +538,15 @@ void Reconciler::ReconcileService(Service& s, int64_t now) {
     s.next_start_ms = now;
   }
   if (!render_error_.empty()) {
-    s.phase = "failed";
-    s.health = "unhealthy";
+    s.phase = v1::PHASE_FAILED;
+    s.health = v1::HEALTH_UNHEALTHY;
     s.reason = render_error_;
     return;
   }
   if (now < s.next_start_ms) {
     const bool looping = s.quick_failures >= options_.crash_loop_after;
-    s.phase = looping ? "crash-loop" : "backoff";
-    s.health = "unhealthy";
+    s.phase = looping ? v1::PHASE_CRASH_LOOP : v1::PHASE_BACKOFF;
+    s.health = v1::HEALTH_UNHEALTHY;
     s.reason = absl::StrCat(
         looping ? absl::StrCat(s.quick_failures, " quick failures in a row; ") : "",
         "last: ", s.last_failure, "; next start in ", FormatDuration(s.next_start_ms - now));
@@ -570,8 +571,8 @@ bool Reconciler::DependenciesMet(Service& s) {
     }
   }
   if (missing.empty()) return true;
-  s.phase = "waiting";
-  s.health = "unknown";
+  s.phase = v1::PHASE_WAITING;
+  s.health = v1::HEALTH_UNKNOWN;
   s.reason = absl::StrCat("waiting for: ", absl::StrJoin(missing, ", "));
   return false;
 }
@@ -580,11 +581,11 @@ bool Reconciler::PreflightPasses(Service& s) {
   s.checks = preflight_->ForService(state_.plan(), s.plan);
   std::vector<std::string> errors;
   for (const v1::PreflightCheck& c : s.checks) {
-    if (c.severity() == "error") errors.push_back(c.message());
+    if (c.severity() == v1::SEVERITY_ERROR) errors.push_back(c.message());
   }
   if (errors.empty()) return true;
-  s.phase = "blocked";
-  s.health = "unhealthy";
+  s.phase = v1::PHASE_BLOCKED;
+  s.health = v1::HEALTH_UNHEALTHY;
   s.reason = absl::StrCat("preflight: ", absl::StrJoin(errors, "; "));
   return false;
 }
@@ -593,8 +594,8 @@ bool Reconciler::RunInitSteps(Service& s, int64_t now) {
   if (s.init_proc) {
     if (launcher_->IsAlive(*s.init_proc)) {
       if (now - s.init_started_ms < options_.init_step_timeout_ms) {
-        s.phase = "initializing";
-        s.health = "unknown";
+        s.phase = v1::PHASE_INITIALIZING;
+        s.health = v1::HEALTH_UNKNOWN;
         s.reason = absl::StrCat("running init step ", s.init_name, " (log: ", LogPath(s.name), ")");
         return false;
       }
@@ -619,8 +620,8 @@ bool Reconciler::RunInitSteps(Service& s, int64_t now) {
     s.init_proc.reset();
     state_dirty_ = true;
     ScheduleRetry(s, now, /*quick=*/true);
-    s.phase = "failed";
-    s.health = "unhealthy";
+    s.phase = v1::PHASE_FAILED;
+    s.health = v1::HEALTH_UNHEALTHY;
     s.reason = s.last_failure;
     return false;
   }
@@ -640,8 +641,8 @@ bool Reconciler::RunInitSteps(Service& s, int64_t now) {
       s.last_failure = absl::StrCat("init step ", step.name, ": ", id.status().message());
       Notice(absl::StrCat(s.name, ": ", s.last_failure));
       ScheduleRetry(s, now, /*quick=*/true);
-      s.phase = "failed";
-      s.health = "unhealthy";
+      s.phase = v1::PHASE_FAILED;
+      s.health = v1::HEALTH_UNHEALTHY;
       s.reason = s.last_failure;
       return false;
     }
@@ -650,8 +651,8 @@ bool Reconciler::RunInitSteps(Service& s, int64_t now) {
     s.init_marker = step.done_marker;
     s.init_started_ms = now;
     state_dirty_ = true;
-    s.phase = "initializing";
-    s.health = "unknown";
+    s.phase = v1::PHASE_INITIALIZING;
+    s.health = v1::HEALTH_UNKNOWN;
     s.reason = absl::StrCat("running init step ", step.name, " (log: ", LogPath(s.name), ")");
     return false;
   }
@@ -678,8 +679,8 @@ void Reconciler::LaunchService(Service& s, int64_t now) {
     s.last_failure = absl::StrCat("cannot start: ", id.status().message());
     Notice(absl::StrCat(s.name, ": ", s.last_failure));
     ScheduleRetry(s, now, /*quick=*/true);
-    s.phase = "failed";
-    s.health = "unhealthy";
+    s.phase = v1::PHASE_FAILED;
+    s.health = v1::HEALTH_UNHEALTHY;
     s.reason = s.last_failure;
     for (const std::string& cmd : s.restart_commands) {
       command_results_.push_back({cmd, false, s.last_failure});
@@ -704,8 +705,8 @@ void Reconciler::LaunchService(Service& s, int64_t now) {
     state_.mutable_handled_commands()->erase(state_.mutable_handled_commands()->begin());
   }
   s.restart_commands.clear();
-  s.phase = "starting";
-  s.health = "unknown";
+  s.phase = v1::PHASE_STARTING;
+  s.health = v1::HEALTH_UNKNOWN;
   s.reason = "started; waiting for its probes";
 }
 
@@ -755,15 +756,15 @@ void Reconciler::UpdateHealth(Service& s) {
   }
   if (failing.empty()) {
     s.seen_healthy = true;
-    s.phase = "running";
-    s.health = "healthy";
+    s.phase = v1::PHASE_RUNNING;
+    s.health = v1::HEALTH_HEALTHY;
   } else if (s.seen_healthy) {
-    s.phase = "running";
-    s.health = "unhealthy";
+    s.phase = v1::PHASE_RUNNING;
+    s.health = v1::HEALTH_UNHEALTHY;
     s.reason = failing;
   } else {
-    s.phase = "starting";
-    s.health = "unknown";
+    s.phase = v1::PHASE_STARTING;
+    s.health = v1::HEALTH_UNKNOWN;
     s.reason = failing;
   }
   if (s.running_hash != s.desired_hash) {
@@ -794,7 +795,7 @@ v1::NodeReport Reconciler::Report() const {
   report.set_applied_plan_hash(state_.plan_hash());
   for (const auto& [name, s] : services_) {
     v1::RoleStatus* r = report.add_roles();
-    r->set_role(name);
+    r->set_service(name);
     r->set_phase(s->phase);
     r->set_health(s->health);
     r->set_reason(s->reason);

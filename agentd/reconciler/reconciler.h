@@ -83,7 +83,7 @@ class Reconciler {
   // A plan from the controller. Refused when it is for another node or
   // older than the plan held; the refusal is also kept as a notice.
   PlanVerdict OfferPlan(const v1::PlanUpdate& update);
-  // An operator command: "restart" a service, or run "preflight" now.
+  // An operator command: restart a service, or run preflight now.
   void OfferCommand(const v1::Command& command);
   void SetClockOffset(std::optional<int64_t> offset_ms);
 
@@ -101,7 +101,7 @@ class Reconciler {
   // Per-pass facts for metrics.
   struct ServiceMetrics {
     std::string name;
-    std::string phase;
+    v1::Phase phase = v1::PHASE_UNSPECIFIED;
     bool up = false;
     uint32_t restarts = 0;
     int last_exit_code = -1;

@@ -8,6 +8,7 @@
 #include "common/hash.h"
 #include "common/status_macros.h"
 #include "common/text_diff.h"
+#include "proto/enum_text.h"
 #include "roles/driver/render_context.h"
 #include "roles/render/node_renderer.h"
 #include "roles/spec/spec_loader.h"
@@ -275,10 +276,9 @@ absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
             absl::StrCat("agent holds version ", r.applied_version, ", desired ", current.version);
       } else {
         for (const v1::RoleStatus& role : r.roles) {
-          if (role.health() != "healthy" && reason.empty()) {
-            reason =
-                absl::StrCat(role.role(), " is ", role.health().empty() ? "unknown" : role.health(),
-                             role.reason().empty() ? "" : ": ", role.reason());
+          if (role.health() != v1::HEALTH_HEALTHY && reason.empty()) {
+            reason = absl::StrCat(role.service(), " is ", EnumText(role.health()),
+                                  role.reason().empty() ? "" : ": ", role.reason());
           }
         }
       }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "proto/enum_text.h"
 #include "roles/probe/probe_runner.h"
 #include "roles/render/node_renderer.h"
 #include "roles/spec/role_kind.h"
@@ -26,7 +27,7 @@ const v1::RoleStatus* FindRole(const v1::GetStatusResponse& status, const std::s
     if (n.node() != node) continue;
     if (connected != nullptr) *connected = n.connected();
     for (const v1::RoleStatus& r : n.roles()) {
-      if (r.role() == service) return &r;
+      if (r.service() == service) return &r;
     }
   }
   return nullptr;
@@ -128,7 +129,7 @@ absl::StatusOr<RolloutEngine::Target> RolloutEngine::Resolve(const std::string& 
       in.node = plan.node();
       in.address = plan.address();
       const v1::RoleStatus* r = FindRole(status, plan.node(), s.name, &in.connected);
-      in.healthy = r != nullptr && r->health() == "healthy";
+      in.healthy = r != nullptr && r->health() == v1::HEALTH_HEALTHY;
       in.restart_pending = r != nullptr && r->restart_pending();
       for (const Probe& p : s.probes) {
         if (p.kind == Probe::Kind::kZooKeeper) target.zookeeper_probe[plan.node()] = p;
@@ -172,8 +173,8 @@ absl::StatusOr<int64_t> RolloutEngine::RequestPendingRollout(int64_t version,
                                                              const std::string& author) {
   absl::MutexLock ops(&ops_mu_);
   v1::Operation op;
-  op.set_kind("auto-rollout");
-  op.set_state("waiting");
+  op.set_kind(v1::OPERATION_KIND_AUTO_ROLLOUT);
+  op.set_state(v1::OPERATION_STATE_WAITING);
   op.set_version(version);
   op.set_author(author);
   op.set_health_timeout_ms(kAutoRolloutWaitMs);
@@ -184,7 +185,7 @@ absl::StatusOr<int64_t> RolloutEngine::RequestPendingRollout(int64_t version,
 
 void RolloutEngine::AdvanceAuto(v1::Operation& op) {
   const int64_t now = clock_->NowMillis();
-  auto finish = [&](const std::string& state, const std::string& reason) {
+  auto finish = [&](v1::OperationState state, const std::string& reason) {
     op.set_state(state);
     op.set_reason(reason);
     if (absl::Status s = store_->UpdateOperation(op, reason); !s.ok()) {
@@ -194,7 +195,8 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
   absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
   if (!current.ok()) return;
   if ((*current)->version != op.version()) {
-    finish("aborted", absl::StrCat("superseded by version ", (*current)->version));
+    finish(v1::OPERATION_STATE_ABORTED,
+           absl::StrCat("superseded by version ", (*current)->version));
     return;
   }
   absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
@@ -205,7 +207,7 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
   }
   if (!behind.empty()) {
     if (now - op.created_ms() > op.health_timeout_ms()) {
-      finish("failed",
+      finish(v1::OPERATION_STATE_FAILED,
              absl::StrCat("not every agent took version ", op.version(), " within ",
                           op.health_timeout_ms() / 1000, " s: ", absl::StrJoin(behind, ", ")));
     }
@@ -224,13 +226,13 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
     for (const v1::RoleStatus& r : n.roles()) {
       if (!r.restart_pending()) continue;
       if (std::any_of(pending.begin(), pending.end(),
-                      [&](const auto& p) { return p.first == r.role(); })) {
+                      [&](const auto& p) { return p.first == r.service(); })) {
         continue;
       }
       absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(*plan, ctx);
       if (!services.ok()) continue;
       for (const ServicePlan& s : *services) {
-        if (s.name == r.role() && !s.roles.empty()) pending.emplace_back(s.name, s.roles[0]);
+        if (s.name == r.service() && !s.roles.empty()) pending.emplace_back(s.name, s.roles[0]);
       }
     }
   }
@@ -251,11 +253,12 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
       int64_t child_id = 0;
       (void)absl::SimpleAtoi(earlier->command_ids(0), &child_id);
       absl::StatusOr<v1::Operation> child = store_->GetOperation(child_id);
-      if (child.ok() && (child->state() == "running" || child->state() == "paused")) {
+      if (child.ok() && (child->state() == v1::OPERATION_STATE_RUNNING ||
+                         child->state() == v1::OPERATION_STATE_PAUSED)) {
         in_progress = true;
       } else {
         left.push_back(absl::StrCat(service, " (operation ", child_id, " ",
-                                    child.ok() ? child->state() : "lost", ")"));
+                                    child.ok() ? EnumText(child->state()) : "lost", ")"));
       }
       continue;
     }
@@ -268,7 +271,7 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
       v1::RolloutStep* step = op.add_steps();  // a record of the children
       step->set_index(op.steps_size());
       step->add_nodes(service);
-      step->set_state("done");
+      step->set_state(v1::STEP_STATE_DONE);
       step->set_started_ms(now);
       step->set_message(absl::StrCat("operation ", child->id()));
       step->add_command_ids(absl::StrCat(child->id()));
@@ -289,7 +292,8 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
   std::string reason = started.empty() ? "nothing was restart pending" : "started " + started;
   if (!left.empty()) absl::StrAppend(&reason, "; left pending: ", absl::StrJoin(left, ", "));
   if (!blocked.empty() && now - op.created_ms() > op.health_timeout_ms()) {
-    finish("failed", absl::StrCat(reason, "; could not start: ", absl::StrJoin(blocked, "; ")));
+    finish(v1::OPERATION_STATE_FAILED,
+           absl::StrCat(reason, "; could not start: ", absl::StrJoin(blocked, "; ")));
     return;
   }
   if (in_progress || !blocked.empty()) {
@@ -304,7 +308,7 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
     }
     return;
   }
-  finish("succeeded", reason);
+  finish(v1::OPERATION_STATE_SUCCEEDED, reason);
 }
 
 absl::StatusOr<v1::Operation> RolloutEngine::StartLocked(const v1::RollingRestartRequest& request) {
@@ -338,7 +342,7 @@ absl::StatusOr<v1::Operation> RolloutEngine::StartLocked(const v1::RollingRestar
   }
 
   v1::Operation op;
-  op.set_kind("rolling-restart");
+  op.set_kind(v1::OPERATION_KIND_ROLLING_RESTART);
   op.set_role(request.role());
   op.set_service(plan->service);
   op.set_author(request.author());
@@ -358,10 +362,10 @@ absl::StatusOr<v1::Operation> RolloutEngine::StartLocked(const v1::RollingRestar
     v1::RolloutStep* step = op.add_steps();
     step->set_index(static_cast<int>(i) + 1);
     for (const std::string& n : plan->batches[i]) step->add_nodes(n);
-    step->set_state("pending");
+    step->set_state(v1::STEP_STATE_PENDING);
   }
   if (request.dry_run()) {
-    op.set_state("planned");
+    op.set_state(v1::OPERATION_STATE_PLANNED);
     return op;
   }
   if (op.steps().empty()) {
@@ -372,13 +376,13 @@ absl::StatusOr<v1::Operation> RolloutEngine::StartLocked(const v1::RollingRestar
   absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(1000, true);
   if (!active.ok()) return active.status();
   for (const v1::Operation& other : *active) {
-    if (other.kind() == "rolling-restart" && other.service() == op.service()) {
+    if (other.kind() == v1::OPERATION_KIND_ROLLING_RESTART && other.service() == op.service()) {
       return absl::AlreadyExistsError(absl::StrCat("operation ", other.id(), " is already ",
-                                                   other.state(), " on ", other.service(),
+                                                   EnumText(other.state()), " on ", other.service(),
                                                    "; wait for it, or abort it"));
     }
   }
-  op.set_state("running");
+  op.set_state(v1::OPERATION_STATE_RUNNING);
   absl::StatusOr<int64_t> id = store_->CreateOperation(
       op, absl::StrCat("rolling restart of ", op.role(), " (", op.steps_size(), " steps)"));
   if (!id.ok()) return id.status();
@@ -389,26 +393,28 @@ absl::StatusOr<v1::Operation> RolloutEngine::Control(const v1::ControlOperationR
   absl::MutexLock ops(&ops_mu_);
   absl::StatusOr<v1::Operation> op = store_->GetOperation(request.id());
   if (!op.ok()) return op.status();
-  const std::string& action = request.action();
-  const std::string& s = op->state();
-  std::string next;
-  if (action == "pause" && s == "running") {
-    next = "paused";
-  } else if (action == "resume" && s == "paused") {
-    next = "running";
-  } else if (action == "abort" && (s == "running" || s == "paused")) {
-    next = "aborted";
+  const v1::OperationAction action = request.action();
+  const v1::OperationState s = op->state();
+  v1::OperationState next = v1::OPERATION_STATE_UNSPECIFIED;
+  if (action == v1::OPERATION_ACTION_PAUSE && s == v1::OPERATION_STATE_RUNNING) {
+    next = v1::OPERATION_STATE_PAUSED;
+  } else if (action == v1::OPERATION_ACTION_RESUME && s == v1::OPERATION_STATE_PAUSED) {
+    next = v1::OPERATION_STATE_RUNNING;
+  } else if (action == v1::OPERATION_ACTION_ABORT &&
+             (s == v1::OPERATION_STATE_RUNNING || s == v1::OPERATION_STATE_PAUSED)) {
+    next = v1::OPERATION_STATE_ABORTED;
     op->set_reason(
         absl::StrCat("aborted by ", request.author().empty() ? "an operator" : request.author()));
-  } else if (action != "pause" && action != "resume" && action != "abort") {
+  } else if (action == v1::OPERATION_ACTION_UNSPECIFIED) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown action \"", action, "\" (pause, resume, abort)"));
+        absl::StrCat("unknown action (valid: ", EnumTexts<v1::OperationAction>(", "), ")"));
   } else {
-    return absl::FailedPreconditionError(
-        absl::StrCat("operation ", op->id(), " is ", s, "; cannot ", action, " it"));
+    return absl::FailedPreconditionError(absl::StrCat("operation ", op->id(), " is ", EnumText(s),
+                                                      "; cannot ", EnumText(action), " it"));
   }
   op->set_state(next);
-  if (absl::Status st = store_->UpdateOperation(*op, absl::StrCat(action, " (now ", next, ")"));
+  if (absl::Status st = store_->UpdateOperation(
+          *op, absl::StrCat(EnumText(action), " (now ", EnumText(next), ")"));
       !st.ok()) {
     return st;
   }
@@ -423,9 +429,9 @@ void RolloutEngine::Tick() {
     return;
   }
   for (v1::Operation& op : *active) {
-    if (op.kind() == "auto-rollout" && op.state() == "waiting") {
+    if (op.kind() == v1::OPERATION_KIND_AUTO_ROLLOUT && op.state() == v1::OPERATION_STATE_WAITING) {
       AdvanceAuto(op);
-    } else if (op.state() == "running") {
+    } else if (op.state() == v1::OPERATION_STATE_RUNNING) {
       Advance(op);
     }
   }
@@ -442,9 +448,10 @@ void RolloutEngine::Advance(v1::Operation& op) {
   int64_t previous_finished = 0;
   std::vector<std::string> failed_nodes;
   for (v1::RolloutStep& s : *op.mutable_steps()) {
-    if (s.state() == "done" || s.state() == "failed") {  // failed: only with continue
+    if (s.state() == v1::STEP_STATE_DONE ||
+        s.state() == v1::STEP_STATE_FAILED) {  // failed: only with continue
       previous_finished = s.finished_ms();
-      if (s.state() == "failed") {
+      if (s.state() == v1::STEP_STATE_FAILED) {
         failed_nodes.insert(failed_nodes.end(), s.nodes().begin(), s.nodes().end());
       }
       continue;
@@ -454,10 +461,10 @@ void RolloutEngine::Advance(v1::Operation& op) {
   }
   if (step == nullptr) {
     if (failed_nodes.empty()) {
-      op.set_state("succeeded");
+      op.set_state(v1::OPERATION_STATE_SUCCEEDED);
       save(absl::StrCat("succeeded: ", op.role(), " restarted on every node"));
     } else {
-      op.set_state("failed");
+      op.set_state(v1::OPERATION_STATE_FAILED);
       op.set_reason(absl::StrCat("every step ran; failed on ", absl::StrJoin(failed_nodes, ", ")));
       save(op.reason());
     }
@@ -466,7 +473,7 @@ void RolloutEngine::Advance(v1::Operation& op) {
   absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
   if (!status.ok()) return;
 
-  if (step->state() == "pending") {
+  if (step->state() == v1::STEP_STATE_PENDING) {
     if (previous_finished > 0 && now < previous_finished + op.pause_between_ms()) return;
     std::vector<std::string> missing;
     for (const std::string& node : step->nodes()) {
@@ -485,7 +492,7 @@ void RolloutEngine::Advance(v1::Operation& op) {
     }
     // Written before a command leaves: a controller that dies right after
     // resends the same ids, which the agents answer without restarting.
-    step->set_state("restarting");
+    step->set_state(v1::STEP_STATE_RESTARTING);
     step->set_started_ms(now);
     step->clear_message();
     step->clear_command_ids();
@@ -500,14 +507,14 @@ void RolloutEngine::Advance(v1::Operation& op) {
 
   // A failed step ends the operation, unless it may go on without it.
   auto fail_step = [&](const std::string& message) {
-    step->set_state("failed");
+    step->set_state(v1::STEP_STATE_FAILED);
     step->set_finished_ms(now);
     step->set_message(message);
     if (op.continue_on_failure()) {
       save(absl::StrCat("step ", step->index(), " failed (continuing): ", message));
       return;
     }
-    op.set_state("failed");
+    op.set_state(v1::OPERATION_STATE_FAILED);
     op.set_reason(absl::StrCat("step ", step->index(), " failed: ", message,
                                "; later steps were not started"));
     save(op.reason());
@@ -545,7 +552,7 @@ void RolloutEngine::Advance(v1::Operation& op) {
       v1::Command command;
       command.set_id(id);
       command.set_operation_id(absl::StrCat(op.id()));
-      command.set_kind("restart");
+      command.set_kind(v1::COMMAND_KIND_RESTART);
       command.set_service(op.service());
       if (!sender_->SendCommand(node, command)) {
         spdlog::warn("operation {}: {} not connected; will resend", op.id(), node);
@@ -560,9 +567,10 @@ void RolloutEngine::Advance(v1::Operation& op) {
     if (r == nullptr || !connected) {
       waiting = absl::StrCat(node, ": no report from its agent");
     } else if (!restarted(node, r)) {
-      waiting = absl::StrCat(node, ": not restarted yet (", r->phase(), ")");
-    } else if (r->health() != "healthy" || r->restart_pending()) {
-      waiting = absl::StrCat(node, ": ", r->phase(), r->reason().empty() ? "" : ": ", r->reason());
+      waiting = absl::StrCat(node, ": not restarted yet (", EnumText(r->phase()), ")");
+    } else if (r->health() != v1::HEALTH_HEALTHY || r->restart_pending()) {
+      waiting = absl::StrCat(node, ": ", EnumText(r->phase()), r->reason().empty() ? "" : ": ",
+                             r->reason());
     }
     if (!waiting.empty()) break;
   }
@@ -577,7 +585,7 @@ void RolloutEngine::Advance(v1::Operation& op) {
     }
   }
   if (waiting.empty()) {
-    step->set_state("done");
+    step->set_state(v1::STEP_STATE_DONE);
     step->set_finished_ms(now);
     step->clear_message();
     save(absl::StrCat("step ", step->index(), " of ", op.steps_size(), " done in ",

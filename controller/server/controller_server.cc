@@ -95,11 +95,9 @@ void ControllerServer::MaintenanceLoop() {
     metrics_->nodes_not_converged.Set(status->nodes_size() - converged);
     if (absl::StatusOr<std::vector<v1::Operation>> ops = store_->ListOperations(1000, true);
         ops.ok()) {
-      std::map<std::string, int> by_state;
+      std::map<v1::OperationState, int> by_state;
       for (const v1::Operation& op : *ops) ++by_state[op.state()];
-      metrics_->operations_running.Set(by_state["running"]);
-      metrics_->operations_paused.Set(by_state["paused"]);
-      metrics_->operations_waiting.Set(by_state["waiting"]);
+      for (auto& [state, gauge] : metrics_->operations) gauge->Set(by_state[state]);
     }
   }
 }

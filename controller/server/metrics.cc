@@ -1,5 +1,8 @@
 #include "controller/server/metrics.h"
 
+#include "controller/store/store.h"
+#include "proto/enum_text.h"
+
 namespace bamctl {
 namespace {
 
@@ -51,9 +54,11 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                           .Register(registry)
                           .Add({})),
       nodes_converged(Nodes(registry).Add({{"state", "converged"}})),
-      nodes_not_converged(Nodes(registry).Add({{"state", "not_converged"}})),
-      operations_running(Operations(registry).Add({{"state", "running"}})),
-      operations_paused(Operations(registry).Add({{"state", "paused"}})),
-      operations_waiting(Operations(registry).Add({{"state", "waiting"}})) {}
+      nodes_not_converged(Nodes(registry).Add({{"state", "not_converged"}})) {
+  prometheus::Family<prometheus::Gauge>& family = Operations(registry);
+  for (v1::OperationState state : kActiveOperationStates) {
+    operations[state] = &family.Add({{"state", EnumText(state)}});
+  }
+}
 
 }  // namespace bamctl

@@ -1,10 +1,13 @@
 #ifndef BAMCTL_CONTROLLER_SERVER_METRICS_H_
 #define BAMCTL_CONTROLLER_SERVER_METRICS_H_
 
+#include <map>
+
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "proto/controller.pb.h"
 
 namespace bamctl {
 
@@ -20,10 +23,8 @@ struct ControllerMetrics {
   prometheus::Gauge& desired_version;
   prometheus::Gauge& nodes_converged;
   prometheus::Gauge& nodes_not_converged;
-  // Rolling operations not finished, by state (running, paused, waiting).
-  prometheus::Gauge& operations_running;
-  prometheus::Gauge& operations_paused;
-  prometheus::Gauge& operations_waiting;
+  // Rolling operations not finished, one gauge per kActiveOperationStates.
+  std::map<v1::OperationState, prometheus::Gauge*> operations;
 };
 
 }  // namespace bamctl

@@ -9,8 +9,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/hash.h"
 #include "common/status_macros.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "proto/enum_text.h"
 
 namespace bamctl {
 namespace {
@@ -18,10 +21,20 @@ namespace {
 // PRAGMA application_id of a bam-controller database: "bamc".
 constexpr int32_t kApplicationId = 0x62616d63;
 
+// Operations written before states were enums hold their kind, state and
+// step states as strings in fields now reserved: parse them from the
+// unknown fields into the enums (text as EnumText gives it).
+absl::Status ConvertStringStates(SqliteDb& db);
+
+struct Migration {
+  const char* sql;
+  absl::Status (*then)(SqliteDb&) = nullptr;  // data the SQL cannot convert
+};
+
 // Forward-only migrations; migration i brings the schema to version i+1.
 // Never edit one that has shipped: add a new one.
-constexpr const char* kMigrations[] = {
-    R"sql(
+const Migration kMigrations[] = {
+    {R"sql(
 CREATE TABLE spec_versions (
   version INTEGER PRIMARY KEY,
   spec_text TEXT NOT NULL,
@@ -69,12 +82,20 @@ CREATE TABLE events (
   node TEXT NOT NULL,
   message TEXT NOT NULL
 );
-)sql",
+)sql"},
     // Agent reports beyond role status: preflight checks, notices, clock
     // offset (a NodeReport with its roles cleared).
-    R"sql(
+    {R"sql(
 ALTER TABLE nodes ADD COLUMN report_extra BLOB NOT NULL DEFAULT x'';
+)sql"},
+    // Phases, health, severities and operation states became enums. Reports
+    // are a cache the agents send again on connect; operations are
+    // converted.
+    {R"sql(
+DELETE FROM role_status;
+UPDATE nodes SET report_extra = x'';
 )sql",
+     ConvertStringStates},
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -121,6 +142,57 @@ absl::StatusOr<std::string> PragmaText(SqliteDb& db, absl::string_view pragma) {
   return *row ? (*stmt)->Text(0) : std::string();
 }
 
+// The string a reserved field `number` held, if the message has one.
+std::optional<std::string> LegacyString(const google::protobuf::Message& m, int number) {
+  const google::protobuf::UnknownFieldSet& unknown = m.GetReflection()->GetUnknownFields(m);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const google::protobuf::UnknownField& f = unknown.field(i);
+    if (f.number() == number && f.type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
+      return f.length_delimited();
+    }
+  }
+  return std::nullopt;
+}
+
+absl::Status ConvertStringStates(SqliteDb& db) {
+  ASSIGN_OR_RETURN(auto select, SqliteStmt::Prepare(db, "SELECT id, definition FROM operations"));
+  std::vector<v1::Operation> converted;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    v1::Operation op;
+    if (!op.ParseFromString(select->Text(1))) {
+      return absl::DataLossError(absl::StrCat("operation ", select->Int(0), " does not parse"));
+    }
+    if (std::optional<std::string> kind = LegacyString(op, 2)) {
+      op.set_kind(EnumFromText<v1::OperationKind>(*kind).value_or(v1::OPERATION_KIND_UNSPECIFIED));
+    }
+    if (std::optional<std::string> state = LegacyString(op, 5)) {
+      op.set_state(
+          EnumFromText<v1::OperationState>(*state).value_or(v1::OPERATION_STATE_UNSPECIFIED));
+    }
+    for (v1::RolloutStep& step : *op.mutable_steps()) {
+      if (std::optional<std::string> state = LegacyString(step, 3)) {
+        step.set_state(EnumFromText<v1::StepState>(*state).value_or(v1::STEP_STATE_UNSPECIFIED));
+      }
+      step.GetReflection()->MutableUnknownFields(&step)->Clear();
+    }
+    op.GetReflection()->MutableUnknownFields(&op)->Clear();
+    converted.push_back(std::move(op));
+  }
+  for (const v1::Operation& op : converted) {
+    ASSIGN_OR_RETURN(auto update, SqliteStmt::Prepare(db,
+                                                      "UPDATE operations SET kind = ?, state = ?, "
+                                                      "definition = ? WHERE id = ?"));
+    update->Bind(1, EnumText(op.kind()))
+        .Bind(2, EnumText(op.state()))
+        .BindBlob(3, op.SerializeAsString())
+        .Bind(4, op.id());
+    RETURN_IF_ERROR(update->Run());
+  }
+  return absl::OkStatus();
+}
+
 // Checks the file is ours (or empty) and brings its schema up to date.
 absl::Status Migrate(SqliteDb& db, const std::string& path) {
   absl::StatusOr<int64_t> app_id = PragmaInt(db, "application_id");
@@ -152,7 +224,10 @@ absl::Status Migrate(SqliteDb& db, const std::string& path) {
   for (int64_t v = *user_version; v < kSchemaVersion; ++v) {
     Transaction tx(db);
     RETURN_IF_ERROR(tx.Begin());
-    RETURN_IF_ERROR(Annotate(db.Exec(kMigrations[v]), absl::StrCat("migration ", v + 1)));
+    RETURN_IF_ERROR(Annotate(db.Exec(kMigrations[v].sql), absl::StrCat("migration ", v + 1)));
+    if (kMigrations[v].then != nullptr) {
+      RETURN_IF_ERROR(Annotate(kMigrations[v].then(db), absl::StrCat("migration ", v + 1)));
+    }
     RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId)));
     RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA user_version = ", v + 1)));
     RETURN_IF_ERROR(tx.Commit());
@@ -444,7 +519,9 @@ absl::Status Store::RecordReports(const std::vector<v1::NodeReport>& reports) {
     RETURN_IF_ERROR(clear->Run());
     RETURN_IF_ERROR(clear->Reset());
     for (const v1::RoleStatus& status : report.roles()) {
-      role->Bind(1, report.node()).Bind(2, status.role()).BindBlob(3, status.SerializeAsString());
+      role->Bind(1, report.node())
+          .Bind(2, status.service())
+          .BindBlob(3, status.SerializeAsString());
       RETURN_IF_ERROR(role->Run());
       RETURN_IF_ERROR(role->Reset());
     }
@@ -553,7 +630,10 @@ absl::StatusOr<int64_t> Store::CreateOperation(v1::Operation op, absl::string_vi
                    SqliteStmt::Prepare(*db_,
                                        "INSERT INTO operations (id, kind, state, definition, "
                                        "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)"));
-  insert->Bind(1, id).Bind(2, op.kind()).Bind(3, op.state()).BindBlob(4, op.SerializeAsString());
+  insert->Bind(1, id)
+      .Bind(2, EnumText(op.kind()))
+      .Bind(3, EnumText(op.state()))
+      .BindBlob(4, op.SerializeAsString());
   insert->Bind(5, now).Bind(6, now);
   RETURN_IF_ERROR(insert->Run());
   if (!event.empty()) {
@@ -573,7 +653,7 @@ absl::Status Store::UpdateOperation(const v1::Operation& op, absl::string_view e
   ASSIGN_OR_RETURN(auto update, SqliteStmt::Prepare(*db_,
                                                     "UPDATE operations SET state = ?, definition "
                                                     "= ?, updated_ms = ? WHERE id = ?"));
-  update->Bind(1, copy.state())
+  update->Bind(1, EnumText(copy.state()))
       .BindBlob(2, copy.SerializeAsString())
       .Bind(3, copy.updated_ms())
       .Bind(4, copy.id());
@@ -604,13 +684,18 @@ absl::StatusOr<v1::Operation> Store::GetOperation(int64_t id) {
 
 absl::StatusOr<std::vector<v1::Operation>> Store::ListOperations(int limit, bool active_only) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(
-      auto stmt,
-      SqliteStmt::Prepare(*db_, active_only ? "SELECT definition FROM operations WHERE state IN "
-                                              "('running', 'paused', 'waiting') ORDER BY id DESC "
-                                              "LIMIT ?"
-                                            : "SELECT definition FROM operations ORDER BY id DESC "
-                                              "LIMIT ?"));
+  std::string where;
+  if (active_only) {
+    std::vector<std::string> states;
+    for (v1::OperationState state : kActiveOperationStates) {
+      states.push_back(absl::StrCat("'", EnumText(state), "'"));
+    }
+    where = absl::StrCat(" WHERE state IN (", absl::StrJoin(states, ", "), ")");
+  }
+  ASSIGN_OR_RETURN(auto stmt,
+                   SqliteStmt::Prepare(*db_, absl::StrCat("SELECT definition FROM "
+                                                          "operations",
+                                                          where, " ORDER BY id DESC LIMIT ?")));
   stmt->Bind(1, limit);
   std::vector<v1::Operation> out;
   while (true) {

@@ -19,6 +19,11 @@
 
 namespace bamctl {
 
+// Operations not finished: the engine advances them, and at most one of
+// them restarts a given service.
+inline constexpr v1::OperationState kActiveOperationStates[] = {
+    v1::OPERATION_STATE_WAITING, v1::OPERATION_STATE_RUNNING, v1::OPERATION_STATE_PAUSED};
+
 // One version of the desired state.
 struct VersionRecord {
   int64_t version = 0;
@@ -117,7 +122,7 @@ class Store {
   absl::StatusOr<int64_t> CreateOperation(v1::Operation op, absl::string_view event);
   absl::Status UpdateOperation(const v1::Operation& op, absl::string_view event);
   absl::StatusOr<v1::Operation> GetOperation(int64_t id);
-  // Newest first; with `active_only`, those running, paused or waiting.
+  // Newest first; with `active_only`, those in kActiveOperationStates.
   absl::StatusOr<std::vector<v1::Operation>> ListOperations(int limit, bool active_only);
 
   // The store's clock, which stamps everything it records.

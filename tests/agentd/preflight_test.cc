@@ -45,14 +45,14 @@ TEST_F(CheckJavaTest, ExecutableJavaIsOk) {
   v1::PreflightCheck check = CheckJava("zookeeper", home_.string());
   EXPECT_EQ(check.name(), "java");
   EXPECT_EQ(check.service(), "zookeeper");
-  EXPECT_EQ(check.severity(), "ok") << check.message();
+  EXPECT_EQ(check.severity(), v1::SEVERITY_OK) << check.message();
   EXPECT_EQ(check.message(), absl::StrCat("java at ", java_));
 }
 
 TEST_F(CheckJavaTest, TrailingSlashInJavaHomeIsFine) {
   MakeJava(0755);
   v1::PreflightCheck check = CheckJava("zookeeper", home_.string() + "/");
-  EXPECT_EQ(check.severity(), "ok") << check.message();
+  EXPECT_EQ(check.severity(), v1::SEVERITY_OK) << check.message();
   EXPECT_EQ(check.message(), absl::StrCat("java at ", java_));
 }
 
@@ -61,13 +61,13 @@ TEST_F(CheckJavaTest, SymlinkToExecutableIsOk) {
   std::ofstream(real) << "#!/bin/sh\n";
   ASSERT_EQ(chmod(real.c_str(), 0755), 0);
   fs::create_symlink(real, java_);
-  EXPECT_EQ(CheckJava("cassandra", home_.string()).severity(), "ok");
+  EXPECT_EQ(CheckJava("cassandra", home_.string()).severity(), v1::SEVERITY_OK);
 }
 
 TEST_F(CheckJavaTest, NotExecutableIsAnError) {
   MakeJava(0644);
   v1::PreflightCheck check = CheckJava("zookeeper", home_.string());
-  EXPECT_EQ(check.severity(), "error");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_ERROR);
   EXPECT_EQ(check.message(),
             absl::StrCat("no Java at ", java_,
                          " (not executable): set java_home in the spec to a JDK/JRE install"));
@@ -76,13 +76,13 @@ TEST_F(CheckJavaTest, NotExecutableIsAnError) {
 TEST_F(CheckJavaTest, DirectoryIsNotJava) {
   fs::create_directory(java_);
   v1::PreflightCheck check = CheckJava("zookeeper", home_.string());
-  EXPECT_EQ(check.severity(), "error");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_ERROR);
   EXPECT_THAT(check.message(), HasSubstr("not a regular file"));
 }
 
 TEST_F(CheckJavaTest, MissingIsAnErrorWithTheReason) {
   v1::PreflightCheck check = CheckJava("hadoop-namenode", (home_ / "nope").string());
-  EXPECT_EQ(check.severity(), "error");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_ERROR);
   EXPECT_EQ(check.service(), "hadoop-namenode");
   EXPECT_EQ(check.message(),
             absl::StrCat("no Java at ", (home_ / "nope/bin/java").string(),
@@ -92,7 +92,7 @@ TEST_F(CheckJavaTest, MissingIsAnErrorWithTheReason) {
 
 TEST_F(CheckJavaTest, EmptyJavaHomeSaysItIsNotSet) {
   v1::PreflightCheck check = CheckJava("bam", "");
-  EXPECT_EQ(check.severity(), "error");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_ERROR);
   EXPECT_THAT(check.message(), HasSubstr("java_home is not set for bam"));
 }
 
@@ -115,14 +115,14 @@ TEST(CheckPortFreeTest, FreePortIsOk) {
   v1::PreflightCheck check = CheckPortFree("zookeeper", "127.0.0.1", port, false);
   EXPECT_EQ(check.name(), "port");
   EXPECT_EQ(check.service(), "zookeeper");
-  EXPECT_EQ(check.severity(), "ok") << check.message();
+  EXPECT_EQ(check.severity(), v1::SEVERITY_OK) << check.message();
   EXPECT_EQ(check.message(), absl::StrCat("port ", port, " on 127.0.0.1 is free"));
 }
 
 TEST(CheckPortFreeTest, ListeningPortIsInUse) {
   testing::LoopbackListener listener;
   v1::PreflightCheck check = CheckPortFree("cassandra", "127.0.0.1", listener.port(), false);
-  EXPECT_EQ(check.severity(), "error");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_ERROR);
   EXPECT_EQ(check.message(),
             absl::StrCat("port ", listener.port(),
                          " on 127.0.0.1 is in use by another process (needed by cassandra)"));
@@ -131,7 +131,7 @@ TEST(CheckPortFreeTest, ListeningPortIsInUse) {
 TEST(CheckPortFreeTest, PortHeldByTheServiceItselfIsOk) {
   testing::LoopbackListener listener;
   v1::PreflightCheck check = CheckPortFree("cassandra", "127.0.0.1", listener.port(), true);
-  EXPECT_EQ(check.severity(), "ok");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_OK);
   EXPECT_THAT(check.message(), HasSubstr("held by cassandra itself"));
 }
 
@@ -142,7 +142,7 @@ TEST(CheckPortFreeTest, AddressNotOnThisHostIsAnError) {
     GTEST_SKIP() << "net.ipv4.ip_nonlocal_bind is set: any address binds";
   }
   v1::PreflightCheck check = CheckPortFree("zookeeper", "192.0.2.1", 2181, false);
-  EXPECT_EQ(check.severity(), "error");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_ERROR);
   EXPECT_EQ(check.message(),
             "cannot bind 192.0.2.1:2181: Cannot assign requested address — is 192.0.2.1 this "
             "node's address?");
@@ -150,47 +150,47 @@ TEST(CheckPortFreeTest, AddressNotOnThisHostIsAnError) {
 
 TEST(CheckPortFreeTest, NonNumericAddressOrBadPortIsAnError) {
   v1::PreflightCheck check = CheckPortFree("zookeeper", "node3", 2181, false);
-  EXPECT_EQ(check.severity(), "error");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_ERROR);
   EXPECT_THAT(check.message(), HasSubstr("\"node3\" is not a numeric IPv4 or IPv6 address"));
-  EXPECT_EQ(CheckPortFree("zookeeper", "127.0.0.1", 0, false).severity(), "error");
-  EXPECT_EQ(CheckPortFree("zookeeper", "127.0.0.1", 70000, false).severity(), "error");
+  EXPECT_EQ(CheckPortFree("zookeeper", "127.0.0.1", 0, false).severity(), v1::SEVERITY_ERROR);
+  EXPECT_EQ(CheckPortFree("zookeeper", "127.0.0.1", 70000, false).severity(), v1::SEVERITY_ERROR);
 }
 
 TEST(CheckPortFreeTest, Ipv6Loopback) {
   v1::PreflightCheck check = CheckPortFree("zookeeper", "::1", UnusedLoopbackPort(), false);
   // Hosts without IPv6 on lo say so in the message; either way no crash and
   // a bracketed address form is accepted.
-  if (check.severity() != "ok") {
+  if (check.severity() != v1::SEVERITY_OK) {
     EXPECT_THAT(check.message(), HasSubstr("[::1]:"));
   }
-  EXPECT_EQ(CheckPortFree("zookeeper", "[::1]", 1, true).severity(), "ok");
+  EXPECT_EQ(CheckPortFree("zookeeper", "[::1]", 1, true).severity(), v1::SEVERITY_OK);
 }
 
 TEST(CheckClockOffsetTest, NotMeasuredIsOk) {
   v1::PreflightCheck check = CheckClockOffset(std::nullopt);
   EXPECT_EQ(check.name(), "clock");
   EXPECT_EQ(check.service(), "");
-  EXPECT_EQ(check.severity(), "ok");
+  EXPECT_EQ(check.severity(), v1::SEVERITY_OK);
   EXPECT_THAT(check.message(), HasSubstr("not measured yet"));
 }
 
 TEST(CheckClockOffsetTest, WithinTheLimitIsOk) {
-  EXPECT_EQ(CheckClockOffset(0).severity(), "ok");
-  EXPECT_EQ(CheckClockOffset(500).severity(), "ok");
-  EXPECT_EQ(CheckClockOffset(-500).severity(), "ok");
+  EXPECT_EQ(CheckClockOffset(0).severity(), v1::SEVERITY_OK);
+  EXPECT_EQ(CheckClockOffset(500).severity(), v1::SEVERITY_OK);
+  EXPECT_EQ(CheckClockOffset(-500).severity(), v1::SEVERITY_OK);
   EXPECT_EQ(CheckClockOffset(-120).message(),
             "clock is 120 ms behind the controller's (within 500 ms)");
 }
 
 TEST(CheckClockOffsetTest, BeyondTheLimitIsAWarning) {
   v1::PreflightCheck ahead = CheckClockOffset(1200);
-  EXPECT_EQ(ahead.severity(), "warning");
+  EXPECT_EQ(ahead.severity(), v1::SEVERITY_WARNING);
   EXPECT_EQ(ahead.message(),
             "clock is 1200 ms ahead of the controller's (more than 500 ms); sync time on all "
             "nodes (NTP)");
-  EXPECT_EQ(CheckClockOffset(-501).severity(), "warning");
-  EXPECT_EQ(CheckClockOffset(150, 100).severity(), "warning");
-  EXPECT_EQ(CheckClockOffset(std::numeric_limits<int64_t>::min()).severity(), "warning");
+  EXPECT_EQ(CheckClockOffset(-501).severity(), v1::SEVERITY_WARNING);
+  EXPECT_EQ(CheckClockOffset(150, 100).severity(), v1::SEVERITY_WARNING);
+  EXPECT_EQ(CheckClockOffset(std::numeric_limits<int64_t>::min()).severity(), v1::SEVERITY_WARNING);
 }
 
 constexpr absl::string_view kMemInfo =
@@ -246,22 +246,23 @@ TEST(CheckMemoryTest, Thresholds) {
   v1::PreflightCheck fits = CheckMemory(3072, mem);
   EXPECT_EQ(fits.name(), "memory");
   EXPECT_EQ(fits.service(), "");
-  EXPECT_EQ(fits.severity(), "ok");
+  EXPECT_EQ(fits.severity(), v1::SEVERITY_OK);
   EXPECT_EQ(fits.message(), "3072 MiB of heaps, 4096 MiB available");
 
-  EXPECT_EQ(CheckMemory(4096, mem).severity(), "ok");
+  EXPECT_EQ(CheckMemory(4096, mem).severity(), v1::SEVERITY_OK);
 
   v1::PreflightCheck over_available = CheckMemory(6144, mem);
-  EXPECT_EQ(over_available.severity(), "warning");
+  EXPECT_EQ(over_available.severity(), v1::SEVERITY_WARNING);
   EXPECT_EQ(over_available.message(),
             "configured heaps total 6144 MiB but only 4096 MiB of the host's memory is available");
 
   v1::PreflightCheck over_total = CheckMemory(10240, mem);
-  EXPECT_EQ(over_total.severity(), "warning");
+  EXPECT_EQ(over_total.severity(), v1::SEVERITY_WARNING);
   EXPECT_EQ(over_total.message(),
             "configured heaps total 10240 MiB but the host has only 8192 MiB of memory");
 
-  EXPECT_EQ(CheckMemory(std::numeric_limits<uint64_t>::max(), mem).severity(), "warning");
+  EXPECT_EQ(CheckMemory(std::numeric_limits<uint64_t>::max(), mem).severity(),
+            v1::SEVERITY_WARNING);
 }
 
 }  // namespace

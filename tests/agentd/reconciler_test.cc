@@ -137,7 +137,7 @@ class FakePreflight : public Preflight {
       v1::PreflightCheck c;
       c.set_name("java");
       c.set_service(service.name);
-      c.set_severity("error");
+      c.set_severity(v1::SEVERITY_ERROR);
       c.set_message(it->second);
       out.push_back(c);
     }
@@ -182,7 +182,7 @@ class ReconcilerTest : public ::testing::Test {
   v1::RoleStatus Role(const std::string& name) {
     const v1::NodeReport report = r_->Report();
     for (const v1::RoleStatus& r : report.roles()) {
-      if (r.role() == name) return r;
+      if (r.service() == name) return r;
     }
     ADD_FAILURE() << "no role " << name;
     return {};
@@ -229,10 +229,10 @@ TEST_F(ReconcilerTest, FirstPassWritesFilesStartsWhatCanRunAndWaitsForTheRest) {
   EXPECT_EQ(launcher_.Launches("bin/hadoop"), 0);  // datanode, tasktracker wait
 
   v1::RoleStatus datanode = Role("datanode");
-  EXPECT_EQ(datanode.phase(), "waiting");
+  EXPECT_EQ(datanode.phase(), v1::PHASE_WAITING);
   EXPECT_THAT(datanode.reason(), HasSubstr("waiting for: namenode (0 of 1 needed up)"));
   EXPECT_THAT(Role("tasktracker").reason(), HasSubstr("jobtracker"));
-  EXPECT_EQ(Role("zookeeper").phase(), "starting");
+  EXPECT_EQ(Role("zookeeper").phase(), v1::PHASE_STARTING);
   // The host entries block (the seed manages the hosts file).
   EXPECT_THAT(Read("/etc/hosts"), HasSubstr("\tnode1"));
   // Processes carry the marker a stateless agent finds them by.
@@ -260,16 +260,16 @@ TEST_F(ReconcilerTest, HealthComesFromProbesTakenAfterTheStart) {
   r_->Pass();
   health_.Set("svc:zookeeper", true, clock_.NowMillis() - 1);
   r_->Pass();
-  EXPECT_EQ(Role("zookeeper").phase(), "starting");
+  EXPECT_EQ(Role("zookeeper").phase(), v1::PHASE_STARTING);
   clock_.AdvanceMillis(100);
   ZooKeeperHealthy();
   r_->Pass();
-  EXPECT_EQ(Role("zookeeper").phase(), "running");
-  EXPECT_EQ(Role("zookeeper").health(), "healthy");
+  EXPECT_EQ(Role("zookeeper").phase(), v1::PHASE_RUNNING);
+  EXPECT_EQ(Role("zookeeper").health(), v1::HEALTH_HEALTHY);
   health_.Set("svc:zookeeper", false, clock_.NowMillis());
   r_->Pass();
-  EXPECT_EQ(Role("zookeeper").phase(), "running");
-  EXPECT_EQ(Role("zookeeper").health(), "unhealthy");
+  EXPECT_EQ(Role("zookeeper").phase(), v1::PHASE_RUNNING);
+  EXPECT_EQ(Role("zookeeper").health(), v1::HEALTH_UNHEALTHY);
   EXPECT_THAT(Role("zookeeper").reason(), HasSubstr("refused"));
 }
 
@@ -282,7 +282,7 @@ TEST_F(ReconcilerTest, ExitIsRestartedAfterTheBackoff) {
   launcher_.Kill(first, 137);
   r_->Pass();
   v1::RoleStatus c = Role("cassandra");
-  EXPECT_EQ(c.phase(), "backoff");
+  EXPECT_EQ(c.phase(), v1::PHASE_BACKOFF);
   EXPECT_EQ(c.last_exit_code(), 137);
   EXPECT_THAT(c.reason(), HasSubstr("exited with code 137"));
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
@@ -319,9 +319,9 @@ TEST_F(ReconcilerTest, QuickFailuresDoubleTheBackoffIntoACrashLoop) {
   launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
   r_->Pass();
   v1::RoleStatus c = Role("cassandra");
-  EXPECT_EQ(c.phase(), "crash-loop");
+  EXPECT_EQ(c.phase(), v1::PHASE_CRASH_LOOP);
   EXPECT_THAT(c.reason(), HasSubstr("quick failures in a row"));
-  EXPECT_EQ(c.health(), "unhealthy");
+  EXPECT_EQ(c.health(), v1::HEALTH_UNHEALTHY);
   // Other roles are not affected.
   EXPECT_EQ(launcher_.Launches("zkServer.sh") + launcher_.Launches("java"), 1);
 }
@@ -344,10 +344,10 @@ TEST_F(ReconcilerTest, AStableRunResetsTheBackoff) {
   r_->Pass();
   launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
   r_->Pass();
-  EXPECT_EQ(Role("cassandra").phase(), "backoff");
+  EXPECT_EQ(Role("cassandra").phase(), v1::PHASE_BACKOFF);
   clock_.AdvanceMillis(options_.backoff_initial_ms);
   r_->Pass();
-  EXPECT_EQ(Role("cassandra").phase(), "starting");
+  EXPECT_EQ(Role("cassandra").phase(), v1::PHASE_STARTING);
 }
 
 TEST_F(ReconcilerTest, AConfigChangeMarksRunningRolesPendingAndStartsOthersWithNewFiles) {
@@ -479,8 +479,8 @@ TEST_F(ReconcilerTest, AServiceLeavingThePlanIsStopped) {
   r_->Pass();
   const v1::NodeReport report = r_->Report();
   for (const v1::RoleStatus& r : report.roles()) {
-    EXPECT_NE(r.role(), "datanode");
-    EXPECT_NE(r.role(), "tasktracker");
+    EXPECT_NE(r.service(), "datanode");
+    EXPECT_NE(r.service(), "tasktracker");
   }
   EXPECT_EQ(report.roles_size(), 2);
 }
@@ -491,7 +491,7 @@ TEST_F(ReconcilerTest, ARestartCommandRestartsAndAnswers) {
   const pid_t zk = Role("zookeeper").pid();
   v1::Command cmd;
   cmd.set_id("c1");
-  cmd.set_kind("restart");
+  cmd.set_kind(v1::COMMAND_KIND_RESTART);
   cmd.set_service("zookeeper");
   r_->OfferCommand(cmd);
   r_->Pass();  // stop (inline)
@@ -539,11 +539,11 @@ TEST_F(ReconcilerTest, InitStepsRunOnceBeforeTheFirstStart) {
   EXPECT_EQ(launcher_.Launches("bin/hadoop", "namenode"), 1);  // `namenode -format`
   const pid_t format = launcher_.PidOf("bin/hadoop", "namenode");
   ASSERT_EQ(launcher_.launches.back().argv.back(), "-format");
-  EXPECT_EQ(Role("namenode").phase(), "initializing");
+  EXPECT_EQ(Role("namenode").phase(), v1::PHASE_INITIALIZING);
 
   launcher_.Kill(format, 1);  // fails without writing the image
   r_->Pass();
-  EXPECT_EQ(Role("namenode").phase(), "failed");
+  EXPECT_EQ(Role("namenode").phase(), v1::PHASE_FAILED);
   EXPECT_THAT(Role("namenode").reason(), HasSubstr("format-namenode exited with code 1"));
 
   clock_.AdvanceMillis(options_.backoff_max_ms);
@@ -566,10 +566,10 @@ TEST_F(ReconcilerTest, APreflightErrorKeepsTheServiceFromStarting) {
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 0);
-  EXPECT_EQ(Role("cassandra").phase(), "blocked");
+  EXPECT_EQ(Role("cassandra").phase(), v1::PHASE_BLOCKED);
   EXPECT_THAT(Role("cassandra").reason(), HasSubstr("no Java at /opt/java/bin/java"));
   EXPECT_THAT(r_->Report().preflight(),
-              Contains(::testing::Property(&v1::PreflightCheck::severity, "error")));
+              Contains(::testing::Property(&v1::PreflightCheck::severity, v1::SEVERITY_ERROR)));
   preflight_.errors.clear();
   r_->Pass();
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
@@ -579,10 +579,10 @@ TEST_F(ReconcilerTest, AFailedLaunchIsRetriedWithBackoff) {
   launcher_.fail_programs = {"bin/cassandra"};
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();
-  EXPECT_EQ(Role("cassandra").phase(), "failed");
+  EXPECT_EQ(Role("cassandra").phase(), v1::PHASE_FAILED);
   EXPECT_THAT(Role("cassandra").reason(), HasSubstr("cannot start: exec for"));
   r_->Pass();
-  EXPECT_EQ(Role("cassandra").phase(), "backoff");
+  EXPECT_EQ(Role("cassandra").phase(), v1::PHASE_BACKOFF);
   launcher_.fail_programs.clear();
   clock_.AdvanceMillis(options_.backoff_max_ms);
   r_->Pass();

@@ -210,9 +210,9 @@ class RemoteCommandsTest : public ::testing::Test {
     node->set_applied_version(converged ? 5 : 4);
     node->set_converged(converged);
     v1::RoleStatus* role = node->add_roles();
-    role->set_role("zookeeper");
-    role->set_phase(converged ? "running" : "starting");
-    role->set_health(converged ? "healthy" : "unknown");
+    role->set_service("zookeeper");
+    role->set_phase(converged ? v1::PHASE_RUNNING : v1::PHASE_STARTING);
+    role->set_health(converged ? v1::HEALTH_HEALTHY : v1::HEALTH_UNKNOWN);
     role->set_restarts(2);
     role->set_reason(converged ? "" : "waiting for: ruok");
     v1::NodeStatus* silent = response.add_nodes();
@@ -362,10 +362,10 @@ TEST_F(RemoteCommandsTest, StatusShowsHostProblemsPendingRestartsAndNotices) {
     f.status.response = StatusOf(true);
     v1::NodeStatus* node = f.status.response.mutable_nodes(0);
     v1::PreflightCheck* ok = node->add_preflight();
-    ok->set_severity("ok");
+    ok->set_severity(v1::SEVERITY_OK);
     ok->set_message("java at /usr/lib/jvm/default-java/bin/java");
     v1::PreflightCheck* warn = node->add_preflight();
-    warn->set_severity("warning");
+    warn->set_severity(v1::SEVERITY_WARNING);
     warn->set_message("clock is 900 ms behind the controller's");
     node->mutable_roles(0)->set_restart_pending(true);
     for (int i = 1; i <= 4; ++i) node->add_notices(absl::StrCat("notice ", i));
@@ -380,7 +380,7 @@ TEST_F(RemoteCommandsTest, StatusShowsHostProblemsPendingRestartsAndNotices) {
   EXPECT_THAT(r.out, AllOf(Not(HasSubstr("notice 1")), HasSubstr("node1: notice 4")));
 }
 
-v1::Operation ZooKeeperRollout(const std::string& state, int done) {
+v1::Operation ZooKeeperRollout(v1::OperationState state, int done) {
   v1::Operation op;
   op.set_id(7);
   op.set_role("zookeeper");
@@ -395,14 +395,17 @@ v1::Operation ZooKeeperRollout(const std::string& state, int done) {
     v1::RolloutStep* s = op.add_steps();
     s->set_index(i + 1);
     s->add_nodes(absl::StrCat("node", i + 3));
-    s->set_state(i < done ? "done" : (i == done ? "restarting" : "pending"));
+    s->set_state(i < done ? v1::STEP_STATE_DONE
+                          : (i == done ? v1::STEP_STATE_RESTARTING : v1::STEP_STATE_PENDING));
     if (i == done) s->set_message("node" + std::to_string(i + 3) + ": starting");
   }
   return op;
 }
 
 TEST_F(RemoteCommandsTest, RollingRestartSendsTheRequestAndPrintsThePlan) {
-  fake_.With([](FakeClusterService& f) { f.rolling.response = ZooKeeperRollout("planned", 0); });
+  fake_.With([](FakeClusterService& f) {
+    f.rolling.response = ZooKeeperRollout(v1::OPERATION_STATE_PLANNED, 0);
+  });
 
   Result r = Run({"rolling-restart", "zookeeper", "--nodes", "node3,node4", "--batch-size", "1",
                   "--health-timeout", "2m", "--pause-between", "30s", "--dry-run", "--force"});
@@ -440,8 +443,9 @@ TEST_F(RemoteCommandsTest, RollingRestartRefusalIsPrintedAndFails) {
 
 TEST_F(RemoteCommandsTest, OpWatchFollowsToTheEndAndItsExitCodeSaysHowItEnded) {
   fake_.With([](FakeClusterService& f) {
-    f.operation_sequence = {ZooKeeperRollout("running", 0), ZooKeeperRollout("running", 2),
-                            ZooKeeperRollout("succeeded", 3)};
+    f.operation_sequence = {ZooKeeperRollout(v1::OPERATION_STATE_RUNNING, 0),
+                            ZooKeeperRollout(v1::OPERATION_STATE_RUNNING, 2),
+                            ZooKeeperRollout(v1::OPERATION_STATE_SUCCEEDED, 3)};
   });
   Result r = Run({"op", "watch", "7", "--interval", "10ms"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
@@ -451,7 +455,7 @@ TEST_F(RemoteCommandsTest, OpWatchFollowsToTheEndAndItsExitCodeSaysHowItEnded) {
                            HasSubstr("[####################] 3/3 steps, succeeded")));
 
   fake_.With([](FakeClusterService& f) {
-    v1::Operation failed = ZooKeeperRollout("failed", 1);
+    v1::Operation failed = ZooKeeperRollout(v1::OPERATION_STATE_FAILED, 1);
     failed.set_reason("step 2 failed: not healthy within 300 s");
     f.operation_sequence = {failed};
     f.get_op.requests.clear();
@@ -462,13 +466,15 @@ TEST_F(RemoteCommandsTest, OpWatchFollowsToTheEndAndItsExitCodeSaysHowItEnded) {
 }
 
 TEST_F(RemoteCommandsTest, OpControlsSendTheAction) {
-  fake_.With([](FakeClusterService& f) { f.control.response = ZooKeeperRollout("paused", 1); });
+  fake_.With([](FakeClusterService& f) {
+    f.control.response = ZooKeeperRollout(v1::OPERATION_STATE_PAUSED, 1);
+  });
   Result r = Run({"op", "pause", "7"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, HasSubstr("operation 7 is paused"));
   fake_.With([](FakeClusterService& f) {
     ASSERT_EQ(f.control.requests.size(), 1u);
-    EXPECT_EQ(f.control.requests[0].action(), "pause");
+    EXPECT_EQ(f.control.requests[0].action(), v1::OPERATION_ACTION_PAUSE);
     EXPECT_EQ(f.control.requests[0].id(), 7);
   });
   EXPECT_EQ(Run({"op", "explode", "7"}).code, kExitUsage);

@@ -68,14 +68,14 @@ class FakeAgent {
     return std::nullopt;
   }
 
-  void Report(const v1::PlanUpdate& held, const std::string& health) {
+  void Report(const v1::PlanUpdate& held, v1::Health health) {
     v1::AgentMessage message;
     v1::NodeReport* report = message.mutable_report();
     report->set_node(node_);
     report->set_applied_version(held.version());
     report->set_applied_plan_hash(held.plan_hash());
     v1::RoleStatus* role = report->add_roles();
-    role->set_role("svc");
+    role->set_service("svc");
     role->set_health(health);
     stream_->Write(message);
   }
@@ -264,7 +264,7 @@ TEST_F(ControllerServerTest, AgentsGetTheirPlansAndConverge) {
   EXPECT_TRUE(Eventually([&] { return Status().nodes(2).connected(); }));
   EXPECT_EQ(Status().nodes(0).reason(), "no agent has connected");
 
-  node3.Report(*plan, "healthy");
+  node3.Report(*plan, v1::HEALTH_HEALTHY);
   EXPECT_TRUE(Eventually([&] { return Status().nodes(2).converged(); }));
   EXPECT_FALSE(Status().converged());  // four nodes have no agent
 
@@ -276,7 +276,7 @@ TEST_F(ControllerServerTest, AgentsGetTheirPlansAndConverge) {
   EXPECT_EQ(next->plan().zookeeper().tick_time_ms(), 3000u);
   EXPECT_FALSE(Status().nodes(2).converged());  // holds version 1 until it reports
   EXPECT_EQ(Status().nodes(2).reason(), "agent holds version 1, desired 2");
-  node3.Report(*next, "unhealthy");
+  node3.Report(*next, v1::HEALTH_UNHEALTHY);
   EXPECT_TRUE(Eventually([&] { return Status().nodes(2).reason() == "svc is unhealthy"; }));
 
   EXPECT_TRUE(node3.Close().ok());

@@ -68,7 +68,7 @@ class RolloutEngineTest : public ::testing::Test {
   }
 
   // The agent of `node` reports zookeeper healthy with `pid`.
-  void Report(const std::string& node, int64_t pid, const std::string& health = "healthy",
+  void Report(const std::string& node, int64_t pid, v1::Health health = v1::HEALTH_HEALTHY,
               bool pending = false) {
     absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
     ASSERT_TRUE(current.ok());
@@ -77,8 +77,8 @@ class RolloutEngineTest : public ::testing::Test {
     report.set_applied_version((*current)->version);
     report.set_applied_plan_hash((*current)->hashes[(*current)->by_node.at(node)]);
     v1::RoleStatus* r = report.add_roles();
-    r->set_role("zookeeper");
-    r->set_phase("running");
+    r->set_service("zookeeper");
+    r->set_phase(v1::PHASE_RUNNING);
     r->set_health(health);
     r->set_pid(pid);
     r->set_restart_pending(pending);
@@ -119,16 +119,16 @@ TEST_F(RolloutEngineTest, RunsStepByStepLeaderLastAndResumesAfterARestart) {
   request.set_role("zookeeper");
   absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
   ASSERT_TRUE(op.ok()) << op.status();
-  EXPECT_EQ(op->state(), "running");
+  EXPECT_EQ(op->state(), v1::OPERATION_STATE_RUNNING);
   ASSERT_EQ(op->steps_size(), 3);
   EXPECT_THAT(op->steps(2).nodes(), ElementsAre("zk2"));  // the leader
 
   engine_->Tick();
   ASSERT_EQ(sender_.sent.size(), 1u);
   EXPECT_EQ(sender_.sent[0].first, "zk1");
-  EXPECT_EQ(sender_.sent[0].second.kind(), "restart");
+  EXPECT_EQ(sender_.sent[0].second.kind(), v1::COMMAND_KIND_RESTART);
   EXPECT_EQ(sender_.sent[0].second.service(), "zookeeper");
-  EXPECT_EQ(Op(op->id()).steps(0).state(), "restarting");
+  EXPECT_EQ(Op(op->id()).steps(0).state(), v1::STEP_STATE_RESTARTING);
 
   engine_->Tick();  // not restarted yet: nothing new
   EXPECT_EQ(sender_.sent.size(), 1u);
@@ -139,7 +139,7 @@ TEST_F(RolloutEngineTest, RunsStepByStepLeaderLastAndResumesAfterARestart) {
   EXPECT_THAT(Op(op->id()).steps(0).message(), HasSubstr("1 of 2 followers synced"));
   synced_ = 2;
   engine_->Tick();
-  EXPECT_EQ(Op(op->id()).steps(0).state(), "done");
+  EXPECT_EQ(Op(op->id()).steps(0).state(), v1::STEP_STATE_DONE);
 
   engine_->Tick();  // step 2: zk3
   ASSERT_EQ(sender_.sent.size(), 2u);
@@ -164,7 +164,7 @@ TEST_F(RolloutEngineTest, RunsStepByStepLeaderLastAndResumesAfterARestart) {
   engine_->Tick();
   engine_->Tick();
   v1::Operation done = Op(op->id());
-  EXPECT_EQ(done.state(), "succeeded") << done.DebugString();
+  EXPECT_EQ(done.state(), v1::OPERATION_STATE_SUCCEEDED) << done.DebugString();
   for (const auto& [node, cmd] : sender_.sent) EXPECT_NE(cmd.id(), "");
 }
 
@@ -175,14 +175,14 @@ TEST_F(RolloutEngineTest, AStepThatDoesNotComeBackStopsTheOperation) {
   absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
   ASSERT_TRUE(op.ok());
   engine_->Tick();
-  Report("zk1", next_pid_++, "unhealthy");  // restarted, never healthy
+  Report("zk1", next_pid_++, v1::HEALTH_UNHEALTHY);  // restarted, never healthy
   clock_.AdvanceMillis(60'001);
   engine_->Tick();
   v1::Operation failed = Op(op->id());
-  EXPECT_EQ(failed.state(), "failed");
-  EXPECT_EQ(failed.steps(0).state(), "failed");
+  EXPECT_EQ(failed.state(), v1::OPERATION_STATE_FAILED);
+  EXPECT_EQ(failed.steps(0).state(), v1::STEP_STATE_FAILED);
   EXPECT_THAT(failed.reason(), HasSubstr("step 1 failed: not healthy within 60 s: zk1"));
-  EXPECT_EQ(failed.steps(1).state(), "pending");
+  EXPECT_EQ(failed.steps(1).state(), v1::STEP_STATE_PENDING);
   engine_->Tick();
   for (const auto& [node, cmd] : sender_.sent) EXPECT_EQ(node, "zk1");  // nothing after it
 }
@@ -209,25 +209,25 @@ TEST_F(RolloutEngineTest, OneOperationPerServiceAndControls) {
 
   v1::ControlOperationRequest control;
   control.set_id(op->id());
-  control.set_action("pause");
+  control.set_action(v1::OPERATION_ACTION_PAUSE);
   ASSERT_TRUE(engine_->Control(control).ok());
   engine_->Tick();
   EXPECT_TRUE(sender_.sent.empty());  // paused: nothing sent
-  control.set_action("resume");
+  control.set_action(v1::OPERATION_ACTION_RESUME);
   ASSERT_TRUE(engine_->Control(control).ok());
   engine_->Tick();
   EXPECT_EQ(sender_.sent.size(), 1u);
-  control.set_action("abort");
+  control.set_action(v1::OPERATION_ACTION_ABORT);
   absl::StatusOr<v1::Operation> aborted = engine_->Control(control);
   ASSERT_TRUE(aborted.ok());
-  EXPECT_EQ(aborted->state(), "aborted");
-  control.set_action("resume");
+  EXPECT_EQ(aborted->state(), v1::OPERATION_STATE_ABORTED);
+  control.set_action(v1::OPERATION_ACTION_RESUME);
   EXPECT_EQ(engine_->Control(control).status().code(), absl::StatusCode::kFailedPrecondition);
   // The dry run changes nothing and needs no free slot.
   request.set_dry_run(true);
   absl::StatusOr<v1::Operation> plan = engine_->StartRollingRestart(request);
   ASSERT_TRUE(plan.ok());
-  EXPECT_EQ(plan->state(), "planned");
+  EXPECT_EQ(plan->state(), v1::OPERATION_STATE_PLANNED);
   EXPECT_EQ(plan->id(), 0);
 }
 
@@ -239,30 +239,30 @@ TEST_F(RolloutEngineTest, AutoRolloutWaitsForTheVersionThenRestartsWhatIsPending
   absl::StatusOr<int64_t> auto_id = engine_->RequestPendingRollout(v2->version(), "alice");
   ASSERT_TRUE(auto_id.ok()) << auto_id.status();
   engine_->Tick();  // the agents still hold version 1
-  EXPECT_EQ(Op(*auto_id).state(), "waiting");
+  EXPECT_EQ(Op(*auto_id).state(), v1::OPERATION_STATE_WAITING);
   EXPECT_TRUE(sender_.sent.empty());
 
-  for (const char* node : {"zk1", "zk2", "zk3"}) Report(node, pid_[node], "healthy", true);
+  for (const char* node : {"zk1", "zk2", "zk3"}) Report(node, pid_[node], v1::HEALTH_HEALTHY, true);
   engine_->Tick();  // starts the child; its first step on the next round
   v1::Operation waiting = Op(*auto_id);
-  EXPECT_EQ(waiting.state(), "waiting");
+  EXPECT_EQ(waiting.state(), v1::OPERATION_STATE_WAITING);
   ASSERT_EQ(waiting.steps_size(), 1);
   EXPECT_THAT(waiting.reason(), HasSubstr("started zookeeper (operation"));
   int64_t child_id = 0;
   ASSERT_TRUE(absl::SimpleAtoi(waiting.steps(0).command_ids(0), &child_id));
   v1::Operation child = Op(child_id);
-  EXPECT_EQ(child.state(), "running");
+  EXPECT_EQ(child.state(), v1::OPERATION_STATE_RUNNING);
   EXPECT_EQ(child.service(), "zookeeper");
   EXPECT_EQ(child.steps_size(), 3);
 
   // An operator aborts the child: the auto-rollout does not start another.
   v1::ControlOperationRequest abort;
   abort.set_id(child_id);
-  abort.set_action("abort");
+  abort.set_action(v1::OPERATION_ACTION_ABORT);
   ASSERT_TRUE(engine_->Control(abort).ok());
   engine_->Tick();
   v1::Operation done = Op(*auto_id);
-  EXPECT_EQ(done.state(), "succeeded");
+  EXPECT_EQ(done.state(), v1::OPERATION_STATE_SUCCEEDED);
   EXPECT_THAT(done.reason(), HasSubstr(absl::StrCat("left pending: zookeeper (operation ", child_id,
                                                     " aborted)")));
 }
@@ -274,12 +274,12 @@ TEST_F(RolloutEngineTest, AutoRolloutOfAnOlderVersionIsSuperseded) {
   apply.set_spec_text(std::string(kSpec) + "zookeeper:\n  tick_time_ms: 3000\n");
   ASSERT_TRUE(state_->Apply(apply).ok());
   engine_->Tick();
-  EXPECT_EQ(Op(*auto_id).state(), "aborted");
+  EXPECT_EQ(Op(*auto_id).state(), v1::OPERATION_STATE_ABORTED);
   EXPECT_THAT(Op(*auto_id).reason(), HasSubstr("superseded by version 2"));
 }
 
 TEST_F(RolloutEngineTest, RefusesWhileAMemberIsUnhealthy) {
-  Report("zk3", pid_["zk3"], "unhealthy");
+  Report("zk3", pid_["zk3"], v1::HEALTH_UNHEALTHY);
   v1::RollingRestartRequest request;
   request.set_role("zookeeper");
   absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "tests/util/test_util.h"
 
@@ -132,9 +133,9 @@ TEST_F(StoreTest, ReportsAndConnections) {
   report.set_agent_version("0.1.0");
   report.set_applied_version(4);
   v1::RoleStatus* zk = report.add_roles();
-  zk->set_role("zookeeper");
-  zk->set_phase("running");
-  zk->set_health("healthy");
+  zk->set_service("zookeeper");
+  zk->set_phase(v1::PHASE_RUNNING);
+  zk->set_health(v1::HEALTH_HEALTHY);
   ASSERT_TRUE(store->RecordReports({report}).ok());
   ASSERT_TRUE(store->SetConnected("n2", false).ok());
   auto nodes = store->ListNodes();
@@ -144,7 +145,7 @@ TEST_F(StoreTest, ReportsAndConnections) {
   EXPECT_TRUE((*nodes)[0].connected);
   EXPECT_EQ((*nodes)[0].applied_version, 4);
   ASSERT_EQ((*nodes)[0].roles.size(), 1u);
-  EXPECT_EQ((*nodes)[0].roles[0].health(), "healthy");
+  EXPECT_EQ((*nodes)[0].roles[0].health(), v1::HEALTH_HEALTHY);
   EXPECT_FALSE((*nodes)[1].connected);
   // A newer report replaces the role list.
   report.clear_roles();
@@ -156,10 +157,10 @@ TEST_F(StoreTest, ReportsKeepPreflightAndNotices) {
   auto store = OpenOrDie();
   v1::NodeReport report;
   report.set_node("n1");
-  report.add_roles()->set_role("zookeeper");
+  report.add_roles()->set_service("zookeeper");
   v1::PreflightCheck* check = report.add_preflight();
   check->set_name("java");
-  check->set_severity("error");
+  check->set_severity(v1::SEVERITY_ERROR);
   check->set_message("no Java at /opt/jdk/bin/java");
   report.add_notices("restored /etc/zookeeper/conf/zoo.cfg: it was edited by hand");
   report.set_clock_offset_ms(-730);
@@ -175,10 +176,23 @@ TEST_F(StoreTest, ReportsKeepPreflightAndNotices) {
 }
 
 TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
+  // An operation as schema 1 stored it: kind, state and step states were
+  // strings in fields that are reserved now.
+  v1::Operation legacy;
+  legacy.set_id(4);
+  legacy.set_service("zookeeper");
+  google::protobuf::UnknownFieldSet* fields = legacy.GetReflection()->MutableUnknownFields(&legacy);
+  fields->AddLengthDelimited(2, "rolling-restart");
+  fields->AddLengthDelimited(5, "paused");
+  for (const char* state : {"done", "pending"}) {
+    v1::RolloutStep* step = legacy.add_steps();
+    step->GetReflection()->MutableUnknownFields(step)->AddLengthDelimited(3, state);
+  }
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    // Schema 1's nodes table with a row, as the first release left it.
+    // Schema 1's tables that later migrations touch, with rows, as the
+    // first release left them.
     ASSERT_EQ(sqlite3_exec(db,
                            "PRAGMA application_id = 1650552163;"
                            "CREATE TABLE nodes (name TEXT PRIMARY KEY, agent_version TEXT NOT "
@@ -188,21 +202,46 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
                            "CREATE TABLE role_status (node TEXT NOT NULL REFERENCES "
                            "nodes(name) ON DELETE CASCADE, role TEXT NOT NULL, status BLOB NOT "
                            "NULL, PRIMARY KEY (node, role));"
+                           "CREATE TABLE operations (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+                           "state TEXT NOT NULL, definition BLOB NOT NULL, created_ms INTEGER "
+                           "NOT NULL, updated_ms INTEGER NOT NULL);"
                            "INSERT INTO nodes (name, applied_version) VALUES ('n1', 3);"
+                           "INSERT INTO role_status VALUES ('n1', 'zookeeper', x'0a027a6b');"
                            "PRAGMA user_version = 1;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO operations VALUES (4, 'rolling-restart', 'paused', "
+                                 "?, 1, 1)",
+                                 -1, &insert, nullptr),
+              SQLITE_OK);
+    const std::string blob = legacy.SerializeAsString();
+    sqlite3_bind_blob(insert, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+    sqlite3_finalize(insert);
     sqlite3_close(db);
   }
-  // Schema 1 had more tables; migration 2 and ListNodes need only these.
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(Store::SchemaVersion(), 2);
+  EXPECT_EQ(Store::SchemaVersion(), 3);
   auto nodes = (*store)->ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status();
   ASSERT_EQ(nodes->size(), 1u);
   EXPECT_EQ(nodes->at(0).applied_version, 3);
   EXPECT_EQ(nodes->at(0).report_extra.ByteSizeLong(), 0u);
+  EXPECT_TRUE(nodes->at(0).roles.empty());  // reports of the old shape are dropped
+
+  auto active = (*store)->ListOperations(10, /*active_only=*/true);
+  ASSERT_TRUE(active.ok()) << active.status();
+  ASSERT_EQ(active->size(), 1u);
+  const v1::Operation& op = active->at(0);
+  EXPECT_EQ(op.kind(), v1::OPERATION_KIND_ROLLING_RESTART);
+  EXPECT_EQ(op.state(), v1::OPERATION_STATE_PAUSED);
+  ASSERT_EQ(op.steps_size(), 2);
+  EXPECT_EQ(op.steps(0).state(), v1::STEP_STATE_DONE);
+  EXPECT_EQ(op.steps(1).state(), v1::STEP_STATE_PENDING);
+  EXPECT_EQ(op.GetReflection()->GetUnknownFields(op).field_count(), 0);
 }
 
 TEST_F(StoreTest, StateSurvivesReopen) {

@@ -113,7 +113,8 @@ TEST_F(AgentTest, AKilledAgentLeavesItsRoleRunningAndTheNextOneAdoptsIt) {
   absl::StatusOr<v1::GetStatusResponse> status = cluster_->WaitFor(
       [&](const v1::GetStatusResponse& s) {
         const v1::RoleStatus* zk = LocalCluster::FindRole(s, kNode, "zookeeper");
-        return s.converged() && zk != nullptr && s.nodes(0).connected() && zk->phase() == "running";
+        return s.converged() && zk != nullptr && s.nodes(0).connected() &&
+               zk->phase() == v1::PHASE_RUNNING;
       },
       std::chrono::seconds(60));
   ASSERT_TRUE(status.ok()) << status.status();

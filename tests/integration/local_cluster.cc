@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "localcluster/local_cluster_layout.h"
+#include "proto/enum_text.h"
 #include "tests/util/loopback_listener.h"
 
 namespace bamctl::testing {
@@ -37,8 +38,9 @@ std::string Summary(const v1::GetStatusResponse& status) {
     absl::StrAppend(&out, "\n  ", n.node(), n.connected() ? "" : " (disconnected)", ": ",
                     n.converged() ? "converged" : n.reason());
     for (const v1::RoleStatus& r : n.roles()) {
-      absl::StrAppend(&out, "\n    ", r.role(), " ", r.phase(), " ", r.health(), " pid ", r.pid(),
-                      " restarts ", r.restarts(), " ", r.reason());
+      absl::StrAppend(&out, "\n    ", r.service(), " ", EnumText(r.phase()), " ",
+                      EnumText(r.health()), " pid ", r.pid(), " restarts ", r.restarts(), " ",
+                      r.reason());
     }
   }
   return out;
@@ -278,13 +280,16 @@ absl::StatusOr<v1::Operation> LocalCluster::WaitOperationDone(int64_t id,
     absl::StatusOr<v1::Operation> op = GetOperation(id);
     if (op.ok()) {
       last = *op;
-      if (last.state() != "running" && last.state() != "waiting") return last;
+      if (last.state() != v1::OPERATION_STATE_RUNNING &&
+          last.state() != v1::OPERATION_STATE_WAITING) {
+        return last;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  return absl::DeadlineExceededError(absl::StrCat("operation ", id, " still ", last.state(),
-                                                  " after ", timeout.count(),
-                                                  " ms: ", last.ShortDebugString()));
+  return absl::DeadlineExceededError(
+      absl::StrCat("operation ", id, " still ", EnumText(last.state()), " after ", timeout.count(),
+                   " ms: ", last.ShortDebugString()));
 }
 
 const v1::RoleStatus* LocalCluster::FindRole(const v1::GetStatusResponse& status,
@@ -292,7 +297,7 @@ const v1::RoleStatus* LocalCluster::FindRole(const v1::GetStatusResponse& status
   for (const v1::NodeStatus& n : status.nodes()) {
     if (n.node() != node) continue;
     for (const v1::RoleStatus& r : n.roles()) {
-      if (r.role() == service) return &r;
+      if (r.service() == service) return &r;
     }
   }
   return nullptr;

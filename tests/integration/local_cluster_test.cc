@@ -43,7 +43,7 @@ bool Alive(int64_t pid) { return pid > 0 && kill(static_cast<pid_t>(pid), 0) == 
 std::map<std::string, int64_t> Pids(const v1::GetStatusResponse& status) {
   std::map<std::string, int64_t> pids;
   for (const v1::NodeStatus& n : status.nodes()) {
-    for (const v1::RoleStatus& r : n.roles()) pids[n.node() + "/" + r.role()] = r.pid();
+    for (const v1::RoleStatus& r : n.roles()) pids[n.node() + "/" + r.service()] = r.pid();
   }
   return pids;
 }
@@ -292,11 +292,11 @@ TEST_F(SeedClusterTest, ARollingRestartStopsAtAnInstanceThatDoesNotComeBack) {
       cluster_->WaitOperationDone(started->id(), std::chrono::seconds(120));
   ASSERT_TRUE(done.ok()) << done.status();
   const v1::Operation& op = *done;
-  EXPECT_EQ(op.state(), "failed") << op.DebugString();
-  EXPECT_EQ(op.steps(0).state(), "done");
-  EXPECT_EQ(op.steps(1).state(), "failed");
+  EXPECT_EQ(op.state(), v1::OPERATION_STATE_FAILED) << op.DebugString();
+  EXPECT_EQ(op.steps(0).state(), v1::STEP_STATE_DONE);
+  EXPECT_EQ(op.steps(1).state(), v1::STEP_STATE_FAILED);
   EXPECT_THAT(op.reason(), HasSubstr("step 2 failed: not healthy within 8 s: node4"));
-  EXPECT_EQ(op.steps(2).state(), "pending");
+  EXPECT_EQ(op.steps(2).state(), v1::STEP_STATE_PENDING);
   absl::StatusOr<v1::GetStatusResponse> after = cluster_->Status();
   ASSERT_TRUE(after.ok());
   EXPECT_NE(Pids(*after)["node3/cassandra"], Pids(before)["node3/cassandra"]);
@@ -326,7 +326,7 @@ TEST_F(SeedClusterTest, ContinuingPastAFailedTaskTrackerRestartsTheOthers) {
       cluster_->WaitOperationDone(started->id(), std::chrono::seconds(120));
   ASSERT_TRUE(done.ok()) << done.status();
   const v1::Operation& op = *done;
-  EXPECT_EQ(op.state(), "failed") << op.DebugString();
+  EXPECT_EQ(op.state(), v1::OPERATION_STATE_FAILED) << op.DebugString();
   EXPECT_THAT(op.reason(), HasSubstr("every step ran; failed on node4"));
   absl::StatusOr<v1::GetStatusResponse> after = cluster_->Status();
   ASSERT_TRUE(after.ok());
@@ -353,7 +353,7 @@ TEST_F(SeedClusterTest, ARoleThatAlwaysFailsCrashLoopsAndTheRestRunOn) {
   absl::StatusOr<v1::GetStatusResponse> looping = cluster_->WaitFor(
       [](const v1::GetStatusResponse& s) {
         const v1::RoleStatus* r = LocalCluster::FindRole(s, "node5", "cassandra");
-        return r != nullptr && r->phase() == "crash-loop";
+        return r != nullptr && r->phase() == v1::PHASE_CRASH_LOOP;
       },
       std::chrono::seconds(90));
   ASSERT_TRUE(looping.ok()) << looping.status();

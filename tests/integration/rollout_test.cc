@@ -161,7 +161,7 @@ TEST_F(RolloutTest, DryRunShowsTheOrderAndChecksAndRestartsNothing) {
   request.set_dry_run(true);
   absl::StatusOr<v1::Operation> op = cluster_->StartRollingRestart(request);
   ASSERT_TRUE(op.ok()) << op.status();
-  EXPECT_EQ(op->state(), "planned");
+  EXPECT_EQ(op->state(), v1::OPERATION_STATE_PLANNED);
   ASSERT_EQ(op->steps_size(), 3);
   EXPECT_EQ(op->steps(2).nodes(0), leader);  // the leader last
   for (const v1::PreCheckResult& c : op->checks()) EXPECT_TRUE(c.ok()) << c.name() << c.detail();
@@ -225,7 +225,7 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
   bool first_done = false;
   while (!first_done && SteadyClock::now() < deadline) {
     absl::StatusOr<v1::Operation> now = cluster_->GetOperation(op->id());
-    first_done = now.ok() && now->steps(0).state() == "done";
+    first_done = now.ok() && now->steps(0).state() == v1::STEP_STATE_DONE;
     if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(first_done) << "step 1 did not finish within 120 s";
@@ -240,7 +240,7 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
   writer.Stop();
   ASSERT_TRUE(finished.ok()) << finished.status();
   const v1::Operation& done = *finished;
-  ASSERT_EQ(done.state(), "succeeded") << done.DebugString();
+  ASSERT_EQ(done.state(), v1::OPERATION_STATE_SUCCEEDED) << done.DebugString();
 
   // Every server runs a new process, each restarted exactly once.
   const std::map<std::string, int64_t> after = ZooKeeperPids();
