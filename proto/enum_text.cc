@@ -1,8 +1,8 @@
 #include "proto/enum_text.h"
 
-#include <cctype>
-
 #include <google/protobuf/descriptor.h>
+
+#include <cctype>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

@@ -6,12 +6,12 @@
 // Phase is "crash-loop"). The one source of that text for the CLI, metric
 // labels, SQL columns and logs, so no literal repeats an enum by hand.
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/generated_enum_reflection.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/generated_enum_reflection.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"

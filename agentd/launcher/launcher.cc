@@ -165,6 +165,20 @@ absl::StatusOr<ProcessId> ProcessLauncher::Launch(const LaunchSpec& spec) {
     return absl::FailedPreconditionError(absl::StrCat(kStages[failure.stage], " for ", spec.argv[0],
                                                       ": ", std::strerror(failure.error)));
   }
+  // Our child cannot be reaped by anyone else before we wait for it, so this
+  // pidfd names it, not a later process that reuses the pid.
+  const int pidfd = PidfdOpen(pid);
+  if (pidfd < 0) {
+    const int error = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return absl::InternalError(
+        absl::StrCat("pidfd_open for ", spec.argv[0], ": ", std::strerror(error)));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    children_[pid] = pidfd;
+  }
   std::optional<uint64_t> start = ProcessStartTicks(pid);
   if (!start) {  // exited already; still a valid id for WaitForExit
     start = 0;
@@ -215,8 +229,11 @@ absl::Status ProcessLauncher::Stop(const ProcessId& id, const std::vector<std::s
     absl::StatusOr<ProcessId> stopper = Launch(stop);
     if (stopper.ok()) {
       asked = true;
-      if (!WaitForExit(*stopper, grace)) kill(-stopper->pid, SIGKILL);
-      waitpid(stopper->pid, nullptr, 0);
+      if (!WaitForExit(*stopper, grace)) {
+        kill(-stopper->pid, SIGKILL);
+        WaitForExit(*stopper, std::chrono::seconds(10));
+      }
+      ExitCode(*stopper);  // reaped: the stop command's outcome is the role's exit
     }
   }
   if (!asked) kill(-id.pid, SIGTERM);
@@ -232,21 +249,35 @@ absl::Status ProcessLauncher::Stop(const ProcessId& id, const std::vector<std::s
 }
 
 void ProcessLauncher::Reap(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, WNOHANG) != pid) return;  // not our child, or running
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  // Under the lock from waitid to the record: a thread that sees the child
+  // gone from /proc and then asks ExitCode waits for the code to be kept.
   absl::MutexLock lock(&mu_);
+  auto child = children_.find(pid);
+  if (child == children_.end()) return;  // not ours (adopted), or reaped already
+  siginfo_t info{};
+  if (waitid(P_PIDFD, static_cast<id_t>(child->second), &info, WEXITED | WNOHANG) != 0) return;
+  if (info.si_pid == 0) return;  // still running
+  const int code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+  close(child->second);
+  children_.erase(child);
   exit_codes_[pid] = code;
+  // Codes nobody asks for (a drain command's) must not pile up.
+  while (exit_codes_.size() > kMaxKeptExitCodes) exit_codes_.erase(exit_codes_.begin());
 }
 
 std::optional<int> ProcessLauncher::ExitCode(const ProcessId& id) {
-  if (IsAlive(id)) return std::nullopt;
+  Reap(id.pid);
   absl::MutexLock lock(&mu_);
   auto it = exit_codes_.find(id.pid);
-  if (it == exit_codes_.end()) return std::nullopt;
+  if (it == exit_codes_.end()) return std::nullopt;  // running, or not our child
   const int code = it->second;
   exit_codes_.erase(it);  // the pid may be reused by a later child
   return code;
+}
+
+ProcessLauncher::~ProcessLauncher() {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [pid, fd] : children_) close(fd);
 }
 
 std::optional<ProcessId> ProcessLauncher::FindByMarker(const std::string& marker) {

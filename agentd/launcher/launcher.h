@@ -75,6 +75,11 @@ class Launcher {
 // The real one: fork/exec, pidfd, /proc.
 class ProcessLauncher : public Launcher {
  public:
+  ProcessLauncher() = default;
+  ProcessLauncher(const ProcessLauncher&) = delete;
+  ProcessLauncher& operator=(const ProcessLauncher&) = delete;
+  ~ProcessLauncher() override;
+
   absl::StatusOr<ProcessId> Launch(const LaunchSpec& spec) override;
   bool IsAlive(const ProcessId& id) override;
   bool WaitForExit(const ProcessId& id, std::chrono::milliseconds timeout) override;
@@ -84,10 +89,14 @@ class ProcessLauncher : public Launcher {
   std::optional<ProcessId> FindByMarker(const std::string& marker) override;
 
  private:
-  // Reaps `pid` if it is an exited child of ours and keeps its exit code.
+  static constexpr size_t kMaxKeptExitCodes = 256;
+
+  // Reaps `pid` through its pidfd if it is an exited child of ours and
+  // keeps its exit code.
   void Reap(pid_t pid);
 
   absl::Mutex mu_;
+  std::map<pid_t, int> children_ ABSL_GUARDED_BY(mu_);  // pid -> pidfd, until reaped
   std::map<pid_t, int> exit_codes_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -113,6 +113,27 @@ TEST_F(LauncherTest, WaitForExitSeesTheExit) {
   EXPECT_FALSE(launcher_.IsAlive(id));
 }
 
+TEST_F(LauncherTest, TheExitCodeIsKnownWhicheverThreadSeesTheExitFirst) {
+  // As in the agent: a watcher thread waits on the pidfd while the loop
+  // polls IsAlive; whichever notices first, the code must not be lost
+  // (a child killed by SIGKILL is 137, never "unknown").
+  for (int i = 0; i < 40; ++i) {
+    ProcessId id = Start(i % 2 == 0 ? "exit 7" : "kill -9 $$");
+    std::thread watcher([&] { launcher_.WaitForExit(id, seconds(10)); });
+    while (launcher_.IsAlive(id)) std::this_thread::yield();
+    EXPECT_EQ(launcher_.ExitCode(id), i % 2 == 0 ? 7 : 137) << "run " << i;
+    watcher.join();
+  }
+}
+
+TEST_F(LauncherTest, AnAdoptedProcessHasNoExitCode) {
+  ProcessId id = Start("sleep 0.1");
+  ProcessLauncher other;  // a restarted agent: not its parent
+  EXPECT_TRUE(other.WaitForExit(id, seconds(10)));
+  EXPECT_EQ(other.ExitCode(id), std::nullopt);
+  EXPECT_EQ(launcher_.ExitCode(id), 0);
+}
+
 TEST_F(LauncherTest, StopTermsThenKillsTheWholeGroup) {
   // The shell ignores SIGTERM and has a child (a second sleep) in its group.
   ProcessId id = Start("trap '' TERM; sleep 60 & echo child=$!; sleep 60; wait");
