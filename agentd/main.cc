@@ -121,10 +121,10 @@ int main(int argc, char** argv) {
   r.hosts_file = absl::GetFlag(FLAGS_hosts_file);
   if (r.hosts_file.empty()) r.hosts_file = r.root_dir + "/etc/hosts";
   r.resync_ms = absl::GetFlag(FLAGS_resync_ms);
-  r.backoff_initial_ms = absl::GetFlag(FLAGS_backoff_initial_ms);
-  r.backoff_max_ms = absl::GetFlag(FLAGS_backoff_max_ms);
-  r.quick_exit_ms = absl::GetFlag(FLAGS_quick_exit_ms);
-  r.crash_loop_after = absl::GetFlag(FLAGS_crash_loop_after);
+  r.restart.backoff_initial_ms = absl::GetFlag(FLAGS_backoff_initial_ms);
+  r.restart.backoff_max_ms = absl::GetFlag(FLAGS_backoff_max_ms);
+  r.restart.quick_exit_ms = absl::GetFlag(FLAGS_quick_exit_ms);
+  r.restart.crash_loop_after = absl::GetFlag(FLAGS_crash_loop_after);
   options.controller = absl::GetFlag(FLAGS_controller);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.probe_interval = std::chrono::milliseconds(absl::GetFlag(FLAGS_probe_interval_ms));
@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
     spdlog::critical("bam-agentd: state dir: {}", s.ToString());
     return 1;
   }
-  bamctl::Agent agent(options);
+  bamctl::HostAgentParts parts(options);
+  bamctl::Agent agent(options, parts.Deps());
   if (absl::Status s = agent.Start(); !s.ok()) {
     spdlog::critical("bam-agentd: {}", s.ToString());
     return 1;

@@ -16,7 +16,19 @@ inline absl::Status Annotate(const absl::Status& status, absl::string_view conte
   return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
 }
 
+// Logs a warning "context: status" when `status` is not OK, for best-effort
+// calls whose failure the caller can live with (Kudu's WARN_NOT_OK); use
+// through WARN_NOT_OK rather than discarding a status with (void).
+void WarnNotOk(const absl::Status& status, absl::string_view context);
+
 }  // namespace bamctl
+
+#define WARN_NOT_OK(expr, context)              \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      ::bamctl::WarnNotOk(_st, (context));      \
+    }                                           \
+  } while (0)
 
 // Returns from the current function if `expr` (an absl::Status) is not OK.
 #define RETURN_IF_ERROR(expr)                   \

@@ -1,50 +1,51 @@
 #include "agentd/agent/agent.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
-#include "common/clock.h"
 #include "roles/probe/probe_runner.h"
 #include "spdlog/spdlog.h"
 
 namespace bamctl {
 
-ThreadExecutor::~ThreadExecutor() {
-  std::vector<std::unique_ptr<Task>> tasks;
+PoolExecutor::~PoolExecutor() {
   {
     absl::MutexLock lock(&mu_);
-    tasks.swap(tasks_);
+    stop_ = true;
   }
-  for (auto& t : tasks) t->thread.join();
+  for (std::thread& t : threads_) t.join();
 }
 
-void ThreadExecutor::Run(std::function<void()> task) {
-  std::vector<std::unique_ptr<Task>> finished;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto it = tasks_.begin(); it != tasks_.end();) {
-      if ((*it)->done) {
-        finished.push_back(std::move(*it));
-        it = tasks_.erase(it);
-      } else {
-        ++it;
-      }
+void PoolExecutor::Run(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(task));
+  // A thread more only when none is idle and the pool has room: stops are
+  // rare, and a node's agent must not grow threads with its roles.
+  if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
+    threads_.emplace_back([this] { Work(); });
+  }
+}
+
+void PoolExecutor::Work() {
+  while (true) {
+    std::function<void()> task;
+    {
+      absl::MutexLock lock(&mu_);
+      ++idle_;
+      auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_ || !queue_.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      --idle_;
+      if (queue_.empty()) return;  // stopping, nothing left to run
+      task = std::move(queue_.front());
+      queue_.erase(queue_.begin());
     }
-    auto t = std::make_unique<Task>();
-    Task* raw = t.get();
-    t->thread = std::thread([this, raw, task = std::move(task)] {
-      task();
-      absl::MutexLock l(&mu_);
-      raw->done = true;
-    });
-    tasks_.push_back(std::move(t));
+    task();
   }
-  for (auto& f : finished) f->thread.join();  // done already: returns at once
 }
 
-Agent::Agent(AgentOptions options)
-    : options_(std::move(options)), secrets_(options_.reconciler.root_dir) {}
+Agent::Agent(AgentOptions options, AgentDeps deps)
+    : options_(std::move(options)), deps_(std::move(deps)) {}
 
 Agent::~Agent() { Stop(); }
 
@@ -53,35 +54,39 @@ absl::Status Agent::Start() {
   metrics_ = std::make_unique<AgentMetrics>(*registry_);
   if (!options_.metrics_listen.empty()) {
     try {  // prometheus-cpp reports a failed bind by throwing
-      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen);
+      // One server thread: /metrics is scraped every few seconds at most.
+      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen, 1);
     } catch (const std::exception& e) {
       return absl::UnavailableError(
           absl::StrCat("cannot serve /metrics on ", options_.metrics_listen, ": ", e.what()));
     }
     exposer_->RegisterCollectable(registry_);
   }
-  executor_ = std::make_unique<ThreadExecutor>();
+  executor_ = std::make_unique<PoolExecutor>(2);
   ProbeScheduler::Options probe_options;
   probe_options.interval = options_.probe_interval;
   probe_options.timeout = options_.probe_timeout;
   probes_ = std::make_unique<ProbeScheduler>(
-      probe_options, SystemClock::Get(), RunProbe,
+      probe_options, deps_.clock, deps_.run_probe,
       [this](const std::string& group, const Probe& probe, const ProbeSample& sample) {
         metrics_->ObserveProbe(group, probe.name, sample.latency_ms / 1000.0);
       },
       [this] { Wake(); });
-  reconciler_ = std::make_unique<Reconciler>(options_.reconciler, &launcher_, SystemClock::Get(),
-                                             probes_.get(), executor_.get(), &preflight_, &secrets_,
-                                             [this] { Wake(); });
+  ReconcilerDeps r;
+  r.launcher = deps_.launcher;
+  r.clock = deps_.clock;
+  r.health = probes_.get();
+  r.executor = executor_.get();
+  r.preflight = deps_.preflight;
+  r.secrets = deps_.secrets;
+  r.state = deps_.state;
+  r.fs = deps_.fs;
+  reconciler_ = std::make_unique<Reconciler>(options_.reconciler, std::move(r), [this] { Wake(); });
   reconciler_->Start();
+  exits_ = deps_.watch_exits([this] { Wake(); });
 
   if (!options_.controller.empty()) {
-    ControllerClient::Options client_options;
-    client_options.target = options_.controller;
-    client_options.node = options_.reconciler.node;
-    client_options.agent_version = options_.reconciler.agent_version;
-    client_options.heartbeat = options_.heartbeat;
-    ControllerClient::Callbacks callbacks;
+    ControllerLink::Callbacks callbacks;
     callbacks.on_plan = [this](const v1::PlanUpdate& plan) {
       absl::MutexLock lock(&mu_);
       plans_.push_back(plan);
@@ -97,10 +102,10 @@ absl::Status Agent::Start() {
       spdlog::info("controller {}: {}", options_.controller,
                    connected ? "connected" : "disconnected");
     };
-    client_ = std::make_unique<ControllerClient>(client_options, SystemClock::Get(), callbacks);
+    link_ = deps_.connect(std::move(callbacks));
     // The first report (held plan version) goes out with the hello.
-    client_->SetReport(reconciler_->Report());
-    client_->Start();
+    link_->SetReport(reconciler_->Report());
+    link_->Start();
   }
   loop_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
@@ -113,10 +118,8 @@ void Agent::Stop() {
     stop_ = true;
   }
   if (loop_.joinable()) loop_.join();
-  if (client_) client_->Stop();
-  for (auto& [pid, w] : watchers_) *w.stop = true;
-  for (auto& [pid, w] : watchers_) w.thread.join();
-  watchers_.clear();
+  if (link_) link_->Stop();
+  exits_.reset();
   executor_.reset();  // waits for stops in flight
   probes_.reset();
 }
@@ -126,75 +129,80 @@ void Agent::Wake() {
   woken_ = true;
 }
 
-void Agent::SyncWatchers(const std::vector<ProcessId>& ids) {
-  std::map<pid_t, ProcessId> want;
-  for (const ProcessId& id : ids) want[id.pid] = id;
-  for (auto it = watchers_.begin(); it != watchers_.end();) {
-    if (want.count(it->first) > 0) {
-      ++it;
-      continue;
+int64_t Agent::RunOnce() {
+  std::vector<v1::PlanUpdate> plans;
+  std::vector<v1::Command> commands;
+  {
+    absl::MutexLock lock(&mu_);
+    plans.swap(plans_);
+    commands.swap(commands_);
+    woken_ = false;
+  }
+  for (const v1::PlanUpdate& plan : plans) {
+    PlanVerdict verdict = reconciler_->OfferPlan(plan);
+    if (verdict.changed) spdlog::info("accepted plan v{}", plan.version());
+  }
+  for (const v1::Command& command : commands) reconciler_->OfferCommand(command);
+  if (link_) reconciler_->SetClockOffset(link_->clock_offset_ms());
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t next = reconciler_->Pass();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  if (link_) {
+    for (const CommandResult& r : reconciler_->TakeCommandResults()) {
+      v1::CommandResult out;
+      out.set_command_id(r.command_id);
+      out.set_ok(r.ok);
+      out.set_message(r.message);
+      link_->SendCommandResult(out);
     }
-    *it->second.stop = true;
-    it->second.thread.join();  // returns within one wait slice
-    it = watchers_.erase(it);
+    link_->SetReport(reconciler_->Report());
   }
-  for (const auto& [pid, id] : want) {
-    if (watchers_.count(pid) > 0) continue;
-    auto stop = std::make_shared<std::atomic<bool>>(false);
-    // pidfd: woken the moment the process ends, child or adopted.
-    std::thread thread([this, id = id, stop] {
-      while (!*stop) {
-        if (launcher_.WaitForExit(id, std::chrono::milliseconds(500))) {
-          Wake();
-          return;
-        }
-      }
-    });
-    watchers_[pid] = Watcher{std::move(thread), stop};
-  }
+  exits_->Watch(reconciler_->WatchedProcesses());
+  metrics_->Update(reconciler_->Metrics(), reconciler_->plan_version(), seconds);
+  return next;
 }
 
 void Agent::Loop() {
   while (true) {
-    std::vector<v1::PlanUpdate> plans;
-    std::vector<v1::Command> commands;
     {
       absl::MutexLock lock(&mu_);
       if (stop_) break;
-      plans.swap(plans_);
-      commands.swap(commands_);
-      woken_ = false;
     }
-    for (const v1::PlanUpdate& plan : plans) {
-      PlanVerdict verdict = reconciler_->OfferPlan(plan);
-      if (verdict.changed) spdlog::info("accepted plan v{}", plan.version());
-    }
-    for (const v1::Command& command : commands) reconciler_->OfferCommand(command);
-    if (client_) reconciler_->SetClockOffset(client_->clock_offset_ms());
-
-    const auto t0 = std::chrono::steady_clock::now();
-    const int64_t next = reconciler_->Pass();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-    if (client_) {
-      for (const CommandResult& r : reconciler_->TakeCommandResults()) {
-        v1::CommandResult out;
-        out.set_command_id(r.command_id);
-        out.set_ok(r.ok);
-        out.set_message(r.message);
-        client_->SendCommandResult(out);
-      }
-      client_->SetReport(reconciler_->Report());
-    }
-    SyncWatchers(reconciler_->WatchedProcesses());
-    metrics_->Update(reconciler_->Metrics(), reconciler_->plan_version(), seconds);
-
-    const int64_t wait_ms = std::max<int64_t>(0, next - SystemClock::Get()->NowMillis());
+    const int64_t next = RunOnce();
     absl::MutexLock lock(&mu_);
     auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_ || woken_; };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(wait_ms));
+    deps_.clock->AwaitUntil(mu_, absl::Condition(&ready), next);
   }
+}
+
+HostAgentParts::HostAgentParts(const AgentOptions& options)
+    : state_(options.reconciler.state_dir + "/agent.state"), secrets_(options.reconciler.root_dir) {
+  client_options_.target = options.controller;
+  client_options_.node = options.reconciler.node;
+  client_options_.agent_version = options.reconciler.agent_version;
+  client_options_.heartbeat = options.heartbeat;
+}
+
+AgentDeps HostAgentParts::Deps() {
+  AgentDeps deps;
+  deps.launcher = &launcher_;
+  deps.clock = SystemClock::Get();
+  deps.state = &state_;
+  deps.fs = &fs_;
+  deps.preflight = &preflight_;
+  deps.secrets = &secrets_;
+  deps.run_probe = RunProbe;
+  deps.connect = [this](ControllerLink::Callbacks callbacks) -> std::unique_ptr<ControllerLink> {
+    return std::make_unique<ControllerClient>(client_options_, SystemClock::Get(),
+                                              std::move(callbacks));
+  };
+  deps.watch_exits = [](std::function<void()> on_exit) -> std::unique_ptr<ExitWatcher> {
+    return std::make_unique<PidfdExitWatcher>(std::move(on_exit));
+  };
+  return deps;
 }
 
 }  // namespace bamctl

@@ -2,7 +2,7 @@
 #define BAMCTL_AGENTD_AGENT_AGENT_H_
 
 #include <chrono>
-#include <map>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -11,14 +11,19 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "agentd/agent/agent_metrics.h"
-#include "agentd/agent/host_preflight.h"
 #include "agentd/client/controller_client.h"
+#include "agentd/hostfs/host_filesystem.h"
+#include "agentd/launcher/exit_watcher.h"
 #include "agentd/launcher/launcher.h"
+#include "agentd/preflight/host_preflight.h"
+#include "agentd/preflight/preflight.h"
 #include "agentd/probes/probe_scheduler.h"
 #include "agentd/reconciler/reconciler.h"
+#include "agentd/state/state_file.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "roles/driver/file_sources.h"
+#include "roles/driver/render_context.h"
 
 namespace bamctl {
 
@@ -31,28 +36,51 @@ struct AgentOptions {
   std::chrono::milliseconds heartbeat{5000};
 };
 
-// Runs tasks on their own threads (stops wait out a grace period); joins
-// them all before it goes away.
-class ThreadExecutor : public Executor {
+// Runs slow tasks (a stop waits out its grace period) on a small fixed
+// pool of threads, started when first needed; joins them before it goes.
+class PoolExecutor : public Executor {
  public:
-  ~ThreadExecutor() override;
+  explicit PoolExecutor(int threads) : max_threads_(threads) {}
+  ~PoolExecutor() override;
   void Run(std::function<void()> task) override;
 
  private:
-  struct Task {
-    std::thread thread;
-    bool done = false;
-  };
+  void Work();
+
+  const int max_threads_;
   absl::Mutex mu_;
-  std::vector<std::unique_ptr<Task>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int idle_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_;  // guarded by mu_ for growth
+};
+
+// What the agent acts through. Agent::ForHost gives the real ones; tests
+// give fakes (a launcher that records, a clock moved by hand, state in
+// memory, a controller link the test drives). None is owned unless said.
+struct AgentDeps {
+  Launcher* launcher = nullptr;
+  const Clock* clock = nullptr;
+  StateStore* state = nullptr;
+  HostFilesystem* fs = nullptr;
+  Preflight* preflight = nullptr;
+  const SecretSource* secrets = nullptr;
+  ProbeScheduler::RunFn run_probe;
+  // Makes the link to the controller; not called when options.controller
+  // is empty.
+  std::function<std::unique_ptr<ControllerLink>(ControllerLink::Callbacks)> connect;
+  // Makes the exit watcher around a callback that wakes the loop.
+  std::function<std::unique_ptr<ExitWatcher>(std::function<void()>)> watch_exits;
 };
 
 // bam-agentd: the reconcile loop on its own thread, woken by plans and
 // commands from the controller stream, process exits (pidfd), probe
 // verdict changes and timers. Stopping the agent never stops the roles.
+// Threads: the loop, the exit watcher, the probe workers, the controller
+// stream's, and stops in flight (bounded by the executor's pool).
 class Agent {
  public:
-  explicit Agent(AgentOptions options);
+  Agent(AgentOptions options, AgentDeps deps);
   ~Agent();
 
   // Binds /metrics (an error names the address), adopts what runs, starts
@@ -60,29 +88,27 @@ class Agent {
   absl::Status Start();
   void Stop();
 
+  // One reconcile pass with what has arrived (plans, commands), then the
+  // report, watchers and metrics; returns when the next pass is due
+  // (monotonic ms). The loop thread runs it; tests may call it directly
+  // instead of Start()ing the loop.
+  int64_t RunOnce();
+
  private:
   void Wake();
   void Loop();
-  void SyncWatchers(const std::vector<ProcessId>& ids);
 
   const AgentOptions options_;
-  ProcessLauncher launcher_;
-  FileSecretSource secrets_;
-  HostPreflight preflight_;
+  AgentDeps deps_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<AgentMetrics> metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<ProbeScheduler> probes_;
   std::unique_ptr<Reconciler> reconciler_;
-  std::unique_ptr<ControllerClient> client_;
+  std::unique_ptr<ControllerLink> link_;
+  std::unique_ptr<ExitWatcher> exits_;
   // Declared last, destroyed first: its tasks call into the reconciler.
-  std::unique_ptr<ThreadExecutor> executor_;
-
-  struct Watcher {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> stop;
-  };
-  std::map<pid_t, Watcher> watchers_;  // loop thread only
+  std::unique_ptr<PoolExecutor> executor_;
   std::thread loop_;
 
   absl::Mutex mu_;
@@ -90,6 +116,21 @@ class Agent {
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<v1::PlanUpdate> plans_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Command> commands_ ABSL_GUARDED_BY(mu_);
+};
+
+// The agent's collaborators on a real host, owned here.
+class HostAgentParts {
+ public:
+  explicit HostAgentParts(const AgentOptions& options);
+  AgentDeps Deps();
+
+ private:
+  ProcessLauncher launcher_;
+  RealHostFilesystem fs_;
+  StateFile state_;
+  FileSecretSource secrets_;
+  HostPreflight preflight_;
+  ControllerClient::Options client_options_;
 };
 
 }  // namespace bamctl

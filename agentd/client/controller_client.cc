@@ -65,7 +65,7 @@ void ControllerClient::Run() {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
     }
-    const auto began = std::chrono::steady_clock::now();
+    const int64_t began = clock_->MonotonicMillis();
     grpc::Status status = Session();
     if (connected_.exchange(false) && callbacks_.on_connected) callbacks_.on_connected(false);
     {
@@ -73,7 +73,7 @@ void ControllerClient::Run() {
       if (stop_) return;
     }
     // A session that lasted was a working connection: start over small.
-    if (std::chrono::steady_clock::now() - began > std::chrono::seconds(30)) {
+    if (clock_->MonotonicMillis() - began > 30'000) {
       backoff = options_.backoff_initial;
     }
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
@@ -85,7 +85,7 @@ void ControllerClient::Run() {
     backoff = std::min(backoff * 2, options_.backoff_max);
     absl::MutexLock lock(&mu_);
     auto stopping = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_; };
-    mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(wait.count()));
+    clock_->AwaitUntil(mu_, absl::Condition(&stopping), clock_->MonotonicMillis() + wait.count());
   }
 }
 
@@ -136,7 +136,7 @@ grpc::Status ControllerClient::Session() {
     stream_ended_ = true;
   });
 
-  auto next_heartbeat = std::chrono::steady_clock::now();
+  int64_t next_heartbeat = clock_->MonotonicMillis();
   bool announced = false;
   while (ok) {
     v1::AgentMessage out;
@@ -144,11 +144,10 @@ grpc::Status ControllerClient::Session() {
     bool send_report = false;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this, &next_heartbeat]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return stop_ || stream_ended_ || report_dirty_ || !results_.empty() ||
-               std::chrono::steady_clock::now() >= next_heartbeat;
+      auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return stop_ || stream_ended_ || report_dirty_ || !results_.empty();
       };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(200));
+      clock_->AwaitUntil(mu_, absl::Condition(&ready), next_heartbeat);
       if (stop_ || stream_ended_) break;
       if (report_dirty_) {
         *out.mutable_report() = report_;
@@ -170,7 +169,7 @@ grpc::Status ControllerClient::Session() {
       *msg.mutable_command_result() = results[i];
       ok = stream->Write(msg);
     }
-    if (ok && std::chrono::steady_clock::now() >= next_heartbeat) {
+    if (ok && clock_->MonotonicMillis() >= next_heartbeat) {
       v1::AgentMessage beat;
       beat.mutable_heartbeat()->set_sent_ms(clock_->NowMillis());
       {
@@ -178,7 +177,7 @@ grpc::Status ControllerClient::Session() {
         beat.mutable_heartbeat()->set_applied_version(report_.applied_version());
       }
       ok = stream->Write(beat);
-      next_heartbeat = std::chrono::steady_clock::now() + options_.heartbeat;
+      next_heartbeat = clock_->MonotonicMillis() + options_.heartbeat.count();
     }
     if (!ok) {  // unsent results go out on the next session
       absl::MutexLock lock(&mu_);

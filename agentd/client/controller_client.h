@@ -17,12 +17,32 @@
 
 namespace bamctl {
 
+// The agent's link to its controller, as the Agent uses it; an interface so
+// the Agent is tested with a fake controller.
+class ControllerLink {
+ public:
+  struct Callbacks {
+    std::function<void(const v1::PlanUpdate&)> on_plan;
+    std::function<void(const v1::Command&)> on_command;
+    std::function<void(bool connected)> on_connected;
+  };
+
+  virtual ~ControllerLink() = default;
+  virtual void Start() = 0;
+  virtual void Stop() = 0;
+  // The latest full report; sent when it differs from the last one sent.
+  virtual void SetReport(const v1::NodeReport& report) = 0;
+  virtual void SendCommandResult(const v1::CommandResult& result) = 0;
+  // Controller clock minus ours, from the last heartbeat's round trip.
+  virtual std::optional<int64_t> clock_offset_ms() const = 0;
+};
+
 // The agent's end of AgentService.Connect: one stream at a time, re-dialled
 // with jittered exponential backoff while the controller is away. On every
 // (re)connect it sends a hello and then the full report, so the controller
 // never works from a partial picture. Plans and commands go to callbacks on
 // the stream's reader thread.
-class ControllerClient {
+class ControllerClient : public ControllerLink {
  public:
   struct Options {
     std::string target;  // host:port
@@ -32,25 +52,17 @@ class ControllerClient {
     std::chrono::milliseconds backoff_initial{200};
     std::chrono::milliseconds backoff_max{10000};
   };
-  struct Callbacks {
-    std::function<void(const v1::PlanUpdate&)> on_plan;
-    std::function<void(const v1::Command&)> on_command;
-    std::function<void(bool connected)> on_connected;
-  };
-
+  // Waits (redial backoff, heartbeats) run on `clock`'s monotonic time.
   ControllerClient(Options options, const Clock* clock, Callbacks callbacks);
-  ~ControllerClient();
+  ~ControllerClient() override;
 
-  void Start();
-  void Stop();
-
-  // The latest full report; sent when it differs from the last one sent.
-  void SetReport(const v1::NodeReport& report);
-  void SendCommandResult(const v1::CommandResult& result);
+  void Start() override;
+  void Stop() override;
+  void SetReport(const v1::NodeReport& report) override;
+  void SendCommandResult(const v1::CommandResult& result) override;
+  std::optional<int64_t> clock_offset_ms() const override;
 
   bool connected() const { return connected_.load(); }
-  // Controller clock minus ours, from the last heartbeat's round trip.
-  std::optional<int64_t> clock_offset_ms() const;
 
  private:
   void Run();

@@ -4,12 +4,30 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "proto/plan.pb.h"
 #include "proto/status.pb.h"
+#include "roles/driver/service_plan.h"
 
 namespace bamctl {
+
+// Checks of what a service needs from its host before it starts; the
+// reconciler asks through this interface (HostPreflight on a host, a fake
+// in tests).
+class Preflight {
+ public:
+  virtual ~Preflight() = default;
+  // Java, ports. A check with severity error keeps the service from
+  // starting.
+  virtual std::vector<v1::PreflightCheck> ForService(const v1::NodePlan& plan,
+                                                     const ServicePlan& service) = 0;
+  // Node-wide: memory for the heaps, clock offset to the controller.
+  virtual std::vector<v1::PreflightCheck> ForNode(const v1::NodePlan& plan,
+                                                  std::optional<int64_t> clock_offset_ms) = 0;
+};
 
 // Preflight checks: conditions a role needs from its host, reported by the
 // agent before it starts the roles, so that "Java is missing" or "the port

@@ -1,5 +1,6 @@
 #include "agentd/probes/probe_scheduler.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,60 +21,50 @@ ProbeScheduler::ProbeScheduler(Options options, const Clock* clock, RunFn run, S
       clock_(clock),
       run_(std::move(run)),
       on_sample_(std::move(on_sample)),
-      wake_(std::move(wake)) {}
-
-ProbeScheduler::~ProbeScheduler() {
-  std::vector<std::unique_ptr<Worker>> all;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto& [group, workers] : groups_) {
-      for (auto& [id, w] : workers) {
-        w->stop = true;
-        all.push_back(std::move(w));
-      }
-    }
-    groups_.clear();
-    for (auto& w : retired_) all.push_back(std::move(w));
-    retired_.clear();
-  }
-  for (auto& w : all) {
-    if (w->thread.joinable()) w->thread.join();
+      wake_(std::move(wake)) {
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { Work(); });
   }
 }
 
+ProbeScheduler::~ProbeScheduler() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  for (std::thread& t : workers_) t.join();
+}
+
 void ProbeScheduler::SetTargets(const std::map<std::string, std::vector<Probe>>& targets) {
-  JoinFinished();
   absl::MutexLock lock(&mu_);
-  std::map<std::string, std::vector<std::pair<std::string, std::unique_ptr<Worker>>>> next;
+  const int64_t now = clock_->MonotonicMillis();
+  std::map<std::string, std::vector<std::pair<std::string, std::shared_ptr<Entry>>>> next;
   for (const auto& [group, probes] : targets) {
     auto& slots = next[group];
     auto old = groups_.find(group);
     for (const Probe& probe : probes) {
       const std::string id = Identity(probe);
-      std::unique_ptr<Worker> reuse;
+      std::shared_ptr<Entry> entry;
       if (old != groups_.end()) {
-        for (auto& [old_id, w] : old->second) {
-          if (w && old_id == id) {
-            reuse = std::move(w);
+        for (auto& [old_id, e] : old->second) {
+          if (e && old_id == id) {
+            entry = std::move(e);  // keeps its sample and schedule
             break;
           }
         }
       }
-      if (!reuse) {
-        reuse = std::make_unique<Worker>();
-        reuse->group = group;
-        reuse->probe = probe;
-        Worker* raw = reuse.get();
-        reuse->thread = std::thread([this, raw] { Loop(raw); });
+      if (!entry) {
+        entry = std::make_shared<Entry>();
+        entry->group = group;
+        entry->probe = probe;
+        entry->due_ms = now;
       }
-      slots.emplace_back(id, std::move(reuse));
+      slots.emplace_back(id, std::move(entry));
     }
   }
-  for (auto& [group, workers] : groups_) {
-    for (auto& [id, w] : workers) {
-      if (!w) continue;
-      w->stop = true;  // joined once its current probe returns
-      retired_.push_back(std::move(w));
+  for (auto& [group, entries] : groups_) {
+    for (auto& [id, e] : entries) {
+      if (e) e->retired = true;
     }
   }
   groups_ = std::move(next);
@@ -85,58 +76,60 @@ std::vector<std::optional<ProbeSample>> ProbeScheduler::Samples(const std::strin
   auto it = groups_.find(group);
   if (it == groups_.end()) return out;
   out.reserve(it->second.size());
-  for (const auto& [id, w] : it->second) out.push_back(w->latest);
+  for (const auto& [id, e] : it->second) out.push_back(e->latest);
   return out;
 }
 
-void ProbeScheduler::JoinFinished() {
-  std::vector<std::unique_ptr<Worker>> finished;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto it = retired_.begin(); it != retired_.end();) {
-      if ((*it)->done) {
-        finished.push_back(std::move(*it));
-        it = retired_.erase(it);
-      } else {
-        ++it;
-      }
+std::shared_ptr<ProbeScheduler::Entry> ProbeScheduler::NextDue() const {
+  std::shared_ptr<Entry> first;
+  for (const auto& [group, entries] : groups_) {
+    for (const auto& [id, e] : entries) {
+      if (!e->running && (!first || e->due_ms < first->due_ms)) first = e;
     }
   }
-  for (auto& w : finished) w->thread.join();
+  return first;
 }
 
-void ProbeScheduler::Loop(Worker* w) {
-  Probe probe;
-  std::string group;
-  {
-    absl::MutexLock lock(&mu_);
-    probe = w->probe;
-    group = w->group;
-  }
+void ProbeScheduler::Work() {
   while (true) {
-    const auto t0 = std::chrono::steady_clock::now();
-    ProbeResult result = run_(probe, options_.timeout);
+    std::shared_ptr<Entry> entry;
+    {
+      absl::MutexLock lock(&mu_);
+      while (true) {
+        if (stop_) return;
+        entry = NextDue();
+        const int64_t now = clock_->MonotonicMillis();
+        if (entry && entry->due_ms <= now) break;
+        // Until the next probe is due, or the targets change (a new probe is
+        // due at once), or the scheduler stops.
+        const int64_t deadline = entry ? entry->due_ms : std::numeric_limits<int64_t>::max();
+        auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          if (stop_) return true;
+          std::shared_ptr<Entry> e = NextDue();
+          return e && e->due_ms <= clock_->MonotonicMillis();
+        };
+        clock_->AwaitUntil(mu_, absl::Condition(&ready), deadline);
+      }
+      entry->running = true;
+    }
     ProbeSample sample;
+    sample.at_ms = clock_->MonotonicMillis();  // a probe begun before a restart never counts after
+    const auto t0 = std::chrono::steady_clock::now();
+    sample.result = run_(entry->probe, options_.timeout);
     sample.latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    sample.at_ms = clock_->NowMillis();
-    sample.result = std::move(result);
     bool changed = false;
     {
       absl::MutexLock lock(&mu_);
-      if (w->stop) break;
-      changed = !w->latest || w->latest->result.healthy != sample.result.healthy;
-      w->latest = sample;
+      entry->running = false;
+      if (entry->retired) continue;
+      changed = !entry->latest || entry->latest->result.healthy != sample.result.healthy;
+      entry->latest = sample;
+      entry->due_ms = clock_->MonotonicMillis() + options_.interval.count();
     }
-    if (on_sample_) on_sample_(group, probe, sample);
+    if (on_sample_) on_sample_(entry->group, entry->probe, sample);
     if (changed && wake_) wake_();
-    absl::MutexLock lock(&mu_);
-    auto stopped = [w]() { return w->stop; };
-    mu_.AwaitWithTimeout(absl::Condition(&stopped), absl::Milliseconds(options_.interval.count()));
-    if (w->stop) break;
   }
-  absl::MutexLock lock(&mu_);
-  w->done = true;
 }
 
 }  // namespace bamctl

@@ -2,33 +2,40 @@
 #define BAMCTL_AGENTD_PROBES_PROBE_SCHEDULER_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "agentd/reconciler/interfaces.h"
 #include "common/clock.h"
 
 namespace bamctl {
 
-// Runs each probe on its own thread and schedule, so a probe that hangs
-// until its timeout delays nothing else, least of all the reconcile loop.
-// A change of a probe's verdict wakes the loop.
+// Runs every probe on its own interval with a small fixed pool of threads
+// and a timer per probe (the time it is next due), however many probes the
+// plan has: the agent's thread count does not grow with the cluster. A
+// probe that hangs until its timeout holds one worker; the others go on,
+// and nothing waits for it, least of all the reconcile loop. A change of a
+// probe's verdict wakes the loop. Times are the clock's monotonic ms.
 class ProbeScheduler : public HealthView {
  public:
   using RunFn = std::function<ProbeResult(const Probe&, std::chrono::milliseconds)>;
-  // Called after every probe run (for metrics); from a probe thread.
+  // Called after every probe run (for metrics); from a worker thread.
   using SampleFn =
       std::function<void(const std::string& group, const Probe& probe, const ProbeSample& sample)>;
 
   struct Options {
     std::chrono::milliseconds interval{2000};
     std::chrono::milliseconds timeout{2000};
+    int workers = 2;  // one probe may hang without delaying the rest
   };
 
   ProbeScheduler(Options options, const Clock* clock, RunFn run, SampleFn on_sample,
@@ -39,16 +46,17 @@ class ProbeScheduler : public HealthView {
   std::vector<std::optional<ProbeSample>> Samples(const std::string& group) const override;
 
  private:
-  struct Worker {
+  struct Entry {
     std::string group;
     Probe probe;
-    std::optional<ProbeSample> latest;  // guarded by mu_
-    bool stop = false;                  // guarded by mu_
-    bool done = false;                  // guarded by mu_
-    std::thread thread;
+    std::optional<ProbeSample> latest;
+    int64_t due_ms = 0;
+    bool running = false;
+    bool retired = false;  // left the targets; a run in flight is dropped
   };
-  void Loop(Worker* w);
-  void JoinFinished();
+  void Work();
+  // The idle entry due first, if any.
+  std::shared_ptr<Entry> NextDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   const Clock* clock_;
@@ -57,10 +65,11 @@ class ProbeScheduler : public HealthView {
   const std::function<void()> wake_;
 
   mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   // Keyed by group, then by the probe's identity (kind, host, port, path).
-  std::map<std::string, std::vector<std::pair<std::string, std::unique_ptr<Worker>>>> groups_
+  std::map<std::string, std::vector<std::pair<std::string, std::shared_ptr<Entry>>>> groups_
       ABSL_GUARDED_BY(mu_);
-  std::vector<std::unique_ptr<Worker>> retired_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace bamctl

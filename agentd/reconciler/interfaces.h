@@ -8,8 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/plan.pb.h"
-#include "proto/status.pb.h"
+#include "agentd/preflight/preflight.h"
 #include "roles/driver/service_plan.h"
 #include "roles/probe/probe_runner.h"
 
@@ -48,19 +47,6 @@ class Executor {
 class InlineExecutor : public Executor {
  public:
   void Run(std::function<void()> task) override { task(); }
-};
-
-// Checks of what a service needs from its host before it starts.
-class Preflight {
- public:
-  virtual ~Preflight() = default;
-  // Java, ports. A check with severity "error" keeps the service from
-  // starting.
-  virtual std::vector<v1::PreflightCheck> ForService(const v1::NodePlan& plan,
-                                                     const ServicePlan& service) = 0;
-  // Node-wide: memory for the heaps, clock offset to the controller.
-  virtual std::vector<v1::PreflightCheck> ForNode(const v1::NodePlan& plan,
-                                                  std::optional<int64_t> clock_offset_ms) = 0;
 };
 
 }  // namespace bamctl

@@ -11,16 +11,18 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "agentd/hostfs/host_filesystem.h"
 #include "agentd/launcher/launcher.h"
+#include "agentd/reconciler/file_sync.h"
 #include "agentd/reconciler/interfaces.h"
+#include "agentd/reconciler/restart_tracker.h"
+#include "agentd/reconciler/service.h"
+#include "agentd/reconciler/service_runner.h"
 #include "agentd/state/state_file.h"
 #include "common/clock.h"
 #include "proto/controller.pb.h"
 #include "proto/status.pb.h"
 #include "roles/driver/render_context.h"
-#include "roles/driver/service_plan.h"
 
 namespace bamctl {
 
@@ -35,18 +37,25 @@ struct ReconcilerOptions {
   // on a host a missing file means a broken install).
   bool fall_back_to_stock = false;
 
-  int64_t backoff_initial_ms = 500;
-  int64_t backoff_max_ms = 60'000;
-  double backoff_jitter = 0.2;  // +-20%: agents restarting together spread out
-  // An exit this soon after start is a quick failure; this many in a row is
-  // a crash loop. A process that stays up this long resets the backoff.
-  int64_t quick_exit_ms = 10'000;
-  int crash_loop_after = 5;
+  RestartPolicy restart;
   int64_t resync_ms = 5'000;  // drift checks, dependency waits
-  int64_t init_step_timeout_ms = 600'000;
-  uint64_t log_max_bytes = 64ull << 20;
-  int log_keep = 5;
+  ServiceRunner::Limits limits;
   size_t max_notices = 20;
+};
+
+// What the reconciler acts through; each is an interface so unit tests
+// give it fakes. None is owned.
+struct ReconcilerDeps {
+  Launcher* launcher = nullptr;
+  const Clock* clock = nullptr;
+  HealthView* health = nullptr;
+  Executor* executor = nullptr;
+  Preflight* preflight = nullptr;
+  const SecretSource* secrets = nullptr;
+  StateStore* state = nullptr;
+  HostFilesystem* fs = nullptr;
+  // Uniform in [0, 1) for backoff jitter; empty: a seeded generator.
+  RestartTracker::Random random;
 };
 
 // The outcome of offering a plan from the controller.
@@ -56,28 +65,20 @@ struct PlanVerdict {
   std::string reason;  // why refused
 };
 
-// What the loop hands the controller stream after a pass.
-struct CommandResult {
-  std::string command_id;
-  bool ok = false;
-  std::string message;
-};
-
 // Turns the node's plan into running role processes and keeps them so. The
 // agent's loop thread owns it: Offer*, Pass and Report are not thread-safe
 // with each other. Level-triggered: each Pass compares the plan with what it
 // observes (files on disk, live processes, probe samples) and acts; events
 // (a new plan, an exit, a probe change, a timer) only make the loop run a
-// pass sooner.
+// pass sooner. Its parts: FileSync (files), ServiceRunner (processes),
+// Service with its Lifecycle and RestartTracker (one service's state).
 class Reconciler {
  public:
-  Reconciler(ReconcilerOptions options, Launcher* launcher, const Clock* clock, HealthView* health,
-             Executor* executor, Preflight* preflight, const SecretSource* secrets,
-             std::function<void()> wake);
+  Reconciler(ReconcilerOptions options, ReconcilerDeps deps, std::function<void()> wake);
   ~Reconciler();
 
-  // Loads the state file and adopts the processes it names that still run.
-  // Never fails on a damaged file: that becomes a notice.
+  // Loads the stored state and adopts the processes it names that still
+  // run. Never fails on damaged state: that becomes a notice.
   void Start();
 
   // A plan from the controller. Refused when it is for another node or
@@ -88,7 +89,7 @@ class Reconciler {
   void SetClockOffset(std::optional<int64_t> offset_ms);
 
   // One reconcile pass. Returns when the next pass is due at the latest
-  // (ms since the epoch).
+  // (the clock's monotonic ms).
   int64_t Pass();
 
   v1::NodeReport Report() const;
@@ -110,57 +111,35 @@ class Reconciler {
   std::vector<ServiceMetrics> Metrics() const;
 
  private:
-  struct Service;
-  struct Completion {
-    std::string service;
-    absl::Status status;
-  };
-
   void Notice(std::string text);
   void SaveState();
   void SyncHosts();
-  // Writes the node's files that differ from the plan; notices hand edits.
-  absl::Status SyncFiles(const std::vector<ServicePlan>& services);
-  void SyncDirectoriesAndRemovals(const ServicePlan& plan);
+  std::unique_ptr<Service> NewService(const std::string& name);
+  void ApplyStopCompletions(int64_t now);
+  // Renders the plan and syncs the host's files; false when it cannot.
+  bool RenderAndSync(std::vector<ServicePlan>* rendered);
+  void UpdateServices(std::vector<ServicePlan> rendered, int64_t now);
   void ReconcileService(Service& s, int64_t now);
   bool RestartsFreely(const Service& s) const;
-  void ObserveExit(Service& s, int64_t now);
   bool DependenciesMet(Service& s);
   bool PreflightPasses(Service& s);
-  // Runs the next unfinished init step; true when all are done.
-  bool RunInitSteps(Service& s, int64_t now);
-  void LaunchService(Service& s, int64_t now);
-  void BeginStop(Service& s, bool then_forget);
-  void ScheduleRetry(Service& s, int64_t now, bool quick);
-  void UpdateHealth(Service& s);
   void UpdateProbeTargets();
-  int64_t JitteredBackoff(int quick_failures);
-  std::string LogPath(const std::string& service) const;
-  std::string MarkerValue(const std::string& service) const;
 
   ReconcilerOptions options_;
-  Launcher* launcher_;
-  const Clock* clock_;
-  HealthView* health_;
-  Executor* executor_;
-  Preflight* preflight_;
-  const SecretSource* secrets_;
+  ReconcilerDeps deps_;
   std::function<void()> wake_;
-  StateFile state_file_;
+  std::mt19937_64 rng_;
+  FileSync files_;
+  ServiceRunner runner_;
 
   v1::AgentState state_;  // plan + per-service identities, as persisted
   bool state_dirty_ = false;
   std::map<std::string, std::unique_ptr<Service>> services_;
-  std::map<std::string, std::string> written_;  // path -> sha256 of what we wrote
   std::deque<std::string> notices_;
   std::vector<v1::PreflightCheck> node_checks_;
   std::optional<int64_t> clock_offset_ms_;
   std::string render_error_;
   std::vector<CommandResult> command_results_;
-  std::mt19937_64 rng_;
-
-  mutable absl::Mutex mu_;  // completions arrive from executor threads
-  std::vector<Completion> completions_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace bamctl

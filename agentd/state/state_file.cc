@@ -11,7 +11,7 @@ constexpr absl::string_view kMagic = "bam-agentd-state 1\n";
 
 }  // namespace
 
-absl::Status StateFile::Save(const v1::AgentState& state) const {
+absl::Status StateFile::Save(const v1::AgentState& state) {
   std::string body;
   if (!state.SerializeToString(&body)) return absl::InternalError("cannot serialize agent state");
   return WriteFileAtomically(path_, absl::StrCat(kMagic, Sha256Hex(body), "\n", body), 0600);

@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
@@ -20,13 +22,15 @@ using std::chrono::milliseconds;
 
 Probe P(const std::string& host, uint32_t port) { return {Probe::Kind::kTcp, "p", host, port, ""}; }
 
-// Polls `done` every 5 ms for up to 5 s.
+// Polls `done` every ms of real time for up to 5 s; each poll moves the
+// fake clock on by `step_ms`, so probes fall due without real waiting.
 template <typename F>
-bool Eventually(F done) {
+bool Eventually(FakeClock& clock, F done, int64_t step_ms = 10) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < until) {
     if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(5));
+    clock.AdvanceMillis(step_ms);
+    std::this_thread::sleep_for(milliseconds(1));
   }
   return false;
 }
@@ -51,13 +55,13 @@ TEST(ProbeSchedulerTest, AHungProbeDelaysNoOtherAndVerdictChangesWake) {
   scheduler.SetTargets({{"svc:a", {P("hung", 1), P("fine", 2)}}});
 
   // The fine probe answers although the hung one never returns.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(Eventually(clock, [&] {
     std::vector<std::optional<ProbeSample>> s = scheduler.Samples("svc:a");
     return s.size() == 2 && !s[0].has_value() && s[1].has_value();
   }));
   const int before = wakes.load();
   healthy = false;
-  ASSERT_TRUE(Eventually([&] { return wakes.load() > before; }));  // a changed verdict
+  ASSERT_TRUE(Eventually(clock, [&] { return wakes.load() > before; }));  // a changed verdict
   EXPECT_FALSE(scheduler.Samples("svc:a")[1]->result.healthy);
   EXPECT_EQ(scheduler.Samples("svc:a")[1]->result.reason, "refused");
 
@@ -66,11 +70,63 @@ TEST(ProbeSchedulerTest, AHungProbeDelaysNoOtherAndVerdictChangesWake) {
   scheduler.SetTargets({{"svc:b", {P("fine", 3)}}});
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
   EXPECT_TRUE(scheduler.Samples("svc:a").empty());
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(Eventually(clock, [&] {
     std::vector<std::optional<ProbeSample>> s = scheduler.Samples("svc:b");
     return s.size() == 1 && s[0].has_value();
   }));
   release.Notify();  // lets the retired thread end before the scheduler goes
+}
+
+TEST(ProbeSchedulerTest, ProbesRunOnTheClocksIntervalNotOnRealTime) {
+  std::atomic<int> runs{0};
+  FakeClock clock;
+  ProbeScheduler::Options options;
+  options.interval = milliseconds(1000);
+  ProbeScheduler scheduler(
+      options, &clock,
+      [&](const Probe&, milliseconds) {
+        ++runs;
+        return ProbeResult{true, "ok", ""};
+      },
+      nullptr, nullptr);
+  scheduler.SetTargets({{"svc:a", {P("a", 1)}}});
+  ASSERT_TRUE(Eventually(
+      clock, [&] { return runs.load() == 1; }, 0));
+  std::this_thread::sleep_for(milliseconds(50));  // real time alone runs nothing more
+  EXPECT_EQ(runs.load(), 1);
+  clock.AdvanceMillis(999);
+  std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_EQ(runs.load(), 1);
+  clock.AdvanceMillis(1);
+  ASSERT_TRUE(Eventually(
+      clock, [&] { return runs.load() == 2; }, 0));
+  // The sample is stamped with the monotonic time the probe began.
+  EXPECT_EQ(scheduler.Samples("svc:a")[0]->at_ms, clock.MonotonicMillis());
+}
+
+TEST(ProbeSchedulerTest, ThreadsDoNotGrowWithTheProbes) {
+  FakeClock clock;
+  std::atomic<int> runs{0};
+  ProbeScheduler scheduler(
+      ProbeScheduler::Options(), &clock,
+      [&](const Probe&, milliseconds) {
+        ++runs;
+        return ProbeResult{true, "ok", ""};
+      },
+      nullptr, nullptr);
+  std::vector<Probe> many;
+  for (uint32_t i = 0; i < 200; ++i) many.push_back(P("h", i + 1));
+  scheduler.SetTargets({{"svc:many", many}});
+  ASSERT_TRUE(Eventually(
+      clock, [&] { return runs.load() >= 200; }, 0));
+  int threads = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    (void)entry;
+    ++threads;
+  }
+  // The test's own thread plus the scheduler's two workers (and none per
+  // probe); gtest adds none.
+  EXPECT_LE(threads, 3);
 }
 
 TEST(ProbeSchedulerTest, UnchangedTargetsKeepTheirSamples) {
@@ -96,7 +152,7 @@ TEST(ProbeSchedulerTest, UnchangedTargetsKeepTheirSamples) {
       },
       nullptr, nullptr);
   scheduler.SetTargets({{"dep:zookeeper", {P("a", 1), P("b", 2)}}});
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(Eventually(clock, [&] {
     std::vector<std::optional<ProbeSample>> s = scheduler.Samples("dep:zookeeper");
     return s.size() == 2 && s[0] && s[1];
   }));

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/driver/file_sources.h"
+#include "tests/util/agent_fakes.h"
 #include "tests/util/seed_plans.h"
 #include "tests/util/test_util.h"
 
@@ -23,131 +24,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::Contains;
+using testing::FakeHealth;
+using testing::FakeLauncher;
+using testing::FakePreflight;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-class FakeLauncher : public Launcher {
- public:
-  struct Proc {
-    LaunchSpec spec;
-    bool alive = true;
-    std::optional<int> code;
-  };
-
-  absl::StatusOr<ProcessId> Launch(const LaunchSpec& spec) override {
-    for (const std::string& bad : fail_programs) {
-      if (absl::StrContains(spec.argv[0], bad)) {
-        return absl::FailedPreconditionError(absl::StrCat("exec for ", spec.argv[0], ": denied"));
-      }
-    }
-    ProcessId id{next_pid++, 77};
-    procs[id.pid] = Proc{spec, true, std::nullopt};
-    launches.push_back(spec);
-    return id;
-  }
-  bool IsAlive(const ProcessId& id) override {
-    auto it = procs.find(id.pid);
-    return it != procs.end() && it->second.alive && id.start_ticks == 77;
-  }
-  bool WaitForExit(const ProcessId& id, std::chrono::milliseconds) override { return !IsAlive(id); }
-  absl::Status Stop(const ProcessId& id, const std::vector<std::string>&,
-                    std::chrono::milliseconds) override {
-    stops.push_back(id.pid);
-    Kill(id.pid, 143);
-    return absl::OkStatus();
-  }
-  std::optional<int> ExitCode(const ProcessId& id) override {
-    auto it = procs.find(id.pid);
-    if (it == procs.end() || it->second.alive) return std::nullopt;
-    return std::exchange(it->second.code, std::nullopt);
-  }
-  std::optional<ProcessId> FindByMarker(const std::string& marker) override {
-    for (auto& [pid, p] : procs) {
-      if (!p.alive) continue;
-      for (const auto& [k, v] : p.spec.env) {
-        if (absl::StrCat(k, "=", v) == marker) return ProcessId{pid, 77};
-      }
-    }
-    return std::nullopt;
-  }
-
-  void Kill(pid_t pid, int code) {
-    procs[pid].alive = false;
-    procs[pid].code = code;
-  }
-  // The pid of the live process whose argv[0] ends with `program` (and has
-  // `arg` as argv[1] when given).
-  pid_t PidOf(absl::string_view program, absl::string_view arg = "") {
-    for (auto& [pid, p] : procs) {
-      if (p.alive && absl::EndsWith(p.spec.argv[0], program) &&
-          (arg.empty() || (p.spec.argv.size() > 1 && p.spec.argv[1] == arg))) {
-        return pid;
-      }
-    }
-    return 0;
-  }
-  int Launches(absl::string_view program, absl::string_view arg = "") {
-    int n = 0;
-    for (const LaunchSpec& s : launches) {
-      if (absl::EndsWith(s.argv[0], program) &&
-          (arg.empty() || (s.argv.size() > 1 && s.argv[1] == arg))) {
-        ++n;
-      }
-    }
-    return n;
-  }
-
-  pid_t next_pid = 1000;
-  std::map<pid_t, Proc> procs;
-  std::vector<LaunchSpec> launches;
-  std::vector<pid_t> stops;
-  std::vector<std::string> fail_programs;
-};
-
-class FakeHealth : public HealthView {
- public:
-  void SetTargets(const std::map<std::string, std::vector<Probe>>& t) override { targets = t; }
-  std::vector<std::optional<ProbeSample>> Samples(const std::string& group) const override {
-    auto it = samples.find(group);
-    return it == samples.end() ? std::vector<std::optional<ProbeSample>>{} : it->second;
-  }
-  // Every probe of `group` answers `healthy` at `at_ms`.
-  void Set(const std::string& group, bool healthy, int64_t at_ms) {
-    std::vector<std::optional<ProbeSample>>& out = samples[group];
-    out.clear();
-    for (const Probe& p : targets[group]) {
-      ProbeSample s;
-      s.result.healthy = healthy;
-      s.result.reason = healthy ? "ok" : absl::StrCat("connect ", p.host, ":", p.port, ": refused");
-      s.at_ms = at_ms;
-      out.emplace_back(s);
-    }
-  }
-  std::map<std::string, std::vector<Probe>> targets;
-  std::map<std::string, std::vector<std::optional<ProbeSample>>> samples;
-};
-
-class FakePreflight : public Preflight {
- public:
-  std::vector<v1::PreflightCheck> ForService(const v1::NodePlan&,
-                                             const ServicePlan& service) override {
-    std::vector<v1::PreflightCheck> out;
-    auto it = errors.find(service.name);
-    if (it != errors.end()) {
-      v1::PreflightCheck c;
-      c.set_name("java");
-      c.set_service(service.name);
-      c.set_severity(v1::SEVERITY_ERROR);
-      c.set_message(it->second);
-      out.push_back(c);
-    }
-    return out;
-  }
-  std::vector<v1::PreflightCheck> ForNode(const v1::NodePlan&, std::optional<int64_t>) override {
-    return {};
-  }
-  std::map<std::string, std::string> errors;
-};
 
 class ReconcilerTest : public ::testing::Test {
  protected:
@@ -158,16 +39,25 @@ class ReconcilerTest : public ::testing::Test {
     options_.state_dir = root_ + "/state";
     options_.log_dir = root_ + "/logs";
     options_.hosts_file = root_ + "/host/etc/hosts";
-    options_.fall_back_to_stock = true;  // no product installs under the root
-    options_.backoff_jitter = 0;         // exact delays to assert on
+    options_.fall_back_to_stock = true;   // no product installs under the root
+    options_.restart.backoff_jitter = 0;  // exact delays to assert on
     secrets_ = std::make_unique<FileSecretSource>(options_.root_dir);
     Restart();
   }
 
   // A new Reconciler on the same state dir and launcher: an agent restart.
   void Restart() {
-    r_ = std::make_unique<Reconciler>(options_, &launcher_, &clock_, &health_, &executor_,
-                                      &preflight_, secrets_.get(), nullptr);
+    state_ = std::make_unique<StateFile>(options_.state_dir + "/agent.state");
+    ReconcilerDeps deps;
+    deps.launcher = &launcher_;
+    deps.clock = &clock_;
+    deps.health = &health_;
+    deps.executor = &executor_;
+    deps.preflight = &preflight_;
+    deps.secrets = secrets_.get();
+    deps.state = state_.get();
+    deps.fs = &fs_;
+    r_ = std::make_unique<Reconciler>(options_, std::move(deps), nullptr);
     r_->Start();
   }
 
@@ -200,7 +90,7 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   // ZooKeeper of node3 healthy from now on.
-  void ZooKeeperHealthy() { health_.Set("svc:zookeeper", true, clock_.NowMillis()); }
+  void ZooKeeperHealthy() { health_.Set("svc:zookeeper", true, clock_.MonotonicMillis()); }
 
   std::string root_;
   ReconcilerOptions options_;
@@ -210,6 +100,8 @@ class ReconcilerTest : public ::testing::Test {
   InlineExecutor executor_;
   FakePreflight preflight_;
   std::unique_ptr<FileSecretSource> secrets_;
+  std::unique_ptr<StateFile> state_;
+  RealHostFilesystem fs_;
   std::unique_ptr<Reconciler> r_;
 };
 
@@ -248,7 +140,7 @@ TEST_F(ReconcilerTest, DependentStartsOnceItsDependencyIsUp) {
   ASSERT_EQ(launcher_.Launches("bin/hadoop", "datanode"), 0);
   ASSERT_TRUE(health_.targets.count("dep:namenode"));
   EXPECT_EQ(health_.targets["dep:namenode"][0].port, 9000u);
-  health_.Set("dep:namenode", true, clock_.NowMillis());
+  health_.Set("dep:namenode", true, clock_.MonotonicMillis());
   r_->Pass();
   EXPECT_EQ(launcher_.Launches("bin/hadoop", "datanode"), 1);
   EXPECT_EQ(launcher_.Launches("bin/hadoop", "tasktracker"), 0);
@@ -256,9 +148,9 @@ TEST_F(ReconcilerTest, DependentStartsOnceItsDependencyIsUp) {
 
 TEST_F(ReconcilerTest, HealthComesFromProbesTakenAfterTheStart) {
   Offer(testing::SeedNodePlan("node3"), 1);
-  health_.Set("svc:zookeeper", true, clock_.NowMillis() - 1);  // before the start: stale
+  health_.Set("svc:zookeeper", true, clock_.MonotonicMillis() - 1);  // before the start: stale
   r_->Pass();
-  health_.Set("svc:zookeeper", true, clock_.NowMillis() - 1);
+  health_.Set("svc:zookeeper", true, clock_.MonotonicMillis() - 1);
   r_->Pass();
   EXPECT_EQ(Role("zookeeper").phase(), v1::PHASE_STARTING);
   clock_.AdvanceMillis(100);
@@ -266,7 +158,7 @@ TEST_F(ReconcilerTest, HealthComesFromProbesTakenAfterTheStart) {
   r_->Pass();
   EXPECT_EQ(Role("zookeeper").phase(), v1::PHASE_RUNNING);
   EXPECT_EQ(Role("zookeeper").health(), v1::HEALTH_HEALTHY);
-  health_.Set("svc:zookeeper", false, clock_.NowMillis());
+  health_.Set("svc:zookeeper", false, clock_.MonotonicMillis());
   r_->Pass();
   EXPECT_EQ(Role("zookeeper").phase(), v1::PHASE_RUNNING);
   EXPECT_EQ(Role("zookeeper").health(), v1::HEALTH_UNHEALTHY);
@@ -286,7 +178,7 @@ TEST_F(ReconcilerTest, ExitIsRestartedAfterTheBackoff) {
   EXPECT_EQ(c.last_exit_code(), 137);
   EXPECT_THAT(c.reason(), HasSubstr("exited with code 137"));
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
-  clock_.AdvanceMillis(options_.backoff_initial_ms - 1);
+  clock_.AdvanceMillis(options_.restart.backoff_initial_ms - 1);
   r_->Pass();
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
   clock_.AdvanceMillis(1);
@@ -300,18 +192,18 @@ TEST_F(ReconcilerTest, QuickFailuresDoubleTheBackoffIntoACrashLoop) {
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();
   std::vector<int64_t> delays;
-  for (int i = 0; i < options_.crash_loop_after; ++i) {
+  for (int i = 0; i < options_.restart.crash_loop_after; ++i) {
     launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
-    const int64_t died = clock_.NowMillis();
+    const int64_t died = clock_.MonotonicMillis();
     r_->Pass();
     // Step the clock until the restart happens.
     const int before = launcher_.Launches("bin/cassandra");
     while (launcher_.Launches("bin/cassandra") == before) {
       clock_.AdvanceMillis(50);
       r_->Pass();
-      ASSERT_LT(clock_.NowMillis() - died, 120'000) << "never restarted";
+      ASSERT_LT(clock_.MonotonicMillis() - died, 120'000) << "never restarted";
     }
-    delays.push_back(clock_.NowMillis() - died);
+    delays.push_back(clock_.MonotonicMillis() - died);
   }
   for (size_t i = 1; i < delays.size(); ++i) {
     EXPECT_GE(delays[i], delays[i - 1] * 2 - 50) << i;
@@ -327,25 +219,25 @@ TEST_F(ReconcilerTest, QuickFailuresDoubleTheBackoffIntoACrashLoop) {
 }
 
 TEST_F(ReconcilerTest, AStableRunResetsTheBackoff) {
-  options_.crash_loop_after = 3;
+  options_.restart.crash_loop_after = 3;
   Restart();
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();
   for (int i = 0; i < 3; ++i) {
     launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
     r_->Pass();
-    clock_.AdvanceMillis(options_.backoff_max_ms);
+    clock_.AdvanceMillis(options_.restart.backoff_max_ms);
     r_->Pass();
   }
-  health_.Set("svc:cassandra", true, clock_.NowMillis());
+  health_.Set("svc:cassandra", true, clock_.MonotonicMillis());
   r_->Pass();
-  clock_.AdvanceMillis(options_.quick_exit_ms);
-  health_.Set("svc:cassandra", true, clock_.NowMillis());
+  clock_.AdvanceMillis(options_.restart.quick_exit_ms);
+  health_.Set("svc:cassandra", true, clock_.MonotonicMillis());
   r_->Pass();
   launcher_.Kill(launcher_.PidOf("bin/cassandra"), 1);
   r_->Pass();
   EXPECT_EQ(Role("cassandra").phase(), v1::PHASE_BACKOFF);
-  clock_.AdvanceMillis(options_.backoff_initial_ms);
+  clock_.AdvanceMillis(options_.restart.backoff_initial_ms);
   r_->Pass();
   EXPECT_EQ(Role("cassandra").phase(), v1::PHASE_STARTING);
 }
@@ -375,9 +267,9 @@ TEST_F(ReconcilerTest, RolesTheSpecLetsRestartOnChangeAreRestartedByTheAgent) {
   Offer(testing::SeedNodePlan("node3", "manage_hosts_file: true",
                               "manage_hosts_file: true\nrestart_on_config_change: [datanode]"),
         1);
-  health_.Set("dep:namenode", true, clock_.NowMillis());
+  health_.Set("dep:namenode", true, clock_.MonotonicMillis());
   r_->Pass();
-  health_.Set("dep:namenode", true, clock_.NowMillis());
+  health_.Set("dep:namenode", true, clock_.MonotonicMillis());
   r_->Pass();
   const pid_t datanode = launcher_.PidOf("bin/hadoop", "datanode");
   const pid_t cassandra = launcher_.PidOf("bin/cassandra");
@@ -466,7 +358,7 @@ TEST_F(ReconcilerTest, PlansForAnotherNodeOrOlderVersionsAreRefused) {
 TEST_F(ReconcilerTest, AServiceLeavingThePlanIsStopped) {
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();
-  health_.Set("dep:namenode", true, clock_.NowMillis());
+  health_.Set("dep:namenode", true, clock_.MonotonicMillis());
   r_->Pass();
   const pid_t datanode = launcher_.PidOf("bin/hadoop", "datanode");
   ASSERT_NE(datanode, 0);
@@ -546,7 +438,7 @@ TEST_F(ReconcilerTest, InitStepsRunOnceBeforeTheFirstStart) {
   EXPECT_EQ(Role("namenode").phase(), v1::PHASE_FAILED);
   EXPECT_THAT(Role("namenode").reason(), HasSubstr("format-namenode exited with code 1"));
 
-  clock_.AdvanceMillis(options_.backoff_max_ms);
+  clock_.AdvanceMillis(options_.restart.backoff_max_ms);
   r_->Pass();
   const pid_t again = launcher_.PidOf("bin/hadoop", "namenode");
   ASSERT_NE(again, 0);
@@ -584,14 +476,14 @@ TEST_F(ReconcilerTest, AFailedLaunchIsRetriedWithBackoff) {
   r_->Pass();
   EXPECT_EQ(Role("cassandra").phase(), v1::PHASE_BACKOFF);
   launcher_.fail_programs.clear();
-  clock_.AdvanceMillis(options_.backoff_max_ms);
+  clock_.AdvanceMillis(options_.restart.backoff_max_ms);
   r_->Pass();
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
 }
 
 TEST_F(ReconcilerTest, ARunningRolesLogIsRotatedBySize) {
-  options_.log_max_bytes = 100;
-  options_.log_keep = 2;
+  options_.limits.log_max_bytes = 100;
+  options_.limits.log_keep = 2;
   Restart();
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();

@@ -1,4 +1,4 @@
-#include "agentd/agent/host_preflight.h"
+#include "agentd/preflight/host_preflight.h"
 
 #include <algorithm>
 

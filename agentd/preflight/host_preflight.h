@@ -1,10 +1,10 @@
-#ifndef BAMCTL_AGENTD_AGENT_HOST_PREFLIGHT_H_
-#define BAMCTL_AGENTD_AGENT_HOST_PREFLIGHT_H_
+#ifndef BAMCTL_AGENTD_PREFLIGHT_HOST_PREFLIGHT_H_
+#define BAMCTL_AGENTD_PREFLIGHT_HOST_PREFLIGHT_H_
 
 #include <string>
 #include <vector>
 
-#include "agentd/reconciler/interfaces.h"
+#include "agentd/preflight/preflight.h"
 
 namespace bamctl {
 
@@ -26,4 +26,4 @@ class HostPreflight : public Preflight {
 
 }  // namespace bamctl
 
-#endif  // BAMCTL_AGENTD_AGENT_HOST_PREFLIGHT_H_
+#endif  // BAMCTL_AGENTD_PREFLIGHT_HOST_PREFLIGHT_H_

@@ -1,0 +1,152 @@
+// The whole agent (loop thread, reconciler, probe scheduler, executor) with
+// every outside effect faked: a launcher that records, a clock moved by
+// hand, files and state in memory, a controller link the test drives.
+// Backoff waits pass by advancing the clock, not by sleeping.
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "agentd/agent/agent.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "roles/driver/file_sources.h"
+#include "tests/util/agent_fakes.h"
+#include "tests/util/seed_plans.h"
+
+namespace bamctl {
+namespace {
+
+using ::testing::HasSubstr;
+
+class AgentUnitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.reconciler.node = "node3";
+    options_.reconciler.root_dir = "/host";
+    options_.reconciler.state_dir = "/state";
+    options_.reconciler.log_dir = "/nonexistent-log-dir-of-agent-unit-test";
+    options_.reconciler.fall_back_to_stock = true;
+    options_.reconciler.restart.backoff_initial_ms = 5'000;
+    options_.reconciler.restart.backoff_jitter = 0;
+    options_.controller = "fake";
+    AgentDeps deps;
+    deps.launcher = &launcher_;
+    deps.clock = &clock_;
+    deps.state = &state_;
+    deps.fs = &fs_;
+    deps.preflight = &preflight_;
+    deps.secrets = &secrets_;
+    deps.run_probe = [](const Probe&, std::chrono::milliseconds) {
+      return ProbeResult{true, "ok", ""};
+    };
+    deps.connect = [this](ControllerLink::Callbacks callbacks) {
+      auto link = std::make_unique<testing::FakeControllerLink>(std::move(callbacks));
+      link_ = link.get();
+      return std::unique_ptr<ControllerLink>(std::move(link));
+    };
+    deps.watch_exits = [this](std::function<void()> on_exit) {
+      exited_ = std::move(on_exit);  // the test plays the pidfd watcher
+      return std::unique_ptr<ExitWatcher>(std::make_unique<testing::NullExitWatcher>());
+    };
+    agent_ = std::make_unique<Agent>(options_, std::move(deps));
+    ASSERT_TRUE(agent_->Start().ok());
+  }
+  void TearDown() override { agent_.reset(); }
+
+  // Polls the agent's last report (1 ms apart, at most 10 s) until `done`.
+  template <typename F>
+  bool Eventually(F done) {
+    for (int i = 0; i < 10'000; ++i) {
+      if (done(link_->report())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ADD_FAILURE() << "last report: " << link_->report().DebugString();
+    return false;
+  }
+
+  static const v1::RoleStatus* Find(const v1::NodeReport& r, const std::string& service) {
+    for (const v1::RoleStatus& s : r.roles()) {
+      if (s.service() == service) return &s;
+    }
+    return nullptr;
+  }
+
+  void DeliverSeedPlan() {
+    v1::PlanUpdate update;
+    update.set_version(3);
+    update.set_plan_hash("h3");
+    *update.mutable_plan() = testing::SeedNodePlan("node3");
+    link_->DeliverPlan(update);
+  }
+
+  AgentOptions options_;
+  testing::FakeLauncher launcher_;
+  FakeClock clock_;
+  testing::MemoryStateStore state_;
+  testing::MemoryFilesystem fs_;
+  testing::FakePreflight preflight_;
+  FileSecretSource secrets_{"/nonexistent"};
+  testing::FakeControllerLink* link_ = nullptr;
+  std::function<void()> exited_;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(AgentUnitTest, APlanFromTheControllerIsKeptThenRun) {
+  DeliverSeedPlan();
+  ASSERT_TRUE(Eventually([](const v1::NodeReport& r) {
+    const v1::RoleStatus* zk = Find(r, "zookeeper");
+    return r.applied_version() == 3 && zk != nullptr && zk->pid() > 0;
+  }));
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+  agent_.reset();
+  EXPECT_EQ(state_.state.plan_version(), 3);  // persisted
+  EXPECT_TRUE(fs_.Stat(options_.reconciler.root_dir + testing::SeedNodePlan("node3")
+                                                         .zookeeper()
+                                                         .conf_dir() +
+                       "/zoo.cfg")
+                  .has_value());
+}
+
+TEST_F(AgentUnitTest, AKilledRoleWaitsItsBackoffOnTheClockThenRestarts) {
+  DeliverSeedPlan();
+  ASSERT_TRUE(Eventually([](const v1::NodeReport& r) {
+    const v1::RoleStatus* c = Find(r, "cassandra");
+    return c != nullptr && c->pid() > 0 && c->health() == v1::HEALTH_HEALTHY;
+  }));
+  const pid_t first = launcher_.PidOf("bin/cassandra");
+  launcher_.Kill(first, 137);
+  exited_();
+  ASSERT_TRUE(Eventually([](const v1::NodeReport& r) {
+    const v1::RoleStatus* c = Find(r, "cassandra");
+    return c != nullptr && c->phase() == v1::PHASE_BACKOFF;
+  }));
+  EXPECT_EQ(Find(link_->report(), "cassandra")->last_exit_code(), 137);
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);  // no real time makes it restart
+  clock_.AdvanceMillis(5'000);
+  ASSERT_TRUE(Eventually([first](const v1::NodeReport& r) {
+    const v1::RoleStatus* c = Find(r, "cassandra");
+    return c != nullptr && c->pid() > 0 && c->pid() != first && c->restarts() == 1;
+  }));
+}
+
+TEST_F(AgentUnitTest, ARestartCommandIsAnsweredThroughTheLink) {
+  DeliverSeedPlan();
+  ASSERT_TRUE(Eventually([](const v1::NodeReport& r) {
+    const v1::RoleStatus* zk = Find(r, "zookeeper");
+    return zk != nullptr && zk->pid() > 0;
+  }));
+  v1::Command restart;
+  restart.set_id("op1-step1-node3");
+  restart.set_kind(v1::COMMAND_KIND_RESTART);
+  restart.set_service("zookeeper");
+  link_->DeliverCommand(restart);
+  for (int i = 0; i < 10'000 && link_->results().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(link_->results().size(), 1u);
+  EXPECT_TRUE(link_->results()[0].ok()) << link_->results()[0].message();
+  EXPECT_THAT(link_->results()[0].message(), HasSubstr("restarted zookeeper"));
+}
+
+}  // namespace
+}  // namespace bamctl
