@@ -51,6 +51,7 @@ struct ProcStat {
   int64_t hwm_kib = 0;
   int64_t pss_kib = 0;      // proportional: shared pages divided among their users
   int64_t private_kib = 0;  // Private_Dirty: memory the agent alone holds
+  int64_t threads = 0;
 };
 
 ProcStat Read(pid_t pid) {
@@ -78,6 +79,7 @@ ProcStat Read(pid_t pid) {
         if (f[0] == "VmHWM:") out.hwm_kib = kib;
         if (f[0] == "Pss:") out.pss_kib = kib;
         if (f[0] == "Private_Dirty:") out.private_kib = kib;
+        if (f[0] == "Threads:") out.threads = kib;
       }
     }
   }
@@ -130,18 +132,19 @@ int main(int argc, char** argv) {
   for (const std::string& node : c.nodes()) before.push_back(Read(c.AgentPid(node)));
   std::this_thread::sleep_for(std::chrono::seconds(idle));
   std::printf(
-      "idle over %d s   services  CPU %%core   RSS MiB   peak RSS MiB   PSS MiB   private MiB\n",
+      "idle over %d s   services  CPU %%core   RSS MiB   peak RSS MiB   PSS MiB   private MiB  "
+      "threads\n",
       idle);
   for (size_t i = 0; i < c.nodes().size(); ++i) {
     const std::string& node = c.nodes()[i];
     ProcStat after = Read(c.AgentPid(node));
     const bamctl::v1::NodeStatus& ns = status->nodes(static_cast<int>(i));
-    std::printf("  %-14s %8d  %9.3f  %8.1f  %13.1f  %8.1f  %12.1f\n", node.c_str(), ns.roles_size(),
-                100.0 * (after.cpu_seconds - before[i].cpu_seconds) / idle,
-                static_cast<double>(after.rss_kib) / 1024.0,
-                static_cast<double>(after.hwm_kib) / 1024.0,
-                static_cast<double>(after.pss_kib) / 1024.0,
-                static_cast<double>(after.private_kib) / 1024.0);
+    std::printf(
+        "  %-14s %8d  %9.3f  %8.1f  %13.1f  %8.1f  %12.1f  %7lld\n", node.c_str(), ns.roles_size(),
+        100.0 * (after.cpu_seconds - before[i].cpu_seconds) / idle,
+        static_cast<double>(after.rss_kib) / 1024.0, static_cast<double>(after.hwm_kib) / 1024.0,
+        static_cast<double>(after.pss_kib) / 1024.0,
+        static_cast<double>(after.private_kib) / 1024.0, static_cast<long long>(after.threads));
   }
 
   // 2. Restart latency.

@@ -36,8 +36,7 @@ bool Lifecycle::Allowed(ServiceState from, ServiceState to) {
     case S::kInitializing:
       return to == S::kStarting || to == S::kExited || to == S::kInitializing;
     case S::kStarting:
-      return to == S::kRunning || to == S::kExited || to == S::kStopping ||
-             to == S::kRestarting;
+      return to == S::kRunning || to == S::kExited || to == S::kStopping || to == S::kRestarting;
     case S::kRunning:
       return to == S::kExited || to == S::kStopping || to == S::kRestarting;
     case S::kStopping:

@@ -30,8 +30,8 @@ void RestartTracker::Schedule(int64_t now_ms, bool quick) {
 }
 
 int64_t RestartTracker::Backoff(int doublings) const {
-  double delay = static_cast<double>(policy_->backoff_initial_ms) *
-                 std::pow(2.0, std::min(doublings, 30));
+  double delay =
+      static_cast<double>(policy_->backoff_initial_ms) * std::pow(2.0, std::min(doublings, 30));
   delay = std::min(delay, static_cast<double>(policy_->backoff_max_ms));
   const double spread = 1.0 - policy_->backoff_jitter + 2.0 * policy_->backoff_jitter * random_();
   return static_cast<int64_t>(delay * spread);

@@ -69,11 +69,10 @@ bool ServiceRunner::RunInitSteps(Service& s, int64_t now) {
         hooks_.state_changed();
         return RunInitSteps(s, now);  // on to the next step
       }
-      failure = absl::StrCat("init step ", s.init_name, " exited with code ",
-                             code ? absl::StrCat(*code) : std::string("unknown"),
-                             " without creating ",
-                             s.init_marker.empty() ? std::string("its marker") : s.init_marker,
-                             " (log: ", log, ")");
+      failure = absl::StrCat(
+          "init step ", s.init_name, " exited with code ",
+          code ? absl::StrCat(*code) : std::string("unknown"), " without creating ",
+          s.init_marker.empty() ? std::string("its marker") : s.init_marker, " (log: ", log, ")");
     }
     s.init_proc.reset();
     hooks_.state_changed();
@@ -104,7 +103,8 @@ bool ServiceRunner::RunInitSteps(Service& s, int64_t now) {
 void ServiceRunner::Launch(Service& s, int64_t now, int64_t now_wall) {
   const LaunchSpec spec = ServiceLaunchSpec(paths_, s.plan);
   WARN_NOT_OK(fs_->MakeDirs(paths_.log_dir, 0755), "creating the log dir");
-  WARN_NOT_OK(RotateLogIfNeeded(spec.log_path, limits_.log_max_bytes, limits_.log_keep), "rotating a role log");
+  WARN_NOT_OK(RotateLogIfNeeded(spec.log_path, limits_.log_max_bytes, limits_.log_keep),
+              "rotating a role log");
   absl::StatusOr<ProcessId> id = launcher_->Launch(spec);
   if (!id.ok()) {
     FailStart(s, now, absl::StrCat("cannot start: ", id.status().message()));

@@ -100,10 +100,8 @@ TEST_F(AgentUnitTest, APlanFromTheControllerIsKeptThenRun) {
   EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
   agent_.reset();
   EXPECT_EQ(state_.state.plan_version(), 3);  // persisted
-  EXPECT_TRUE(fs_.Stat(options_.reconciler.root_dir + testing::SeedNodePlan("node3")
-                                                         .zookeeper()
-                                                         .conf_dir() +
-                       "/zoo.cfg")
+  EXPECT_TRUE(fs_.Stat(options_.reconciler.root_dir +
+                       testing::SeedNodePlan("node3").zookeeper().conf_dir() + "/zoo.cfg")
                   .has_value());
 }
 

@@ -165,6 +165,26 @@ TEST_F(ReconcilerTest, HealthComesFromProbesTakenAfterTheStart) {
   EXPECT_THAT(Role("zookeeper").reason(), HasSubstr("refused"));
 }
 
+TEST_F(ReconcilerTest, AWallClockStepNeitherShortensNorStretchesTheBackoff) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  const pid_t first = launcher_.PidOf("bin/cassandra");
+  clock_.AdvanceMillis(60'000);
+  launcher_.Kill(first, 137);
+  r_->Pass();
+  ASSERT_EQ(Role("cassandra").phase(), v1::PHASE_BACKOFF);
+  clock_.SetMillis(clock_.NowMillis() + 3'600'000);  // ntpdate jumps an hour ahead
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+  clock_.SetMillis(0);  // ... or back to 1970
+  clock_.AdvanceMillis(options_.restart.backoff_initial_ms - 1);
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 1);
+  clock_.AdvanceMillis(1);
+  r_->Pass();
+  EXPECT_EQ(launcher_.Launches("bin/cassandra"), 2);
+}
+
 TEST_F(ReconcilerTest, ExitIsRestartedAfterTheBackoff) {
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();

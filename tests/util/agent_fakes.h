@@ -165,7 +165,6 @@ class FakePreflight : public Preflight {
   std::map<std::string, std::string> errors;
 };
 
-
 // A filesystem in memory: paths to contents and modes; owners as user
 // names. Directories exist when made or when a file below them is written.
 class MemoryFilesystem : public HostFilesystem {
@@ -188,7 +187,7 @@ class MemoryFilesystem : public HostFilesystem {
   std::map<std::string, File> files;
   std::map<std::string, File> dirs;  // content unused
   std::map<std::string, uid_t> users{{"root", 0}, {"hadoop", 1001}, {"zookeeper", 1002}};
-  std::vector<std::string> writes;  // paths, in order
+  std::vector<std::string> writes;   // paths, in order
   std::set<std::string> unwritable;  // WriteFile fails for these
 };
 
