@@ -1,86 +1,52 @@
 // bam-agentd with real processes: a real bam-controller, a real agent, and
 // the real ZooKeeper server (Debian's package) as the role it supervises.
 // kill -9 of the role, of the agent and of the controller, each on its own
-// one-node cluster on 127.0.2.1.
+// one-node cluster on this process's loopback subnet.
 #include <signal.h>
 
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/net_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/integration/local_cluster.h"
-#include "tests/util/test_util.h"
+#include "tests/integration/local_cluster_fixture.h"
 
 namespace bamctl {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::Alive;
 using ::testing::HasSubstr;
 using testing::LocalCluster;
-using SteadyClock = std::chrono::steady_clock;
 
 constexpr char kNode[] = "zk1";
-constexpr char kAddress[] = "127.0.2.1";
 
-// The local cluster's layout maps the address to 127.0.2.1 and makes the
-// roles run as this user with Debian's ZooKeeper.
-std::string Spec() {
-  return "name: agent-it\nnodes:\n"
-         "  - {name: zk1, address: 10.0.0.1, roles: [zookeeper], zookeeper_server_id: 1}\n"
-         "zookeeper:\n  client_port: 24181\n  peer_port: 24888\n  election_port: 25888\n"
-         "  tick_time_ms: 500\n";
-}
+// The local cluster's layout gives the node its loopback address and makes
+// the role run as this user with Debian's ZooKeeper.
+constexpr char kSpec[] =
+    "name: agent-it\nnodes:\n"
+    "  - {name: zk1, address: 10.0.0.1, roles: [zookeeper], zookeeper_server_id: 1}\n"
+    "zookeeper:\n  client_port: 24181\n  peer_port: 24888\n  election_port: 25888\n"
+    "  tick_time_ms: 500\n";
 
-bool Alive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0; }
-
-class AgentTest : public ::testing::Test {
+class AgentTest : public testing::LocalClusterFixture {
  protected:
+  AgentTest() : LocalClusterFixture(kSpec) {}
+
   void SetUp() override {
-    if (std::string missing = testing::MissingLocalClusterParts(false); !missing.empty()) {
-      GTEST_SKIP() << missing;
-    }
-    dir_ = testing::MakeTempDir("agent_it");
-    LocalCluster::Options options;
-    options.address_base = "127.0.2";  // apart from other tests' clusters
-    absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
-        LocalCluster::Create(dir_, Spec(), options);
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(*cluster);
-    ASSERT_TRUE(cluster_->StartAgents().ok());
-    absl::StatusOr<v1::GetStatusResponse> status =
-        cluster_->WaitConverged(std::chrono::seconds(90));
-    ASSERT_TRUE(status.ok()) << status.status();
-    const v1::RoleStatus* zk = LocalCluster::FindRole(*status, kNode, "zookeeper");
-    ASSERT_NE(zk, nullptr);
-    zk_pid_ = static_cast<pid_t>(zk->pid());
-    ASSERT_TRUE(Alive(zk_pid_));
+    LocalClusterFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    zk_pid_ = RolePid(kNode, "zookeeper");
+    ASSERT_TRUE(Alive(zk_pid_)) << "zookeeper pid " << zk_pid_;
   }
 
-  void TearDown() override {
-    cluster_.reset();  // kills agent, controller and roles
-    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
-  }
-
-  pid_t RolePid() {
-    absl::StatusOr<v1::GetStatusResponse> status = cluster_->Status();
-    if (!status.ok()) return 0;
-    const v1::RoleStatus* zk = LocalCluster::FindRole(*status, kNode, "zookeeper");
-    return zk == nullptr ? 0 : static_cast<pid_t>(zk->pid());
-  }
-
-  fs::path dir_;
-  std::unique_ptr<LocalCluster> cluster_;
-  pid_t zk_pid_ = 0;
+  int64_t zk_pid_ = 0;
 };
 
 TEST_F(AgentTest, AKilledRoleIsRestartedAndCounted) {
-  ASSERT_EQ(kill(zk_pid_, SIGKILL), 0);
-  absl::StatusOr<v1::GetStatusResponse> status = cluster_->WaitFor(
+  ASSERT_EQ(kill(static_cast<pid_t>(zk_pid_), SIGKILL), 0);
+  absl::StatusOr<v1::GetStatusResponse> status = cluster().WaitFor(
       [&](const v1::GetStatusResponse& s) {
         const v1::RoleStatus* zk = LocalCluster::FindRole(s, kNode, "zookeeper");
         return zk != nullptr && zk->pid() != zk_pid_ && zk->pid() != 0 && s.converged();
@@ -90,11 +56,11 @@ TEST_F(AgentTest, AKilledRoleIsRestartedAndCounted) {
   const v1::RoleStatus* zk = LocalCluster::FindRole(*status, kNode, "zookeeper");
   EXPECT_EQ(zk->restarts(), 1u);
   EXPECT_EQ(zk->last_exit_code(), 128 + SIGKILL);
-  EXPECT_TRUE(Alive(static_cast<pid_t>(zk->pid())));
+  EXPECT_TRUE(Alive(zk->pid()));
 
   // The agent's /metrics counts it too.
-  absl::StatusOr<std::string> metrics =
-      TcpRequest(kAddress, 9465, "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(5));
+  absl::StatusOr<std::string> metrics = TcpRequest(
+      cluster().Address(kNode), 9465, "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(5));
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_THAT(*metrics, HasSubstr("bam_agent_role_restarts_total{service=\"zookeeper\"} 1"));
   EXPECT_THAT(*metrics, HasSubstr("bam_agent_role_up{service=\"zookeeper\"} 1"));
@@ -102,15 +68,15 @@ TEST_F(AgentTest, AKilledRoleIsRestartedAndCounted) {
 }
 
 TEST_F(AgentTest, AKilledAgentLeavesItsRoleRunningAndTheNextOneAdoptsIt) {
-  cluster_->KillAgent(kNode);
+  cluster().KillAgent(kNode);
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_TRUE(Alive(zk_pid_)) << "the role died with its agent";
 
-  ASSERT_TRUE(cluster_->StartAgent(kNode).ok());
-  const pid_t agent = cluster_->AgentPid(kNode);
+  ASSERT_TRUE(cluster().StartAgent(kNode).ok());
+  const pid_t agent = cluster().AgentPid(kNode);
   // Converged again, reported by the new agent (its reports follow a new
   // hello), with the same role process.
-  absl::StatusOr<v1::GetStatusResponse> status = cluster_->WaitFor(
+  absl::StatusOr<v1::GetStatusResponse> status = cluster().WaitFor(
       [&](const v1::GetStatusResponse& s) {
         const v1::RoleStatus* zk = LocalCluster::FindRole(s, kNode, "zookeeper");
         return s.converged() && zk != nullptr && s.nodes(0).connected() &&
@@ -119,31 +85,31 @@ TEST_F(AgentTest, AKilledAgentLeavesItsRoleRunningAndTheNextOneAdoptsIt) {
       std::chrono::seconds(60));
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_TRUE(Alive(agent));
-  EXPECT_EQ(RolePid(), zk_pid_);
+  EXPECT_EQ(RolePid(kNode, "zookeeper"), zk_pid_);
   // No second copy: one process carries the node's ZooKeeper marker.
   EXPECT_EQ(
-      testing::ProcessesWithMarker(absl::StrCat(kNode, "/zookeeper@", cluster_->StateDir(kNode)))
+      testing::ProcessesWithMarker(absl::StrCat(kNode, "/zookeeper@", cluster().StateDir(kNode)))
           .size(),
       1u);
 }
 
 TEST_F(AgentTest, AControllerOutageLeavesRolesUntouched) {
-  const pid_t agent = cluster_->AgentPid(kNode);
-  cluster_->KillController();
+  const pid_t agent = cluster().AgentPid(kNode);
+  cluster().KillController();
   // The agent keeps enforcing the plan it holds: a role killed meanwhile
   // comes back without the controller.
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_TRUE(Alive(zk_pid_));
   EXPECT_TRUE(Alive(agent));
 
-  ASSERT_TRUE(cluster_->StartController().ok());
-  absl::StatusOr<v1::GetStatusResponse> status = cluster_->WaitFor(
+  ASSERT_TRUE(cluster().StartController().ok());
+  absl::StatusOr<v1::GetStatusResponse> status = cluster().WaitFor(
       [&](const v1::GetStatusResponse& s) { return s.converged() && s.nodes(0).connected(); },
       std::chrono::seconds(60));
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(status->desired_version(), 1);
   EXPECT_EQ(status->nodes(0).applied_version(), 1);
-  EXPECT_EQ(RolePid(), zk_pid_);
+  EXPECT_EQ(RolePid(kNode, "zookeeper"), zk_pid_);
   EXPECT_TRUE(Alive(agent));
 }
 

@@ -11,7 +11,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/integration/child_process.h"
-#include "tests/util/loopback_listener.h"
+#include "tests/util/loopback_subnet.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -37,30 +37,26 @@ class BamctlControllerTest : public ::testing::Test {
       GTEST_SKIP() << "BAMCTL_CONTROLLER_BIN / BAMCTL_BIN not set (CTest sets them)";
     }
     dir_ = testing::MakeTempDir("bamctl_e2e");
-    uint32_t port;
-    {
-      testing::LoopbackListener l;
-      testing::LoopbackListener m;
-      port = l.port();
-      metrics_port_ = static_cast<int>(m.port());
-    }
-    address_ = absl::StrCat("127.0.0.1:", port);
+    // This process's loopback subnet: fixed ports no other process uses.
+    host_ = testing::ProcessLoopbackSubnet().ServerAddress();
+    address_ = absl::StrCat(host_, ":7443");
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
         testing::ChildProcess::Start({Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
                                       "--db=" + (dir_ / "controller.db").string(),
-                                      absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_)},
+                                      absl::StrCat("--metrics_listen=", host_, ":", kMetricsPort)},
                                      {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     controller_ = std::move(*child);
     auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     ASSERT_TRUE(
-        channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30)));
+        channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30)))
+        << "bam-controller did not start; see " << (dir_ / "controller.log").string();
     spec_ = (dir_ / "seed.yaml").string();
     std::ofstream(spec_) << testing::ReadSourceFile("examples/seed-cluster.yaml");
   }
   void TearDown() override {
     controller_.reset();
-    if (!dir_.empty()) fs::remove_all(dir_);
+    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);  // else kept for its logs
   }
 
   Result Bamctl(std::vector<std::string> args) {
@@ -68,7 +64,10 @@ class BamctlControllerTest : public ::testing::Test {
     const fs::path log = dir_ / absl::StrCat("bamctl-", runs_++, ".log");
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
         args, {{"BAMCTL_CONTROLLER", address_}, {"USER", "e2e"}}, dir_.string(), log.string());
-    EXPECT_TRUE(child.ok());
+    if (!child.ok()) {
+      ADD_FAILURE() << child.status();
+      return {-1, ""};
+    }
     absl::StatusOr<int> code = (*child)->Wait(std::chrono::seconds(60));
     EXPECT_TRUE(code.ok()) << code.status();
     std::ifstream in(log);
@@ -77,11 +76,13 @@ class BamctlControllerTest : public ::testing::Test {
     return {code.ok() ? *code : -1, text.str()};
   }
 
+  static constexpr int kMetricsPort = 9464;
+
   fs::path dir_;
+  std::string host_;  // the controller's address, without the port
   std::string address_;
   std::string spec_;
   std::unique_ptr<testing::ChildProcess> controller_;
-  int metrics_port_ = 0;
   int runs_ = 0;
 };
 
@@ -117,8 +118,8 @@ TEST_F(BamctlControllerTest, ApplyGetStatusAndRefusal) {
 TEST_F(BamctlControllerTest, MetricsPassPromtool) {
   ASSERT_TRUE(fs::exists("/usr/bin/promtool")) << "promtool missing: run scripts/install-deps.sh";
   ASSERT_EQ(Bamctl({"desired-state", "apply", "-f", spec_}).code, 0);
-  absl::StatusOr<std::string> reply = TcpRequest(
-      "127.0.0.1", metrics_port_, "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(10));
+  absl::StatusOr<std::string> reply =
+      TcpRequest(host_, kMetricsPort, "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(10));
   ASSERT_TRUE(reply.ok()) << reply.status();
   const size_t body = reply->find("\r\n\r\n");
   ASSERT_NE(body, std::string::npos);

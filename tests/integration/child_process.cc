@@ -28,29 +28,28 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   return std::unique_ptr<ChildProcess>(new ChildProcess(id->pid));
 }
 
+bool ChildProcess::TryReap() {
+  if (reaped_) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    reaped_ = true;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  return reaped_;
+}
+
 absl::StatusOr<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
+  while (!TryReap()) {
     if (std::chrono::steady_clock::now() >= until) {
       return absl::DeadlineExceededError(absl::StrCat("pid ", pid_, " still running"));
     }
     usleep(10'000);
   }
+  return exit_code_;
 }
 
-bool ChildProcess::Running() {
-  if (reaped_) return false;
-  int status;
-  pid_t r = waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) reaped_ = true;
-  return !reaped_;
-}
+bool ChildProcess::Running() { return !TryReap(); }
 
 ChildProcess::~ChildProcess() {
   kill(-pid_, SIGKILL);  // the whole group: the child is its leader

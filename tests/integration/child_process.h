@@ -29,13 +29,18 @@ class ChildProcess {
   // True while the process has not exited (reaps it if it has).
   bool Running();
   // Waits up to `timeout` for the exit and returns the exit code (128+N for
-  // signal N); DeadlineExceeded if it is still running then.
+  // signal N), also when Running() already reaped it; DeadlineExceeded if it
+  // is still running then.
   absl::StatusOr<int> Wait(std::chrono::milliseconds timeout);
 
  private:
   explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  // Reaps the process if it has exited, without blocking; true if reaped.
+  bool TryReap();
+
   pid_t pid_;
   bool reaped_ = false;
+  int exit_code_ = -1;  // once reaped_
 };
 
 }  // namespace bamctl::testing

@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "proto/controller.grpc.pb.h"
 #include "tests/integration/child_process.h"
-#include "tests/util/loopback_listener.h"
+#include "tests/util/loopback_subnet.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -28,25 +28,22 @@ std::string ControllerBinary() {
   return bin != nullptr ? bin : "";
 }
 
-uint32_t FreePort() {
-  testing::LoopbackListener l;
-  return l.port();  // closed again when l goes away; a small race we accept
-}
-
+// bam-controller on this process's loopback subnet: restarted on the same
+// address and port, which no other process uses.
 class ControllerProcess {
  public:
-  ControllerProcess(const fs::path& dir, uint32_t port) : dir_(dir), port_(port) {}
+  explicit ControllerProcess(const fs::path& dir)
+      : dir_(dir),
+        address_(absl::StrCat(testing::ProcessLoopbackSubnet().ServerAddress(), ":7443")) {}
 
   void Start() {
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
-        {ControllerBinary(), absl::StrCat("--listen=127.0.0.1:", port_),
-         "--db=" + (dir_ / "controller.db").string(),
+        {ControllerBinary(), "--listen=" + address_, "--db=" + (dir_ / "controller.db").string(),
          "--metrics_listen=", "--report_flush_interval_ms=10"},
         {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     process_ = std::move(*child);
-    channel_ =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     ASSERT_TRUE(
         channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30)))
         << "bam-controller did not start; see " << dir_ / "controller.log";
@@ -60,7 +57,7 @@ class ControllerProcess {
 
  private:
   fs::path dir_;
-  uint32_t port_;
+  std::string address_;
   std::unique_ptr<testing::ChildProcess> process_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ClusterService::Stub> stub_;
@@ -71,7 +68,7 @@ TEST(ControllerCrashTest, KillDuringApplyLosesNoAcknowledgedVersion) {
   if (ControllerBinary().empty()) GTEST_SKIP() << "BAMCTL_CONTROLLER_BIN not set";
   const fs::path dir = testing::MakeTempDir("controller_crash");
   const std::string seed = testing::ReadSourceFile("examples/seed-cluster.yaml");
-  ControllerProcess controller(dir, FreePort());
+  ControllerProcess controller(dir);
   ASSERT_NO_FATAL_FAILURE(controller.Start());
 
   // A stream of agent reports in the background, as from a live cluster.

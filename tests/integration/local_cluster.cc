@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -12,7 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "localcluster/local_cluster_layout.h"
 #include "proto/enum_text.h"
-#include "tests/util/loopback_listener.h"
+#include "tests/util/loopback_subnet.h"
 
 namespace bamctl::testing {
 
@@ -20,6 +21,10 @@ namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
+
+// Fixed: a restarted controller must come back where the agents dial, and
+// the address is this process's alone.
+constexpr int kControllerPort = 7443;
 
 std::string EnvOr(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
@@ -86,6 +91,7 @@ std::vector<pid_t> ProcessesWithMarker(const std::string& needle) {
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Create(const fs::path& dir,
                                                                    const std::string& spec_text,
                                                                    Options options) {
+  if (options.address_base.empty()) options.address_base = ProcessLoopbackSubnet().base();
   LocalClusterOptions layout_options;
   layout_options.dir = dir.string();
   layout_options.address_base = options.address_base;
@@ -97,10 +103,6 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Create(const fs::pat
   for (const LocalNode& n : layout->nodes) {
     cluster->nodes_.push_back(n.name);
     cluster->addresses_[n.name] = n.address;
-  }
-  {
-    LoopbackListener probe;  // a free port, free again once closed
-    cluster->controller_port_ = probe.port();
   }
   if (absl::Status s = cluster->StartController(); !s.ok()) return s;
   absl::StatusOr<v1::ApplyResponse> applied = cluster->Apply(cluster->spec_text_);
@@ -116,15 +118,32 @@ LocalCluster::~LocalCluster() {
 
 void LocalCluster::KillRoles() {
   // Bounded: a group that survives SIGKILL is in uninterruptible sleep.
-  for (int round = 0; round < 50; ++round) {
+  // Done after two empty scans in a row: a role an agent forked just before
+  // it was killed carries the marker only once it has exec'd.
+  int empty_scans = 0;
+  for (int round = 0; round < 50 && empty_scans < 2; ++round) {
     std::vector<pid_t> pids = ProcessesWithMarker("@" + dir_.string());
-    if (pids.empty()) return;
+    empty_scans = pids.empty() ? empty_scans + 1 : 0;
     for (pid_t pid : pids) {
       kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+std::string LocalCluster::ExitedDaemons() {
+  std::string out;
+  if (controller_ != nullptr && !controller_->Running()) {
+    absl::StrAppend(&out, "\nbam-controller exited; see ", (dir_ / "controller.log").string());
+  }
+  for (const auto& [node, agent] : agents_) {
+    if (!agent->Running()) {
+      absl::StrAppend(&out, "\nbam-agentd of ", node, " exited; see ",
+                      (dir_ / node / "agent.log").string());
+    }
+  }
+  return out;
 }
 
 // The same layout as PrepareLocalCluster's.
@@ -142,11 +161,13 @@ std::string LocalCluster::Address(const std::string& node) const {
   return it == addresses_.end() ? "" : it->second;
 }
 std::string LocalCluster::controller_address() const {
-  return absl::StrCat("127.0.0.1:", controller_port_);
+  return absl::StrCat(LoopbackSubnet(options_.address_base).ServerAddress(), ":", kControllerPort);
 }
 
 absl::Status LocalCluster::StartController() {
   controller_.reset();
+  stub_.reset();
+  channel_.reset();
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
       {EnvOr("BAMCTL_CONTROLLER_BIN", "bam-controller"), "--listen=" + controller_address(),
        "--db=" + (dir_ / "controller.db").string(),
@@ -155,9 +176,19 @@ absl::Status LocalCluster::StartController() {
   if (!child.ok()) return child.status();
   controller_ = std::move(*child);
   channel_ = grpc::CreateChannel(controller_address(), grpc::InsecureChannelCredentials());
-  if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30))) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "bam-controller did not answer within 30s; see ", (dir_ / "controller.log").string()));
+  // Bounded, and a controller that exits at start (its address taken) fails
+  // at once instead of after the whole wait.
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(30);
+  while (!channel_->WaitForConnected(
+      std::min(deadline, std::chrono::system_clock::now() + std::chrono::milliseconds(250)))) {
+    if (!controller_->Running()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("bam-controller exited at start; see ", (dir_ / "controller.log").string()));
+    }
+    if (std::chrono::system_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "bam-controller did not answer within 30s; see ", (dir_ / "controller.log").string()));
+    }
   }
   stub_ = v1::ClusterService::NewStub(channel_);
   return absl::OkStatus();
@@ -210,6 +241,7 @@ absl::StatusOr<v1::ApplyResponse> LocalCluster::Apply(const std::string& spec_te
   v1::ApplyResponse response;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
   grpc::Status s = stub_->ApplyDesiredState(&ctx, request, &response);
   if (!s.ok()) return FromGrpc(s, "apply");
   return response;
@@ -219,6 +251,7 @@ absl::StatusOr<v1::GetStatusResponse> LocalCluster::Status() {
   v1::GetStatusResponse response;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
   grpc::Status s = stub_->GetStatus(&ctx, v1::GetStatusRequest(), &response);
   if (!s.ok()) return FromGrpc(s, "status");
   return response;
@@ -240,9 +273,10 @@ absl::StatusOr<v1::GetStatusResponse> LocalCluster::WaitFor(
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "timed out after ", timeout.count(), " ms; last status:", Summary(last),
-      last_error.empty() ? "" : "\nlast error: ", last_error, "\nlogs in ", dir_.string()));
+  return absl::DeadlineExceededError(
+      absl::StrCat("timed out after ", timeout.count(), " ms; last status:", Summary(last),
+                   last_error.empty() ? "" : "\nlast error: ", last_error, ExitedDaemons(),
+                   "\nlogs in ", dir_.string()));
 }
 
 absl::StatusOr<v1::GetStatusResponse> LocalCluster::WaitConverged(
@@ -255,6 +289,7 @@ absl::StatusOr<v1::Operation> LocalCluster::StartRollingRestart(
   v1::Operation op;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
   grpc::Status s = stub_->StartRollingRestart(&ctx, request, &op);
   if (!s.ok()) return FromGrpc(s, "rolling restart");
   return op;
@@ -266,6 +301,7 @@ absl::StatusOr<v1::Operation> LocalCluster::GetOperation(int64_t id) {
   v1::Operation op;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
   grpc::Status s = stub_->GetOperation(&ctx, request, &op);
   if (!s.ok()) return FromGrpc(s, "operation");
   return op;
@@ -289,7 +325,7 @@ absl::StatusOr<v1::Operation> LocalCluster::WaitOperationDone(int64_t id,
   }
   return absl::DeadlineExceededError(
       absl::StrCat("operation ", id, " still ", EnumText(last.state()), " after ", timeout.count(),
-                   " ms: ", last.ShortDebugString()));
+                   " ms: ", last.ShortDebugString(), ExitedDaemons()));
 }
 
 const v1::RoleStatus* LocalCluster::FindRole(const v1::GetStatusResponse& status,

@@ -20,17 +20,21 @@ namespace bamctl::testing {
 
 // A whole cluster on one machine, in the spirit of a mini-cluster: one
 // bam-controller (SQLite file in the run dir) and one bam-agentd per node of
-// the spec, each node with its own loopback address (from the spec), root
-// dir, state dir and log dir. The roles run for real from the files the
+// the spec, each node with its own loopback address, root dir, state dir
+// and log dir. Addresses come from the test process's own loopback subnet
+// (tests/util/loopback_subnet.h): node N at <base>.N, the controller at
+// <base>.254:7443, so test binaries running at the same time never share an
+// address and the ports the spec names can stay fixed. The roles run for real from the files the
 // agents render. Every wait is bounded; the destructor kills the agents,
 // the controller and every role process the agents started, also when a
 // test fails half-way.
 class LocalCluster {
  public:
   struct Options {
-    // Node N of the spec gets <address_base>.N; tests running at the same
-    // time use different bases.
-    std::string address_base = "127.0.1";
+    // Node N of the spec gets <address_base>.N, the controller
+    // <address_base>.254. Empty: this process's subnet
+    // (ProcessLoopbackSubnet()), which no other process uses.
+    std::string address_base;
     std::vector<std::string> agent_flags = {"--probe_interval_ms=250", "--resync_ms=1000",
                                             "--heartbeat_ms=1000", "--backoff_initial_ms=200"};
   };
@@ -55,7 +59,7 @@ class LocalCluster {
   absl::StatusOr<v1::ApplyResponse> Apply(const std::string& spec_text);
   absl::StatusOr<v1::GetStatusResponse> Status();
   // Polls status until `done` holds (or the timeout passes: DeadlineExceeded
-  // with the last status in the message).
+  // with the last status and any daemon that exited in the message).
   absl::StatusOr<v1::GetStatusResponse> WaitFor(
       const std::function<bool(const v1::GetStatusResponse&)>& done,
       std::chrono::milliseconds timeout);
@@ -86,13 +90,14 @@ class LocalCluster {
   LocalCluster(std::filesystem::path dir, Options options)
       : dir_(std::move(dir)), options_(std::move(options)) {}
   void KillRoles();
+  // The controller and agents that have exited on their own, for messages.
+  std::string ExitedDaemons();
 
   std::filesystem::path dir_;
   Options options_;
   std::vector<std::string> nodes_;
   std::map<std::string, std::string> addresses_;
   std::string spec_text_;
-  uint32_t controller_port_ = 0;
   std::unique_ptr<ChildProcess> controller_;
   std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
   std::shared_ptr<grpc::Channel> channel_;

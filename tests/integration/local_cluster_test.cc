@@ -56,10 +56,9 @@ class SeedClusterTest : public ::testing::Test {
       return;
     }
     dir_ = new fs::path(testing::MakeTempDir("seed_cluster"));
-    LocalCluster::Options options;
-    options.address_base = "127.0.3";  // apart from the demo (127.0.1) and other tests
-    absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
-        LocalCluster::Create(*dir_, testing::ReadSourceFile("examples/seed-cluster.yaml"), options);
+    // On this process's loopback subnet (LocalCluster's default).
+    absl::StatusOr<std::unique_ptr<LocalCluster>> cluster = LocalCluster::Create(
+        *dir_, testing::ReadSourceFile("examples/seed-cluster.yaml"), LocalCluster::Options());
     if (!cluster.ok()) {
       setup_error_ = new std::string(cluster.status().ToString());
       return;

@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -17,13 +16,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/probe/probe_runner.h"
-#include "tests/integration/local_cluster.h"
-#include "tests/util/test_util.h"
+#include "tests/integration/local_cluster_fixture.h"
 
 namespace bamctl {
 namespace {
 
-namespace fs = std::filesystem;
 using testing::LocalCluster;
 using SteadyClock = std::chrono::steady_clock;
 
@@ -33,6 +30,7 @@ constexpr char kSpec[] =
     "  - {name: zk2, address: 10.0.0.2, roles: [zookeeper]}\n"
     "  - {name: zk3, address: 10.0.0.3, roles: [zookeeper]}\n"
     "zookeeper:\n  client_port: 26181\n  tick_time_ms: 500\n  init_limit: 10\n  sync_limit: 5\n";
+constexpr int kClientPort = 26181;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -106,78 +104,45 @@ class Writer {
   int writes_ = 0;
 };
 
-class RolloutTest : public ::testing::Test {
+class RolloutTest : public testing::LocalClusterFixture {
  protected:
-  void SetUp() override {
-    if (std::string missing = testing::MissingLocalClusterParts(false); !missing.empty()) {
-      GTEST_SKIP() << missing;
-    }
-    dir_ = testing::MakeTempDir("rollout_it");
-    LocalCluster::Options options;
-    options.address_base = "127.0.5";
-    absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
-        LocalCluster::Create(dir_, kSpec, options);
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(*cluster);
-    ASSERT_TRUE(cluster_->StartAgents().ok());
-    absl::StatusOr<v1::GetStatusResponse> status =
-        cluster_->WaitConverged(std::chrono::seconds(90));
-    ASSERT_TRUE(status.ok()) << status.status();
-  }
-  void TearDown() override {
-    cluster_.reset();
-    if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
-  }
-
-  std::map<std::string, int64_t> ZooKeeperPids() {
-    std::map<std::string, int64_t> pids;
-    absl::StatusOr<v1::GetStatusResponse> status = cluster_->Status();
-    if (!status.ok()) return pids;
-    for (const std::string& node : cluster_->nodes()) {
-      const v1::RoleStatus* r = LocalCluster::FindRole(*status, node, "zookeeper");
-      pids[node] = r == nullptr ? 0 : r->pid();
-    }
-    return pids;
-  }
+  RolloutTest() : LocalClusterFixture(kSpec) {}
 
   std::string Leader() {
-    for (const std::string& node : cluster_->nodes()) {
-      Probe probe{Probe::Kind::kZooKeeper, "ruok", cluster_->Address(node), 26181, ""};
+    for (const std::string& node : cluster().nodes()) {
+      Probe probe{Probe::Kind::kZooKeeper, "ruok", cluster().Address(node), kClientPort, ""};
       if (RunProbe(probe, std::chrono::seconds(2)).mode == "leader") return node;
     }
     return "";
   }
-
-  fs::path dir_;
-  std::unique_ptr<LocalCluster> cluster_;
 };
 
 TEST_F(RolloutTest, DryRunShowsTheOrderAndChecksAndRestartsNothing) {
-  const std::map<std::string, int64_t> pids = ZooKeeperPids();
+  const std::map<std::string, int64_t> pids = RolePids("zookeeper");
   const std::string leader = Leader();
   ASSERT_FALSE(leader.empty());
   v1::RollingRestartRequest request;
   request.set_role("zookeeper");
   request.set_dry_run(true);
-  absl::StatusOr<v1::Operation> op = cluster_->StartRollingRestart(request);
+  absl::StatusOr<v1::Operation> op = cluster().StartRollingRestart(request);
   ASSERT_TRUE(op.ok()) << op.status();
   EXPECT_EQ(op->state(), v1::OPERATION_STATE_PLANNED);
   ASSERT_EQ(op->steps_size(), 3);
   EXPECT_EQ(op->steps(2).nodes(0), leader);  // the leader last
   for (const v1::PreCheckResult& c : op->checks()) EXPECT_TRUE(c.ok()) << c.name() << c.detail();
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  EXPECT_EQ(ZooKeeperPids(), pids);
+  EXPECT_EQ(RolePids("zookeeper"), pids);
   // Two of three at once would lose the quorum: refused.
   request.set_batch_size(2);
-  op = cluster_->StartRollingRestart(request);
+  op = cluster().StartRollingRestart(request);
   ASSERT_FALSE(op.ok());
   EXPECT_THAT(std::string(op.status().message()), ::testing::HasSubstr("at most 1"));
 }
 
 TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterAControllerKill) {
   std::string hosts;
-  for (const std::string& node : cluster_->nodes()) {
-    absl::StrAppend(&hosts, hosts.empty() ? "" : ",", cluster_->Address(node), ":26181");
+  for (const std::string& node : cluster().nodes()) {
+    absl::StrAppend(&hosts, hosts.empty() ? "" : ",", cluster().Address(node), ":", kClientPort);
   }
   Writer writer(hosts);
   ASSERT_TRUE(writer.Start()) << "no ZooKeeper session through " << hosts;
@@ -191,8 +156,8 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
   std::thread monitor([&] {
     while (!stop) {
       int down = 0;
-      for (const std::string& node : cluster_->nodes()) {
-        Probe probe{Probe::Kind::kTcp, "client", cluster_->Address(node), 26181, ""};
+      for (const std::string& node : cluster().nodes()) {
+        Probe probe{Probe::Kind::kTcp, "client", cluster().Address(node), kClientPort, ""};
         if (!RunProbe(probe, std::chrono::milliseconds(500)).healthy) ++down;
       }
       most_down = std::max(most_down.load(), down);
@@ -209,12 +174,12 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
     }
   } joiner{stop, monitor};
 
-  const std::map<std::string, int64_t> before = ZooKeeperPids();
+  const std::map<std::string, int64_t> before = RolePids("zookeeper");
   const std::string leader = Leader();
   v1::RollingRestartRequest request;
   request.set_role("zookeeper");
   request.set_health_timeout_ms(90'000);
-  absl::StatusOr<v1::Operation> op = cluster_->StartRollingRestart(request);
+  absl::StatusOr<v1::Operation> op = cluster().StartRollingRestart(request);
   ASSERT_TRUE(op.ok()) << op.status();
   ASSERT_EQ(op->steps_size(), 3);
   EXPECT_EQ(op->steps(2).nodes(0), leader);
@@ -224,17 +189,17 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
   const auto deadline = SteadyClock::now() + std::chrono::seconds(120);
   bool first_done = false;
   while (!first_done && SteadyClock::now() < deadline) {
-    absl::StatusOr<v1::Operation> now = cluster_->GetOperation(op->id());
+    absl::StatusOr<v1::Operation> now = cluster().GetOperation(op->id());
     first_done = now.ok() && now->steps(0).state() == v1::STEP_STATE_DONE;
     if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(first_done) << "step 1 did not finish within 120 s";
-  cluster_->KillController();
+  cluster().KillController();
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  ASSERT_TRUE(cluster_->StartController().ok());
+  ASSERT_TRUE(cluster().StartController().ok());
 
   absl::StatusOr<v1::Operation> finished =
-      cluster_->WaitOperationDone(op->id(), std::chrono::seconds(240));
+      cluster().WaitOperationDone(op->id(), std::chrono::seconds(240));
   stop = true;
   monitor.join();
   writer.Stop();
@@ -243,10 +208,10 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
   ASSERT_EQ(done.state(), v1::OPERATION_STATE_SUCCEEDED) << done.DebugString();
 
   // Every server runs a new process, each restarted exactly once.
-  const std::map<std::string, int64_t> after = ZooKeeperPids();
-  absl::StatusOr<v1::GetStatusResponse> status = cluster_->Status();
+  const std::map<std::string, int64_t> after = RolePids("zookeeper");
+  absl::StatusOr<v1::GetStatusResponse> status = cluster().Status();
   ASSERT_TRUE(status.ok());
-  for (const std::string& node : cluster_->nodes()) {
+  for (const std::string& node : cluster().nodes()) {
     EXPECT_NE(after.at(node), before.at(node)) << node;
     EXPECT_EQ(LocalCluster::FindRole(*status, node, "zookeeper")->restarts(), 1u) << node;
   }

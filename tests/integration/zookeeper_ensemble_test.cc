@@ -18,6 +18,7 @@
 #include "roles/topology/compiler.h"
 #include "roles/zookeeper/zookeeper_driver.h"
 #include "tests/integration/child_process.h"
+#include "tests/util/loopback_subnet.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -34,14 +35,16 @@ TEST(ZooKeeperEnsembleTest, RenderedConfigFormsAnEnsembleWithOneLeader) {
                     "(scripts/install-deps.sh installs both)";
   }
   const fs::path dir = testing::MakeTempDir("zk_ensemble");
-  const std::string spec = absl::StrCat(
-      "name: zk-it\nrender_addresses: true\nnodes:\n"
-      "  - {name: zk3, address: 127.0.1.3, roles: [zookeeper], zookeeper_server_id: 3}\n"
-      "  - {name: zk4, address: 127.0.1.4, roles: [zookeeper], zookeeper_server_id: 4}\n"
-      "  - {name: zk5, address: 127.0.1.5, roles: [zookeeper], zookeeper_server_id: 5}\n"
-      "zookeeper:\n  home: /usr/share/zookeeper\n  java_home: ",
-      kJavaHome, "\n  version: 3.8.0\n  client_port: 22181\n  peer_port: 22888\n",
-      "  election_port: 23888\n  tick_time_ms: 500\n");
+  // Three servers on this process's loopback subnet.
+  const testing::LoopbackSubnet& subnet = testing::ProcessLoopbackSubnet();
+  std::string spec = "name: zk-it\nrender_addresses: true\nnodes:\n";
+  for (int id : {3, 4, 5}) {
+    absl::StrAppend(&spec, "  - {name: zk", id, ", address: ", subnet.Address(id),
+                    ", roles: [zookeeper], zookeeper_server_id: ", id, "}\n");
+  }
+  absl::StrAppend(&spec, "zookeeper:\n  home: /usr/share/zookeeper\n  java_home: ", kJavaHome,
+                  "\n  version: 3.8.0\n  client_port: 22181\n  peer_port: 22888\n",
+                  "  election_port: 23888\n  tick_time_ms: 500\n");
   LoadedSpec loaded = LoadSpec(spec);
   ASSERT_TRUE(loaded.ok());
   absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded.spec);
