@@ -110,9 +110,9 @@ FlagSpec OutputFlag(std::vector<std::string> formats) {
                 .short_name = "-o",
                 .kind = FlagKind::kChoice,
                 .help = absl::StrCat("output format (default ", formats[0], ")"),
-                .choices = std::move(formats),
                 .choices_noun = "formats"};
-  flag.default_value = flag.choices[0];
+  flag.default_value = formats[0];
+  flag.choices = std::move(formats);
   return flag;
 }
 
@@ -299,15 +299,15 @@ int CommandTable::Run(const std::vector<std::string>& args, const CommandContext
       std::vector<std::string> verbs;
       verbs.reserve(group.size());
       for (const Command* c : group) verbs.push_back(c->path.substr(first.size() + 1));
-      std::string message =
-          words.size() < 2 || IsHelpFlag(words[1])
-              ? absl::StrCat(first, " needs one of: ")
-              : absl::StrCat("unknown command \"", first, " ", words[1], "\"; valid: ");
       if (help || (words.size() >= 2 && IsHelpFlag(words[1]))) {
-        for (const Command* c : group)
+        for (const Command* c : group) {
           out << "  bamctl " << Synopsis(*c) << "\n      " << c->summary << "\n";
+        }
         return kExitOk;
       }
+      const std::string message = words.size() < 2 ? absl::StrCat(first, " needs one of: ")
+                                                   : absl::StrCat("unknown command \"", first, " ",
+                                                                  words[1], "\"; valid: ");
       return UsageError(err, absl::StrCat(message, absl::StrJoin(verbs, ", ")));
     }
     std::vector<std::string> names;

@@ -146,8 +146,9 @@ void AppendMap(const Message& message, const FieldDescriptor& field, int indent,
     std::string key_text;
     AppendValue(entry, key, -1, indent + 1, &key_text);
     // JSON keys are strings: quote number and bool keys.
-    if (key.cpp_type() != FieldDescriptor::CPPTYPE_STRING)
+    if (key.cpp_type() != FieldDescriptor::CPPTYPE_STRING) {
       key_text = absl::StrCat("\"", key_text, "\"");
+    }
     absl::StrAppend(out, key_text, ": ");
     AppendValue(entry, value, -1, indent + 1, out);
     if (i + 1 < size) out->push_back(',');

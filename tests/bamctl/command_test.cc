@@ -60,12 +60,13 @@ TEST_F(CommandTableTest, HelpListsEveryCommandWithItsFlags) {
   Result r = Run({"help"});
   ASSERT_EQ(r.code, kExitOk);
   EXPECT_THAT(r.err, IsEmpty());
+  constexpr char kApply[] =
+      "bamctl desired-state apply -f FILE [--dry-run] [-m MESSAGE] [--expected-version N] "
+      "[--rollout] [--controller HOST:PORT]\n";
   for (const char* synopsis :
        {"bamctl desired-state validate -f FILE\n",
         "bamctl plan -f FILE [--node NAME] [-o yaml|json|summary]\n",
-        "bamctl render -f FILE --node NAME [--role ROLE] [--out DIR] [--host-root DIR]\n",
-        "bamctl desired-state apply -f FILE [--dry-run] [-m MESSAGE] [--expected-version N] "
-        "[--rollout] [--controller HOST:PORT]\n",
+        "bamctl render -f FILE --node NAME [--role ROLE] [--out DIR] [--host-root DIR]\n", kApply,
         "bamctl desired-state rollback VERSION [--expected-version N]",
         "bamctl status [-o table|json]", "bamctl nodes", "bamctl events [--limit N]",
         "bamctl rolling-restart ROLE [--nodes a,b]", "[--on-failure stop|continue]",
