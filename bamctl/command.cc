@@ -28,15 +28,32 @@ std::string FlagSynopsis(const FlagSpec& flag) {
   return text;
 }
 
-// "op watch ID [--interval 1s] [-o table|json]".
-std::string Synopsis(const Command& command) {
-  std::vector<std::string> parts = {command.path};
+// "op watch ID [--interval DURATION]", wrapped before 80 columns with
+// continuation lines indented under the first argument. `indent` is the
+// width of what precedes it on the first line. --controller is left out
+// when `with_controller` is false (the command list says it once).
+std::string Synopsis(const Command& command, size_t indent, bool with_controller = true) {
+  std::vector<std::string> parts;
   for (const ArgSpec& arg : command.args) parts.push_back(arg.name);
   for (const FlagSpec& flag : command.flags) {
+    if (!with_controller && flag.name == "controller") continue;
     parts.push_back(flag.required ? FlagSynopsis(flag)
                                   : absl::StrCat("[", FlagSynopsis(flag), "]"));
   }
-  return absl::StrJoin(parts, " ");
+  constexpr size_t kWidth = 80;
+  std::string text = command.path;
+  const size_t hang = indent + command.path.size() + 1;
+  size_t column = indent + text.size();
+  for (const std::string& part : parts) {
+    if (column + 1 + part.size() > kWidth && column > hang) {
+      absl::StrAppend(&text, "\n", std::string(hang, ' '), part);
+      column = hang + part.size();
+    } else {
+      absl::StrAppend(&text, " ", part);
+      column += 1 + part.size();
+    }
+  }
+  return text;
 }
 
 // Checks `value` against `flag`'s kind; the error is a usage error's message.
@@ -159,7 +176,8 @@ std::string CommandTable::Usage() const {
                       "BAMCTL_CONTROLLER):\n");
       remote_heading = true;
     }
-    absl::StrAppend(&text, "  bamctl ", Synopsis(command), "\n      ", command.summary, "\n");
+    absl::StrAppend(&text, "  bamctl ", Synopsis(command, 9, /*with_controller=*/false), "\n      ",
+                    command.summary, "\n");
   }
   absl::StrAppend(&text,
                   "\n  bamctl version\n  bamctl help [COMMAND]\n\n"
@@ -172,8 +190,8 @@ std::string CommandTable::Usage() const {
 
 std::string CommandTable::Help(const Command& command) {
   std::string text =
-      absl::StrCat("Usage: bamctl ", Synopsis(command), "\n\n", command.summary, "\n");
-  if (!command.details.empty()) absl::StrAppend(&text, command.details, "\n");
+      absl::StrCat("Usage: bamctl ", Synopsis(command, 14), "\n\n", command.summary, "\n");
+  if (!command.details.empty()) absl::StrAppend(&text, "\n", command.details, "\n");
   if (!command.args.empty()) absl::StrAppend(&text, "\nArguments:\n");
   for (const ArgSpec& arg : command.args) {
     absl::StrAppend(&text, "  ", arg.name, "  ", arg.help, "\n");
@@ -301,7 +319,8 @@ int CommandTable::Run(const std::vector<std::string>& args, const CommandContext
       for (const Command* c : group) verbs.push_back(c->path.substr(first.size() + 1));
       if (help || (words.size() >= 2 && IsHelpFlag(words[1]))) {
         for (const Command* c : group) {
-          out << "  bamctl " << Synopsis(*c) << "\n      " << c->summary << "\n";
+          out << "  bamctl " << Synopsis(*c, 9, /*with_controller=*/false) << "\n      "
+              << c->summary << "\n";
         }
         return kExitOk;
       }

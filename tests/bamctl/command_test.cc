@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "bamctl/cli.h"
 #include "bamctl/controller_client.h"
 #include "gmock/gmock.h"
@@ -17,6 +19,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct Result {
@@ -60,9 +63,11 @@ TEST_F(CommandTableTest, HelpListsEveryCommandWithItsFlags) {
   Result r = Run({"help"});
   ASSERT_EQ(r.code, kExitOk);
   EXPECT_THAT(r.err, IsEmpty());
+  // Wrapped before 80 columns; --controller is said once, not per command.
   constexpr char kApply[] =
-      "bamctl desired-state apply -f FILE [--dry-run] [-m MESSAGE] [--expected-version N] "
-      "[--rollout] [--controller HOST:PORT]\n";
+      "  bamctl desired-state apply -f FILE [--dry-run] [-m MESSAGE]\n"
+      "                             [--expected-version N] [--rollout]\n"
+      "      Validate, compile and store a spec as the next version.\n";
   for (const char* synopsis :
        {"bamctl desired-state validate -f FILE\n",
         "bamctl plan -f FILE [--node NAME] [-o yaml|json|summary]\n",
@@ -74,7 +79,9 @@ TEST_F(CommandTableTest, HelpListsEveryCommandWithItsFlags) {
         "bamctl op pause ID", "bamctl op resume ID", "bamctl op abort ID", "bamctl version"}) {
     EXPECT_THAT(r.out, HasSubstr(synopsis));
   }
-  EXPECT_THAT(r.out, HasSubstr("Against bam-controller"));
+  EXPECT_THAT(r.out, HasSubstr("Against bam-controller (--controller=HOST:PORT"));
+  EXPECT_THAT(r.out, Not(HasSubstr("[--controller")));
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) EXPECT_LE(line.size(), 80u) << line;
   // Offline commands come before the heading for the remote ones.
   EXPECT_LT(r.out.find("bamctl render"), r.out.find("Against bam-controller"));
   EXPECT_LT(r.out.find("Against bam-controller"), r.out.find("bamctl desired-state apply"));
