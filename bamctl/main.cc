@@ -1,4 +1,5 @@
-// bamctl: the operator's command line. Everything lives in bamctl/cli.cc.
+// bamctl: the operator's command line. The commands live in bamctl_cli
+// (bamctl/cli.h); this is only the process around them.
 #include <iostream>
 #include <string>
 #include <vector>

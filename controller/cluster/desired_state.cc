@@ -268,6 +268,7 @@ absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
       *status->mutable_preflight() = r.report_extra.preflight();
       *status->mutable_notices() = r.report_extra.notices();
       status->set_clock_offset_ms(r.report_extra.clock_offset_ms());
+      status->set_holds_desired_plan(r.applied_plan_hash == current.hashes[i]);
       reason.clear();
       if (!r.connected) {
         reason = "agent not connected";

@@ -1,11 +1,12 @@
-#include "bamctl/remote_commands.h"
-
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -14,7 +15,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "bamctl/cli.h"
+#include "bamctl/controller_client.h"
 #include "bamctl/table.h"
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -189,7 +192,7 @@ class RemoteCommandsTest : public ::testing::Test {
   Result Run(const std::vector<std::string>& args) {
     std::ostringstream out;
     std::ostringstream err;
-    int code = RunRemoteCommand(args, context_, out, err);
+    int code = RunBamctl(args, context_, out, err);
     return {code, out.str(), err.str()};
   }
 
@@ -226,7 +229,7 @@ class RemoteCommandsTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::string address_;
-  RemoteContext context_;
+  CommandContext context_;
   fs::path dir_;
 };
 
@@ -333,6 +336,44 @@ TEST_F(RemoteCommandsTest, ApplyOfAMissingFileFailsWithoutCallingTheController) 
   EXPECT_EQ(fake_.calls(), 0);
 }
 
+TEST_F(RemoteCommandsTest, SpecThatIsNotUtf8IsRefusedBeforeAnyCall) {
+  std::string text(1234, 'a');
+  text.replace(0, 11, "name: demo\n");
+  text += "\xff\xfe more";
+  const std::string file = Write("spec.yaml", text);
+
+  for (const std::string verb : {"apply", "diff"}) {
+    Result r = Run({"desired-state", verb, "-f", file});
+    EXPECT_EQ(r.code, kExitFailed) << verb;
+    EXPECT_THAT(r.err, HasSubstr(absl::StrCat(
+                           file, ": not UTF-8 text: invalid byte 0xff at offset 1234\n")))
+        << verb;
+    EXPECT_THAT(r.err, Not(HasSubstr("older than bamctl"))) << verb;
+    EXPECT_THAT(r.out, IsEmpty()) << verb;
+  }
+  EXPECT_EQ(fake_.calls(), 0);
+}
+
+TEST_F(RemoteCommandsTest, OnlyUnimplementedSaysTheControllerMayBeOlder) {
+  fake_.With([](FakeClusterService& f) {
+    f.status.status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method GetStatus");
+    f.nodes.status = grpc::Status(grpc::StatusCode::INTERNAL, "failed to parse request");
+    f.events.status = grpc::Status(grpc::StatusCode::UNKNOWN, "boom");
+  });
+
+  Result r = Run({"status"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("does not support this command; is it older than bamctl?"));
+  for (const std::string command : {"nodes", "events"}) {
+    r = Run({command});
+    EXPECT_EQ(r.code, kExitFailed) << command;
+    EXPECT_THAT(r.err, HasSubstr(absl::StrCat("bamctl: ", command, ": the controller at ", address_,
+                                              " failed: ")))
+        << r.err;
+    EXPECT_THAT(r.err, Not(HasSubstr("older than bamctl"))) << command;
+  }
+}
+
 TEST_F(RemoteCommandsTest, StatusExitsZeroWhenConverged) {
   fake_.With([](FakeClusterService& f) { f.status.response = StatusOf(true); });
 
@@ -378,6 +419,47 @@ TEST_F(RemoteCommandsTest, StatusShowsHostProblemsPendingRestartsAndNotices) {
   EXPECT_THAT(r.out, Not(HasSubstr("java at")));  // ok checks stay quiet
   EXPECT_THAT(r.out, HasSubstr("restart pending (running with older config): node1/zookeeper"));
   EXPECT_THAT(r.out, AllOf(Not(HasSubstr("notice 1")), HasSubstr("node1: notice 4")));
+}
+
+TEST_F(RemoteCommandsTest, StatusSaysWhetherEachNodeHoldsTheDesiredPlan) {
+  fake_.With([](FakeClusterService& f) {
+    v1::GetStatusResponse& response = f.status.response;
+    response.set_desired_version(2);
+    response.set_converged(false);
+    auto add = [&](const std::string& name, int64_t applied, std::optional<bool> holds,
+                   bool converged) {
+      v1::NodeStatus* node = response.add_nodes();
+      node->set_node(name);
+      node->set_connected(true);
+      node->set_desired_version(2);
+      node->set_applied_version(applied);
+      if (holds) node->set_holds_desired_plan(*holds);
+      node->set_converged(converged);
+      if (!converged) node->set_reason("agent holds version 1, desired 2");
+    };
+    add("node1", 2, true, true);          // got version 2's plan
+    add("node2", 1, true, true);          // version 2 did not change its plan
+    add("node3", 1, false, false);        // still on version 1's other plan
+    add("node4", 1, std::nullopt, true);  // a controller without the field
+  });
+
+  Result r = Run({"status"});
+
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.out,
+            "NODE   CONNECTED  DESIRED  APPLIED  PLAN       ROLE  PHASE  HEALTH  PID  RESTARTS  "
+            "REASON\n"
+            "node1  yes        2        2        current    -     -      -       -    -         "
+            "no roles reported\n"
+            "node2  yes        2        1        same plan  -     -      -       -    -         "
+            "no roles reported\n"
+            "node3  yes        2        1        outdated   -     -      -       -    -         "
+            "agent holds version 1, desired 2\n"
+            "node4  yes        2        1        -          -     -      -       -    -         "
+            "no roles reported\n"
+            "same plan: version 2 did not change the plan these nodes hold from an earlier "
+            "version: node2 (version 1)\n"
+            "desired version 2: not converged (3 of 4 nodes converged)\n");
 }
 
 v1::Operation ZooKeeperRollout(v1::OperationState state, int done) {
@@ -447,12 +529,46 @@ TEST_F(RemoteCommandsTest, OpWatchFollowsToTheEndAndItsExitCodeSaysHowItEnded) {
                             ZooKeeperRollout(v1::OPERATION_STATE_RUNNING, 2),
                             ZooKeeperRollout(v1::OPERATION_STATE_SUCCEEDED, 3)};
   });
-  Result r = Run({"op", "watch", "7", "--interval", "10ms"});
+  // Polls wait on a fake clock: the test moves time only once the watch is
+  // parked in its wait, so each advance is exactly one poll interval.
+  FakeClock clock;
+  context_.clock = &clock;
+  const int64_t start_ms = clock.MonotonicMillis();
+  std::atomic<bool> finished{false};
+  Result r;
+  std::thread watch([&] {
+    r = Run({"op", "watch", "7", "--interval", "2m"});
+    finished = true;
+  });
+  auto polls = [&] {
+    size_t n = 0;
+    fake_.With([&](FakeClusterService& f) { n = f.get_op.requests.size(); });
+    return n;
+  };
+  // Bounded waits for the watch thread (real time only to notice it moved).
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  auto wait_for = [&](auto done) {
+    while (!done() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  };
+  int advances = 0;
+  while (true) {
+    wait_for([&] { return finished || clock.waiters() > 0; });
+    if (finished || absl::Now() >= give_up) break;
+    const size_t before = polls();
+    clock.AdvanceMillis(120000);
+    ++advances;
+    wait_for([&] { return finished || polls() > before; });
+  }
+  watch.join();
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, AllOf(HasSubstr("[....................] 0/3 steps, running; step 1 (node3) "
                                      "restarting: node3: starting"),
                            HasSubstr("[#############.......] 2/3 steps"),
                            HasSubstr("[####################] 3/3 steps, succeeded")));
+  // Three polls, two waits of --interval each between them, no real sleep.
+  EXPECT_EQ(advances, 2);
+  EXPECT_EQ(clock.MonotonicMillis() - start_ms, 240000);
+  fake_.With([](FakeClusterService& f) { EXPECT_EQ(f.get_op.requests.size(), 3u); });
 
   fake_.With([](FakeClusterService& f) {
     v1::Operation failed = ZooKeeperRollout(v1::OPERATION_STATE_FAILED, 1);
@@ -460,9 +576,10 @@ TEST_F(RemoteCommandsTest, OpWatchFollowsToTheEndAndItsExitCodeSaysHowItEnded) {
     f.operation_sequence = {failed};
     f.get_op.requests.clear();
   });
-  r = Run({"op", "watch", "7"});
+  r = Run({"op", "watch", "7"});  // ended already: no wait at all
   EXPECT_EQ(r.code, kExitFailed);
   EXPECT_THAT(r.out, HasSubstr("step 2 failed: not healthy within 300 s"));
+  EXPECT_EQ(clock.MonotonicMillis() - start_ms, 240000);
 }
 
 TEST_F(RemoteCommandsTest, OpControlsSendTheAction) {
@@ -481,17 +598,88 @@ TEST_F(RemoteCommandsTest, OpControlsSendTheAction) {
   EXPECT_EQ(Run({"op", "pause"}).code, kExitUsage);
 }
 
-TEST_F(RemoteCommandsTest, StatusJsonKeepsTheExitCodeAndParses) {
-  fake_.With([](FakeClusterService& f) { f.status.response = StatusOf(false); });
+// Parses `json` as a JSON object; fails the test when it is not one.
+google::protobuf::Struct ParseObject(const std::string& json) {
+  google::protobuf::Struct parsed;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
+  return parsed;
+}
+
+const google::protobuf::Value& Field(const google::protobuf::Struct& object,
+                                     const std::string& name) {
+  static const google::protobuf::Value kMissing;
+  auto it = object.fields().find(name);
+  EXPECT_NE(it, object.fields().end()) << "no field " << name;
+  return it == object.fields().end() ? kMissing : it->second;
+}
+
+constexpr auto kNumber = google::protobuf::Value::kNumberValue;
+constexpr auto kString = google::protobuf::Value::kStringValue;
+
+TEST_F(RemoteCommandsTest, StatusJsonHasNumbersAndEnumTextsAndKeepsTheExitCode) {
+  fake_.With([](FakeClusterService& f) {
+    f.status.response = StatusOf(false);
+    v1::NodeStatus* node = f.status.response.mutable_nodes(0);
+    node->set_last_seen_ms(1700000000123);
+    node->mutable_roles(0)->set_pid(4242);
+    node->mutable_roles(0)->set_phase(v1::PHASE_CRASH_LOOP);
+  });
 
   Result r = Run({"status", "-o", "json"});
 
   EXPECT_EQ(r.code, kExitFailed);
-  v1::GetStatusResponse parsed;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &parsed).ok()) << r.out;
-  EXPECT_FALSE(parsed.converged());
-  ASSERT_EQ(parsed.nodes_size(), 2);
-  EXPECT_EQ(parsed.nodes(0).roles(0).reason(), "waiting for: ruok");
+  google::protobuf::Struct parsed = ParseObject(r.out);
+  EXPECT_EQ(Field(parsed, "converged").kind_case(), google::protobuf::Value::kBoolValue);
+  EXPECT_EQ(Field(parsed, "desired_version").kind_case(), kNumber);
+  EXPECT_EQ(Field(parsed, "desired_version").number_value(), 5);
+  const auto& nodes = Field(parsed, "nodes").list_value();
+  ASSERT_EQ(nodes.values_size(), 2) << r.out;
+  const google::protobuf::Struct& node = nodes.values(0).struct_value();
+  for (const char* name :
+       {"desired_version", "applied_version", "last_seen_ms", "clock_offset_ms"}) {
+    EXPECT_EQ(Field(node, name).kind_case(), kNumber) << name << " in " << r.out;
+  }
+  EXPECT_EQ(Field(node, "last_seen_ms").number_value(), 1700000000123.0);
+  EXPECT_EQ(Field(node, "applied_version").number_value(), 4);
+  const google::protobuf::Struct& role = Field(node, "roles").list_value().values(0).struct_value();
+  EXPECT_EQ(Field(role, "pid").kind_case(), kNumber);
+  EXPECT_EQ(Field(role, "pid").number_value(), 4242);
+  EXPECT_EQ(Field(role, "restarts").kind_case(), kNumber);
+  EXPECT_EQ(Field(role, "restarts").number_value(), 2);
+  EXPECT_EQ(Field(role, "phase").string_value(), "crash-loop");
+  EXPECT_EQ(Field(role, "health").string_value(), "unknown");
+  EXPECT_EQ(Field(role, "reason").string_value(), "waiting for: ruok");
+}
+
+TEST_F(RemoteCommandsTest, OpShowJsonHasNumbersAndEnumTexts) {
+  fake_.With([](FakeClusterService& f) {
+    v1::Operation op = ZooKeeperRollout(v1::OPERATION_STATE_SUCCEEDED, 3);
+    op.set_created_ms(1700000000456);
+    (*op.mutable_steps(0)->mutable_old_pids())["node3"] = 31337;
+    f.operation_sequence = {op};
+  });
+
+  Result r = Run({"op", "show", "7", "-o", "json"});
+
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  google::protobuf::Struct op = ParseObject(r.out);
+  EXPECT_EQ(Field(op, "id").kind_case(), kNumber);
+  EXPECT_EQ(Field(op, "id").number_value(), 7);
+  EXPECT_EQ(Field(op, "created_ms").number_value(), 1700000000456.0);
+  EXPECT_EQ(Field(op, "state").kind_case(), kString);
+  EXPECT_EQ(Field(op, "state").string_value(), "succeeded");
+  const auto& steps = Field(op, "steps").list_value();
+  ASSERT_EQ(steps.values_size(), 3) << r.out;
+  const google::protobuf::Struct& step = steps.values(0).struct_value();
+  EXPECT_EQ(Field(step, "index").kind_case(), kNumber);
+  EXPECT_EQ(Field(step, "state").string_value(), "done");
+  const google::protobuf::Struct& pids = Field(step, "old_pids").struct_value();
+  EXPECT_EQ(Field(pids, "node3").kind_case(), kNumber);
+  EXPECT_EQ(Field(pids, "node3").number_value(), 31337);
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.get_op.requests.size(), 1u);
+    EXPECT_EQ(f.get_op.requests[0].id(), 7);
+  });
 }
 
 TEST_F(RemoteCommandsTest, GetJsonHasTopLevelVersionAndTheSpecAsAnObject) {

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -267,6 +268,13 @@ TEST_F(ControllerServerTest, AgentsGetTheirPlansAndConverge) {
   node3.Report(*plan, v1::HEALTH_HEALTHY);
   EXPECT_TRUE(Eventually([&] { return Status().nodes(2).converged(); }));
   EXPECT_FALSE(Status().converged());  // four nodes have no agent
+  EXPECT_TRUE(Status().nodes(2).holds_desired_plan());
+  EXPECT_FALSE(Status().nodes(0).has_holds_desired_plan());  // no agent: unknown
+  FakeAgent node1(agents_.get(), "node1");
+  std::optional<v1::PlanUpdate> plan1 = node1.NextPlan();
+  ASSERT_TRUE(plan1.has_value());
+  node1.Report(*plan1, v1::HEALTH_HEALTHY);
+  EXPECT_TRUE(Eventually([&] { return Status().nodes(0).converged(); }));
 
   // A change that touches node3 reaches it on the open stream.
   ASSERT_TRUE(Apply(ReplaceOnce(seed_, "tick_time_ms: 2000", "tick_time_ms: 3000"), &r).ok());
@@ -276,6 +284,14 @@ TEST_F(ControllerServerTest, AgentsGetTheirPlansAndConverge) {
   EXPECT_EQ(next->plan().zookeeper().tick_time_ms(), 3000u);
   EXPECT_FALSE(Status().nodes(2).converged());  // holds version 1 until it reports
   EXPECT_EQ(Status().nodes(2).reason(), "agent holds version 1, desired 2");
+  EXPECT_FALSE(Status().nodes(2).holds_desired_plan());
+  // Version 2 left node1's plan alone: it holds the desired plan, received
+  // as version 1.
+  ASSERT_EQ(std::count(r.changed_nodes().begin(), r.changed_nodes().end(), "node1"), 0);
+  EXPECT_TRUE(Status().nodes(0).converged());
+  EXPECT_TRUE(Status().nodes(0).holds_desired_plan());
+  EXPECT_EQ(Status().nodes(0).applied_version(), 1);
+  EXPECT_EQ(Status().nodes(0).desired_version(), 2);
   node3.Report(*next, v1::HEALTH_UNHEALTHY);
   EXPECT_TRUE(Eventually([&] { return Status().nodes(2).reason() == "svc is unhealthy"; }));
 

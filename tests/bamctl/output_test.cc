@@ -1,0 +1,59 @@
+#include "bamctl/output.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/controller.pb.h"
+
+namespace bamctl {
+namespace {
+
+TEST(FirstInvalidUtf8Test, AcceptsUtf8AndFindsTheFirstBadSequence) {
+  EXPECT_EQ(FirstInvalidUtf8(""), std::nullopt);
+  EXPECT_EQ(FirstInvalidUtf8("plain ascii\n"), std::nullopt);
+  EXPECT_EQ(FirstInvalidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), std::nullopt);
+  EXPECT_EQ(FirstInvalidUtf8("ab\xff"), 2u);                  // never valid
+  EXPECT_EQ(FirstInvalidUtf8("a\xc3"), 1u);                   // truncated
+  EXPECT_EQ(FirstInvalidUtf8("a\xc3(b"), 1u);                 // bad continuation
+  EXPECT_EQ(FirstInvalidUtf8("\xc0\x80"), 0u);                // overlong NUL
+  EXPECT_EQ(FirstInvalidUtf8("xy\xed\xa0\x80"), 2u);          // a surrogate
+  EXPECT_EQ(FirstInvalidUtf8("\xf4\x90\x80\x80"), 0u);        // above U+10FFFF
+  EXPECT_EQ(FirstInvalidUtf8("ok \xc3\xa9 then \x80"), 11u);  // stray continuation
+}
+
+TEST(ToJsonTest, WritesInt64AsNumbersEnumsAsTextAndKeepsFieldOrder) {
+  v1::RolloutStep step;
+  step.set_index(2);
+  step.set_state(v1::STEP_STATE_RESTARTING);
+  step.set_started_ms(1700000000123);
+  step.add_nodes("node3");
+  step.set_message("say \"hi\"\n");
+  (*step.mutable_old_pids())["node3"] = 4242;
+
+  EXPECT_EQ(ToJson(step),
+            "{\n"
+            "  \"index\": 2,\n"
+            "  \"nodes\": [\n"
+            "    \"node3\"\n"
+            "  ],\n"
+            "  \"state\": \"restarting\",\n"
+            "  \"started_ms\": 1700000000123,\n"
+            "  \"finished_ms\": 0,\n"
+            "  \"message\": \"say \\\"hi\\\"\\n\",\n"
+            "  \"command_ids\": [],\n"
+            "  \"old_pids\": {\n"
+            "    \"node3\": 4242\n"
+            "  }\n"
+            "}\n");
+}
+
+TEST(ToJsonTest, LeavesOutUnsetOptionalAndMessageFields) {
+  v1::ApplyRequest request;
+  EXPECT_THAT(ToJson(request), ::testing::Not(::testing::HasSubstr("expected_version")));
+  request.set_expected_version(0);
+  EXPECT_THAT(ToJson(request), ::testing::HasSubstr("\"expected_version\": 0"));
+}
+
+}  // namespace
+}  // namespace bamctl
