@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "roles/driver/endpoint.h"
 #include "roles/patch/xml_patch.h"
 
 namespace bamctl {
@@ -90,7 +91,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
   const v1::HadoopPlan& h = plan.hadoop();
   const std::string conf = ctx.Path(h.home()) + "/conf";
   const std::string& addr = plan.address();
-  auto bind = [&](uint32_t port) { return absl::StrCat(addr, ":", port); };
+  auto bind = [&](uint32_t port) { return HostPort(addr, port); };
 
   // hadoop-env.sh ships with Hadoop: patch it when present, else start from
   // an empty file (Hadoop reads only the variables it sets).
@@ -105,7 +106,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
                    false});
   files.push_back(
       {conf + "/core-site.xml",
-       HadoopConfigXml({{"fs.default.name", h.fs_default_name()},
+       HadoopConfigXml({{"fs.default.name", Url("hdfs", h.namenode())},
                         {"fs.hdfs.impl", "org.apache.hadoop.hdfs.DistributedFileSystem"},
                         {"hadoop.tmp.dir", ctx.Path(h.tmp_dir())}}),
        0644, h.user(), false});
@@ -123,7 +124,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
                    0644, h.user(), false});
   files.push_back(
       {conf + "/mapred-site.xml",
-       HadoopConfigXml({{"mapred.job.tracker", h.job_tracker()},
+       HadoopConfigXml({{"mapred.job.tracker", HostPort(h.jobtracker())},
                         {"mapred.system.dir", ctx.Path(h.mapred_system_dir())},
                         {"mapred.job.tracker.http.address", bind(h.jobtracker_http_port())},
                         {"mapred.task.tracker.http.address", bind(h.tasktracker_http_port())}}),
@@ -151,9 +152,13 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
   }
 
   const Dependency namenode{
-      "namenode", {{Probe::Kind::kTcp, "rpc", h.namenode_host(), h.namenode_port(), ""}}, 1};
+      "namenode",
+      {{Probe::Kind::kTcp, "rpc", h.namenode().host(), h.namenode().port(), ""}},
+      1};
   const Dependency jobtracker{
-      "jobtracker", {{Probe::Kind::kTcp, "rpc", h.jobtracker_host(), h.jobtracker_port(), ""}}, 1};
+      "jobtracker",
+      {{Probe::Kind::kTcp, "rpc", h.jobtracker().host(), h.jobtracker().port(), ""}},
+      1};
   for (const Daemon& daemon : kDaemons) {
     if (!HasRole(plan, daemon.role)) continue;
     ServicePlan s;
@@ -179,7 +184,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
                               h.user(),
                               ctx.Path(h.name_dir()) + "/current/VERSION",
                               s.process.env});
-      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.namenode_port(), ""});
+      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.namenode().port(), ""});
       s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.namenode_http_port(), "/"});
       s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
       s.restart.requires_downtime_flag = true;
@@ -187,7 +192,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
       s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.secondary_http_port(), "/"});
       s.depends_on = {namenode};
     } else if (daemon.role == "jobtracker") {
-      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.jobtracker_port(), ""});
+      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.jobtracker().port(), ""});
       s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.jobtracker_http_port(), "/"});
       s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
       s.restart.requires_downtime_flag = true;
