@@ -6,11 +6,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/spec/spec_loader.h"
+#include "tests/util/seed_plans.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
 namespace {
 
+using ::bamctl::testing::Ipv6SeedEdits;
 using ::bamctl::testing::ReadSourceFile;
 using ::bamctl::testing::ReplaceOnce;
 using ::testing::ElementsAre;
@@ -190,17 +192,26 @@ TEST(CompilerTest, RenderAddressesUsesAddressesEverywhere) {
 
 // Plans carry hosts bare; drivers bracket them where a product wants it.
 TEST(CompilerTest, Ipv6HostsTravelBareInEndpoints) {
-  std::string text = ReplaceOnce(Seed(), "manage_hosts_file: true\n",
-                                 "manage_hosts_file: true\nrender_addresses: true\n");
-  text = ReplaceOnce(text, "192.168.4.100", "fd00::100");
-  text = ReplaceOnce(text, "192.168.4.102", "fd00::102");
-  text = ReplaceOnce(text, "host: mysql.bam.internal", "host: \"fd00::1\"");
+  std::string text = Seed();
+  for (const auto& [from, to] : Ipv6SeedEdits()) text = ReplaceOnce(text, from, to);
   v1::ClusterPlan plan = Compile(text);
-  EXPECT_THAT(Node(plan, 0).hadoop().namenode(), IsEndpoint("fd00::100", 9000));
-  EXPECT_THAT(Node(plan, 0).hadoop().jobtracker(), IsEndpoint("fd00::100", 9001));
-  EXPECT_THAT(Node(plan, 0).bam().cassandra_nodes(0), IsEndpoint("fd00::102", 9160));
-  EXPECT_THAT(Node(plan, 0).bam().coordination_servers(0), IsEndpoint("fd00::102", 2181));
-  EXPECT_THAT(Node(plan, 0).bam().mysql(), IsEndpoint("fd00::1", 3306));
+  const v1::BamPlan& bam = Node(plan, 0).bam();
+  EXPECT_THAT(bam.cassandra_nodes(),
+              ElementsAre(IsEndpoint("fd00::2", 9160), IsEndpoint("fd00::3", 9160),
+                          IsEndpoint("fd00::4", 9160)));
+  EXPECT_THAT(bam.coordination_servers(),
+              ElementsAre(IsEndpoint("fd00::2", 2181), IsEndpoint("fd00::3", 2181),
+                          IsEndpoint("fd00::4", 2181)));
+  EXPECT_THAT(bam.namenode(), IsEndpoint("192.168.4.100", 9000));
+  EXPECT_THAT(bam.jobtracker(), IsEndpoint("192.168.4.100", 9001));
+  EXPECT_THAT(Node(plan, 1).hadoop().namenode(), IsEndpoint("192.168.4.100", 9000));
+  const v1::ZooKeeperPlan& zk = Node(plan, 2).zookeeper();
+  EXPECT_EQ(zk.servers(0).host(), "fd00::2");
+  EXPECT_EQ(zk.client_address(), "fd00::2");
+  const v1::CassandraPlan& c = Node(plan, 3).cassandra();
+  EXPECT_THAT(c.seeds(), ElementsAre("fd00::2"));
+  EXPECT_EQ(c.listen_address(), "fd00::3");
+  EXPECT_EQ(c.rpc_address(), "fd00::3");
 }
 
 TEST(CompilerTest, OnlyAnalyzersCarryTheHadoopEndpoints) {
