@@ -186,7 +186,9 @@ absl::Status PatchCoordination(const v1::BamPlan& b, XmlDocument& doc) {
     pugi::xml_node s = static_cast<size_t>(i) < existing.size()
                            ? existing[i]
                            : InsertElement(servers, "Server", last);
-    RETURN_IF_ERROR(SetXmlAttribute(s, "host", cs.host()));
+    // BAM joins host + ":" + port into ZooKeeper's connect string, which
+    // the client splits at the last ':': an IPv6 host needs its brackets.
+    RETURN_IF_ERROR(SetXmlAttribute(s, "host", BracketedHost(cs.host())));
     RETURN_IF_ERROR(SetXmlAttribute(s, "port", absl::StrCat(cs.port())));
     last = s;
   }
@@ -430,10 +432,10 @@ absl::StatusOr<std::vector<ServicePlan>> BamDriver::Render(const v1::NodePlan& p
     }
     if (!zookeeper.probes.empty()) s.depends_on.push_back(std::move(zookeeper));
     if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
-    s.depends_on.push_back({"jobtracker",
-                            {{Probe::Kind::kTcp, "jobtracker", b.jobtracker().host(),
-                              b.jobtracker().port(), ""}},
-                            1});
+    s.depends_on.push_back(
+        {"jobtracker",
+         {{Probe::Kind::kTcp, "jobtracker", b.jobtracker().host(), b.jobtracker().port(), ""}},
+         1});
   } else {
     s.restart.group = "bam";
     s.restart.order = RestartSafety::Order::kAnyOrder;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "roles/cassandra/cassandra_yaml.h"
+#include "roles/driver/endpoint.h"
 
 namespace bamctl {
 namespace {
@@ -38,6 +39,15 @@ absl::Status CheckPlan(const v1::NodePlan& node) {
         absl::StrCat("cassandra.jmx_port ", c.jmx_port(), " is not a port (1-65535)"));
   }
   return absl::OkStatus();
+}
+
+// Whether the node binds or reaches a Cassandra address over IPv6.
+bool UsesIpv6(const v1::NodePlan& node) {
+  const v1::CassandraPlan& c = node.cassandra();
+  bool ipv6 = IsIpv6Literal(node.address()) || IsIpv6Literal(c.listen_address()) ||
+              IsIpv6Literal(c.rpc_address());
+  for (const std::string& seed : c.seeds()) ipv6 = ipv6 || IsIpv6Literal(seed);
+  return ipv6;
 }
 
 }  // namespace
@@ -78,6 +88,12 @@ absl::StatusOr<std::vector<ServicePlan>> CassandraDriver::Render(const v1::NodeP
 
   ProcessSpec& process = service.process;
   process.argv = {ctx.Path(absl::StrCat(c.home(), "/bin/cassandra")), "-f"};
+  if (UsesIpv6(plan)) {
+    // cassandra-env.sh puts -Djava.net.preferIPv4Stack=true into JVM_OPTS;
+    // bin/cassandra passes its own -D options after JVM_OPTS, and the last
+    // one wins, so the JVM can bind and reach IPv6 addresses.
+    process.argv.emplace_back("-Djava.net.preferIPv4Stack=false");
+  }
   // cassandra-env.sh takes the heap from the environment when both are set.
   process.env = {{"MAX_HEAP_SIZE", absl::StrCat(c.heap_mb(), "M")},
                  {"HEAP_NEWSIZE", absl::StrCat(c.heap_mb() / 4, "M")},
@@ -100,13 +116,15 @@ absl::StatusOr<std::vector<ServicePlan>> CassandraDriver::Render(const v1::NodeP
 
   // Losing more than one replica at a time breaks QUORUM at RF 3; draining
   // first flushes memtables so the restart does not replay the commit log.
+  // Cassandra 1.x's nodetool pastes -h into "rmi://%s:%d", so an IPv6
+  // address goes in brackets.
   RestartSafety& restart = service.restart;
   restart.group = "cassandra";
   restart.order = RestartSafety::Order::kOneAtATimeDrainFirst;
   restart.max_unavailable = 1;
   restart.pre_stop_argv = {ctx.Path(absl::StrCat(c.home(), "/bin/nodetool")),
                            "-h",
-                           plan.address(),
+                           BracketedHost(plan.address()),
                            "-p",
                            absl::StrCat(c.jmx_port()),
                            "drain"};

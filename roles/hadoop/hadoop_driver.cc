@@ -1,5 +1,6 @@
 #include "roles/hadoop/hadoop_driver.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -37,6 +38,26 @@ bool HasRole(const v1::NodePlan& plan, absl::string_view role) {
     if (r == role) return true;
   }
   return false;
+}
+
+// Hadoop 1.x reads "host:port" up to the first ':' and its scripts run the
+// JVM with java.net.preferIPv4Stack=true: no IPv6 address can work.
+absl::Status CheckIpv4(const v1::NodePlan& plan) {
+  const v1::HadoopPlan& h = plan.hadoop();
+  const std::pair<absl::string_view, absl::string_view> hosts[] = {
+      {"the node's address", plan.address()},
+      {"the namenode", h.namenode().host()},
+      {"the jobtracker", h.jobtracker().host()},
+  };
+  for (const auto& [what, host] : hosts) {
+    if (IsIpv6Literal(host)) {
+      return absl::InvalidArgumentError(absl::StrCat("hadoop on ", plan.node(), ": ", what, " ",
+                                                     host,
+                                                     " is an IPv6 address; Hadoop 1.x has no "
+                                                     "IPv6 support"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -88,6 +109,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
                                                               const RenderContext& ctx) const {
   std::vector<ServicePlan> services;
   if (!plan.has_hadoop()) return services;
+  if (absl::Status ipv4 = CheckIpv4(plan); !ipv4.ok()) return ipv4;
   const v1::HadoopPlan& h = plan.hadoop();
   const std::string conf = ctx.Path(h.home()) + "/conf";
   const std::string& addr = plan.address();
@@ -152,9 +174,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
   }
 
   const Dependency namenode{
-      "namenode",
-      {{Probe::Kind::kTcp, "rpc", h.namenode().host(), h.namenode().port(), ""}},
-      1};
+      "namenode", {{Probe::Kind::kTcp, "rpc", h.namenode().host(), h.namenode().port(), ""}}, 1};
   const Dependency jobtracker{
       "jobtracker",
       {{Probe::Kind::kTcp, "rpc", h.jobtracker().host(), h.jobtracker().port(), ""}},

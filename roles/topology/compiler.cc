@@ -159,7 +159,7 @@ class Compiler {
 
   v1::Endpoint JobTracker() {
     return EndpointOf(HostOf(With(RoleKind::kJobTracker).front()),
-                        spec_.hadoop().jobtracker_port());
+                      spec_.hadoop().jobtracker_port());
   }
 
   NodePlan CompileNode(int i) {

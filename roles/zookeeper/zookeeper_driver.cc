@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "roles/driver/endpoint.h"
 #include "roles/spec/version.h"
 
 namespace bamctl {
@@ -38,10 +39,16 @@ absl::StatusOr<std::string> RenderZooCfg(const v1::ZooKeeperPlan& zk, const Rend
   absl::StrAppend(&cfg, "syncLimit=", zk.sync_limit(), "\n");
   absl::StrAppend(&cfg, "dataDir=", ctx.Path(zk.data_dir()), "\n");
   absl::StrAppend(&cfg, "clientPort=", zk.client_port(), "\n");
-  // Bind the client port to this node's address only (3.3.0+).
+  // Bind the client port to this node's address only (3.3.0+). ZooKeeper
+  // resolves the value whole, so an IPv6 address goes in bare.
   absl::StrAppend(&cfg, "clientPortAddress=", zk.client_address(), "\n");
   for (const v1::ZooKeeperServer& s : zk.servers()) {
-    absl::StrAppend(&cfg, "server.", s.id(), "=", s.host(), ":", s.peer_port(), ":",
+    if (IsIpv6Literal(s.host()) && !ZooKeeperTakesIpv6Servers(*version)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("server.", s.id(), " is the IPv6 address ", s.host(), ", which ZooKeeper ",
+                       zk.version(), " cannot read in zoo.cfg (3.4.9+ in 3.4, 3.5.7+ can)"));
+    }
+    absl::StrAppend(&cfg, "server.", s.id(), "=", HostPort(s.host(), s.peer_port()), ":",
                     s.election_port(), "\n");
   }
   if (*version >= Version{3, 4, 10}) {

@@ -19,7 +19,9 @@ class ZooKeeperDriver : public RoleDriver {
 };
 
 // zoo.cfg for `zk` (exposed for tests and the emulators' expectations).
-// Requires a parseable version.
+// Server lines bracket an IPv6 host ("server.3=[fd00::2]:2888:3888"); the
+// client port binds the bare address. InvalidArgument for an unparseable
+// version, or IPv6 servers on a release that cannot read them.
 absl::StatusOr<std::string> RenderZooCfg(const v1::ZooKeeperPlan& zk, const RenderContext& ctx);
 
 }  // namespace bamctl
