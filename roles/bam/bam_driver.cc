@@ -242,7 +242,8 @@ std::string ShellQuote(absl::string_view word) {
 // Analyzer step 5: dbscripts/mysql.sql run once as the registry user. The
 // password goes into a 0600 client options file, never onto a command line
 // (which any user could read in /proc).
-absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ctx, ServicePlan* s) {
+absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ctx,
+                                   ServiceSetup* s) {
   const v1::DataSourcePlan* registry = nullptr;
   for (const v1::DataSourcePlan& ds : b.datasources()) {
     if (ds.name() == "WSO2_REG_DB") registry = &ds;
@@ -282,14 +283,62 @@ absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ct
 
 }  // namespace
 
-absl::StatusOr<std::vector<ServicePlan>> BamDriver::Render(const v1::NodePlan& plan,
-                                                           const RenderContext& ctx) const {
-  if (!plan.has_bam()) return std::vector<ServicePlan>();
+absl::StatusOr<std::vector<ServiceDescription>> BamDriver::Describe(
+    const v1::NodePlan& plan, absl::string_view /*root*/) const {
+  if (!plan.has_bam()) return std::vector<ServiceDescription>();
   const v1::BamPlan& b = plan.bam();
-  ServicePlan s;
+  ServiceDescription s;
   s.name = "bam";
   s.roles = ServedRoles(b);
-  if (s.roles.empty()) return std::vector<ServicePlan>();
+  if (s.roles.empty()) return std::vector<ServiceDescription>();
+
+  // The management console is TLS-only on https_port (a TCP connect is
+  // all a plain probe can check); on http_port /carbon/ answers with a
+  // redirect to it once the web app is up.
+  if (b.receiver()) {
+    s.probes.push_back({Probe::Kind::kTcp, "thrift", plan.address(), b.thrift_port(), ""});
+  }
+  s.probes.push_back({Probe::Kind::kTcp, "https", plan.address(), b.https_port(), ""});
+  s.probes.push_back({Probe::Kind::kHttp, "console", plan.address(), b.http_port(), "/carbon/"});
+
+  // Any one Cassandra node serves the BAM's Hector client; the analyzers'
+  // coordination needs a ZooKeeper quorum and Hive the JobTracker.
+  Dependency cassandra{"cassandra", {}, 1};
+  for (const v1::Endpoint& node : b.cassandra_nodes()) {
+    cassandra.probes.push_back({Probe::Kind::kTcp, "cassandra", node.host(), node.port(), ""});
+  }
+  if (b.analyzer()) {
+    RETURN_IF_ERROR(CheckHadoopEndpoints(b));
+    s.restart.group = "bam-analyzer";
+    s.restart.order = RestartSafety::Order::kStandbyBeforeActive;
+    Dependency zookeeper{"zookeeper", {}, b.coordination_servers_size() / 2 + 1};
+    for (const v1::Endpoint& zk : b.coordination_servers()) {
+      zookeeper.probes.push_back({Probe::Kind::kZooKeeper, "zookeeper", zk.host(), zk.port(), ""});
+    }
+    if (!zookeeper.probes.empty()) s.depends_on.push_back(std::move(zookeeper));
+    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
+    s.depends_on.push_back(
+        {"jobtracker",
+         {{Probe::Kind::kTcp, "jobtracker", b.jobtracker().host(), b.jobtracker().port(), ""}},
+         1});
+  } else {
+    s.restart.group = "bam";
+    s.restart.order = RestartSafety::Order::kAnyOrder;
+    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
+  }
+  s.restart.max_unavailable = 1;
+
+  std::vector<ServiceDescription> services;
+  services.push_back(std::move(s));
+  return services;
+}
+
+absl::StatusOr<std::vector<ServiceSetup>> BamDriver::Setup(
+    const v1::NodePlan& plan, const RenderContext& ctx,
+    const std::vector<ServiceDescription>& services) const {
+  if (services.empty()) return std::vector<ServiceSetup>();
+  const v1::BamPlan& b = plan.bam();
+  ServiceSetup s;
   if (b.home().empty() || b.user().empty()) {
     return absl::FailedPreconditionError("the BAM plan has no home or user");
   }
@@ -407,45 +456,9 @@ absl::StatusOr<std::vector<ServicePlan>> BamDriver::Render(const v1::NodePlan& p
   s.process.nofile_limit = 65536;
   s.process.stop_timeout_seconds = 120;
 
-  // The management console is TLS-only on https_port (a TCP connect is
-  // all a plain probe can check); on http_port /carbon/ answers with a
-  // redirect to it once the web app is up.
-  if (b.receiver()) {
-    s.probes.push_back({Probe::Kind::kTcp, "thrift", plan.address(), b.thrift_port(), ""});
-  }
-  s.probes.push_back({Probe::Kind::kTcp, "https", plan.address(), b.https_port(), ""});
-  s.probes.push_back({Probe::Kind::kHttp, "console", plan.address(), b.http_port(), "/carbon/"});
-
-  // Any one Cassandra node serves the BAM's Hector client; the analyzers'
-  // coordination needs a ZooKeeper quorum and Hive the JobTracker.
-  Dependency cassandra{"cassandra", {}, 1};
-  for (const v1::Endpoint& node : b.cassandra_nodes()) {
-    cassandra.probes.push_back({Probe::Kind::kTcp, "cassandra", node.host(), node.port(), ""});
-  }
-  if (b.analyzer()) {
-    RETURN_IF_ERROR(CheckHadoopEndpoints(b));
-    s.restart.group = "bam-analyzer";
-    s.restart.order = RestartSafety::Order::kStandbyBeforeActive;
-    Dependency zookeeper{"zookeeper", {}, b.coordination_servers_size() / 2 + 1};
-    for (const v1::Endpoint& zk : b.coordination_servers()) {
-      zookeeper.probes.push_back({Probe::Kind::kZooKeeper, "zookeeper", zk.host(), zk.port(), ""});
-    }
-    if (!zookeeper.probes.empty()) s.depends_on.push_back(std::move(zookeeper));
-    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
-    s.depends_on.push_back(
-        {"jobtracker",
-         {{Probe::Kind::kTcp, "jobtracker", b.jobtracker().host(), b.jobtracker().port(), ""}},
-         1});
-  } else {
-    s.restart.group = "bam";
-    s.restart.order = RestartSafety::Order::kAnyOrder;
-    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
-  }
-  s.restart.max_unavailable = 1;
-
-  std::vector<ServicePlan> services;
-  services.push_back(std::move(s));
-  return services;
+  std::vector<ServiceSetup> setups;
+  setups.push_back(std::move(s));
+  return setups;
 }
 
 }  // namespace bamctl

@@ -33,6 +33,13 @@ constexpr Daemon kDaemons[] = {
     {"tasktracker", "tasktracker"},
 };
 
+const Daemon* FindDaemon(absl::string_view role) {
+  for (const Daemon& daemon : kDaemons) {
+    if (daemon.role == role) return &daemon;
+  }
+  return nullptr;
+}
+
 bool HasRole(const v1::NodePlan& plan, absl::string_view role) {
   for (const std::string& r : plan.roles()) {
     if (r == role) return true;
@@ -105,15 +112,60 @@ std::string PatchHadoopEnv(const std::string& current, const std::string& java_h
   return absl::StrJoin(out, "\n") + "\n";
 }
 
-absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan& plan,
-                                                              const RenderContext& ctx) const {
-  std::vector<ServicePlan> services;
+absl::StatusOr<std::vector<ServiceDescription>> HadoopDriver::Describe(
+    const v1::NodePlan& plan, absl::string_view /*root*/) const {
+  std::vector<ServiceDescription> services;
   if (!plan.has_hadoop()) return services;
   if (absl::Status ipv4 = CheckIpv4(plan); !ipv4.ok()) return ipv4;
   const v1::HadoopPlan& h = plan.hadoop();
-  const std::string conf = ctx.Path(h.home()) + "/conf";
   const std::string& addr = plan.address();
-  auto bind = [&](uint32_t port) { return HostPort(addr, port); };
+  const Dependency namenode{
+      "namenode", {{Probe::Kind::kTcp, "rpc", h.namenode().host(), h.namenode().port(), ""}}, 1};
+  const Dependency jobtracker{
+      "jobtracker",
+      {{Probe::Kind::kTcp, "rpc", h.jobtracker().host(), h.jobtracker().port(), ""}},
+      1};
+  for (const Daemon& daemon : kDaemons) {
+    if (!HasRole(plan, daemon.role)) continue;
+    ServiceDescription s;
+    s.name = std::string(daemon.role);
+    s.roles = {std::string(daemon.role)};
+    s.restart.group = std::string(daemon.role);
+    if (daemon.role == "namenode") {
+      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.namenode().port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.namenode_http_port(), "/"});
+      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
+      s.restart.requires_downtime_flag = true;
+    } else if (daemon.role == "secondarynamenode") {
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.secondary_http_port(), "/"});
+      s.depends_on = {namenode};
+    } else if (daemon.role == "jobtracker") {
+      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.jobtracker().port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.jobtracker_http_port(), "/"});
+      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
+      s.restart.requires_downtime_flag = true;
+      s.depends_on = {namenode};
+    } else if (daemon.role == "datanode") {
+      s.probes.push_back({Probe::Kind::kTcp, "data", addr, h.datanode_port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.datanode_http_port(), "/"});
+      s.depends_on = {namenode};
+    } else {  // tasktracker
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.tasktracker_http_port(), "/"});
+      s.depends_on = {jobtracker};
+    }
+    services.push_back(std::move(s));
+  }
+  return services;
+}
+
+absl::StatusOr<std::vector<ServiceSetup>> HadoopDriver::Setup(
+    const v1::NodePlan& plan, const RenderContext& ctx,
+    const std::vector<ServiceDescription>& services) const {
+  std::vector<ServiceSetup> setups;
+  if (services.empty()) return setups;
+  const v1::HadoopPlan& h = plan.hadoop();
+  const std::string conf = ctx.Path(h.home()) + "/conf";
+  auto bind = [&](uint32_t port) { return HostPort(plan.address(), port); };
 
   // hadoop-env.sh ships with Hadoop: patch it when present, else start from
   // an empty file (Hadoop reads only the variables it sets).
@@ -173,21 +225,16 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
     files.push_back({policy_path, *policy, 0644, h.user(), false});
   }
 
-  const Dependency namenode{
-      "namenode", {{Probe::Kind::kTcp, "rpc", h.namenode().host(), h.namenode().port(), ""}}, 1};
-  const Dependency jobtracker{
-      "jobtracker",
-      {{Probe::Kind::kTcp, "rpc", h.jobtracker().host(), h.jobtracker().port(), ""}},
-      1};
-  for (const Daemon& daemon : kDaemons) {
-    if (!HasRole(plan, daemon.role)) continue;
-    ServicePlan s;
-    s.name = std::string(daemon.role);
-    s.roles = {std::string(daemon.role)};
+  for (const ServiceDescription& service : services) {
+    const Daemon* daemon = FindDaemon(service.name);
+    if (daemon == nullptr) {
+      return absl::InternalError(absl::StrCat("no Hadoop daemon runs service ", service.name));
+    }
+    ServiceSetup s;
     s.files = files;
     // Hadoop 1.x `bin/hadoop <daemon>` runs the daemon in the foreground,
     // which is what a supervisor wants (hadoop-daemon.sh would fork).
-    s.process.argv = {ctx.Path(h.home()) + "/bin/hadoop", std::string(daemon.command)};
+    s.process.argv = {ctx.Path(h.home()) + "/bin/hadoop", std::string(daemon->command)};
     s.process.env = {{"JAVA_HOME", ctx.Path(h.java_home())},
                      {"HADOOP_CONF_DIR", conf},
                      {"HADOOP_HEAPSIZE", absl::StrCat(h.heap_mb())}};
@@ -195,8 +242,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
     s.process.working_dir = ctx.Path(h.home());
     s.process.nofile_limit = 65536;
     s.process.stop_timeout_seconds = 60;
-    s.restart.group = std::string(daemon.role);
-    if (daemon.role == "namenode") {
+    if (daemon->role == "namenode") {
       // Format only a name dir that holds no image: current/VERSION is what
       // `namenode -format` writes last, so its presence means "formatted".
       s.init_steps.push_back({"format-namenode",
@@ -204,30 +250,10 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
                               h.user(),
                               ctx.Path(h.name_dir()) + "/current/VERSION",
                               s.process.env});
-      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.namenode().port(), ""});
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.namenode_http_port(), "/"});
-      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
-      s.restart.requires_downtime_flag = true;
-    } else if (daemon.role == "secondarynamenode") {
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.secondary_http_port(), "/"});
-      s.depends_on = {namenode};
-    } else if (daemon.role == "jobtracker") {
-      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.jobtracker().port(), ""});
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.jobtracker_http_port(), "/"});
-      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
-      s.restart.requires_downtime_flag = true;
-      s.depends_on = {namenode};
-    } else if (daemon.role == "datanode") {
-      s.probes.push_back({Probe::Kind::kTcp, "data", addr, h.datanode_port(), ""});
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.datanode_http_port(), "/"});
-      s.depends_on = {namenode};
-    } else {  // tasktracker
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.tasktracker_http_port(), "/"});
-      s.depends_on = {jobtracker};
     }
-    services.push_back(std::move(s));
+    setups.push_back(std::move(s));
   }
-  return services;
+  return setups;
 }
 
 }  // namespace bamctl

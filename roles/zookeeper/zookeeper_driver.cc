@@ -64,14 +64,29 @@ absl::StatusOr<std::string> RenderZooCfg(const v1::ZooKeeperPlan& zk, const Rend
   return cfg;
 }
 
-absl::StatusOr<std::vector<ServicePlan>> ZooKeeperDriver::Render(const v1::NodePlan& plan,
-                                                                 const RenderContext& ctx) const {
-  std::vector<ServicePlan> services;
+absl::StatusOr<std::vector<ServiceDescription>> ZooKeeperDriver::Describe(
+    const v1::NodePlan& plan, absl::string_view /*root*/) const {
+  std::vector<ServiceDescription> services;
   if (!plan.has_zookeeper()) return services;
   const v1::ZooKeeperPlan& zk = plan.zookeeper();
-  ServicePlan s;
+  ServiceDescription s;
   s.name = "zookeeper";
   s.roles = {"zookeeper"};
+  s.probes.push_back({Probe::Kind::kZooKeeper, "ruok", zk.client_address(), zk.client_port(), ""});
+  s.restart.group = "zookeeper";
+  s.restart.order = RestartSafety::Order::kFollowersBeforeLeader;
+  s.restart.max_unavailable = 1;
+  services.push_back(std::move(s));
+  return services;
+}
+
+absl::StatusOr<std::vector<ServiceSetup>> ZooKeeperDriver::Setup(
+    const v1::NodePlan& plan, const RenderContext& ctx,
+    const std::vector<ServiceDescription>& services) const {
+  std::vector<ServiceSetup> setups;
+  if (services.empty()) return setups;
+  const v1::ZooKeeperPlan& zk = plan.zookeeper();
+  ServiceSetup s;
 
   absl::StatusOr<std::string> cfg = RenderZooCfg(zk, ctx);
   if (!cfg.ok()) return cfg.status();
@@ -95,14 +110,8 @@ absl::StatusOr<std::vector<ServicePlan>> ZooKeeperDriver::Render(const v1::NodeP
   s.process.working_dir = ctx.Path(zk.data_dir());
   s.process.nofile_limit = 65536;
   s.process.stop_timeout_seconds = 30;
-
-  s.probes.push_back({Probe::Kind::kZooKeeper, "ruok", zk.client_address(), zk.client_port(), ""});
-
-  s.restart.group = "zookeeper";
-  s.restart.order = RestartSafety::Order::kFollowersBeforeLeader;
-  s.restart.max_unavailable = 1;
-  services.push_back(std::move(s));
-  return services;
+  setups.push_back(std::move(s));
+  return setups;
 }
 
 }  // namespace bamctl

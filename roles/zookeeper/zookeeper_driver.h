@@ -14,8 +14,11 @@ namespace bamctl {
 // plan.zookeeper().version(), as the real releases differ.
 class ZooKeeperDriver : public RoleDriver {
  public:
-  absl::StatusOr<std::vector<ServicePlan>> Render(const v1::NodePlan& plan,
-                                                  const RenderContext& ctx) const override;
+  absl::StatusOr<std::vector<ServiceDescription>> Describe(const v1::NodePlan& plan,
+                                                           absl::string_view root) const override;
+  absl::StatusOr<std::vector<ServiceSetup>> Setup(
+      const v1::NodePlan& plan, const RenderContext& ctx,
+      const std::vector<ServiceDescription>& services) const override;
 };
 
 // zoo.cfg for `zk` (exposed for tests and the emulators' expectations).
