@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "roles/driver/endpoint.h"
 
 namespace bamctl {
 namespace {
@@ -13,8 +14,8 @@ void SummarizeNode(const v1::NodePlan& node, std::string* out) {
                   "\n");
   if (node.has_hadoop()) {
     const v1::HadoopPlan& h = node.hadoop();
-    absl::StrAppend(out, "  hadoop     fs.default.name=", h.fs_default_name(),
-                    " mapred.job.tracker=", h.job_tracker());
+    absl::StrAppend(out, "  hadoop     fs.default.name=", Url("hdfs", h.namenode()),
+                    " mapred.job.tracker=", HostPort(h.jobtracker()));
     if (!h.masters().empty()) absl::StrAppend(out, " masters=", absl::StrJoin(h.masters(), ","));
     if (!h.slaves().empty()) absl::StrAppend(out, " slaves=", absl::StrJoin(h.slaves(), ","));
     if (!h.job_submission_acl().empty()) {
@@ -26,7 +27,7 @@ void SummarizeNode(const v1::NodePlan& node, std::string* out) {
     const v1::ZooKeeperPlan& z = node.zookeeper();
     std::vector<std::string> servers;
     for (const v1::ZooKeeperServer& s : z.servers()) {
-      servers.push_back(absl::StrCat("server.", s.id(), "=", s.host(), ":", s.peer_port(), ":",
+      servers.push_back(absl::StrCat("server.", s.id(), "=", HostPort(s.host(), s.peer_port()), ":",
                                      s.election_port()));
     }
     absl::StrAppend(out, "  zookeeper  myid=", z.myid(), " ", absl::StrJoin(servers, " "), "\n");
@@ -47,10 +48,15 @@ void SummarizeNode(const v1::NodePlan& node, std::string* out) {
     if (b.analyzer()) {
       absl::StrAppend(out, " toolbox-deployer=", b.keep_toolbox_deployer() ? "kept" : "removed");
     }
-    absl::StrAppend(out, " cassandra=", absl::StrJoin(b.cassandra_nodes(), ","), "\n");
+    absl::StrAppend(
+        out, " cassandra=",
+        absl::StrJoin(b.cassandra_nodes(), ",",
+                      [](std::string* o, const v1::Endpoint& e) { o->append(HostPort(e)); }),
+        "\n");
     for (const v1::DataSourcePlan& ds : b.datasources()) {
-      absl::StrAppend(out, "             ", ds.name(), " ", ds.url(), " user=", ds.username(),
-                      " password=<file ", ds.password_file(), ">\n");
+      absl::StrAppend(out, "             ", ds.name(), " ",
+                      Url("jdbc:mysql", b.mysql(), absl::StrCat("/", ds.database())),
+                      " user=", ds.username(), " password=<file ", ds.password_file(), ">\n");
     }
   }
 }

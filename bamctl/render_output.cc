@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "roles/driver/endpoint.h"
 
 namespace bamctl {
 namespace {
@@ -62,8 +63,8 @@ std::string FormatRender(const std::vector<ServicePlan>& services,
                       " (done when ", step.done_marker, " exists)\n");
     }
     for (const Probe& p : s.probes) {
-      absl::StrAppend(&out, "#   probe ", p.name, ": ", ProbeKind(p.kind), " ", p.host, ":", p.port,
-                      p.http_path, "\n");
+      absl::StrAppend(&out, "#   probe ", p.name, ": ", ProbeKind(p.kind), " ",
+                      HostPort(p.host, p.port), p.http_path, "\n");
     }
     absl::StrAppend(&out, "#   restart: group ", s.restart.group, ", ", OrderName(s.restart.order),
                     ", at most ", s.restart.max_unavailable, " down");

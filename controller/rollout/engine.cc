@@ -113,15 +113,11 @@ absl::StatusOr<RolloutEngine::Target> RolloutEngine::Resolve(const std::string& 
     return absl::FailedPreconditionError("no desired state has been applied yet");
   }
   Target target;
-  RedactingSecretSource secrets;  // only restart rules and probes are needed
-  RenderContext ctx;
-  ctx.secrets = &secrets;
-  ctx.fall_back_to_stock = true;
   for (const v1::NodePlan& plan : (*current)->plans) {
     if (std::find(plan.roles().begin(), plan.roles().end(), role) == plan.roles().end()) continue;
-    absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(plan, ctx);
+    absl::StatusOr<std::vector<ServiceDescription>> services = DescribeNode(plan);
     if (!services.ok()) return services.status();
-    for (const ServicePlan& s : *services) {
+    for (const ServiceDescription& s : *services) {
       if (std::find(s.roles.begin(), s.roles.end(), role) == s.roles.end()) continue;
       target.service = s.name;
       target.safety = s.restart;
@@ -215,10 +211,6 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
   }
   // Services left restart pending, by one of their roles (the planner
   // takes a role), in spec order.
-  RedactingSecretSource secrets;
-  RenderContext ctx;
-  ctx.secrets = &secrets;
-  ctx.fall_back_to_stock = true;
   std::vector<std::pair<std::string, std::string>> pending;  // service, role
   for (const v1::NodeStatus& n : status->nodes()) {
     const v1::NodePlan* plan = (*current)->Find(n.node());
@@ -229,9 +221,9 @@ void RolloutEngine::AdvanceAuto(v1::Operation& op) {
                       [&](const auto& p) { return p.first == r.service(); })) {
         continue;
       }
-      absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(*plan, ctx);
+      absl::StatusOr<std::vector<ServiceDescription>> services = DescribeNode(*plan);
       if (!services.ok()) continue;
-      for (const ServicePlan& s : *services) {
+      for (const ServiceDescription& s : *services) {
         if (s.name == r.service() && !s.roles.empty()) pending.emplace_back(s.name, s.roles[0]);
       }
     }

@@ -8,12 +8,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "roles/driver/endpoint.h"
 #include "roles/patch/xml_patch.h"
 
 namespace bamctl {
@@ -57,6 +56,16 @@ absl::StatusOr<std::string> ReadOrSkeleton(const RenderContext& ctx, const std::
   return current->value_or(std::string(skeleton));
 }
 
+// An analyzer's Hive submits to the Hadoop cluster: it needs both endpoints.
+absl::Status CheckHadoopEndpoints(const v1::BamPlan& b) {
+  if (b.namenode().host().empty() || b.namenode().port() == 0 || b.jobtracker().host().empty() ||
+      b.jobtracker().port() == 0) {
+    return absl::FailedPreconditionError(
+        "an analyzer needs the Hadoop cluster's namenode and jobtracker endpoints");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PatchCarbon(const v1::BamPlan& b, XmlDocument& doc) {
   RETURN_IF_ERROR(ExpectRoot(doc, "Server"));
   return SetChildText(doc.root(), "Ports/Offset", absl::StrCat(b.port_offset()));
@@ -66,8 +75,11 @@ absl::Status PatchCassandraComponent(const v1::BamPlan& b, XmlDocument& doc) {
   RETURN_IF_ERROR(ExpectRoot(doc, "Cassandra"));
   pugi::xml_node cluster = EnsureChild(doc.root(), "Cluster");
   RETURN_IF_ERROR(SetXmlText(EnsureChild(cluster, "Name"), b.cassandra_cluster_name()));
-  RETURN_IF_ERROR(
-      SetXmlText(EnsureChild(cluster, "Nodes", "Name"), absl::StrJoin(b.cassandra_nodes(), ",")));
+  RETURN_IF_ERROR(SetXmlText(
+      EnsureChild(cluster, "Nodes", "Name"),
+      absl::StrJoin(b.cassandra_nodes(), ",", [](std::string* out, const v1::Endpoint& node) {
+        out->append(HostPort(node));
+      })));
   RETURN_IF_ERROR(SetXmlText(EnsureChild(cluster, "DefaultPort", "Nodes"),
                              absl::StrCat(b.cassandra_default_port())));
   pugi::xml_node discovery = EnsureChild(cluster, "AutoDiscovery", "DefaultPort");
@@ -84,8 +96,8 @@ absl::Status PatchStreamDefn(const v1::BamPlan& b, XmlDocument& doc) {
   return SetChildText(root, "StrategyClass", b.strategy_class());
 }
 
-absl::Status PatchDataSource(const v1::DataSourcePlan& ds, const std::string& password,
-                             pugi::xml_node d) {
+absl::Status PatchDataSource(const v1::BamPlan& b, const v1::DataSourcePlan& ds,
+                             const std::string& password, pugi::xml_node d) {
   RETURN_IF_ERROR(SetXmlText(EnsureChild(d, "description", "name"), ds.description()));
   pugi::xml_node jndi = EnsureChild(d, "jndiConfig", "description");
   RETURN_IF_ERROR(SetChildText(jndi, "name", ds.jndi_name()));
@@ -93,7 +105,7 @@ absl::Status PatchDataSource(const v1::DataSourcePlan& ds, const std::string& pa
   RETURN_IF_ERROR(SetXmlAttribute(definition, "type", "RDBMS"));
   pugi::xml_node config = EnsureChild(definition, "configuration");
   const std::pair<absl::string_view, std::string> values[] = {
-      {"url", ds.url()},
+      {"url", Url("jdbc:mysql", b.mysql(), absl::StrCat("/", ds.database()))},
       {"username", ds.username()},
       {"password", password},
       {"driverClassName", ds.driver_class()},
@@ -115,7 +127,7 @@ absl::Status PatchMasterDataSources(const v1::BamPlan& b, const std::vector<std:
     const v1::DataSourcePlan& ds = b.datasources(i);
     RETURN_IF_ERROR(UpsertElementByChild(
         list, "datasource", "name", ds.name(),
-        [&](pugi::xml_node d) { return PatchDataSource(ds, passwords[i], d); }));
+        [&](pugi::xml_node d) { return PatchDataSource(b, ds, passwords[i], d); }));
   }
   return absl::OkStatus();
 }
@@ -170,11 +182,13 @@ absl::Status PatchCoordination(const v1::BamPlan& b, XmlDocument& doc) {
   }
   pugi::xml_node last;
   for (int i = 0; i < b.coordination_servers_size(); ++i) {
-    const v1::CoordinationServer& cs = b.coordination_servers(i);
+    const v1::Endpoint& cs = b.coordination_servers(i);
     pugi::xml_node s = static_cast<size_t>(i) < existing.size()
                            ? existing[i]
                            : InsertElement(servers, "Server", last);
-    RETURN_IF_ERROR(SetXmlAttribute(s, "host", cs.host()));
+    // BAM joins host + ":" + port into ZooKeeper's connect string, which
+    // the client splits at the last ':': an IPv6 host needs its brackets.
+    RETURN_IF_ERROR(SetXmlAttribute(s, "host", BracketedHost(cs.host())));
     RETURN_IF_ERROR(SetXmlAttribute(s, "port", absl::StrCat(cs.port())));
     last = s;
   }
@@ -192,15 +206,14 @@ absl::Status PatchTasksConfig(const v1::BamPlan& b, XmlDocument& doc) {
 }
 
 absl::Status PatchHiveSite(const v1::BamPlan& b, XmlDocument& doc) {
-  if (b.fs_default_name().empty() || b.job_tracker().empty()) {
-    return absl::FailedPreconditionError(
-        "an analyzer needs the Hadoop cluster's fs.default.name and mapred.job.tracker");
-  }
+  RETURN_IF_ERROR(CheckHadoopEndpoints(b));
+  const std::string fs_default_name = Url("hdfs", b.namenode());
+  const std::string job_tracker = HostPort(b.jobtracker());
   const std::pair<absl::string_view, absl::string_view> properties[] = {
       {"hadoop.embedded.local.mode", "false"},
       {"hive.metastore.warehouse.dir", b.hive_warehouse_dir()},
-      {"fs.default.name", b.fs_default_name()},
-      {"mapred.job.tracker", b.job_tracker()},
+      {"fs.default.name", fs_default_name},
+      {"mapred.job.tracker", job_tracker},
       {"hive.aux.jars.path", b.hive_aux_jars_path()},
   };
   for (const auto& [name, value] : properties) {
@@ -229,7 +242,8 @@ std::string ShellQuote(absl::string_view word) {
 // Analyzer step 5: dbscripts/mysql.sql run once as the registry user. The
 // password goes into a 0600 client options file, never onto a command line
 // (which any user could read in /proc).
-absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ctx, ServicePlan* s) {
+absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ctx,
+                                   ServiceSetup* s) {
   const v1::DataSourcePlan* registry = nullptr;
   for (const v1::DataSourcePlan& ds : b.datasources()) {
     if (ds.name() == "WSO2_REG_DB") registry = &ds;
@@ -245,7 +259,7 @@ absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ct
   options.path = cnf;
   options.content = absl::StrCat(
       "# Managed by bamctl: MySQL client options for creating the registry schema.\n[client]\n",
-      "host=", b.mysql_host(), "\nport=", b.mysql_port(), "\nuser=", registry->username(),
+      "host=", b.mysql().host(), "\nport=", b.mysql().port(), "\nuser=", registry->username(),
       "\npassword=", *password, "\n");
   options.owner = b.user();
   options.mode = 0600;
@@ -269,14 +283,62 @@ absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ct
 
 }  // namespace
 
-absl::StatusOr<std::vector<ServicePlan>> BamDriver::Render(const v1::NodePlan& plan,
-                                                           const RenderContext& ctx) const {
-  if (!plan.has_bam()) return std::vector<ServicePlan>();
+absl::StatusOr<std::vector<ServiceDescription>> BamDriver::Describe(
+    const v1::NodePlan& plan, absl::string_view /*root*/) const {
+  if (!plan.has_bam()) return std::vector<ServiceDescription>();
   const v1::BamPlan& b = plan.bam();
-  ServicePlan s;
+  ServiceDescription s;
   s.name = "bam";
   s.roles = ServedRoles(b);
-  if (s.roles.empty()) return std::vector<ServicePlan>();
+  if (s.roles.empty()) return std::vector<ServiceDescription>();
+
+  // The management console is TLS-only on https_port (a TCP connect is
+  // all a plain probe can check); on http_port /carbon/ answers with a
+  // redirect to it once the web app is up.
+  if (b.receiver()) {
+    s.probes.push_back({Probe::Kind::kTcp, "thrift", plan.address(), b.thrift_port(), ""});
+  }
+  s.probes.push_back({Probe::Kind::kTcp, "https", plan.address(), b.https_port(), ""});
+  s.probes.push_back({Probe::Kind::kHttp, "console", plan.address(), b.http_port(), "/carbon/"});
+
+  // Any one Cassandra node serves the BAM's Hector client; the analyzers'
+  // coordination needs a ZooKeeper quorum and Hive the JobTracker.
+  Dependency cassandra{"cassandra", {}, 1};
+  for (const v1::Endpoint& node : b.cassandra_nodes()) {
+    cassandra.probes.push_back({Probe::Kind::kTcp, "cassandra", node.host(), node.port(), ""});
+  }
+  if (b.analyzer()) {
+    RETURN_IF_ERROR(CheckHadoopEndpoints(b));
+    s.restart.group = "bam-analyzer";
+    s.restart.order = RestartSafety::Order::kStandbyBeforeActive;
+    Dependency zookeeper{"zookeeper", {}, b.coordination_servers_size() / 2 + 1};
+    for (const v1::Endpoint& zk : b.coordination_servers()) {
+      zookeeper.probes.push_back({Probe::Kind::kZooKeeper, "zookeeper", zk.host(), zk.port(), ""});
+    }
+    if (!zookeeper.probes.empty()) s.depends_on.push_back(std::move(zookeeper));
+    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
+    s.depends_on.push_back(
+        {"jobtracker",
+         {{Probe::Kind::kTcp, "jobtracker", b.jobtracker().host(), b.jobtracker().port(), ""}},
+         1});
+  } else {
+    s.restart.group = "bam";
+    s.restart.order = RestartSafety::Order::kAnyOrder;
+    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
+  }
+  s.restart.max_unavailable = 1;
+
+  std::vector<ServiceDescription> services;
+  services.push_back(std::move(s));
+  return services;
+}
+
+absl::StatusOr<std::vector<ServiceSetup>> BamDriver::Setup(
+    const v1::NodePlan& plan, const RenderContext& ctx,
+    const std::vector<ServiceDescription>& services) const {
+  if (services.empty()) return std::vector<ServiceSetup>();
+  const v1::BamPlan& b = plan.bam();
+  ServiceSetup s;
   if (b.home().empty() || b.user().empty()) {
     return absl::FailedPreconditionError("the BAM plan has no home or user");
   }
@@ -394,50 +456,9 @@ absl::StatusOr<std::vector<ServicePlan>> BamDriver::Render(const v1::NodePlan& p
   s.process.nofile_limit = 65536;
   s.process.stop_timeout_seconds = 120;
 
-  // The management console is TLS-only on https_port (a TCP connect is
-  // all a plain probe can check); on http_port /carbon/ answers with a
-  // redirect to it once the web app is up.
-  if (b.receiver()) {
-    s.probes.push_back({Probe::Kind::kTcp, "thrift", plan.address(), b.thrift_port(), ""});
-  }
-  s.probes.push_back({Probe::Kind::kTcp, "https", plan.address(), b.https_port(), ""});
-  s.probes.push_back({Probe::Kind::kHttp, "console", plan.address(), b.http_port(), "/carbon/"});
-
-  // Any one Cassandra node serves the BAM's Hector client; the analyzers'
-  // coordination needs a ZooKeeper quorum and Hive the JobTracker.
-  Dependency cassandra{"cassandra", {}, 1};
-  for (const std::string& node : b.cassandra_nodes()) {
-    std::pair<std::string, std::string> hp = absl::StrSplit(node, absl::MaxSplits(':', 1));
-    uint32_t port = 0;
-    if (!absl::SimpleAtoi(hp.second, &port)) port = b.cassandra_default_port();
-    cassandra.probes.push_back({Probe::Kind::kTcp, "cassandra", hp.first, port, ""});
-  }
-  if (b.analyzer()) {
-    s.restart.group = "bam-analyzer";
-    s.restart.order = RestartSafety::Order::kStandbyBeforeActive;
-    Dependency zookeeper{"zookeeper", {}, b.coordination_servers_size() / 2 + 1};
-    for (const v1::CoordinationServer& zk : b.coordination_servers()) {
-      zookeeper.probes.push_back({Probe::Kind::kZooKeeper, "zookeeper", zk.host(), zk.port(), ""});
-    }
-    if (!zookeeper.probes.empty()) s.depends_on.push_back(std::move(zookeeper));
-    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
-    std::pair<std::string, std::string> jt =
-        absl::StrSplit(b.job_tracker(), absl::MaxSplits(':', 1));
-    uint32_t jt_port = 0;
-    if (absl::SimpleAtoi(jt.second, &jt_port)) {
-      s.depends_on.push_back(
-          {"jobtracker", {{Probe::Kind::kTcp, "jobtracker", jt.first, jt_port, ""}}, 1});
-    }
-  } else {
-    s.restart.group = "bam";
-    s.restart.order = RestartSafety::Order::kAnyOrder;
-    if (!cassandra.probes.empty()) s.depends_on.push_back(std::move(cassandra));
-  }
-  s.restart.max_unavailable = 1;
-
-  std::vector<ServicePlan> services;
-  services.push_back(std::move(s));
-  return services;
+  std::vector<ServiceSetup> setups;
+  setups.push_back(std::move(s));
+  return setups;
 }
 
 }  // namespace bamctl

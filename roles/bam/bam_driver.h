@@ -28,6 +28,11 @@ namespace bamctl {
 // BAM node because dashboards read the summary database and every node
 // shares the registry. streamdefn.xml, coordination-client-config.xml and
 // hive-site.xml are generated when the host has none.
+//
+// Hosts in these files: the Cassandra <Nodes> list and the coordination
+// servers become "host:port" strings that Hector and the ZooKeeper client
+// split at the last ':', so an IPv6 host is bracketed there; the JDBC URLs
+// bracket it too. Probes connect to bare hosts.
 class BamDriver : public RoleDriver {
  public:
   struct Options {
@@ -44,8 +49,11 @@ class BamDriver : public RoleDriver {
   BamDriver() = default;
   explicit BamDriver(Options options) : options_(std::move(options)) {}
 
-  absl::StatusOr<std::vector<ServicePlan>> Render(const v1::NodePlan& plan,
-                                                  const RenderContext& ctx) const override;
+  absl::StatusOr<std::vector<ServiceDescription>> Describe(const v1::NodePlan& plan,
+                                                           absl::string_view root) const override;
+  absl::StatusOr<std::vector<ServiceSetup>> Setup(
+      const v1::NodePlan& plan, const RenderContext& ctx,
+      const std::vector<ServiceDescription>& services) const override;
 
  private:
   Options options_;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "roles/cassandra/cassandra_yaml.h"
+#include "roles/driver/endpoint.h"
 
 namespace bamctl {
 namespace {
@@ -40,13 +41,61 @@ absl::Status CheckPlan(const v1::NodePlan& node) {
   return absl::OkStatus();
 }
 
+// Whether the node binds or reaches a Cassandra address over IPv6.
+bool UsesIpv6(const v1::NodePlan& node) {
+  const v1::CassandraPlan& c = node.cassandra();
+  bool ipv6 = IsIpv6Literal(node.address()) || IsIpv6Literal(c.listen_address()) ||
+              IsIpv6Literal(c.rpc_address());
+  for (const std::string& seed : c.seeds()) ipv6 = ipv6 || IsIpv6Literal(seed);
+  return ipv6;
+}
+
 }  // namespace
 
-absl::StatusOr<std::vector<ServicePlan>> CassandraDriver::Render(const v1::NodePlan& plan,
-                                                                 const RenderContext& ctx) const {
-  if (!plan.has_cassandra()) return std::vector<ServicePlan>();
+absl::StatusOr<std::vector<ServiceDescription>> CassandraDriver::Describe(
+    const v1::NodePlan& plan, absl::string_view root) const {
+  if (!plan.has_cassandra()) return std::vector<ServiceDescription>();
+  RETURN_IF_ERROR(Annotate(CheckPlan(plan), absl::StrCat("describe cassandra for ", plan.node())));
+  const v1::CassandraPlan& c = plan.cassandra();
+  ServiceDescription service;
+  service.name = "cassandra";
+  service.roles = {"cassandra"};
+
+  Probe rpc;
+  rpc.kind = Probe::Kind::kTcp;
+  rpc.name = "rpc";
+  rpc.host = plan.address();
+  rpc.port = c.rpc_port();
+  Probe storage = rpc;
+  storage.name = "storage";
+  storage.port = c.storage_port();
+  service.probes = {std::move(rpc), std::move(storage)};
+
+  // Losing more than one replica at a time breaks QUORUM at RF 3; draining
+  // first flushes memtables so the restart does not replay the commit log.
+  // Cassandra 1.x's nodetool pastes -h into "rmi://%s:%d", so an IPv6
+  // address goes in brackets.
+  RestartSafety& restart = service.restart;
+  restart.group = "cassandra";
+  restart.order = RestartSafety::Order::kOneAtATimeDrainFirst;
+  restart.max_unavailable = 1;
+  restart.pre_stop_argv = {absl::StrCat(root, c.home(), "/bin/nodetool"),
+                           "-h",
+                           BracketedHost(plan.address()),
+                           "-p",
+                           absl::StrCat(c.jmx_port()),
+                           "drain"};
+
+  std::vector<ServiceDescription> services;
+  services.push_back(std::move(service));
+  return services;
+}
+
+absl::StatusOr<std::vector<ServiceSetup>> CassandraDriver::Setup(
+    const v1::NodePlan& plan, const RenderContext& ctx,
+    const std::vector<ServiceDescription>& services) const {
+  if (services.empty()) return std::vector<ServiceSetup>();
   const std::string context = absl::StrCat("render cassandra for ", plan.node());
-  RETURN_IF_ERROR(Annotate(CheckPlan(plan), context));
   const v1::CassandraPlan& c = plan.cassandra();
 
   const std::string yaml_path = ctx.Path(absl::StrCat(c.home(), "/conf/cassandra.yaml"));
@@ -61,10 +110,7 @@ absl::StatusOr<std::vector<ServicePlan>> CassandraDriver::Render(const v1::NodeP
   absl::StatusOr<std::string> patched = PatchCassandraYaml(yaml_path, *current, rooted);
   if (!patched.ok()) return Annotate(patched.status(), context);
 
-  ServicePlan service;
-  service.name = "cassandra";
-  service.roles = {"cassandra"};
-
+  ServiceSetup service;
   ConfigFile yaml;
   yaml.path = yaml_path;
   yaml.content = *std::move(patched);
@@ -78,6 +124,12 @@ absl::StatusOr<std::vector<ServicePlan>> CassandraDriver::Render(const v1::NodeP
 
   ProcessSpec& process = service.process;
   process.argv = {ctx.Path(absl::StrCat(c.home(), "/bin/cassandra")), "-f"};
+  if (UsesIpv6(plan)) {
+    // cassandra-env.sh puts -Djava.net.preferIPv4Stack=true into JVM_OPTS;
+    // bin/cassandra passes its own -D options after JVM_OPTS, and the last
+    // one wins, so the JVM can bind and reach IPv6 addresses.
+    process.argv.emplace_back("-Djava.net.preferIPv4Stack=false");
+  }
   // cassandra-env.sh takes the heap from the environment when both are set.
   process.env = {{"MAX_HEAP_SIZE", absl::StrCat(c.heap_mb(), "M")},
                  {"HEAP_NEWSIZE", absl::StrCat(c.heap_mb() / 4, "M")},
@@ -88,32 +140,9 @@ absl::StatusOr<std::vector<ServicePlan>> CassandraDriver::Render(const v1::NodeP
   process.stop_argv = {};  // SIGTERM: Cassandra's shutdown hook flushes
   process.stop_timeout_seconds = kStopTimeoutSeconds;
 
-  Probe rpc;
-  rpc.kind = Probe::Kind::kTcp;
-  rpc.name = "rpc";
-  rpc.host = plan.address();
-  rpc.port = c.rpc_port();
-  Probe storage = rpc;
-  storage.name = "storage";
-  storage.port = c.storage_port();
-  service.probes = {std::move(rpc), std::move(storage)};
-
-  // Losing more than one replica at a time breaks QUORUM at RF 3; draining
-  // first flushes memtables so the restart does not replay the commit log.
-  RestartSafety& restart = service.restart;
-  restart.group = "cassandra";
-  restart.order = RestartSafety::Order::kOneAtATimeDrainFirst;
-  restart.max_unavailable = 1;
-  restart.pre_stop_argv = {ctx.Path(absl::StrCat(c.home(), "/bin/nodetool")),
-                           "-h",
-                           plan.address(),
-                           "-p",
-                           absl::StrCat(c.jmx_port()),
-                           "drain"};
-
-  std::vector<ServicePlan> services;
-  services.push_back(std::move(service));
-  return services;
+  std::vector<ServiceSetup> setups;
+  setups.push_back(std::move(service));
+  return setups;
 }
 
 }  // namespace bamctl

@@ -17,11 +17,16 @@ namespace bamctl {
 // through the context, stock copy "wso2-bam/cassandra.yaml"), runs
 // `bin/cassandra -f` with the heap in the environment, probes the RPC and
 // storage ports, and is restarted one node at a time after `nodetool drain`.
-// Errors name the node and the file.
+// On a node with an IPv6 address (or IPv6 seeds) the JVM is started with
+// -Djava.net.preferIPv4Stack=false, overriding cassandra-env.sh's IPv4-only
+// default. Errors name the node and the file.
 class CassandraDriver : public RoleDriver {
  public:
-  absl::StatusOr<std::vector<ServicePlan>> Render(const v1::NodePlan& plan,
-                                                  const RenderContext& ctx) const override;
+  absl::StatusOr<std::vector<ServiceDescription>> Describe(const v1::NodePlan& plan,
+                                                           absl::string_view root) const override;
+  absl::StatusOr<std::vector<ServiceSetup>> Setup(
+      const v1::NodePlan& plan, const RenderContext& ctx,
+      const std::vector<ServiceDescription>& services) const override;
 };
 
 }  // namespace bamctl

@@ -59,9 +59,11 @@ struct Probe {
   };
   Kind kind = Kind::kTcp;
   std::string name;  // "client-port", "web-ui"
-  std::string host;
+  std::string host;  // bare, as v1::Endpoint: "fd00::2", never "[fd00::2]"
   uint32_t port = 0;
   std::string http_path;  // kHttp only
+
+  bool operator==(const Probe&) const = default;
 };
 
 // What the rollout engine needs to restart the service without losing
@@ -79,6 +81,8 @@ struct RestartSafety {
   int max_unavailable = 1;  // per group, at any moment
   bool requires_downtime_flag = false;
   std::vector<std::string> pre_stop_argv;  // e.g. nodetool drain
+
+  bool operator==(const RestartSafety&) const = default;
 };
 
 // A service elsewhere in the cluster this one needs before it starts, with
@@ -87,13 +91,30 @@ struct Dependency {
   std::string service;        // "zookeeper", "namenode", "cassandra"
   std::vector<Probe> probes;  // one per instance
   int min_healthy = 1;        // how many must pass: a majority for a quorum
+
+  bool operator==(const Dependency&) const = default;
 };
 
-// Everything one service (one process) on a node needs. A service serves
-// one or more roles: the BAM server serves receiver, analyzer and dashboard.
-struct ServicePlan {
+// What the cluster needs to know about one service (one process) of a
+// node without its files: which roles it serves, how its health is probed,
+// the rule a safe restart follows and what it waits for. A driver computes
+// it from the node's plan alone (RoleDriver::Describe), so the controller
+// plans rollouts without rendering a file. A service serves one or more
+// roles: the BAM server serves receiver, analyzer and dashboard.
+struct ServiceDescription {
   std::string name;                // "zookeeper", "namenode", "bam"
   std::vector<std::string> roles;  // role names it serves
+  std::vector<Probe> probes;
+  RestartSafety restart;
+  // What must be up before this starts: a ZooKeeper quorum, the namenode.
+  std::vector<Dependency> depends_on;
+
+  bool operator==(const ServiceDescription&) const = default;
+};
+
+// What running one described service takes on its host: files, removals,
+// directories, one-time init steps and the process (RoleDriver::Setup).
+struct ServiceSetup {
   std::vector<ConfigFile> files;
   // Files that must not exist: absolute paths whose last component may be
   // a glob pattern (fnmatch), e.g. ".../plugins/org.example.feature_*.jar".
@@ -101,10 +122,12 @@ struct ServicePlan {
   std::vector<Directory> directories;  // created (mkdir -p) before init steps
   std::vector<InitStep> init_steps;
   ProcessSpec process;
-  std::vector<Probe> probes;
-  RestartSafety restart;
-  // What must be up before this starts: a ZooKeeper quorum, the namenode.
-  std::vector<Dependency> depends_on;
+};
+
+// Everything one service on a node needs: its description and its setup.
+struct ServicePlan : ServiceDescription, ServiceSetup {
+  // Not the description's comparison: it would ignore the setup.
+  bool operator==(const ServicePlan&) const = delete;
 };
 
 }  // namespace bamctl

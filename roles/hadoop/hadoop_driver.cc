@@ -1,10 +1,12 @@
 #include "roles/hadoop/hadoop_driver.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "roles/driver/endpoint.h"
 #include "roles/patch/xml_patch.h"
 
 namespace bamctl {
@@ -31,11 +33,38 @@ constexpr Daemon kDaemons[] = {
     {"tasktracker", "tasktracker"},
 };
 
+const Daemon* FindDaemon(absl::string_view role) {
+  for (const Daemon& daemon : kDaemons) {
+    if (daemon.role == role) return &daemon;
+  }
+  return nullptr;
+}
+
 bool HasRole(const v1::NodePlan& plan, absl::string_view role) {
   for (const std::string& r : plan.roles()) {
     if (r == role) return true;
   }
   return false;
+}
+
+// Hadoop 1.x reads "host:port" up to the first ':' and its scripts run the
+// JVM with java.net.preferIPv4Stack=true: no IPv6 address can work.
+absl::Status CheckIpv4(const v1::NodePlan& plan) {
+  const v1::HadoopPlan& h = plan.hadoop();
+  const std::pair<absl::string_view, absl::string_view> hosts[] = {
+      {"the node's address", plan.address()},
+      {"the namenode", h.namenode().host()},
+      {"the jobtracker", h.jobtracker().host()},
+  };
+  for (const auto& [what, host] : hosts) {
+    if (IsIpv6Literal(host)) {
+      return absl::InvalidArgumentError(absl::StrCat("hadoop on ", plan.node(), ": ", what, " ",
+                                                     host,
+                                                     " is an IPv6 address; Hadoop 1.x has no "
+                                                     "IPv6 support"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -83,14 +112,60 @@ std::string PatchHadoopEnv(const std::string& current, const std::string& java_h
   return absl::StrJoin(out, "\n") + "\n";
 }
 
-absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan& plan,
-                                                              const RenderContext& ctx) const {
-  std::vector<ServicePlan> services;
+absl::StatusOr<std::vector<ServiceDescription>> HadoopDriver::Describe(
+    const v1::NodePlan& plan, absl::string_view /*root*/) const {
+  std::vector<ServiceDescription> services;
   if (!plan.has_hadoop()) return services;
+  if (absl::Status ipv4 = CheckIpv4(plan); !ipv4.ok()) return ipv4;
+  const v1::HadoopPlan& h = plan.hadoop();
+  const std::string& addr = plan.address();
+  const Dependency namenode{
+      "namenode", {{Probe::Kind::kTcp, "rpc", h.namenode().host(), h.namenode().port(), ""}}, 1};
+  const Dependency jobtracker{
+      "jobtracker",
+      {{Probe::Kind::kTcp, "rpc", h.jobtracker().host(), h.jobtracker().port(), ""}},
+      1};
+  for (const Daemon& daemon : kDaemons) {
+    if (!HasRole(plan, daemon.role)) continue;
+    ServiceDescription s;
+    s.name = std::string(daemon.role);
+    s.roles = {std::string(daemon.role)};
+    s.restart.group = std::string(daemon.role);
+    if (daemon.role == "namenode") {
+      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.namenode().port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.namenode_http_port(), "/"});
+      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
+      s.restart.requires_downtime_flag = true;
+    } else if (daemon.role == "secondarynamenode") {
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.secondary_http_port(), "/"});
+      s.depends_on = {namenode};
+    } else if (daemon.role == "jobtracker") {
+      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.jobtracker().port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.jobtracker_http_port(), "/"});
+      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
+      s.restart.requires_downtime_flag = true;
+      s.depends_on = {namenode};
+    } else if (daemon.role == "datanode") {
+      s.probes.push_back({Probe::Kind::kTcp, "data", addr, h.datanode_port(), ""});
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.datanode_http_port(), "/"});
+      s.depends_on = {namenode};
+    } else {  // tasktracker
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.tasktracker_http_port(), "/"});
+      s.depends_on = {jobtracker};
+    }
+    services.push_back(std::move(s));
+  }
+  return services;
+}
+
+absl::StatusOr<std::vector<ServiceSetup>> HadoopDriver::Setup(
+    const v1::NodePlan& plan, const RenderContext& ctx,
+    const std::vector<ServiceDescription>& services) const {
+  std::vector<ServiceSetup> setups;
+  if (services.empty()) return setups;
   const v1::HadoopPlan& h = plan.hadoop();
   const std::string conf = ctx.Path(h.home()) + "/conf";
-  const std::string& addr = plan.address();
-  auto bind = [&](uint32_t port) { return absl::StrCat(addr, ":", port); };
+  auto bind = [&](uint32_t port) { return HostPort(plan.address(), port); };
 
   // hadoop-env.sh ships with Hadoop: patch it when present, else start from
   // an empty file (Hadoop reads only the variables it sets).
@@ -105,7 +180,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
                    false});
   files.push_back(
       {conf + "/core-site.xml",
-       HadoopConfigXml({{"fs.default.name", h.fs_default_name()},
+       HadoopConfigXml({{"fs.default.name", Url("hdfs", h.namenode())},
                         {"fs.hdfs.impl", "org.apache.hadoop.hdfs.DistributedFileSystem"},
                         {"hadoop.tmp.dir", ctx.Path(h.tmp_dir())}}),
        0644, h.user(), false});
@@ -123,7 +198,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
                    0644, h.user(), false});
   files.push_back(
       {conf + "/mapred-site.xml",
-       HadoopConfigXml({{"mapred.job.tracker", h.job_tracker()},
+       HadoopConfigXml({{"mapred.job.tracker", HostPort(h.jobtracker())},
                         {"mapred.system.dir", ctx.Path(h.mapred_system_dir())},
                         {"mapred.job.tracker.http.address", bind(h.jobtracker_http_port())},
                         {"mapred.task.tracker.http.address", bind(h.tasktracker_http_port())}}),
@@ -150,19 +225,16 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
     files.push_back({policy_path, *policy, 0644, h.user(), false});
   }
 
-  const Dependency namenode{
-      "namenode", {{Probe::Kind::kTcp, "rpc", h.namenode_host(), h.namenode_port(), ""}}, 1};
-  const Dependency jobtracker{
-      "jobtracker", {{Probe::Kind::kTcp, "rpc", h.jobtracker_host(), h.jobtracker_port(), ""}}, 1};
-  for (const Daemon& daemon : kDaemons) {
-    if (!HasRole(plan, daemon.role)) continue;
-    ServicePlan s;
-    s.name = std::string(daemon.role);
-    s.roles = {std::string(daemon.role)};
+  for (const ServiceDescription& service : services) {
+    const Daemon* daemon = FindDaemon(service.name);
+    if (daemon == nullptr) {
+      return absl::InternalError(absl::StrCat("no Hadoop daemon runs service ", service.name));
+    }
+    ServiceSetup s;
     s.files = files;
     // Hadoop 1.x `bin/hadoop <daemon>` runs the daemon in the foreground,
     // which is what a supervisor wants (hadoop-daemon.sh would fork).
-    s.process.argv = {ctx.Path(h.home()) + "/bin/hadoop", std::string(daemon.command)};
+    s.process.argv = {ctx.Path(h.home()) + "/bin/hadoop", std::string(daemon->command)};
     s.process.env = {{"JAVA_HOME", ctx.Path(h.java_home())},
                      {"HADOOP_CONF_DIR", conf},
                      {"HADOOP_HEAPSIZE", absl::StrCat(h.heap_mb())}};
@@ -170,8 +242,7 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
     s.process.working_dir = ctx.Path(h.home());
     s.process.nofile_limit = 65536;
     s.process.stop_timeout_seconds = 60;
-    s.restart.group = std::string(daemon.role);
-    if (daemon.role == "namenode") {
+    if (daemon->role == "namenode") {
       // Format only a name dir that holds no image: current/VERSION is what
       // `namenode -format` writes last, so its presence means "formatted".
       s.init_steps.push_back({"format-namenode",
@@ -179,30 +250,10 @@ absl::StatusOr<std::vector<ServicePlan>> HadoopDriver::Render(const v1::NodePlan
                               h.user(),
                               ctx.Path(h.name_dir()) + "/current/VERSION",
                               s.process.env});
-      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.namenode_port(), ""});
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.namenode_http_port(), "/"});
-      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
-      s.restart.requires_downtime_flag = true;
-    } else if (daemon.role == "secondarynamenode") {
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.secondary_http_port(), "/"});
-      s.depends_on = {namenode};
-    } else if (daemon.role == "jobtracker") {
-      s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.jobtracker_port(), ""});
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.jobtracker_http_port(), "/"});
-      s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
-      s.restart.requires_downtime_flag = true;
-      s.depends_on = {namenode};
-    } else if (daemon.role == "datanode") {
-      s.probes.push_back({Probe::Kind::kTcp, "data", addr, h.datanode_port(), ""});
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.datanode_http_port(), "/"});
-      s.depends_on = {namenode};
-    } else {  // tasktracker
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.tasktracker_http_port(), "/"});
-      s.depends_on = {jobtracker};
     }
-    services.push_back(std::move(s));
+    setups.push_back(std::move(s));
   }
-  return services;
+  return setups;
 }
 
 }  // namespace bamctl

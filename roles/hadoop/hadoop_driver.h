@@ -13,11 +13,16 @@ namespace bamctl {
 // The Hadoop 1.x daemons of a node (namenode, secondarynamenode,
 // jobtracker, datanode, tasktracker): one service each, all sharing the
 // install's conf/ files. Every service lists the same files with the same
-// bytes; the node-level renderer writes each once.
+// bytes; the node-level renderer writes each once. Hadoop 1.x has no IPv6
+// support (it splits host:port at the first ':'): a plan with an IPv6 node
+// address or Hadoop endpoint is refused (validation refuses the spec).
 class HadoopDriver : public RoleDriver {
  public:
-  absl::StatusOr<std::vector<ServicePlan>> Render(const v1::NodePlan& plan,
-                                                  const RenderContext& ctx) const override;
+  absl::StatusOr<std::vector<ServiceDescription>> Describe(const v1::NodePlan& plan,
+                                                           absl::string_view root) const override;
+  absl::StatusOr<std::vector<ServiceSetup>> Setup(
+      const v1::NodePlan& plan, const RenderContext& ctx,
+      const std::vector<ServiceDescription>& services) const override;
 };
 
 // A Hadoop-style configuration document (<configuration><property>...),

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/net_util.h"
+#include "roles/driver/endpoint.h"
 
 namespace bamctl {
 namespace {
@@ -19,14 +20,17 @@ ProbeResult Unhealthy(std::string reason) { return {false, std::move(reason), ""
 
 ProbeResult Tcp(const Probe& p, milliseconds timeout) {
   absl::Status connected = TcpConnect(p.host, static_cast<int>(p.port), timeout);
-  if (connected.ok()) return Healthy(absl::StrCat(p.host, ":", p.port, " accepts connections"));
+  if (connected.ok()) {
+    return Healthy(absl::StrCat(HostPort(p.host, p.port), " accepts connections"));
+  }
   return Unhealthy(std::string(connected.message()));
 }
 
 ProbeResult Http(const Probe& p, milliseconds timeout) {
-  const std::string request =
-      absl::StrCat("GET ", p.http_path.empty() ? "/" : p.http_path, " HTTP/1.0\r\nHost: ", p.host,
-                   ":", p.port, "\r\nConnection: close\r\n\r\n");
+  // The probe's host is bare; a Host header brackets an IPv6 one.
+  const std::string request = absl::StrCat("GET ", p.http_path.empty() ? "/" : p.http_path,
+                                           " HTTP/1.0\r\nHost: ", HostPort(p.host, p.port),
+                                           "\r\nConnection: close\r\n\r\n");
   absl::StatusOr<std::string> reply =
       TcpRequest(p.host, static_cast<int>(p.port), request, timeout);
   if (!reply.ok()) return Unhealthy(std::string(reply.status().message()));
@@ -36,7 +40,7 @@ ProbeResult Http(const Probe& p, milliseconds timeout) {
   int code = 0;
   if (status_line.size() < 2 || !absl::StartsWith(status_line[0], "HTTP/") ||
       !absl::SimpleAtoi(status_line[1], &code)) {
-    return Unhealthy(absl::StrCat(p.host, ":", p.port, " did not answer HTTP"));
+    return Unhealthy(absl::StrCat(HostPort(p.host, p.port), " did not answer HTTP"));
   }
   const std::string what = absl::StrCat("HTTP ", code, " from ", p.http_path);
   return code >= 200 && code < 400 ? Healthy(what) : Unhealthy(what);

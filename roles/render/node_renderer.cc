@@ -1,7 +1,7 @@
 #include "roles/render/node_renderer.h"
 
 #include <map>
-#include <memory>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -13,19 +13,45 @@
 
 namespace bamctl {
 
-absl::StatusOr<std::vector<ServicePlan>> RenderNode(const v1::NodePlan& plan,
-                                                    const RenderContext& ctx) {
+namespace {
+
+// Runs `fn` on every driver, in the order of a node's services.
+template <typename Fn>
+absl::Status ForEachDriver(Fn fn) {
   const ZooKeeperDriver zookeeper;
   const CassandraDriver cassandra;
   const HadoopDriver hadoop;
   const BamDriver bam;
-  const RoleDriver* drivers[] = {&zookeeper, &cassandra, &hadoop, &bam};
+  const RoleDriver* const drivers[] = {&zookeeper, &cassandra, &hadoop, &bam};
+  for (const RoleDriver* driver : drivers) RETURN_IF_ERROR(fn(*driver));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ServicePlan>> RenderNode(const v1::NodePlan& plan,
+                                                    const RenderContext& ctx) {
   std::vector<ServicePlan> services;
-  for (const RoleDriver* driver : drivers) {
-    absl::StatusOr<std::vector<ServicePlan>> rendered = driver->Render(plan, ctx);
-    if (!rendered.ok()) return Annotate(rendered.status(), absl::StrCat("node ", plan.node()));
+  absl::Status done = ForEachDriver([&](const RoleDriver& driver) -> absl::Status {
+    absl::StatusOr<std::vector<ServicePlan>> rendered = driver.Render(plan, ctx);
+    if (!rendered.ok()) return rendered.status();
     for (ServicePlan& s : *rendered) services.push_back(std::move(s));
-  }
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return Annotate(done, absl::StrCat("node ", plan.node()));
+  return services;
+}
+
+absl::StatusOr<std::vector<ServiceDescription>> DescribeNode(const v1::NodePlan& plan,
+                                                             absl::string_view root) {
+  std::vector<ServiceDescription> services;
+  absl::Status done = ForEachDriver([&](const RoleDriver& driver) -> absl::Status {
+    absl::StatusOr<std::vector<ServiceDescription>> described = driver.Describe(plan, root);
+    if (!described.ok()) return described.status();
+    for (ServiceDescription& s : *described) services.push_back(std::move(s));
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return Annotate(done, absl::StrCat("node ", plan.node()));
   return services;
 }
 

@@ -42,9 +42,14 @@ bool IsHostName(absl::string_view s) {
   return !all_numeric;  // "256.1.1.1" is a broken address, not a name
 }
 
+bool IsIpv6Address(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
 bool IsIpAddress(const std::string& s) {
   unsigned char buf[16];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || IsIpv6Address(s);
 }
 
 // Replicas a consistency level needs to answer, for a single data center;
@@ -74,6 +79,7 @@ class Validator {
     CheckZooKeeper();
     CheckCassandra();
     CheckBam();
+    CheckIpv6();
     CheckPorts();
     CheckPaths();
     CheckRestartOnConfigChange();
@@ -562,6 +568,55 @@ class Validator {
       sink_.Warning("bam.heap_mb", absl::StrCat("heap_mb ", b.heap_mb(),
                                                 " is below the 2048 MB the BAM clustering guide "
                                                 "asks for when BAM talks to a Cassandra ring"));
+    }
+  }
+
+  // IPv6 node addresses work only where every product that binds or
+  // writes them can: Cassandra and BAM can, Hadoop 1.x never, ZooKeeper's
+  // server lines from 3.4.9 (3.5.7), MySQL's JDBC URL not in Connector/J 5.1.
+  void CheckIpv6() {
+    const std::optional<Version> zookeeper_version = ParseVersion(spec_.zookeeper().version());
+    for (int i = 0; i < spec_.nodes_size(); ++i) {
+      const NodeSpec& node = spec_.nodes(i);
+      if (!IsIpv6Address(node.address())) continue;
+      const std::string p = NodePath(i) + ".address";
+      std::vector<std::string> hadoop;
+      bool zookeeper = false;
+      for (const std::string& role : node.roles()) {
+        std::optional<RoleKind> kind = ParseRoleName(role);
+        if (kind && IsHadoopRole(*kind)) hadoop.push_back(role);
+        zookeeper = zookeeper || kind == RoleKind::kZooKeeper;
+      }
+      if (!hadoop.empty()) {
+        sink_.Error(p, absl::StrCat("address \"", node.address(), "\" is IPv6, but node \"",
+                                    node.name(), "\" runs Hadoop (", absl::StrJoin(hadoop, ", "),
+                                    ") and Hadoop 1.x has no IPv6 support: it splits host:port at "
+                                    "the first ':' and runs with java.net.preferIPv4Stack=true "
+                                    "(its daemons bind this address whatever render_addresses "
+                                    "says); give the node an IPv4 address, or a host name that "
+                                    "resolves to one"));
+      }
+      if (zookeeper && spec_.render_addresses() && zookeeper_version &&
+          !ZooKeeperTakesIpv6Servers(*zookeeper_version)) {
+        sink_.Error(
+            p, absl::StrCat("address \"", node.address(),
+                            "\" is IPv6, and render_addresses writes it into zoo.cfg's server "
+                            "lines, which ZooKeeper ",
+                            spec_.zookeeper().version(), DefaultNote("zookeeper.version"),
+                            " cannot read: 3.4.9 and later 3.4 releases and 3.5.7+ can; set "
+                            "zookeeper.version to the installed release if it is one of those, "
+                            "give the node an IPv4 address, or set render_addresses: false"));
+      }
+    }
+    const bool any_bam =
+        std::any_of(AllRoleKinds().begin(), AllRoleKinds().end(),
+                    [this](RoleKind k) { return IsBamRole(k) && !NodesWith(k).empty(); });
+    if (any_bam && IsIpv6Address(spec_.mysql().host())) {
+      sink_.Error("mysql.host",
+                  absl::StrCat("\"", spec_.mysql().host(),
+                               "\" is an IPv6 address, which BAM cannot reach: MySQL Connector/J "
+                               "5.1 reads the JDBC URL's host up to the first ':', brackets or "
+                               "not; give the MySQL server's host name instead"));
     }
   }
 

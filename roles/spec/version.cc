@@ -20,4 +20,10 @@ std::optional<Version> ParseVersion(absl::string_view text) {
   return Version{values[0], values[1], values[2]};
 }
 
+bool ZooKeeperTakesIpv6Servers(const Version& v) {
+  if (v < Version{3, 4, 9}) return false;
+  if (v < Version{3, 5, 0}) return true;
+  return v >= Version{3, 5, 7};
+}
+
 }  // namespace bamctl

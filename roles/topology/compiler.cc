@@ -38,10 +38,11 @@ struct Topology {
   Partitioner partitioner = Partitioner::kRandom;
 };
 
-// "host:port", with an IPv6 literal bracketed as URLs and Java expect.
-std::string HostPort(absl::string_view host, uint32_t port) {
-  if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
-  return absl::StrCat(host, ":", port);
+v1::Endpoint EndpointOf(const std::string& host, uint32_t port) {
+  v1::Endpoint endpoint;
+  endpoint.set_host(host);
+  endpoint.set_port(port);
+  return endpoint;
 }
 
 class Compiler {
@@ -150,13 +151,15 @@ class Compiler {
     return -1;
   }
 
-  std::string FsDefaultName() {
-    return absl::StrCat("hdfs://", HostPort(HostOf(With(RoleKind::kNameNode).front()),
-                                            spec_.hadoop().namenode_port()));
+  // The namenode's and the JobTracker's RPC endpoints (validated: one each
+  // whenever a Hadoop role or an analyzer exists).
+  v1::Endpoint NameNode() {
+    return EndpointOf(HostOf(With(RoleKind::kNameNode).front()), spec_.hadoop().namenode_port());
   }
 
-  std::string JobTracker() {
-    return HostPort(HostOf(With(RoleKind::kJobTracker).front()), spec_.hadoop().jobtracker_port());
+  v1::Endpoint JobTracker() {
+    return EndpointOf(HostOf(With(RoleKind::kJobTracker).front()),
+                      spec_.hadoop().jobtracker_port());
   }
 
   NodePlan CompileNode(int i) {
@@ -204,8 +207,8 @@ class Compiler {
     out->set_user(h.user());
     out->set_java_home(h.java_home());
     out->set_heap_mb(h.heap_mb());
-    out->set_fs_default_name(FsDefaultName());
-    out->set_job_tracker(JobTracker());
+    *out->mutable_namenode() = NameNode();
+    *out->mutable_jobtracker() = JobTracker();
     out->set_tmp_dir(h.tmp_dir());
     out->set_dfs_replication(h.dfs_replication());
     out->set_name_dir(h.name_dir());
@@ -222,8 +225,6 @@ class Compiler {
       }
     }
     if (Has(i, RoleKind::kSecondaryNameNode)) out->set_job_submission_acl(h.job_submission_acl());
-    out->set_namenode_host(HostOf(With(RoleKind::kNameNode).front()));
-    out->set_jobtracker_host(HostOf(With(RoleKind::kJobTracker).front()));
     out->set_namenode_http_port(h.namenode_http_port());
     out->set_secondary_http_port(h.secondary_http_port());
     out->set_jobtracker_http_port(h.jobtracker_http_port());
@@ -231,8 +232,6 @@ class Compiler {
     out->set_datanode_http_port(h.datanode_http_port());
     out->set_datanode_ipc_port(h.datanode_ipc_port());
     out->set_tasktracker_http_port(h.tasktracker_http_port());
-    out->set_namenode_port(h.namenode_port());
-    out->set_jobtracker_port(h.jobtracker_port());
   }
 
   void CompileZooKeeper(int i, v1::ZooKeeperPlan* out) {
@@ -291,8 +290,6 @@ class Compiler {
     plan->set_name(std::string(name));
     plan->set_description(std::string(description));
     plan->set_jndi_name(ds.jndi_name());
-    plan->set_url(absl::StrCat(
-        "jdbc:mysql://", HostPort(spec_.mysql().host(), spec_.mysql().port()), "/", ds.database()));
     plan->set_username(ds.username());
     plan->set_database(ds.database());
     plan->set_password_file(ds.password_file());
@@ -319,7 +316,7 @@ class Compiler {
                                    spec_.nodes(i).name() == b.toolbox_deployer_node());
     out->set_cassandra_cluster_name(c.cluster_name());
     for (int n : With(RoleKind::kCassandra)) {
-      out->add_cassandra_nodes(HostPort(HostOf(n), c.rpc_port()));
+      *out->add_cassandra_nodes() = EndpointOf(HostOf(n), c.rpc_port());
     }
     out->set_cassandra_default_port(c.rpc_port());
     out->set_replication_factor(c.replication_factor());
@@ -335,16 +332,16 @@ class Compiler {
       return spec_.nodes(a).zookeeper_server_id() < spec_.nodes(b).zookeeper_server_id();
     });
     for (int n : zk) {
-      v1::CoordinationServer* server = out->add_coordination_servers();
-      server->set_host(HostOf(n));
-      server->set_port(spec_.zookeeper().client_port());
+      *out->add_coordination_servers() = EndpointOf(HostOf(n), spec_.zookeeper().client_port());
     }
     out->set_coordination_session_timeout_ms(b.coordination_session_timeout_ms());
     out->set_task_server_mode("CLUSTERED");
     out->set_task_server_count(b.task_server_count());
     out->set_hive_warehouse_dir(b.hive_warehouse_dir());
-    if (!With(RoleKind::kNameNode).empty()) out->set_fs_default_name(FsDefaultName());
-    if (!With(RoleKind::kJobTracker).empty()) out->set_job_tracker(JobTracker());
+    if (out->analyzer()) {
+      *out->mutable_namenode() = NameNode();
+      *out->mutable_jobtracker() = JobTracker();
+    }
     std::vector<std::string> jars;
     for (absl::string_view jar : kHiveAuxPlugins) {
       jars.push_back(absl::StrCat("file://${CARBON_HOME}/repository/components/plugins/", jar));
@@ -357,8 +354,7 @@ class Compiler {
     out->set_http_port(b.http_port() + b.port_offset());
     out->set_thrift_port(b.thrift_port() + b.port_offset());
     out->set_thrift_secure_port(b.thrift_secure_port() + b.port_offset());
-    out->set_mysql_host(spec_.mysql().host());
-    out->set_mysql_port(spec_.mysql().port());
+    *out->mutable_mysql() = EndpointOf(spec_.mysql().host(), spec_.mysql().port());
     out->set_run_registry_schema(b.manage_registry_schema() && i == SchemaNode());
   }
 

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "roles/driver/endpoint.h"
 #include "roles/spec/version.h"
 
 namespace bamctl {
@@ -38,10 +39,16 @@ absl::StatusOr<std::string> RenderZooCfg(const v1::ZooKeeperPlan& zk, const Rend
   absl::StrAppend(&cfg, "syncLimit=", zk.sync_limit(), "\n");
   absl::StrAppend(&cfg, "dataDir=", ctx.Path(zk.data_dir()), "\n");
   absl::StrAppend(&cfg, "clientPort=", zk.client_port(), "\n");
-  // Bind the client port to this node's address only (3.3.0+).
+  // Bind the client port to this node's address only (3.3.0+). ZooKeeper
+  // resolves the value whole, so an IPv6 address goes in bare.
   absl::StrAppend(&cfg, "clientPortAddress=", zk.client_address(), "\n");
   for (const v1::ZooKeeperServer& s : zk.servers()) {
-    absl::StrAppend(&cfg, "server.", s.id(), "=", s.host(), ":", s.peer_port(), ":",
+    if (IsIpv6Literal(s.host()) && !ZooKeeperTakesIpv6Servers(*version)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("server.", s.id(), " is the IPv6 address ", s.host(), ", which ZooKeeper ",
+                       zk.version(), " cannot read in zoo.cfg (3.4.9+ in 3.4, 3.5.7+ can)"));
+    }
+    absl::StrAppend(&cfg, "server.", s.id(), "=", HostPort(s.host(), s.peer_port()), ":",
                     s.election_port(), "\n");
   }
   if (*version >= Version{3, 4, 10}) {
@@ -57,14 +64,29 @@ absl::StatusOr<std::string> RenderZooCfg(const v1::ZooKeeperPlan& zk, const Rend
   return cfg;
 }
 
-absl::StatusOr<std::vector<ServicePlan>> ZooKeeperDriver::Render(const v1::NodePlan& plan,
-                                                                 const RenderContext& ctx) const {
-  std::vector<ServicePlan> services;
+absl::StatusOr<std::vector<ServiceDescription>> ZooKeeperDriver::Describe(
+    const v1::NodePlan& plan, absl::string_view /*root*/) const {
+  std::vector<ServiceDescription> services;
   if (!plan.has_zookeeper()) return services;
   const v1::ZooKeeperPlan& zk = plan.zookeeper();
-  ServicePlan s;
+  ServiceDescription s;
   s.name = "zookeeper";
   s.roles = {"zookeeper"};
+  s.probes.push_back({Probe::Kind::kZooKeeper, "ruok", zk.client_address(), zk.client_port(), ""});
+  s.restart.group = "zookeeper";
+  s.restart.order = RestartSafety::Order::kFollowersBeforeLeader;
+  s.restart.max_unavailable = 1;
+  services.push_back(std::move(s));
+  return services;
+}
+
+absl::StatusOr<std::vector<ServiceSetup>> ZooKeeperDriver::Setup(
+    const v1::NodePlan& plan, const RenderContext& ctx,
+    const std::vector<ServiceDescription>& services) const {
+  std::vector<ServiceSetup> setups;
+  if (services.empty()) return setups;
+  const v1::ZooKeeperPlan& zk = plan.zookeeper();
+  ServiceSetup s;
 
   absl::StatusOr<std::string> cfg = RenderZooCfg(zk, ctx);
   if (!cfg.ok()) return cfg.status();
@@ -88,14 +110,8 @@ absl::StatusOr<std::vector<ServicePlan>> ZooKeeperDriver::Render(const v1::NodeP
   s.process.working_dir = ctx.Path(zk.data_dir());
   s.process.nofile_limit = 65536;
   s.process.stop_timeout_seconds = 30;
-
-  s.probes.push_back({Probe::Kind::kZooKeeper, "ruok", zk.client_address(), zk.client_port(), ""});
-
-  s.restart.group = "zookeeper";
-  s.restart.order = RestartSafety::Order::kFollowersBeforeLeader;
-  s.restart.max_unavailable = 1;
-  services.push_back(std::move(s));
-  return services;
+  setups.push_back(std::move(s));
+  return setups;
 }
 
 }  // namespace bamctl

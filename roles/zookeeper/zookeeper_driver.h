@@ -14,12 +14,17 @@ namespace bamctl {
 // plan.zookeeper().version(), as the real releases differ.
 class ZooKeeperDriver : public RoleDriver {
  public:
-  absl::StatusOr<std::vector<ServicePlan>> Render(const v1::NodePlan& plan,
-                                                  const RenderContext& ctx) const override;
+  absl::StatusOr<std::vector<ServiceDescription>> Describe(const v1::NodePlan& plan,
+                                                           absl::string_view root) const override;
+  absl::StatusOr<std::vector<ServiceSetup>> Setup(
+      const v1::NodePlan& plan, const RenderContext& ctx,
+      const std::vector<ServiceDescription>& services) const override;
 };
 
 // zoo.cfg for `zk` (exposed for tests and the emulators' expectations).
-// Requires a parseable version.
+// Server lines bracket an IPv6 host ("server.3=[fd00::2]:2888:3888"); the
+// client port binds the bare address. InvalidArgument for an unparseable
+// version, or IPv6 servers on a release that cannot read them.
 absl::StatusOr<std::string> RenderZooCfg(const v1::ZooKeeperPlan& zk, const RenderContext& ctx);
 
 }  // namespace bamctl

@@ -130,7 +130,7 @@ TEST_F(CliTest, PlanOneNodeAsYaml) {
   EXPECT_THAT(r.out, StartsWith("cluster_name: bam-seed\nnode: node4\n"));
   EXPECT_THAT(r.out, HasSubstr("  myid: 4\n"));
   EXPECT_THAT(r.out, HasSubstr("initial_token: \"56713727820156410577229101238628035242\""));
-  EXPECT_THAT(r.out, HasSubstr("fs_default_name: hdfs://node1:9000"));
+  EXPECT_THAT(r.out, HasSubstr("\n  namenode:\n    host: node1\n    port: 9000\n"));
 }
 
 TEST_F(CliTest, PlanAllNodesAsJsonParsesBack) {

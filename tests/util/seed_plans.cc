@@ -30,4 +30,25 @@ v1::NodePlan SeedNodePlanEdited(absl::string_view node,
   return v1::NodePlan();
 }
 
+std::vector<std::pair<std::string, std::string>> Ipv6SeedEdits() {
+  return {
+      {"manage_hosts_file: true\n", "manage_hosts_file: true\nrender_addresses: true\n"},
+      {"roles: [namenode, jobtracker, bam-receiver",
+       "roles: [namenode, jobtracker, datanode, tasktracker, bam-receiver"},
+      {"roles: [secondarynamenode, bam-receiver",
+       "roles: [secondarynamenode, datanode, tasktracker, bam-receiver"},
+      {"address: 192.168.4.102\n    roles: [datanode, tasktracker, cassandra, zookeeper]",
+       "address: fd00::2\n    roles: [cassandra, zookeeper]"},
+      {"address: 192.168.4.103\n    roles: [datanode, tasktracker, cassandra, zookeeper]",
+       "address: fd00::3\n    roles: [cassandra, zookeeper]"},
+      {"address: 192.168.4.104\n    roles: [datanode, tasktracker, cassandra, zookeeper]",
+       "address: fd00::4\n    roles: [cassandra, zookeeper]"},
+      {"zookeeper:\n  client_port: 2181\n", "zookeeper:\n  version: 3.4.14\n  client_port: 2181\n"},
+  };
+}
+
+v1::NodePlan Ipv6SeedNodePlan(absl::string_view node) {
+  return SeedNodePlanEdited(node, Ipv6SeedEdits());
+}
+
 }  // namespace bamctl::testing

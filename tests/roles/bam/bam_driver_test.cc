@@ -24,9 +24,12 @@ namespace bamctl {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bamctl::testing::Ipv6SeedEdits;
+using ::bamctl::testing::Ipv6SeedNodePlan;
 using ::bamctl::testing::ReadSourceFile;
 using ::bamctl::testing::ReplaceOnce;
 using ::bamctl::testing::SeedNodePlan;
+using ::bamctl::testing::SeedNodePlanEdited;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -502,6 +505,62 @@ TEST_F(BamDriverTest, ProcessProbesAndRestartOfAnAnalyzer) {
 
   s = RenderOne(SeedNodePlan("node1", "heap_mb: 2048", "heap_mb: 4096"));
   EXPECT_EQ(s.process.env.at("JAVA_OPTS"), "-Xms4096m -Xmx4096m");
+}
+
+// Hector and the ZooKeeper client split "host:port" at the last ':', so the
+// IPv6 Cassandra nodes and coordination servers are bracketed in the files;
+// the dependency probes connect to the bare hosts.
+TEST_F(BamDriverTest, Ipv6CassandraAndZooKeeper) {
+  ServicePlan s = RenderOne(Ipv6SeedNodePlan("node1"));
+  std::string want = ReplaceOnce(Stock("cassandra-component.xml"), "<Name>ClusterOne</Name>",
+                                 "<Name>Test Cluster</Name>");
+  want = ReplaceOnce(want, "<Nodes>localhost:9160</Nodes>\r\n",
+                     "<Nodes>[fd00::2]:9160,[fd00::3]:9160,[fd00::4]:9160</Nodes>\r\n"
+                     "        <DefaultPort>9160</DefaultPort>\r\n");
+  EXPECT_EQ(Content(s, "cassandra-component.xml"), want);
+  EXPECT_EQ(Content(s, "etc/coordination-client-config.xml"),
+            "<CoordinationClientConfiguration enabled=\"true\">\n"
+            "    <Servers>\n"
+            "        <Server host=\"[fd00::2]\" port=\"2181\"/>\n"
+            "        <Server host=\"[fd00::3]\" port=\"2181\"/>\n"
+            "        <Server host=\"[fd00::4]\" port=\"2181\"/>\n"
+            "    </Servers>\n"
+            "    <SessionTimeout>5000</SessionTimeout>\n"
+            "</CoordinationClientConfiguration>\n");
+  EXPECT_THAT(Content(s, "advanced/hive-site.xml"),
+              HasSubstr(HiveProperty("fs.default.name", "hdfs://192.168.4.100:9000")));
+  EXPECT_THAT(Content(s, "advanced/hive-site.xml"),
+              HasSubstr(HiveProperty("mapred.job.tracker", "192.168.4.100:9001")));
+
+  ASSERT_EQ(s.depends_on.size(), 3u);
+  EXPECT_EQ(s.depends_on[0].service, "zookeeper");
+  ASSERT_EQ(s.depends_on[0].probes.size(), 3u);
+  EXPECT_EQ(s.depends_on[0].probes[0].host, "fd00::2");
+  EXPECT_EQ(s.depends_on[0].probes[0].port, 2181u);
+  EXPECT_EQ(s.depends_on[1].service, "cassandra");
+  ASSERT_EQ(s.depends_on[1].probes.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(s.depends_on[1].probes[i].kind, Probe::Kind::kTcp);
+    EXPECT_EQ(s.depends_on[1].probes[i].host, absl::StrCat("fd00::", i + 2));
+    EXPECT_EQ(s.depends_on[1].probes[i].port, 9160u);
+  }
+  EXPECT_EQ(s.depends_on[2].service, "jobtracker");
+  EXPECT_EQ(s.depends_on[2].probes[0].host, "192.168.4.100");
+  EXPECT_EQ(s.depends_on[2].probes[0].port, 9001u);
+}
+
+// A BAM server on an IPv6 address is probed there, bare.
+TEST_F(BamDriverTest, Ipv6BamNode) {
+  std::vector<std::pair<std::string, std::string>> edits = Ipv6SeedEdits();
+  edits.emplace_back(
+      "address: 192.168.4.101\n    roles: [secondarynamenode, datanode, tasktracker, bam-receiver, "
+      "bam-analyzer, bam-dashboard]",
+      "address: fd00::1\n    roles: [bam-receiver, bam-dashboard]");
+  ServicePlan s = RenderOne(SeedNodePlanEdited("node2", edits));
+  ASSERT_EQ(s.probes.size(), 3u);
+  for (const Probe& p : s.probes) EXPECT_EQ(p.host, "fd00::1") << p.name;
+  ASSERT_EQ(s.depends_on.size(), 1u);
+  EXPECT_EQ(s.depends_on[0].probes[0].host, "fd00::2");
 }
 
 TEST_F(BamDriverTest, ReceiverAndDashboardOnlyNode) {

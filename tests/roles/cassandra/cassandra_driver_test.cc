@@ -15,13 +15,16 @@
 #include "roles/driver/file_sources.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
+#include "tests/util/seed_plans.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bamctl::testing::Ipv6SeedNodePlan;
 using ::bamctl::testing::ReadSourceFile;
+using ::bamctl::testing::ReplaceOnce;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -134,6 +137,34 @@ TEST_F(CassandraDriverTest, SeedNodeService) {
   EXPECT_FALSE(r.requires_downtime_flag);
   EXPECT_THAT(r.pre_stop_argv, ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
                                            "192.168.4.103", "-p", "7199", "drain"));
+}
+
+// cassandra.yaml takes bare IPv6 hosts (quoted for YAML); the JVM drops
+// cassandra-env.sh's IPv4-only stack; nodetool gets the bracketed host that
+// Cassandra 1.x pastes into its JMX URL; probes connect to the bare one.
+TEST_F(CassandraDriverTest, Ipv6Node) {
+  ServicePlan s = RenderOne(Ipv6SeedNodePlan("node4"));
+  ASSERT_EQ(s.files.size(), 1u);
+  const std::string& got = s.files[0].content;
+  EXPECT_THAT(got, HasSubstr("\n          - seeds: \"fd00::2\"\n"));
+  EXPECT_THAT(got, HasSubstr("\nlisten_address: 'fd00::3'\n"));
+  EXPECT_THAT(got, HasSubstr("\nrpc_address: 'fd00::3'\n"));
+  // The same file as an IPv4 render but for these three lines.
+  std::string ipv4 = RenderOne(plan_.nodes(3)).files[0].content;
+  ipv4 = ReplaceOnce(ipv4, "          - seeds: \"node3\"\n", "          - seeds: \"fd00::2\"\n");
+  ipv4 = ReplaceOnce(ipv4, "\nlisten_address: node4\n", "\nlisten_address: 'fd00::3'\n");
+  ipv4 = ReplaceOnce(ipv4, "\nrpc_address: node4\n", "\nrpc_address: 'fd00::3'\n");
+  EXPECT_EQ(got, ipv4);
+
+  EXPECT_THAT(s.process.argv, ElementsAre(root_ + "/opt/cassandra/bin/cassandra", "-f",
+                                          "-Djava.net.preferIPv4Stack=false"));
+  EXPECT_THAT(s.restart.pre_stop_argv, ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
+                                                   "[fd00::3]", "-p", "7199", "drain"));
+  ASSERT_EQ(s.probes.size(), 2u);
+  EXPECT_EQ(s.probes[0].host, "fd00::3");
+  EXPECT_EQ(s.probes[0].port, 9160u);
+  EXPECT_EQ(s.probes[1].host, "fd00::3");
+  EXPECT_EQ(s.probes[1].port, 7000u);
 }
 
 TEST_F(CassandraDriverTest, HeapFollowsThePlan) {

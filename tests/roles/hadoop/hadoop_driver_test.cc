@@ -9,10 +9,12 @@
 namespace bamctl {
 namespace {
 
+using ::bamctl::testing::Ipv6SeedNodePlan;
 using ::bamctl::testing::SeedNodePlan;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 std::vector<ServicePlan> Render(const v1::NodePlan& plan, const RenderContext& ctx = {}) {
   absl::StatusOr<std::vector<ServicePlan>> services = HadoopDriver().Render(plan, ctx);
@@ -111,6 +113,38 @@ TEST(HadoopDriverTest, BindsWebAndDataPortsToTheNodeAddress) {
               HasSubstr(Property("dfs.datanode.address", "192.168.4.102:50010")));
   EXPECT_THAT(files[ConfPath("mapred-site.xml")],
               HasSubstr(Property("mapred.task.tracker.http.address", "192.168.4.102:50060")));
+}
+
+// In a cluster with IPv6 nodes, Hadoop stays on the IPv4 ones: its files
+// name only those.
+TEST(HadoopDriverTest, Ipv6ClusterKeepsHadoopOnIpv4) {
+  auto files = Files(Render(Ipv6SeedNodePlan("node1")));
+  EXPECT_THAT(files[ConfPath("core-site.xml")],
+              HasSubstr(Property("fs.default.name", "hdfs://192.168.4.100:9000")));
+  EXPECT_THAT(files[ConfPath("mapred-site.xml")],
+              HasSubstr(Property("mapred.job.tracker", "192.168.4.100:9001")));
+  EXPECT_THAT(files[ConfPath("hdfs-site.xml")],
+              HasSubstr(Property("dfs.http.address", "192.168.4.100:50070")));
+  EXPECT_EQ(files[ConfPath("masters")], "192.168.4.101\n");
+  EXPECT_EQ(files[ConfPath("slaves")], "192.168.4.100\n192.168.4.101\n");
+  for (const auto& [path, content] : files) EXPECT_THAT(content, Not(HasSubstr("fd00"))) << path;
+}
+
+TEST(HadoopDriverTest, Ipv6AddressesAreRefused) {
+  v1::NodePlan plan = SeedNodePlan("node3");
+  plan.set_address("fd00::2");
+  absl::StatusOr<std::vector<ServicePlan>> services = HadoopDriver().Render(plan, {});
+  ASSERT_FALSE(services.ok());
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(services.status().message(),
+            "hadoop on node3: the node's address fd00::2 is an IPv6 address; Hadoop 1.x has no "
+            "IPv6 support");
+
+  plan = SeedNodePlan("node3");
+  plan.mutable_hadoop()->mutable_jobtracker()->set_host("fd00::1");
+  services = HadoopDriver().Render(plan, {});
+  ASSERT_FALSE(services.ok());
+  EXPECT_THAT(std::string(services.status().message()), HasSubstr("the jobtracker fd00::1"));
 }
 
 TEST(HadoopDriverTest, OneServicePerDaemonWithItsRules) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/util/loopback_listener.h"
@@ -119,6 +120,42 @@ TEST(ProbeRunnerTest, ZooKeeperModes) {
   r = RunProbe(MakeProbe(Probe::Kind::kZooKeeper, not_whitelisted.port()), seconds(2));
   EXPECT_FALSE(r.healthy);
   EXPECT_THAT(r.reason, HasSubstr("not whitelisted"));
+}
+
+// One HTTP exchange on [::1], the way probes reach an IPv6 node: the probe
+// holds the bare host, the Host header brackets it. Skipped without IPv6.
+TEST(ProbeRunnerTest, HttpOverIpv6) {
+  const int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 4) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    GTEST_SKIP() << "no IPv6 loopback";
+  }
+  const uint32_t port = ntohs(addr.sin6_port);
+  std::string request;
+  std::thread server([&] {
+    const int c = accept(fd, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(c, buf, sizeof(buf))) > 0) {
+      request.append(buf, static_cast<size_t>(n));
+      if (request.find("\r\n\r\n") != std::string::npos) break;
+    }
+    const std::string reply = "HTTP/1.1 200 OK\r\n\r\n";
+    EXPECT_EQ(write(c, reply.data(), reply.size()), static_cast<ssize_t>(reply.size()));
+    close(c);
+  });
+  ProbeResult r = RunProbe({Probe::Kind::kHttp, "web", "::1", port, "/"}, seconds(2));
+  server.join();
+  close(fd);
+  EXPECT_TRUE(r.healthy) << r.reason;
+  EXPECT_THAT(request, HasSubstr(absl::StrCat("\r\nHost: [::1]:", port, "\r\n")));
 }
 
 TEST(ProbeRunnerTest, ModeParsing) {

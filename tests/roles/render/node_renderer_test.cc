@@ -15,6 +15,7 @@ namespace bamctl {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bamctl::testing::Ipv6SeedNodePlan;
 using ::bamctl::testing::SeedNodePlan;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -41,6 +42,65 @@ TEST(NodeRendererTest, ServicesOfEachSeedNodeInOrder) {
   EXPECT_THAT(names("node1"), ElementsAre("namenode", "jobtracker", "bam"));
   EXPECT_THAT(names("node2"), ElementsAre("secondarynamenode", "bam"));
   EXPECT_THAT(names("node3"), ElementsAre("zookeeper", "cassandra", "datanode", "tasktracker"));
+}
+
+// What the controller plans with (DescribeNode) is what the agent runs
+// (RenderNode): the same services in the same order, with the same probes,
+// restart rules and dependencies.
+TEST(NodeRendererTest, DescribeNodeAgreesWithRenderNodeOnEverySeedNode) {
+  RedactingSecretSource secrets;
+  for (const char* root : {"", "/run/n"}) {
+    RenderContext ctx = StockContext(&secrets);
+    ctx.root = root;
+    for (const char* node : {"node1", "node2", "node3", "node4", "node5"}) {
+      for (const v1::NodePlan& plan : {SeedNodePlan(node), Ipv6SeedNodePlan(node)}) {
+        absl::StatusOr<std::vector<ServiceDescription>> described = DescribeNode(plan, root);
+        ASSERT_TRUE(described.ok()) << described.status();
+        absl::StatusOr<std::vector<ServicePlan>> rendered = RenderNode(plan, ctx);
+        ASSERT_TRUE(rendered.ok()) << rendered.status();
+        ASSERT_EQ(described->size(), rendered->size()) << node;
+        ASSERT_FALSE(described->empty()) << node;
+        for (size_t i = 0; i < described->size(); ++i) {
+          const ServiceDescription& d = (*described)[i];
+          const ServiceDescription& r = (*rendered)[i];
+          EXPECT_EQ(d.name, r.name) << node;
+          EXPECT_EQ(d.roles, r.roles) << node << " " << d.name;
+          EXPECT_EQ(d.probes, r.probes) << node << " " << d.name;
+          EXPECT_EQ(d.restart, r.restart) << node << " " << d.name;
+          EXPECT_EQ(d.depends_on, r.depends_on) << node << " " << d.name;
+          EXPECT_EQ(d, r) << node << " " << d.name;
+        }
+      }
+    }
+  }
+}
+
+// The controller describes without a host: no file, no secret is read.
+TEST(NodeRendererTest, DescribeNodeReadsNothing) {
+  for (const char* node : {"node1", "node3"}) {
+    absl::StatusOr<std::vector<ServiceDescription>> described = DescribeNode(SeedNodePlan(node));
+    ASSERT_TRUE(described.ok()) << described.status();
+  }
+  // RenderNode without a base or a stock fallback cannot find cassandra.yaml;
+  // DescribeNode does not look for it.
+  RedactingSecretSource secrets;
+  RenderContext bare;
+  bare.secrets = &secrets;
+  EXPECT_FALSE(RenderNode(SeedNodePlan("node3"), bare).ok());
+  absl::StatusOr<std::vector<ServiceDescription>> described = DescribeNode(SeedNodePlan("node3"));
+  ASSERT_TRUE(described.ok()) << described.status();
+  std::vector<std::string> names;
+  for (const ServiceDescription& d : *described) names.push_back(d.name);
+  EXPECT_THAT(names, ElementsAre("zookeeper", "cassandra", "datanode", "tasktracker"));
+}
+
+TEST(NodeRendererTest, DescribeNodeErrorsNameTheNode) {
+  v1::NodePlan plan = SeedNodePlan("node3");
+  plan.mutable_cassandra()->set_home("relative");
+  absl::StatusOr<std::vector<ServiceDescription>> described = DescribeNode(plan);
+  ASSERT_FALSE(described.ok());
+  EXPECT_THAT(std::string(described.status().message()), HasSubstr("node node3"));
+  EXPECT_THAT(std::string(described.status().message()), HasSubstr("cassandra.home"));
 }
 
 TEST(NodeRendererTest, NodeFilesListsSharedFilesOnce) {

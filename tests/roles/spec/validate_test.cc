@@ -9,11 +9,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/spec/spec_loader.h"
+#include "tests/util/seed_plans.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
 namespace {
 
+using ::bamctl::testing::Ipv6SeedEdits;
 using ::bamctl::testing::LineOf;
 using ::bamctl::testing::ReadSourceFile;
 using ::bamctl::testing::ReplaceOnce;
@@ -557,6 +559,18 @@ std::vector<RuleCase> Rules() {
        "nodes[4].name",
        "\"NODE4\" is already used by nodes[3]",
        "NODE4"},
+      {"Ipv6AddressOnAHadoopNode",
+       {{"192.168.4.104", "fd00::4"}},
+       kError,
+       "nodes[4].address",
+       "runs Hadoop (datanode, tasktracker) and Hadoop 1.x has no IPv6 support",
+       "fd00::4"},
+      {"Ipv6MySqlHost",
+       {{"host: mysql.bam.internal", "host: \"fd00::1\""}},
+       kError,
+       "mysql.host",
+       "MySQL Connector/J 5.1 reads the JDBC URL's host up to the first ':'",
+       "fd00::1"},
       {"HostNameAddressWithManagedHostsFile",
        {{"192.168.4.104", "node5.example.com"}},
        kError,
@@ -599,6 +613,77 @@ void ExpectFirstError(const std::string& text, const std::string& path, const st
   EXPECT_EQ(loaded.diagnostics[0].path, path);
   EXPECT_THAT(loaded.diagnostics[0].message, HasSubstr(fragment));
   EXPECT_EQ(loaded.diagnostics[0].pos.line, line);
+}
+
+std::string Ipv6Seed() {
+  std::string text = Seed();
+  for (const auto& [from, to] : Ipv6SeedEdits()) text = ReplaceOnce(text, from, to);
+  return text;
+}
+
+TEST(ValidateTest, Ipv6WhereEveryProductTakesItIsValid) {
+  LoadedSpec loaded = LoadSpec(Ipv6Seed());
+  EXPECT_TRUE(loaded.ok()) << Describe(loaded.diagnostics);
+  EXPECT_TRUE(loaded.diagnostics.empty()) << Describe(loaded.diagnostics);
+}
+
+// The seed moved onto fd00::0 to fd00::4 as it is: every node runs Hadoop.
+TEST(ValidateTest, Ipv6AddressesOfHadoopNodesAreRefused) {
+  std::string text = ReplaceOnce(Seed(), "manage_hosts_file: true\n",
+                                 "manage_hosts_file: true\nrender_addresses: true\n");
+  for (int n = 0; n < 5; ++n) {
+    text = ReplaceOnce(text, absl::StrCat("192.168.4.10", n), absl::StrCat("fd00::", n));
+  }
+  LoadedSpec loaded = LoadSpec(text);
+  ASSERT_FALSE(loaded.ok());
+  const Diagnostic& first = loaded.diagnostics.at(0);
+  EXPECT_EQ(first.severity, Severity::kError);
+  EXPECT_EQ(first.path, "nodes[0].address");
+  EXPECT_EQ(first.pos.line, LineOf(text, "fd00::0"));
+  EXPECT_EQ(first.message,
+            "address \"fd00::0\" is IPv6, but node \"node1\" runs Hadoop (namenode, jobtracker) "
+            "and Hadoop 1.x has no IPv6 support: it splits host:port at the first ':' and runs "
+            "with java.net.preferIPv4Stack=true (its daemons bind this address whatever "
+            "render_addresses says); give the node an IPv4 address, or a host name that resolves "
+            "to one");
+  std::vector<std::string> hadoop_paths;
+  for (const Diagnostic& d : loaded.diagnostics) {
+    if (d.message.find("Hadoop 1.x has no IPv6 support") != std::string::npos) {
+      hadoop_paths.push_back(d.path);
+    }
+  }
+  EXPECT_THAT(hadoop_paths,
+              ::testing::ElementsAre("nodes[0].address", "nodes[1].address", "nodes[2].address",
+                                     "nodes[3].address", "nodes[4].address"));
+}
+
+TEST(ValidateTest, Ipv6ZooKeeperServerLinesNeedARecentRelease) {
+  std::string text = Ipv6Seed();
+  text = ReplaceOnce(text, "  version: 3.4.14\n", "");  // the seed's 3.3.6
+  LoadedSpec loaded = LoadSpec(text);
+  ASSERT_FALSE(loaded.ok());
+  ASSERT_EQ(loaded.diagnostics.size(), 3u) << Describe(loaded.diagnostics);
+  EXPECT_EQ(loaded.diagnostics[0].path, "nodes[2].address");
+  EXPECT_EQ(loaded.diagnostics[0].message,
+            "address \"fd00::2\" is IPv6, and render_addresses writes it into zoo.cfg's server "
+            "lines, which ZooKeeper 3.3.6 (the default) cannot read: 3.4.9 and later 3.4 releases "
+            "and 3.5.7+ can; set zookeeper.version to the installed release if it is one of "
+            "those, give the node an IPv4 address, or set render_addresses: false");
+  EXPECT_EQ(loaded.diagnostics[2].path, "nodes[4].address");
+
+  for (const char* version : {"3.4.8", "3.5.6"}) {
+    loaded =
+        LoadSpec(ReplaceOnce(Ipv6Seed(), "version: 3.4.14", absl::StrCat("version: ", version)));
+    EXPECT_FALSE(loaded.ok()) << version;
+  }
+  for (const char* version : {"3.4.9", "3.5.7", "3.8.0"}) {
+    loaded =
+        LoadSpec(ReplaceOnce(Ipv6Seed(), "version: 3.4.14", absl::StrCat("version: ", version)));
+    EXPECT_TRUE(loaded.ok()) << version << "\n" << Describe(loaded.diagnostics);
+  }
+  // Server lines by name: any release.
+  loaded = LoadSpec(ReplaceOnce(text, "render_addresses: true\n", ""));
+  EXPECT_TRUE(loaded.ok()) << Describe(loaded.diagnostics);
 }
 
 TEST(ValidateTest, NoNodesAtAll) {

@@ -2,14 +2,17 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/spec/spec_loader.h"
+#include "tests/util/seed_plans.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
 namespace {
 
+using ::bamctl::testing::Ipv6SeedEdits;
 using ::bamctl::testing::ReadSourceFile;
 using ::bamctl::testing::ReplaceOnce;
 using ::testing::ElementsAre;
@@ -17,6 +20,10 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 std::string Seed() { return ReadSourceFile("examples/seed-cluster.yaml"); }
+
+MATCHER_P2(IsEndpoint, host, port, absl::StrCat("is ", host, " port ", port)) {
+  return arg.host() == host && arg.port() == static_cast<uint32_t>(port);
+}
 
 v1::ClusterPlan Compile(const std::string& text) {
   LoadedSpec loaded = LoadSpec(text);
@@ -90,8 +97,10 @@ TEST(CompilerTest, SeedHadoopAddressesMastersSlavesAndAcl) {
   v1::ClusterPlan plan = Compile(Seed());
   for (int i = 0; i < 5; ++i) {
     const v1::HadoopPlan& h = Node(plan, i).hadoop();
-    EXPECT_EQ(h.fs_default_name(), "hdfs://node1:9000");
-    EXPECT_EQ(h.job_tracker(), "node1:9001");
+    EXPECT_EQ(h.namenode().host(), "node1");
+    EXPECT_EQ(h.namenode().port(), 9000u);
+    EXPECT_EQ(h.jobtracker().host(), "node1");
+    EXPECT_EQ(h.jobtracker().port(), 9001u);
     EXPECT_EQ(h.java_home(), "/opt/java/jdk1.6.0_29");
     EXPECT_EQ(h.name_dir(), "/home/hadoop/hadoop/dfs/name");
     EXPECT_EQ(h.dfs_replication(), 1u);
@@ -111,27 +120,29 @@ TEST(CompilerTest, SeedBamSettings) {
   EXPECT_TRUE(b1.keep_toolbox_deployer());
   EXPECT_FALSE(b2.keep_toolbox_deployer());
   EXPECT_TRUE(b2.receiver() && b2.analyzer() && b2.dashboard());
-  EXPECT_THAT(b1.cassandra_nodes(), ElementsAre("node3:9160", "node4:9160", "node5:9160"));
+  EXPECT_THAT(
+      b1.cassandra_nodes(),
+      ElementsAre(IsEndpoint("node3", 9160), IsEndpoint("node4", 9160), IsEndpoint("node5", 9160)));
   EXPECT_EQ(b1.replication_factor(), 3u);
   EXPECT_EQ(b1.read_consistency(), "QUORUM");
   EXPECT_EQ(b1.strategy_class(), "org.apache.cassandra.locator.SimpleStrategy");
   ASSERT_EQ(b1.datasources_size(), 2);
   EXPECT_EQ(b1.datasources(0).name(), "WSO2_REG_DB");
   EXPECT_EQ(b1.datasources(0).jndi_name(), "jdbc/WSO2RegDB");
-  EXPECT_EQ(b1.datasources(0).url(), "jdbc:mysql://mysql.bam.internal:3306/regdb");
+  EXPECT_EQ(b1.datasources(0).database(), "regdb");
+  EXPECT_THAT(b1.mysql(), IsEndpoint("mysql.bam.internal", 3306));
   EXPECT_EQ(b1.datasources(0).password_file(), "/etc/bamctl/secrets/regdb-password");
   EXPECT_EQ(b1.datasources(1).name(), "WSO2BAM_DATASOURCE");
   EXPECT_EQ(b1.datasources(1).jndi_name(), "jdbc/WSO2BamDataSource");
-  EXPECT_EQ(b1.datasources(1).url(), "jdbc:mysql://mysql.bam.internal:3306/bamdb");
+  EXPECT_EQ(b1.datasources(1).database(), "bamdb");
   EXPECT_EQ(b1.datasources(1).max_active(), 50u);
   ASSERT_EQ(b1.coordination_servers_size(), 3);
-  EXPECT_EQ(b1.coordination_servers(0).host(), "node3");
-  EXPECT_EQ(b1.coordination_servers(0).port(), 2181u);
+  EXPECT_THAT(b1.coordination_servers(0), IsEndpoint("node3", 2181));
   EXPECT_EQ(b1.coordination_session_timeout_ms(), 5000u);
   EXPECT_EQ(b1.task_server_mode(), "CLUSTERED");
   EXPECT_EQ(b1.task_server_count(), 1u);
-  EXPECT_EQ(b1.fs_default_name(), "hdfs://node1:9000");
-  EXPECT_EQ(b1.job_tracker(), "node1:9001");
+  EXPECT_THAT(b1.namenode(), IsEndpoint("node1", 9000));
+  EXPECT_THAT(b1.jobtracker(), IsEndpoint("node1", 9001));
   EXPECT_EQ(b1.hive_warehouse_dir(), "/user/hive/warehouse");
   EXPECT_THAT(b1.hive_aux_jars_path(),
               HasSubstr("plugins/apache-cassandra_1.1.0.wso2v1.jar,file://${CARBON_HOME}"));
@@ -167,29 +178,49 @@ TEST(CompilerTest, DeterministicAndIndependentOfKeyOrder) {
 TEST(CompilerTest, RenderAddressesUsesAddressesEverywhere) {
   v1::ClusterPlan plan = Compile(ReplaceOnce(Seed(), "manage_hosts_file: true\n",
                                              "manage_hosts_file: true\nrender_addresses: true\n"));
-  EXPECT_EQ(Node(plan, 0).hadoop().fs_default_name(), "hdfs://192.168.4.100:9000");
+  EXPECT_THAT(Node(plan, 0).hadoop().namenode(), IsEndpoint("192.168.4.100", 9000));
   EXPECT_EQ(Node(plan, 2).zookeeper().servers(1).host(), "192.168.4.103");
   EXPECT_EQ(Node(plan, 2).cassandra().listen_address(), "192.168.4.102");
   EXPECT_THAT(Node(plan, 2).cassandra().seeds(), ElementsAre("192.168.4.102"));
-  EXPECT_EQ(Node(plan, 0).bam().cassandra_nodes(2), "192.168.4.104:9160");
+  EXPECT_THAT(Node(plan, 0).bam().cassandra_nodes(2), IsEndpoint("192.168.4.104", 9160));
   EXPECT_EQ(Node(plan, 0).bam().coordination_servers(0).host(), "192.168.4.102");
-  EXPECT_EQ(Node(plan, 0).hadoop().job_tracker(), "192.168.4.100:9001");
+  EXPECT_THAT(Node(plan, 0).hadoop().jobtracker(), IsEndpoint("192.168.4.100", 9001));
   EXPECT_THAT(Node(plan, 0).hadoop().masters(), ElementsAre("192.168.4.101"));
   EXPECT_THAT(Node(plan, 0).hadoop().slaves(),
               ElementsAre("192.168.4.102", "192.168.4.103", "192.168.4.104"));
 }
 
-TEST(CompilerTest, Ipv6HostsAreBracketedInHostPortStrings) {
-  std::string text = ReplaceOnce(Seed(), "manage_hosts_file: true\n",
-                                 "manage_hosts_file: true\nrender_addresses: true\n");
-  text = ReplaceOnce(text, "192.168.4.100", "fd00::100");
-  text = ReplaceOnce(text, "192.168.4.102", "fd00::102");
-  text = ReplaceOnce(text, "host: mysql.bam.internal", "host: \"fd00::1\"");
+// Plans carry hosts bare; drivers bracket them where a product wants it.
+TEST(CompilerTest, Ipv6HostsTravelBareInEndpoints) {
+  std::string text = Seed();
+  for (const auto& [from, to] : Ipv6SeedEdits()) text = ReplaceOnce(text, from, to);
   v1::ClusterPlan plan = Compile(text);
-  EXPECT_EQ(Node(plan, 0).hadoop().fs_default_name(), "hdfs://[fd00::100]:9000");
-  EXPECT_EQ(Node(plan, 0).hadoop().job_tracker(), "[fd00::100]:9001");
-  EXPECT_EQ(Node(plan, 0).bam().cassandra_nodes(0), "[fd00::102]:9160");
-  EXPECT_EQ(Node(plan, 0).bam().datasources(0).url(), "jdbc:mysql://[fd00::1]:3306/regdb");
+  const v1::BamPlan& bam = Node(plan, 0).bam();
+  EXPECT_THAT(bam.cassandra_nodes(),
+              ElementsAre(IsEndpoint("fd00::2", 9160), IsEndpoint("fd00::3", 9160),
+                          IsEndpoint("fd00::4", 9160)));
+  EXPECT_THAT(bam.coordination_servers(),
+              ElementsAre(IsEndpoint("fd00::2", 2181), IsEndpoint("fd00::3", 2181),
+                          IsEndpoint("fd00::4", 2181)));
+  EXPECT_THAT(bam.namenode(), IsEndpoint("192.168.4.100", 9000));
+  EXPECT_THAT(bam.jobtracker(), IsEndpoint("192.168.4.100", 9001));
+  EXPECT_THAT(Node(plan, 1).hadoop().namenode(), IsEndpoint("192.168.4.100", 9000));
+  const v1::ZooKeeperPlan& zk = Node(plan, 2).zookeeper();
+  EXPECT_EQ(zk.servers(0).host(), "fd00::2");
+  EXPECT_EQ(zk.client_address(), "fd00::2");
+  const v1::CassandraPlan& c = Node(plan, 3).cassandra();
+  EXPECT_THAT(c.seeds(), ElementsAre("fd00::2"));
+  EXPECT_EQ(c.listen_address(), "fd00::3");
+  EXPECT_EQ(c.rpc_address(), "fd00::3");
+}
+
+TEST(CompilerTest, OnlyAnalyzersCarryTheHadoopEndpoints) {
+  v1::ClusterPlan plan =
+      Compile(ReplaceOnce(Seed(), "roles: [secondarynamenode, bam-receiver, bam-analyzer,",
+                          "roles: [secondarynamenode, bam-receiver,"));
+  EXPECT_TRUE(Node(plan, 0).bam().has_namenode());
+  EXPECT_FALSE(Node(plan, 1).bam().has_namenode());
+  EXPECT_FALSE(Node(plan, 1).bam().has_jobtracker());
 }
 
 TEST(CompilerTest, ExplicitTokensAndServerIdsAreKept) {

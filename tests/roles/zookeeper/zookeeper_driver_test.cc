@@ -7,6 +7,7 @@
 namespace bamctl {
 namespace {
 
+using ::bamctl::testing::Ipv6SeedNodePlan;
 using ::bamctl::testing::SeedNodePlan;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -85,6 +86,40 @@ TEST(ZooKeeperDriverTest, RootPrefixesEveryHostPath) {
   EXPECT_THAT(s.files[0].content, HasSubstr("dataDir=/run/n3/opt/zookeeper/data\n"));
   EXPECT_EQ(s.process.argv.front(), "/run/n3/opt/java/jdk1.6.0_29/bin/java");
   EXPECT_EQ(s.process.argv.back(), "/run/n3/opt/zookeeper/conf/zoo.cfg");
+}
+
+// Server lines bracket IPv6 hosts (3.4.9+ parse them); the client port
+// binds the bare address, and the probe connects to it.
+TEST(ZooKeeperDriverTest, Ipv6ServerLinesAreBracketed) {
+  ServicePlan s = RenderOne(Ipv6SeedNodePlan("node4"));
+  ASSERT_EQ(s.files.size(), 2u);
+  EXPECT_EQ(s.files[0].content,
+            "# Managed by bamctl (bam-agentd): rendered from the cluster spec.\n"
+            "# Local edits are detected and replaced; change the spec instead.\n"
+            "# ZooKeeper 3.4.14, server 4\n"
+            "tickTime=2000\n"
+            "initLimit=5\n"
+            "syncLimit=2\n"
+            "dataDir=/opt/zookeeper/data\n"
+            "clientPort=2181\n"
+            "clientPortAddress=fd00::3\n"
+            "server.3=[fd00::2]:2888:3888\n"
+            "server.4=[fd00::3]:2888:3888\n"
+            "server.5=[fd00::4]:2888:3888\n"
+            "4lw.commands.whitelist=ruok,srvr,stat,mntr\n");
+  ASSERT_EQ(s.probes.size(), 1u);
+  EXPECT_EQ(s.probes[0].host, "fd00::3");
+  EXPECT_EQ(s.probes[0].port, 2181u);
+}
+
+TEST(ZooKeeperDriverTest, Ipv6ServersOnAReleaseThatCannotReadThemAreRefused) {
+  v1::NodePlan plan = Ipv6SeedNodePlan("node4");
+  plan.mutable_zookeeper()->set_version("3.4.8");
+  absl::StatusOr<std::vector<ServicePlan>> services = ZooKeeperDriver().Render(plan, {});
+  ASSERT_FALSE(services.ok());
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(services.status().message()),
+              HasSubstr("server.3 is the IPv6 address fd00::2, which ZooKeeper 3.4.8 cannot read"));
 }
 
 TEST(ZooKeeperDriverTest, NodesWithoutTheRoleGetNothing) {
