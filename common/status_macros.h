@@ -10,10 +10,21 @@
 namespace bamctl {
 
 // Returns `status` with `context` prepended to its message ("context: msg"),
-// keeping the code. OK stays OK.
+// keeping the code and the payloads (which carry typed detail, e.g. why a
+// rollout was refused). OK stays OK.
 inline absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+  absl::Status out(status.code(), absl::StrCat(context, ": ", status.message()));
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
+// The same for a StatusOr: a value passes through, an error is annotated.
+template <typename T>
+absl::StatusOr<T> Annotate(absl::StatusOr<T> result, absl::string_view context) {
+  if (result.ok()) return result;
+  return Annotate(result.status(), context);
 }
 
 }  // namespace bamctl
