@@ -60,6 +60,7 @@ absl::Status ControllerServer::Start() {
   agent_service_ = std::make_unique<AgentServiceImpl>(
       state_.get(), store_.get(), &hub_, batcher_.get(), metrics_.get(), rollouts_.get());
   state_->SetVersionListener([this](int64_t version) { agent_service_->PushVersion(version); });
+  state_->SetPendingRollouts(rollouts_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
