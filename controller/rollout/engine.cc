@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_log.h"
 #include "common/status_macros.h"
 #include "proto/enum_text.h"
 #include "spdlog/spdlog.h"
@@ -110,7 +111,7 @@ void RolloutEngine::Tick() {
     absl::MutexLock ops(&ops_mu_);
     absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(1000, true);
     if (!active.ok()) {
-      spdlog::error("listing operations: {}", active.status().ToString());
+      WARN_IF_ERROR(active.status(), "listing the operations to advance");
     } else {
       for (v1::Operation& op : *active) {
         if (op.kind() == v1::OPERATION_KIND_AUTO_ROLLOUT &&
