@@ -10,12 +10,13 @@
 #include "absl/status/status.h"
 #include "spdlog/spdlog.h"
 
-// WARN_IF_ERROR(expr, format, args...): evaluates `expr` (an absl::Status);
-// when it is not OK, logs a warning "CONTEXT: STATUS" where CONTEXT is
-// spdlog's `format` applied to `args`.
+// WARN_IF_ERROR(expr, format, args...): evaluates `expr` (an absl::Status,
+// bound to a const reference: a temporary lives on, a named one is not
+// copied); when it is not OK, logs a warning "CONTEXT: STATUS" where
+// CONTEXT is spdlog's `format` applied to `args`.
 #define WARN_IF_ERROR(expr, ...)                                             \
   do {                                                                       \
-    if (const absl::Status _warn_st = (expr); !_warn_st.ok()) {              \
+    if (const absl::Status& _warn_st = (expr); !_warn_st.ok()) {             \
       spdlog::warn("{}: {}", fmt::format(__VA_ARGS__), _warn_st.ToString()); \
     }                                                                        \
   } while (0)
