@@ -13,7 +13,6 @@ namespace bamctl {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 
 // Servers by host: what each answers to mntr and srvr; absent: no answer.
 class FakeEnsemble {
