@@ -10,25 +10,24 @@
 namespace bamctl {
 
 // Returns `status` with `context` prepended to its message ("context: msg"),
-// keeping the code. OK stays OK.
+// keeping the code and the payloads (which carry typed detail, e.g. why a
+// rollout was refused). OK stays OK.
 inline absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+  absl::Status out(status.code(), absl::StrCat(context, ": ", status.message()));
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
 }
 
-// Logs a warning "context: status" when `status` is not OK, for best-effort
-// calls whose failure the caller can live with (Kudu's WARN_NOT_OK); use
-// through WARN_NOT_OK rather than discarding a status with (void).
-void WarnNotOk(const absl::Status& status, absl::string_view context);
+// The same for a StatusOr: a value passes through, an error is annotated.
+template <typename T>
+absl::StatusOr<T> Annotate(absl::StatusOr<T> result, absl::string_view context) {
+  if (result.ok()) return result;
+  return Annotate(result.status(), context);
+}
 
 }  // namespace bamctl
-
-#define WARN_NOT_OK(expr, context)              \
-  do {                                          \
-    if (absl::Status _st = (expr); !_st.ok()) { \
-      ::bamctl::WarnNotOk(_st, (context));      \
-    }                                           \
-  } while (0)
 
 // Returns from the current function if `expr` (an absl::Status) is not OK.
 #define RETURN_IF_ERROR(expr)                   \

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/hash.h"
+#include "common/status_log.h"
 #include "common/status_macros.h"
 #include "roles/render/node_renderer.h"
 #include "spdlog/spdlog.h"
@@ -20,7 +21,7 @@ absl::Status FileSync::SyncFiles(const std::vector<ServicePlan>& services) {
       written_[f.path] = want;
       std::optional<PathInfo> info = fs_->Stat(f.path);
       if (info && info->mode != f.mode) {
-        WARN_NOT_OK(fs_->Chmod(f.path, f.mode), "restoring the mode");
+        WARN_IF_ERROR(fs_->Chmod(f.path, f.mode), "restoring the mode");
       }
       continue;
     }
@@ -29,7 +30,7 @@ absl::Status FileSync::SyncFiles(const std::vector<ServicePlan>& services) {
       notice_(absl::StrCat("restored ", f.path, ": it was edited by hand"));
     }
     RETURN_IF_ERROR(fs_->WriteFile(f.path, f.content, f.mode));
-    WARN_NOT_OK(fs_->Chown(f.path, f.owner), "handing a file to its role user");
+    WARN_IF_ERROR(fs_->Chown(f.path, f.owner), "handing a file to its role user");
     written_[f.path] = want;
   }
   return absl::OkStatus();
@@ -43,7 +44,7 @@ void FileSync::SyncDirectoriesAndRemovals(const ServicePlan& plan) {
       if (!d.owner.empty() && fs_->ChangesOwners()) {
         std::optional<uid_t> uid = fs_->UserId(d.owner);
         if (uid && info->uid != *uid) {
-          WARN_NOT_OK(fs_->Chown(d.path, d.owner), "handing a directory to its role user");
+          WARN_IF_ERROR(fs_->Chown(d.path, d.owner), "handing a directory to its role user");
         }
       }
       continue;
@@ -52,8 +53,8 @@ void FileSync::SyncDirectoriesAndRemovals(const ServicePlan& plan) {
       notice_(absl::StrCat(plan.name, ": ", made.message()));
       continue;
     }
-    WARN_NOT_OK(fs_->Chmod(d.path, d.mode), "setting a directory's mode");
-    WARN_NOT_OK(fs_->Chown(d.path, d.owner), "handing a directory to its role user");
+    WARN_IF_ERROR(fs_->Chmod(d.path, d.mode), "setting a directory's mode");
+    WARN_IF_ERROR(fs_->Chown(d.path, d.owner), "handing a directory to its role user");
   }
   for (const std::string& pattern : plan.remove_paths) {
     for (const std::string& removed : fs_->RemoveMatching(pattern)) {

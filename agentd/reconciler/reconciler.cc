@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "agentd/hosts/hosts_file.h"
 #include "agentd/reconciler/launch_spec.h"
+#include "common/status_log.h"
 #include "common/status_macros.h"
 #include "proto/enum_text.h"
 #include "roles/driver/file_sources.h"
@@ -358,7 +359,7 @@ void Reconciler::ReconcileService(Service& s, int64_t now) {
     runner_.UpdateHealth(s);
     if (s.life.state() == ServiceState::kRunning) s.backoff.OnHealthy(now - s.started_ms);
     // A role that runs for months keeps writing: rotate by size as it goes.
-    WARN_NOT_OK(RotateLogIfNeeded(ServiceLogPath(runner_.paths(), s.name),
+    WARN_IF_ERROR(RotateLogIfNeeded(ServiceLogPath(runner_.paths(), s.name),
                                   options_.limits.log_max_bytes, options_.limits.log_keep),
                 "rotating a role log");
     return;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_log.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -58,8 +59,8 @@ bool ServiceRunner::RunInitSteps(Service& s, int64_t now) {
                absl::StrCat("running init step ", s.init_name, " (log: ", log, ")"));
         return false;
       }
-      WARN_NOT_OK(launcher_->Stop(*s.init_proc, {}, std::chrono::seconds(5)),
-                  absl::StrCat(s.name, ": stopping init step ", s.init_name));
+      WARN_IF_ERROR(launcher_->Stop(*s.init_proc, {}, std::chrono::seconds(5)),
+                    "{}: stopping init step {}", s.name, s.init_name);
       failure = absl::StrCat("init step ", s.init_name, " took longer than ",
                              FormatDuration(limits_.init_step_timeout_ms));
     } else {
@@ -81,7 +82,7 @@ bool ServiceRunner::RunInitSteps(Service& s, int64_t now) {
   }
   for (const InitStep& step : s.plan.init_steps) {
     if (!step.done_marker.empty() && fs_->Stat(step.done_marker).has_value()) continue;
-    WARN_NOT_OK(fs_->MakeDirs(paths_.log_dir, 0755), "creating the log dir");
+    WARN_IF_ERROR(fs_->MakeDirs(paths_.log_dir, 0755), "creating the log dir");
     absl::StatusOr<ProcessId> id = launcher_->Launch(InitStepLaunchSpec(paths_, s.plan, step));
     if (!id.ok()) {
       FailStart(s, now, absl::StrCat("init step ", step.name, ": ", id.status().message()));
@@ -102,8 +103,8 @@ bool ServiceRunner::RunInitSteps(Service& s, int64_t now) {
 
 void ServiceRunner::Launch(Service& s, int64_t now, int64_t now_wall) {
   const LaunchSpec spec = ServiceLaunchSpec(paths_, s.plan);
-  WARN_NOT_OK(fs_->MakeDirs(paths_.log_dir, 0755), "creating the log dir");
-  WARN_NOT_OK(RotateLogIfNeeded(spec.log_path, limits_.log_max_bytes, limits_.log_keep),
+  WARN_IF_ERROR(fs_->MakeDirs(paths_.log_dir, 0755), "creating the log dir");
+  WARN_IF_ERROR(RotateLogIfNeeded(spec.log_path, limits_.log_max_bytes, limits_.log_keep),
               "rotating a role log");
   absl::StatusOr<ProcessId> id = launcher_->Launch(spec);
   if (!id.ok()) {
@@ -143,8 +144,8 @@ void ServiceRunner::BeginStop(Service& s, ServiceState then) {
       // e.g. `nodetool drain`: flush before the stop, bounded by the grace.
       absl::StatusOr<ProcessId> drainer = launcher_->Launch(pre_stop);
       if (drainer.ok() && !launcher_->WaitForExit(*drainer, grace)) {
-        WARN_NOT_OK(launcher_->Stop(*drainer, {}, std::chrono::seconds(1)),
-                    absl::StrCat(name, ": stopping the pre-stop command"));
+        WARN_IF_ERROR(launcher_->Stop(*drainer, {}, std::chrono::seconds(1)),
+                      "{}: stopping the pre-stop command", name);
       }
       if (drainer.ok()) launcher_->ExitCode(*drainer);  // reaped
     }

@@ -150,9 +150,15 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& re
   ASSIGN_OR_RETURN(CommitResult result, store_->CommitVersion(commit));
   response.set_version(result.version);
   response.set_unchanged(result.unchanged);
-  if (!result.unchanged) {
-    Invalidate();
-    if (listener_) listener_(result.version);
+  if (result.unchanged) return response;
+  Invalidate();
+  if (listener_) listener_(result.version);
+  if (rollouts_ != nullptr && (request.rollout() || loaded.spec.spec.auto_rolling_restart())) {
+    ASSIGN_OR_RETURN(int64_t op,
+                     Annotate(rollouts_->RequestPendingRollout(result.version, request.author()),
+                              absl::StrCat("version ", result.version,
+                                           " is stored, but its auto-rollout is not")));
+    response.set_rollout_operation(op);
   }
   return response;
 }

@@ -16,6 +16,19 @@
 
 namespace bamctl {
 
+// Rolls out what a new version leaves restart pending (the rollout
+// engine). DesiredState decides when; this interface keeps the cluster
+// layer free of the engine, which depends on it.
+class PendingRollouts {
+ public:
+  virtual ~PendingRollouts() = default;
+  // Stores a waiting auto-rollout of `version`: once every agent holds it,
+  // a rolling restart of each service it left restart pending. Returns the
+  // operation's id.
+  virtual absl::StatusOr<int64_t> RequestPendingRollout(int64_t version,
+                                                        const std::string& author) = 0;
+};
+
 // The controller's desired-state operations over the Store, with no RPC in
 // sight: apply (validate, compile, version), diff, rollback, status. The
 // gRPC service is a thin adapter over this; tests drive it directly.
@@ -27,11 +40,18 @@ class DesiredState {
 
   explicit DesiredState(Store* store) : store_(store) {}
   void SetVersionListener(VersionListener listener) { listener_ = std::move(listener); }
+  // Where Apply asks for auto-rollouts; none (nullptr, the default): apply
+  // never asks. Not owned; set before serving.
+  void SetPendingRollouts(PendingRollouts* rollouts) { rollouts_ = rollouts; }
 
   // Validates and compiles `request.spec_text`; unless dry_run, stores it as
   // a new version. An invalid spec is InvalidArgument whose message lists
   // every diagnostic exactly as offline `bamctl desired-state validate`
-  // prints them; nothing is stored then.
+  // prints them; nothing is stored then. A new version (not a dry run, not
+  // unchanged) is rolled out when the request asks (`rollout`) or its spec
+  // sets auto_rolling_restart: the response names the waiting auto-rollout
+  // (rollout_operation). Should that request fail, the version is stored
+  // all the same and the error says so.
   absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request);
 
   absl::StatusOr<v1::ApplyResponse> Rollback(const v1::RollbackRequest& request);
@@ -67,6 +87,7 @@ class DesiredState {
 
   Store* store_;
   VersionListener listener_;
+  PendingRollouts* rollouts_ = nullptr;
   absl::Mutex cache_mu_;
   std::shared_ptr<const Current> cache_ ABSL_GUARDED_BY(cache_mu_);
 };

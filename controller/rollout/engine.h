@@ -1,93 +1,86 @@
 #ifndef BAMCTL_CONTROLLER_ROLLOUT_ENGINE_H_
 #define BAMCTL_CONTROLLER_ROLLOUT_ENGINE_H_
 
+#include <atomic>
 #include <chrono>
-#include <functional>
-#include <map>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "controller/cluster/desired_state.h"
-#include "controller/rollout/planner.h"
+#include "controller/rollout/auto_rollout.h"
+#include "controller/rollout/rolling_restart.h"
+#include "controller/rollout/stopwatches.h"
+#include "controller/rollout/targets.h"
+#include "controller/rollout/zookeeper_sync.h"
 #include "controller/store/store.h"
 #include "proto/controller.pb.h"
 
 namespace bamctl {
 
-// Where commands go: the agent streams (AgentHub in the server).
-class CommandSender {
- public:
-  virtual ~CommandSender() = default;
-  // False when the node's agent is not connected.
-  virtual bool SendCommand(const std::string& node, const v1::Command& command) = 0;
-};
-
-// A ZooKeeper four-letter word ("srvr", "mntr") sent to host:port.
-using FourLetterWord = std::function<absl::StatusOr<std::string>(
-    const std::string& host, uint32_t port, const std::string& word)>;
-
-// Runs rolling restarts as persisted operations: each step sends restart
-// commands to the agents of one batch and waits until every restarted
-// instance is back (a new process, healthy, and for ZooKeeper: the leader
-// reports every follower synced) before the next. Every state change is
-// written to the store before it is acted on, so a controller killed at
-// any point resumes the operation at the step it was on; agents answer a
-// command id they have carried out without restarting again.
-class RolloutEngine {
+// Runs the persisted operations: rolling restarts (RollingRestart) and
+// auto-rollouts (AutoRollout), one pass over every unfinished operation per
+// tick, on its own thread. The loop waits through the injected clock, so a
+// FakeClock drives it in tests; every interval and deadline is monotonic.
+// RPCs (start, control) and the loop take one lock, so one writer changes
+// operations at a time. A new engine on the same store resumes what the
+// last one left running.
+class RolloutEngine : public PendingRollouts {
  public:
   struct Options {
     std::chrono::milliseconds tick{250};
     std::chrono::milliseconds resend_after{5000};  // commands without an answer
   };
 
+  // Does not own its arguments; they outlive the engine. `four_letter_word`
+  // reaches ZooKeeper servers (srvr, mntr).
   RolloutEngine(Store* store, DesiredState* state, CommandSender* sender, const Clock* clock,
                 FourLetterWord four_letter_word, Options options);
-  ~RolloutEngine();
+  ~RolloutEngine() override;
 
-  void Start();  // resumes running operations; ticks on a thread
+  // Starts the loop thread: a pass now (resuming running operations), then
+  // one per tick or when woken. Stop joins it.
+  void Start();
   void Stop();
+  // Wakes the loop for a pass now (an answer arrived, an operation started).
+  void TriggerNow();
 
+  // Plans and (unless dry run) starts a rolling restart; see
+  // RollingRestart::Start for the refusals.
   absl::StatusOr<v1::Operation> StartRollingRestart(const v1::RollingRestartRequest& request);
-  // Stores an auto-rollout for `version`: once every agent holds it, a
-  // rolling restart (--pending) of each service it left restart pending.
-  absl::StatusOr<int64_t> RequestPendingRollout(int64_t version, const std::string& author);
+  // Stores an auto-rollout for `version` (see AutoRollout).
+  absl::StatusOr<int64_t> RequestPendingRollout(int64_t version,
+                                                const std::string& author) override;
+  // Pause, resume or abort.
   absl::StatusOr<v1::Operation> Control(const v1::ControlOperationRequest& request);
+  // An agent's answer to a command. Thread-safe.
   void OnCommandResult(const std::string& node, const v1::CommandResult& result);
 
-  // One round over the running operations (the thread's body; tests call
-  // it directly).
+  // One pass over the unfinished operations (the loop's body; tests call it
+  // directly instead of Start).
   void Tick();
+  // Passes run so far: a test that advances a FakeClock waits for the next.
+  int64_t PassesForTest() const { return passes_.load(); }
 
  private:
-  struct Target {
-    std::string service;
-    RestartSafety safety;
-    std::vector<Instance> instances;
-    std::map<std::string, Probe> zookeeper_probe;  // node -> its client-port probe
-  };
-  absl::StatusOr<Target> Resolve(const std::string& role, const v1::GetStatusResponse& status);
-  absl::StatusOr<v1::Operation> StartLocked(const v1::RollingRestartRequest& request)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops_mu_);
-  void Advance(v1::Operation& op);
-  void AdvanceAuto(v1::Operation& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ops_mu_);
-  // The leader's mntr reports every follower synced.
-  bool EnsembleSynced(const Target& target, std::string* why);
-
   Store* store_;
-  DesiredState* state_;
-  CommandSender* sender_;
   const Clock* clock_;
-  FourLetterWord four_letter_word_;
   Options options_;
-  std::thread thread_;
+  // The collaborators, in the order they need each other.
+  TargetResolver targets_;
+  ZooKeeperEnsemble zookeeper_;
+  Stopwatches watches_;
+  RollingRestart restarts_;
+  AutoRollout auto_rollouts_;
 
+  std::thread thread_;
+  std::atomic<int64_t> passes_{0};
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::map<std::string, v1::CommandResult> results_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int64_t> sent_ms_ ABSL_GUARDED_BY(mu_);
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex ops_mu_;  // one writer of operations at a time (tick vs. RPCs)
 };
 

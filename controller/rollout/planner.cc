@@ -2,11 +2,39 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace bamctl {
+namespace {
+
+constexpr char kRefusalUrl[] = "bamctl/rollout-refusal";
+
+constexpr std::pair<RolloutRefusal, const char*> kRefusalNames[] = {
+    {RolloutRefusal::kInvalidRequest, "invalid-request"},
+    {RolloutRefusal::kNeedsDowntime, "needs-downtime"},
+    {RolloutRefusal::kPreCheckFailed, "pre-check-failed"},
+};
+
+absl::Status Refuse(RolloutRefusal why, absl::Status status) {
+  for (const auto& [refusal, name] : kRefusalNames) {
+    if (refusal == why) status.SetPayload(kRefusalUrl, absl::Cord(name));
+  }
+  return status;
+}
+
+}  // namespace
+
+RolloutRefusal RolloutRefusalOf(const absl::Status& status) {
+  const auto payload = status.GetPayload(kRefusalUrl);  // absl::optional
+  if (!payload) return RolloutRefusal::kNone;
+  for (const auto& [refusal, name] : kRefusalNames) {
+    if (*payload == name) return refusal;
+  }
+  return RolloutRefusal::kNone;
+}
 
 int MaxBatch(const RestartSafety& safety, int members) {
   switch (safety.order) {
@@ -28,28 +56,33 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
                                         const RestartSafety& safety,
                                         const std::vector<Instance>& instances) {
   if (instances.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no node runs role ", request.role, " in the desired state"));
+    return Refuse(RolloutRefusal::kInvalidRequest,
+                  absl::InvalidArgumentError(
+                      absl::StrCat("no node runs role ", request.role, " in the desired state")));
   }
   std::set<std::string> known;
   for (const Instance& i : instances) known.insert(i.node);
   for (const std::string& n : request.nodes) {
     if (known.count(n) == 0) {
       std::vector<std::string> names(known.begin(), known.end());
-      return absl::InvalidArgumentError(
-          absl::StrCat("node ", n, " does not run role ", request.role,
-                       "; nodes that do: ", absl::StrJoin(names, ", ")));
+      return Refuse(RolloutRefusal::kInvalidRequest,
+                    absl::InvalidArgumentError(
+                        absl::StrCat("node ", n, " does not run role ", request.role,
+                                     "; nodes that do: ", absl::StrJoin(names, ", "))));
     }
   }
   if (request.batch_size < 1) {
-    return absl::InvalidArgumentError("--batch-size must be at least 1");
+    return Refuse(RolloutRefusal::kInvalidRequest,
+                  absl::InvalidArgumentError("--batch-size must be at least 1"));
   }
   const int cap = MaxBatch(safety, static_cast<int>(instances.size()));
   if (request.batch_size > cap) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--batch-size ", request.batch_size, " would take ", request.batch_size, " of ",
-        instances.size(), " ", service, " instances down at once; at most ", cap, " keeps the ",
-        safety.group.empty() ? service : safety.group, " group available"));
+    return Refuse(
+        RolloutRefusal::kInvalidRequest,
+        absl::InvalidArgumentError(absl::StrCat(
+            "--batch-size ", request.batch_size, " would take ", request.batch_size, " of ",
+            instances.size(), " ", service, " instances down at once; at most ", cap, " keeps the ",
+            safety.group.empty() ? service : safety.group, " group available")));
   }
 
   RolloutPlan plan;
@@ -74,10 +107,11 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
   if (safety.requires_downtime_flag) {
     // Not a pre-check --force skips: the downtime is certain, not a risk.
     if (!request.allow_downtime) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(service,
-                       " has a single instance (no HA in Hadoop 1.x): restarting it "
-                       "means downtime; pass --allow-downtime"));
+      return Refuse(RolloutRefusal::kNeedsDowntime,
+                    absl::FailedPreconditionError(
+                        absl::StrCat(service,
+                                     " has a single instance (no HA in Hadoop 1.x): restarting it "
+                                     "means downtime; pass --allow-downtime")));
     }
     plan.checks.push_back({"downtime allowed", true, "--allow-downtime given"});
   }
@@ -135,9 +169,10 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
   }
   if (!failed.empty()) {
     if (!request.force) {
-      return absl::FailedPreconditionError(absl::StrCat("refusing to restart ", request.role, ": ",
-                                                        absl::StrJoin(failed, "; "),
-                                                        " (--force starts anyway)"));
+      return Refuse(RolloutRefusal::kPreCheckFailed,
+                    absl::FailedPreconditionError(absl::StrCat("refusing to restart ", request.role,
+                                                               ": ", absl::StrJoin(failed, "; "),
+                                                               " (--force starts anyway)")));
     }
     plan.forced = absl::StrJoin(failed, "; ");
   }

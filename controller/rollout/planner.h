@@ -46,15 +46,32 @@ struct RolloutPlan {
   std::string forced;
 };
 
+// Why PlanRollout refused, for callers that act on the reason rather than
+// show it: the auto-rollout leaves a service that needs downtime to an
+// operator but retries one whose group is not healthy yet. Carried as a
+// payload of the refusal's status, so it survives Annotate and never
+// depends on the message's wording.
+enum class RolloutRefusal {
+  kNone,            // not a planner refusal: OK, or an error from elsewhere
+  kInvalidRequest,  // cannot be planned as asked: unknown node, batch too large
+  kNeedsDowntime,   // a single master; only with allow_downtime (force does not do)
+  kPreCheckFailed,  // a pre-check failed (group unhealthy, no single leader); force overrides
+};
+
+// The refusal `status` carries; kNone for OK and for other errors.
+RolloutRefusal RolloutRefusalOf(const absl::Status& status);
+
 // Orders the restarts of `service` (whose restart rules are `safety`)
 // across `instances` (every instance in the cluster, in spec order) so that
 // no quorum is lost: ZooKeeper followers one at a time and the leader last
 // (the leader as the servers report it), Cassandra one node at a time, BAM
 // analyzers standby before the task holder, the rest in batches of
 // `batch_size`, never past what the group tolerates; single masters only
-// with allow_downtime. Fails (FailedPrecondition, naming every failed
-// check) when a pre-check fails and not `force`; InvalidArgument for a
-// request that cannot be planned (unknown node, batch too large).
+// with allow_downtime. Fails FailedPrecondition when the service needs
+// downtime and not `allow_downtime` (kNeedsDowntime), or a pre-check fails
+// and not `force` (kPreCheckFailed, naming every failed check);
+// InvalidArgument for a request that cannot be planned (kInvalidRequest).
+// Every refusal carries its RolloutRefusal (see RolloutRefusalOf).
 absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std::string& service,
                                         const RestartSafety& safety,
                                         const std::vector<Instance>& instances);

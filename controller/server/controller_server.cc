@@ -7,10 +7,19 @@
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/net_util.h"
+#include "common/status_log.h"
+#include "common/status_macros.h"
 #include "grpcpp/server_builder.h"
 #include "spdlog/spdlog.h"
 
 namespace bamctl {
+namespace {
+
+// How often the gauges of converged nodes and unfinished operations are
+// refreshed.
+constexpr int64_t kMaintenanceIntervalMs = 500;
+
+}  // namespace
 
 ControllerServer::~ControllerServer() { Shutdown(); }
 
@@ -24,13 +33,9 @@ std::string ControllerServer::metrics_address() const {
 absl::Status ControllerServer::Start() {
   const std::string& db = options_.db_path;
   if (size_t slash = db.rfind('/'); slash != std::string::npos && slash > 0) {
-    if (absl::Status s = MakeDirs(db.substr(0, slash), 0750); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("database directory: ", s.message()));
-    }
+    RETURN_IF_ERROR(Annotate(MakeDirs(db.substr(0, slash), 0750), "database directory"));
   }
-  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(db, clock_);
-  if (!store.ok()) return store.status();
-  store_ = *std::move(store);
+  ASSIGN_OR_RETURN(store_, Store::Open(db, clock_));
   state_ = std::make_unique<DesiredState>(store_.get());
 
   registry_ = std::make_shared<prometheus::Registry>();
@@ -44,9 +49,8 @@ absl::Status ControllerServer::Start() {
     }
     exposer_->RegisterCollectable(registry_);
   }
-  if (absl::StatusOr<int64_t> v = store_->CurrentVersion(); v.ok()) {
-    metrics_->desired_version.Set(static_cast<double>(*v));
-  }
+  ASSIGN_OR_RETURN(int64_t version, store_->CurrentVersion());
+  metrics_->desired_version.Set(static_cast<double>(version));
 
   batcher_ = std::make_unique<ReportBatcher>(store_.get(), options_.report_flush_interval);
   rollouts_ = std::make_unique<RolloutEngine>(
@@ -60,6 +64,7 @@ absl::Status ControllerServer::Start() {
   agent_service_ = std::make_unique<AgentServiceImpl>(
       state_.get(), store_.get(), &hub_, batcher_.get(), metrics_.get(), rollouts_.get());
   state_->SetVersionListener([this](int64_t version) { agent_service_->PushVersion(version); });
+  state_->SetPendingRollouts(rollouts_.get());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
@@ -85,20 +90,31 @@ absl::Status ControllerServer::Start() {
 }
 
 void ControllerServer::MaintenanceLoop() {
-  while (!stopping_.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  while (true) {
+    {
+      absl::MutexLock lock(&maintenance_mu_);
+      const bool* stop = &stop_maintenance_;
+      clock_->AwaitUntil(maintenance_mu_, absl::Condition(stop),
+                         clock_->MonotonicMillis() + kMaintenanceIntervalMs);
+      if (stop_maintenance_) return;
+    }
     absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
-    if (!status.ok()) continue;
+    if (!status.ok()) {
+      WARN_IF_ERROR(status.status(), "metrics: reading the cluster status");
+      continue;
+    }
     int converged = 0;
     for (const v1::NodeStatus& n : status->nodes()) converged += n.converged() ? 1 : 0;
     metrics_->nodes_converged.Set(converged);
     metrics_->nodes_not_converged.Set(status->nodes_size() - converged);
-    if (absl::StatusOr<std::vector<v1::Operation>> ops = store_->ListOperations(1000, true);
-        ops.ok()) {
-      std::map<v1::OperationState, int> by_state;
-      for (const v1::Operation& op : *ops) ++by_state[op.state()];
-      for (auto& [state, gauge] : metrics_->operations) gauge->Set(by_state[state]);
+    absl::StatusOr<std::vector<v1::Operation>> ops = store_->ListOperations(1000, true);
+    if (!ops.ok()) {
+      WARN_IF_ERROR(ops.status(), "metrics: listing operations");
+      continue;
     }
+    std::map<v1::OperationState, int> by_state;
+    for (const v1::Operation& op : *ops) ++by_state[op.state()];
+    for (auto& [state, gauge] : metrics_->operations) gauge->Set(by_state[state]);
   }
 }
 
@@ -111,6 +127,10 @@ void ControllerServer::Shutdown() {
   if (server_ != nullptr) {
     // Ends open agent streams (their reactors finish) after a short grace.
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
+  }
+  {
+    absl::MutexLock lock(&maintenance_mu_);
+    stop_maintenance_ = true;
   }
   if (maintenance_.joinable()) maintenance_.join();
   if (rollouts_) rollouts_->Stop();

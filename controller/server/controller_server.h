@@ -7,13 +7,16 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "controller/cluster/desired_state.h"
 #include "controller/server/agent_hub.h"
+#include "controller/server/agent_service.h"
+#include "controller/server/cluster_service.h"
 #include "controller/server/metrics.h"
 #include "controller/server/report_batcher.h"
-#include "controller/server/services.h"
 #include "controller/store/store.h"
 #include "grpcpp/server.h"
 #include "prometheus/exposer.h"
@@ -73,7 +76,9 @@ class ControllerServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
-  std::thread maintenance_;
+  absl::Mutex maintenance_mu_;
+  bool stop_maintenance_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  std::thread maintenance_;  // refreshes gauges every 500 ms on clock_
 };
 
 }  // namespace bamctl

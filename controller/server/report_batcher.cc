@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "spdlog/spdlog.h"
+#include "common/status_log.h"
 
 namespace bamctl {
 
@@ -15,7 +15,7 @@ ReportBatcher::~ReportBatcher() {
     stop_ = true;
   }
   thread_.join();
-  (void)Flush();
+  WARN_IF_ERROR(Flush(), "recording agent reports at shutdown");
 }
 
 void ReportBatcher::AddReport(v1::NodeReport report) {
@@ -49,7 +49,6 @@ absl::Status ReportBatcher::Flush() {
     status = store_->TouchNodes(std::vector<std::string>(touched.begin(), touched.end()));
   }
   ++flushes_;
-  if (!status.ok()) spdlog::error("recording agent reports: {}", status.ToString());
   return status;
 }
 
@@ -61,7 +60,8 @@ void ReportBatcher::Loop() {
                            absl::Milliseconds(static_cast<int64_t>(interval_.count())));
       if (stop_) return;
     }
-    (void)Flush();
+    // Lost reports come again: agents report on change and on reconnect.
+    WARN_IF_ERROR(Flush(), "recording agent reports");
   }
 }
 

@@ -23,7 +23,8 @@ class ReportBatcher {
 
   void AddReport(v1::NodeReport report);
   void Touch(const std::string& node);
-  // Writes everything pending now (tests, shutdown).
+  // Writes everything pending now (tests, shutdown); what failed to be
+  // written is dropped (agents send reports again on change and reconnect).
   absl::Status Flush();
   int64_t flushes() const { return flushes_.load(); }
 

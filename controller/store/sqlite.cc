@@ -1,6 +1,8 @@
 #include "controller/store/sqlite.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status_log.h"
+#include "common/status_macros.h"
 
 namespace bamctl {
 
@@ -85,9 +87,8 @@ absl::StatusOr<bool> SqliteStmt::Step() {
 
 absl::Status SqliteStmt::Run() {
   while (true) {
-    absl::StatusOr<bool> row = Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::OkStatus();
+    ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return absl::OkStatus();
   }
 }
 
@@ -107,6 +108,36 @@ std::string SqliteStmt::Text(int column) const {
 
 bool SqliteStmt::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+absl::StatusOr<int64_t> QueryInt(SqliteDb& db, absl::string_view sql) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStmt> stmt, SqliteStmt::Prepare(db, sql));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row ? stmt->Int(0) : 0;
+}
+
+absl::StatusOr<std::string> QueryText(SqliteDb& db, absl::string_view sql) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStmt> stmt, SqliteStmt::Prepare(db, sql));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row ? stmt->Text(0) : std::string();
+}
+
+Transaction::~Transaction() {
+  // A failed ROLLBACK leaves nothing to do: SQLite rolls the transaction
+  // back itself when the connection closes or the next BEGIN fails.
+  if (open_) WARN_IF_ERROR(db_.Exec("ROLLBACK"), "rolling back a transaction");
+}
+
+absl::Status Transaction::Begin() {
+  RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+  open_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Transaction::Commit() {
+  RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  open_ = false;
+  return absl::OkStatus();
 }
 
 }  // namespace bamctl

@@ -64,6 +64,28 @@ class SqliteStmt {
   sqlite3_stmt* stmt_;
 };
 
+// The first column of the first row of `sql` ("PRAGMA user_version",
+// "SELECT count(*) ..."); 0 or "" when there is no row.
+absl::StatusOr<int64_t> QueryInt(SqliteDb& db, absl::string_view sql);
+absl::StatusOr<std::string> QueryText(SqliteDb& db, absl::string_view sql);
+
+// BEGIN IMMEDIATE in Begin (the write lock up front, so two writers never
+// deadlock upgrading a read lock); ROLLBACK on destruction unless Commit()
+// succeeded.
+class Transaction {
+ public:
+  explicit Transaction(SqliteDb& db) : db_(db) {}
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  absl::Status Begin();
+  absl::Status Commit();
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
 }  // namespace bamctl
 
 #endif  // BAMCTL_CONTROLLER_STORE_SQLITE_H_

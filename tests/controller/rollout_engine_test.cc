@@ -1,10 +1,11 @@
 // The rollout engine against a real store (SQLite in a temp dir), a fake
 // clock, a fake command channel, agents simulated by writing their reports,
 // and ZooKeeper's four-letter words answered by the test.
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "controller/rollout/engine.h"
 #include "gmock/gmock.h"
@@ -246,10 +247,12 @@ TEST_F(RolloutEngineTest, AutoRolloutWaitsForTheVersionThenRestartsWhatIsPending
   engine_->Tick();  // starts the child; its first step on the next round
   v1::Operation waiting = Op(*auto_id);
   EXPECT_EQ(waiting.state(), v1::OPERATION_STATE_WAITING);
-  ASSERT_EQ(waiting.steps_size(), 1);
-  EXPECT_THAT(waiting.reason(), HasSubstr("started zookeeper (operation"));
-  int64_t child_id = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(waiting.steps(0).command_ids(0), &child_id));
+  EXPECT_TRUE(waiting.steps().empty());
+  ASSERT_EQ(waiting.auto_rollout().children_size(), 1);
+  EXPECT_EQ(waiting.auto_rollout().children(0).service(), "zookeeper");
+  EXPECT_EQ(waiting.auto_rollout().children(0).role(), "zookeeper");
+  const int64_t child_id = waiting.auto_rollout().children(0).operation_id();
+  EXPECT_THAT(waiting.reason(), HasSubstr(absl::StrCat("started zookeeper (operation ", child_id)));
   v1::Operation child = Op(child_id);
   EXPECT_EQ(child.state(), v1::OPERATION_STATE_RUNNING);
   EXPECT_EQ(child.service(), "zookeeper");
@@ -289,6 +292,102 @@ TEST_F(RolloutEngineTest, RefusesWhileAMemberIsUnhealthy) {
   absl::StatusOr<std::vector<v1::Operation>> ops = store_->ListOperations(10, false);
   ASSERT_TRUE(ops.ok());
   EXPECT_TRUE(ops->empty());  // a refused request stores nothing
+}
+
+// Waits (bounded, in real time) until the engine's thread has run a pass
+// after `passes` and parked in the clock's wait again.
+::testing::AssertionResult AwaitPassAfter(const RolloutEngine& engine, const FakeClock& clock,
+                                          int64_t passes) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    if (engine.PassesForTest() > passes && clock.waiters() > 0) {
+      return ::testing::AssertionSuccess();
+    }
+    std::this_thread::yield();
+  }
+  return ::testing::AssertionFailure() << "no engine pass after " << passes << " within 10 s";
+}
+
+TEST_F(RolloutEngineTest, AWallClockStepNeitherFailsNorProlongsAStep) {
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  request.set_health_timeout_ms(60'000);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok()) << op.status();
+  Report("zk1", next_pid_++, v1::HEALTH_UNHEALTHY);  // restarted, never healthy
+
+  // The engine's own thread, driven by the fake clock: no sleeps.
+  engine_->Start();
+  ASSERT_TRUE(AwaitPassAfter(*engine_, clock_, 0));
+  EXPECT_EQ(Op(op->id()).steps(0).state(), v1::STEP_STATE_RESTARTING);
+
+  // The wall clock jumps two hours ahead: the step has not run that long.
+  int64_t passes = engine_->PassesForTest();
+  clock_.SetMillis(clock_.NowMillis() + int64_t{2} * 3600 * 1000);
+  clock_.AdvanceMillis(250);  // one tick
+  ASSERT_TRUE(AwaitPassAfter(*engine_, clock_, passes));
+  EXPECT_EQ(Op(op->id()).state(), v1::OPERATION_STATE_RUNNING);
+  EXPECT_EQ(Op(op->id()).steps(0).state(), v1::STEP_STATE_RESTARTING);
+
+  // It jumps four hours back: the deadline is where it was, 60 s after the
+  // step started on the monotonic clock.
+  passes = engine_->PassesForTest();
+  clock_.SetMillis(clock_.NowMillis() - int64_t{4} * 3600 * 1000);
+  clock_.AdvanceMillis(59'000);
+  ASSERT_TRUE(AwaitPassAfter(*engine_, clock_, passes));
+  EXPECT_EQ(Op(op->id()).state(), v1::OPERATION_STATE_RUNNING);
+  passes = engine_->PassesForTest();
+  clock_.AdvanceMillis(1'000);
+  ASSERT_TRUE(AwaitPassAfter(*engine_, clock_, passes));
+  v1::Operation failed = Op(op->id());
+  EXPECT_EQ(failed.state(), v1::OPERATION_STATE_FAILED);
+  EXPECT_THAT(failed.reason(), HasSubstr("not healthy within 60 s"));
+  engine_->Stop();
+}
+
+TEST_F(RolloutEngineTest, AStepsDeadlineSurvivesAControllerRestart) {
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  request.set_health_timeout_ms(60'000);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok()) << op.status();
+  engine_->Tick();
+  Report("zk1", next_pid_++, v1::HEALTH_UNHEALTHY);
+  clock_.AdvanceMillis(50'000);
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).steps(0).elapsed_ms(), 50'000);  // saved with the step
+
+  // A new controller, and a wall clock set back an hour: the step is
+  // credited the 50 s it ran, neither restarted nor stretched.
+  NewEngine();
+  engine_->Tick();
+  clock_.SetMillis(clock_.NowMillis() - int64_t{3600} * 1000);
+  clock_.AdvanceMillis(9'000);
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).state(), v1::OPERATION_STATE_RUNNING);
+  clock_.AdvanceMillis(1'001);
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).state(), v1::OPERATION_STATE_FAILED);
+}
+
+TEST_F(RolloutEngineTest, ThePauseBetweenStepsIsMonotonic) {
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  request.set_pause_between_ms(30'000);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok()) << op.status();
+  engine_->Tick();
+  Restart("zk1");
+  engine_->Tick();
+  ASSERT_EQ(Op(op->id()).steps(0).state(), v1::STEP_STATE_DONE);
+  clock_.SetMillis(clock_.NowMillis() + int64_t{3600} * 1000);  // no pause is over by this
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).steps(1).state(), v1::STEP_STATE_PENDING);
+  EXPECT_EQ(sender_.sent.size(), 1u);
+  clock_.AdvanceMillis(30'000);
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).steps(1).state(), v1::STEP_STATE_RESTARTING);
+  EXPECT_EQ(sender_.sent.size(), 2u);
 }
 
 }  // namespace

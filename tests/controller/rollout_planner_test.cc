@@ -1,3 +1,4 @@
+#include "common/status_macros.h"
 #include "controller/rollout/planner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -134,6 +135,37 @@ TEST(RolloutPlannerTest, NodesAndPendingNarrowTheSet) {
   EXPECT_THAT(
       std::string(plan.status().message()),
       HasSubstr("node node9 does not run role zookeeper; nodes that do: node1, node2, node3"));
+}
+
+TEST(RolloutPlannerTest, EveryRefusalSaysWhyInItsType) {
+  RestartSafety nn;
+  nn.order = RestartSafety::Order::kSingleInstanceDowntime;
+  nn.requires_downtime_flag = true;
+  RolloutRequest namenode{"namenode"};
+  absl::Status downtime = PlanRollout(namenode, "namenode", nn, Ensemble(1, -1)).status();
+  EXPECT_EQ(downtime.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RolloutRefusalOf(downtime), RolloutRefusal::kNeedsDowntime);
+
+  std::vector<Instance> unhealthy = Ensemble(3, 0);
+  unhealthy[1].healthy = false;
+  absl::Status check =
+      PlanRollout(RolloutRequest{"zookeeper"}, "zookeeper", ZooKeeper(), unhealthy).status();
+  EXPECT_EQ(check.code(), absl::StatusCode::kFailedPrecondition);  // the same code as above
+  EXPECT_EQ(RolloutRefusalOf(check), RolloutRefusal::kPreCheckFailed);
+
+  RolloutRequest too_big{"zookeeper"};
+  too_big.batch_size = 3;
+  EXPECT_EQ(
+      RolloutRefusalOf(PlanRollout(too_big, "zookeeper", ZooKeeper(), Ensemble(3, 0)).status()),
+      RolloutRefusal::kInvalidRequest);
+  EXPECT_EQ(RolloutRefusalOf(PlanRollout(namenode, "namenode", nn, {}).status()),
+            RolloutRefusal::kInvalidRequest);
+
+  // The type survives context added on the way up; other errors have none.
+  EXPECT_EQ(RolloutRefusalOf(Annotate(downtime, "auto-rollout 3")), RolloutRefusal::kNeedsDowntime);
+  EXPECT_EQ(RolloutRefusalOf(absl::FailedPreconditionError("pass --allow-downtime")),
+            RolloutRefusal::kNone);
+  EXPECT_EQ(RolloutRefusalOf(absl::OkStatus()), RolloutRefusal::kNone);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
+#include "proto/enum_text.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -224,7 +225,7 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   }
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(Store::SchemaVersion(), 3);
+  EXPECT_EQ(Store::SchemaVersion(), 4);
   auto nodes = (*store)->ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status();
   ASSERT_EQ(nodes->size(), 1u);
@@ -242,6 +243,72 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   EXPECT_EQ(op.steps(0).state(), v1::STEP_STATE_DONE);
   EXPECT_EQ(op.steps(1).state(), v1::STEP_STATE_PENDING);
   EXPECT_EQ(op.GetReflection()->GetUnknownFields(op).field_count(), 0);
+}
+
+TEST_F(StoreTest, MigratesAutoRolloutsToTheirOwnMessage) {
+  // Schema 3 kept an auto-rollout's children as fake steps: the service in
+  // nodes(0), the child operation's id in command_ids(0).
+  v1::Operation child;
+  child.set_id(5);
+  child.set_kind(v1::OPERATION_KIND_ROLLING_RESTART);
+  child.set_state(v1::OPERATION_STATE_RUNNING);
+  child.set_role("zookeeper");
+  child.set_service("zookeeper");
+  v1::Operation legacy;
+  legacy.set_id(4);
+  legacy.set_kind(v1::OPERATION_KIND_AUTO_ROLLOUT);
+  legacy.set_state(v1::OPERATION_STATE_WAITING);
+  legacy.set_version(2);
+  v1::RolloutStep* step = legacy.add_steps();
+  step->set_index(1);
+  step->add_nodes("zookeeper");
+  step->set_state(v1::STEP_STATE_DONE);
+  step->set_started_ms(1234);
+  step->set_message("operation 5");
+  step->add_command_ids("5");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA application_id = 1650552163;"
+                           "CREATE TABLE operations (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+                           "state TEXT NOT NULL, definition BLOB NOT NULL, created_ms INTEGER "
+                           "NOT NULL, updated_ms INTEGER NOT NULL);"
+                           "PRAGMA user_version = 3;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    for (const v1::Operation* op : {&legacy, &child}) {
+      sqlite3_stmt* insert = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO operations VALUES (?, ?, ?, ?, 1, 1)", -1,
+                                   &insert, nullptr),
+                SQLITE_OK);
+      const std::string kind = EnumText(op->kind());
+      const std::string state = EnumText(op->state());
+      const std::string blob = op->SerializeAsString();
+      sqlite3_bind_int64(insert, 1, op->id());
+      sqlite3_bind_text(insert, 2, kind.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(insert, 3, state.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_blob(insert, 4, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+      ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+      sqlite3_finalize(insert);
+    }
+    sqlite3_close(db);
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<v1::Operation> op = store->GetOperation(4);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(op->steps_size(), 0);  // no fake steps any more
+  ASSERT_EQ(op->auto_rollout().children_size(), 1);
+  const v1::AutoRollout::Child& converted = op->auto_rollout().children(0);
+  EXPECT_EQ(converted.service(), "zookeeper");
+  EXPECT_EQ(converted.role(), "zookeeper");  // from the child operation
+  EXPECT_EQ(converted.operation_id(), 5);
+  EXPECT_EQ(converted.started_ms(), 1234);
+  EXPECT_EQ(op->state(), v1::OPERATION_STATE_WAITING);
+  absl::StatusOr<v1::Operation> untouched = store->GetOperation(5);
+  ASSERT_TRUE(untouched.ok());
+  EXPECT_EQ(untouched->SerializeAsString(), child.SerializeAsString());
 }
 
 TEST_F(StoreTest, StateSurvivesReopen) {

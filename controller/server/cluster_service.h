@@ -1,19 +1,22 @@
-#ifndef BAMCTL_CONTROLLER_SERVER_SERVICES_H_
-#define BAMCTL_CONTROLLER_SERVER_SERVICES_H_
+#ifndef BAMCTL_CONTROLLER_SERVER_CLUSTER_SERVICE_H_
+#define BAMCTL_CONTROLLER_SERVER_CLUSTER_SERVICE_H_
 
 #include "controller/cluster/desired_state.h"
 #include "controller/rollout/engine.h"
-#include "controller/server/agent_hub.h"
 #include "controller/server/metrics.h"
-#include "controller/server/report_batcher.h"
+#include "controller/store/store.h"
 #include "proto/controller.grpc.pb.h"
 
 namespace bamctl {
 
-// ClusterService on gRPC's callback API: each call runs DesiredState's
-// operation (a few SQLite statements) on the callback thread and finishes.
+// ClusterService (bamctl's API) on gRPC's callback API: each call
+// translates the request to DesiredState, the Store or the RolloutEngine
+// (a few SQLite statements, on the callback thread), counts it in the
+// metrics and finishes. No decisions live here.
 class ClusterServiceImpl : public v1::ClusterService::CallbackService {
  public:
+  // Does not own its arguments; `rollouts` may be null (no rolling
+  // restarts: those calls fail Unimplemented).
   ClusterServiceImpl(DesiredState* state, Store* store, ControllerMetrics* metrics,
                      RolloutEngine* rollouts)
       : state_(state), store_(store), metrics_(metrics), rollouts_(rollouts) {}
@@ -61,35 +64,6 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   RolloutEngine* rollouts_;
 };
 
-// AgentService on gRPC's callback API: one reactor per agent stream, no
-// thread per stream, so thousands of agents cost memory, not threads.
-class AgentServiceImpl : public v1::AgentService::CallbackService {
- public:
-  AgentServiceImpl(DesiredState* state, Store* store, AgentHub* hub, ReportBatcher* batcher,
-                   ControllerMetrics* metrics, RolloutEngine* rollouts)
-      : state_(state),
-        store_(store),
-        hub_(hub),
-        batcher_(batcher),
-        metrics_(metrics),
-        rollouts_(rollouts) {}
-
-  grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
-      grpc::CallbackServerContext* ctx) override;
-
-  // Pushes `version`'s plans to every connected agent that lacks them.
-  void PushVersion(int64_t version);
-
- private:
-  friend class AgentReactor;
-  DesiredState* state_;
-  Store* store_;
-  AgentHub* hub_;
-  ReportBatcher* batcher_;
-  ControllerMetrics* metrics_;
-  RolloutEngine* rollouts_;
-};
-
 }  // namespace bamctl
 
-#endif  // BAMCTL_CONTROLLER_SERVER_SERVICES_H_
+#endif  // BAMCTL_CONTROLLER_SERVER_CLUSTER_SERVICE_H_

@@ -1,0 +1,318 @@
+#include "controller/rollout/rolling_restart.h"
+
+#include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_log.h"
+#include "common/status_macros.h"
+#include "proto/enum_text.h"
+#include "spdlog/spdlog.h"
+
+namespace bamctl {
+namespace {
+
+constexpr int64_t kDefaultHealthTimeoutMs = int64_t{5} * 60 * 1000;
+// A restarting step saves its elapsed time at least this often, so a
+// controller restart loses at most this much of the step's deadline.
+constexpr int64_t kElapsedCheckpointMs = 10'000;
+
+std::string OrderName(RestartSafety::Order order) {
+  switch (order) {
+    case RestartSafety::Order::kFollowersBeforeLeader:
+      return "followers one at a time, the leader last (modes as the servers report them)";
+    case RestartSafety::Order::kOneAtATimeDrainFirst:
+      return "one node at a time, drained before the stop";
+    case RestartSafety::Order::kStandbyBeforeActive:
+      return "standby analyzers before the task holder";
+    case RestartSafety::Order::kSingleInstanceDowntime:
+      return "the single instance, with downtime";
+    case RestartSafety::Order::kAnyOrder:
+      return "in batches, spec order";
+  }
+  return "";
+}
+
+// Stopwatch keys: the step's restart, and the pause before a step.
+std::string StepKey(const v1::Operation& op, const v1::RolloutStep& step) {
+  return absl::StrCat("op", op.id(), "-step", step.index());
+}
+std::string PauseKey(const v1::Operation& op, int step_index) {
+  return absl::StrCat("op", op.id(), "-pause-before-", step_index);
+}
+
+// `node` runs a process other than the one before `step` (the restart
+// had its effect, whether or not its answer arrived).
+bool Restarted(const v1::RolloutStep& step, const std::string& node, const v1::RoleStatus* r) {
+  auto old = step.old_pids().find(node);
+  return r != nullptr && r->pid() != 0 && (old == step.old_pids().end() || r->pid() != old->second);
+}
+
+v1::Operation NewOperation(const v1::RollingRestartRequest& request, const RolloutPlan& plan) {
+  v1::Operation op;
+  op.set_kind(v1::OPERATION_KIND_ROLLING_RESTART);
+  op.set_role(request.role());
+  op.set_service(plan.service);
+  op.set_author(request.author());
+  op.set_health_timeout_ms(request.health_timeout_ms() > 0 ? request.health_timeout_ms()
+                                                           : kDefaultHealthTimeoutMs);
+  op.set_pause_between_ms(request.pause_between_ms());
+  op.set_continue_on_failure(request.continue_on_failure());
+  op.set_order(OrderName(plan.safety.order));
+  op.set_forced(plan.forced);
+  for (const PreCheck& c : plan.checks) {
+    v1::PreCheckResult* out = op.add_checks();
+    out->set_name(c.name);
+    out->set_ok(c.ok);
+    out->set_detail(c.detail);
+  }
+  for (size_t i = 0; i < plan.batches.size(); ++i) {
+    v1::RolloutStep* step = op.add_steps();
+    step->set_index(static_cast<int>(i) + 1);
+    for (const std::string& n : plan.batches[i]) step->add_nodes(n);
+    step->set_state(v1::STEP_STATE_PENDING);
+  }
+  return op;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Operation> RollingRestart::Start(const v1::RollingRestartRequest& request) {
+  ASSIGN_OR_RETURN(v1::GetStatusResponse status, state_->Status());
+  ASSIGN_OR_RETURN(Target target, targets_->Resolve(request.role(), status));
+  // The leader is asked for, not assumed: each server reports its mode.
+  for (Instance& in : target.instances) {
+    if (auto server = target.zookeeper.find(in.node); server != target.zookeeper.end()) {
+      in.zookeeper_mode = zookeeper_->Mode(server->second);
+    }
+  }
+  RolloutRequest r;
+  r.role = request.role();
+  r.nodes.assign(request.nodes().begin(), request.nodes().end());
+  r.batch_size = request.batch_size() > 0 ? request.batch_size() : 1;
+  r.allow_downtime = request.allow_downtime();
+  r.force = request.force();
+  r.pending_only = request.pending_only();
+  ASSIGN_OR_RETURN(RolloutPlan plan,
+                   PlanRollout(r, target.service, target.safety, target.instances));
+  if (request.continue_on_failure() && plan.safety.order != RestartSafety::Order::kAnyOrder) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--on-failure=continue would restart more ", plan.service,
+        " instances while a failed one is down; it is allowed only for roles without a "
+        "quorum or single master"));
+  }
+  v1::Operation op = NewOperation(request, plan);
+  if (request.dry_run()) {
+    op.set_state(v1::OPERATION_STATE_PLANNED);
+    return op;
+  }
+  if (op.steps().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("nothing to restart: no instance of ", request.role(),
+                     request.pending_only() ? " has a restart pending" : " matches"));
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Operation> active, store_->ListOperations(1000, true));
+  for (const v1::Operation& other : active) {
+    if (other.kind() == v1::OPERATION_KIND_ROLLING_RESTART && other.service() == op.service()) {
+      return absl::AlreadyExistsError(absl::StrCat("operation ", other.id(), " is already ",
+                                                   EnumText(other.state()), " on ", other.service(),
+                                                   "; wait for it, or abort it"));
+    }
+  }
+  op.set_state(v1::OPERATION_STATE_RUNNING);
+  ASSIGN_OR_RETURN(int64_t id,
+                   store_->CreateOperation(op, absl::StrCat("rolling restart of ", op.role(), " (",
+                                                            op.steps_size(), " steps)")));
+  return store_->GetOperation(id);
+}
+
+void RollingRestart::OnCommandResult(const v1::CommandResult& result) {
+  absl::MutexLock lock(&mu_);
+  results_[result.command_id()] = result;
+}
+
+void RollingRestart::Advance(v1::Operation& op) {
+  const int64_t wall = clock_->NowMillis();
+  auto save = [&](const std::string& event) {
+    WARN_IF_ERROR(store_->UpdateOperation(op, event), "saving operation {}", op.id());
+  };
+  v1::RolloutStep* step = nullptr;
+  std::vector<std::string> failed_nodes;
+  for (v1::RolloutStep& s : *op.mutable_steps()) {
+    if (s.state() == v1::STEP_STATE_DONE) continue;
+    if (s.state() == v1::STEP_STATE_FAILED) {  // only with continue_on_failure
+      failed_nodes.insert(failed_nodes.end(), s.nodes().begin(), s.nodes().end());
+      continue;
+    }
+    step = &s;
+    break;
+  }
+  if (step == nullptr) {
+    if (failed_nodes.empty()) {
+      op.set_state(v1::OPERATION_STATE_SUCCEEDED);
+      save(absl::StrCat("succeeded: ", op.role(), " restarted on every node"));
+    } else {
+      op.set_state(v1::OPERATION_STATE_FAILED);
+      op.set_reason(absl::StrCat("every step ran; failed on ", absl::StrJoin(failed_nodes, ", ")));
+      save(op.reason());
+    }
+    return;
+  }
+  absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
+  if (!status.ok()) {
+    WARN_IF_ERROR(status.status(), "operation {}: reading the cluster status", op.id());
+    return;
+  }
+  const std::string key = StepKey(op, *step);
+
+  if (step->state() == v1::STEP_STATE_PENDING) {
+    // The pause runs from the previous step's end as this controller saw
+    // it; one that resumes between two steps pauses in full again.
+    if (step->index() > 1 && op.pause_between_ms() > 0 &&
+        watches_->Elapsed(PauseKey(op, step->index())) < op.pause_between_ms()) {
+      return;
+    }
+    std::vector<std::string> missing;
+    for (const std::string& node : step->nodes()) {
+      bool connected = false;
+      FindRole(*status, node, op.service(), &connected);
+      if (!connected) missing.push_back(node);
+    }
+    if (!missing.empty()) {
+      const std::string message =
+          absl::StrCat("waiting for the agent of ", absl::StrJoin(missing, ", "), " to connect");
+      if (step->message() != message) {
+        step->set_message(message);
+        save("");
+      }
+      return;
+    }
+    // Written before a command leaves: a controller that dies right after
+    // resends the same ids, which the agents answer without restarting.
+    step->set_state(v1::STEP_STATE_RESTARTING);
+    step->set_started_ms(wall);
+    step->set_elapsed_ms(0);
+    step->clear_message();
+    step->clear_command_ids();
+    for (const std::string& node : step->nodes()) {
+      const v1::RoleStatus* r = FindRole(*status, node, op.service(), nullptr);
+      (*step->mutable_old_pids())[node] = r != nullptr ? r->pid() : 0;
+      step->add_command_ids(absl::StrCat("op", op.id(), "-step", step->index(), "-", node));
+    }
+    watches_->Forget(PauseKey(op, step->index()));
+    watches_->Restart(key);
+    save(absl::StrCat("step ", step->index(), " of ", op.steps_size(), ": restarting ",
+                      op.service(), " on ", absl::StrJoin(step->nodes(), ", ")));
+  }
+
+  const int64_t persisted_ms = step->elapsed_ms();
+  const int64_t elapsed_ms = watches_->Elapsed(key, persisted_ms);
+  step->set_elapsed_ms(elapsed_ms);
+  // A failed step ends the operation, unless it may go on without it.
+  auto fail_step = [&](const std::string& message) {
+    step->set_state(v1::STEP_STATE_FAILED);
+    step->set_finished_ms(wall);
+    step->set_message(message);
+    watches_->Forget(key);
+    if (op.continue_on_failure()) {
+      watches_->Restart(PauseKey(op, step->index() + 1));
+      save(absl::StrCat("step ", step->index(), " failed (continuing): ", message));
+      return;
+    }
+    op.set_state(v1::OPERATION_STATE_FAILED);
+    op.set_reason(absl::StrCat("step ", step->index(), " failed: ", message,
+                               "; later steps were not started"));
+    save(op.reason());
+  };
+  if (!SendCommands(op, *step, *status, fail_step)) return;
+
+  std::string waiting = Waiting(op, *step, *status);
+  if (waiting.empty()) {
+    step->set_state(v1::STEP_STATE_DONE);
+    step->set_finished_ms(wall);
+    step->clear_message();
+    watches_->Forget(key);
+    watches_->Restart(PauseKey(op, step->index() + 1));
+    save(absl::StrCat("step ", step->index(), " of ", op.steps_size(), " done in ", elapsed_ms,
+                      " ms"));
+    return;
+  }
+  if (elapsed_ms > op.health_timeout_ms()) {
+    fail_step(absl::StrCat("not healthy within ", op.health_timeout_ms() / 1000, " s: ", waiting));
+    return;
+  }
+  if (step->message() != waiting || elapsed_ms - persisted_ms >= kElapsedCheckpointMs) {
+    step->set_message(waiting);
+    save("");
+  }
+}
+
+bool RollingRestart::SendCommands(v1::Operation& op, v1::RolloutStep& step,
+                                  const v1::GetStatusResponse& status,
+                                  const std::function<void(const std::string&)>& fail_step) {
+  const int64_t now = clock_->MonotonicMillis();
+  for (int i = 0; i < step.nodes_size(); ++i) {
+    const std::string& node = step.nodes(i);
+    const std::string& id = step.command_ids(i);
+    const bool restarted = Restarted(step, node, FindRole(status, node, op.service(), nullptr));
+    std::optional<v1::CommandResult> answer;
+    bool send = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (auto result = results_.find(id); result != results_.end()) {
+        answer = result->second;
+      } else {
+        auto sent = sent_ms_.find(id);
+        send = !restarted &&
+               (sent == sent_ms_.end() || now - sent->second >= options_.resend_after_ms);
+        if (send) sent_ms_[id] = now;
+      }
+    }
+    if (answer.has_value() && !answer->ok()) {
+      fail_step(absl::StrCat(node, ": ", answer->message()));
+      return false;
+    }
+    if (send) {
+      v1::Command command;
+      command.set_id(id);
+      command.set_operation_id(absl::StrCat(op.id()));
+      command.set_kind(v1::COMMAND_KIND_RESTART);
+      command.set_service(op.service());
+      if (!sender_->SendCommand(node, command)) {
+        spdlog::warn("operation {}: {} not connected; will resend", op.id(), node);
+      }
+    }
+  }
+  return true;
+}
+
+std::string RollingRestart::Waiting(const v1::Operation& op, const v1::RolloutStep& step,
+                                    const v1::GetStatusResponse& status) {
+  for (const std::string& node : step.nodes()) {
+    bool connected = false;
+    const v1::RoleStatus* r = FindRole(status, node, op.service(), &connected);
+    if (r == nullptr || !connected) return absl::StrCat(node, ": no report from its agent");
+    if (!Restarted(step, node, r)) {
+      return absl::StrCat(node, ": not restarted yet (", EnumText(r->phase()), ")");
+    }
+    if (r->health() != v1::HEALTH_HEALTHY || r->restart_pending()) {
+      return absl::StrCat(node, ": ", EnumText(r->phase()), r->reason().empty() ? "" : ": ",
+                          r->reason());
+    }
+  }
+  // A quorum member is back when its ensemble is whole again, not when it
+  // answers alone.
+  absl::StatusOr<Target> target = targets_->Resolve(op.role(), status);
+  if (!target.ok()) return std::string(target.status().message());
+  if (target->safety.order == RestartSafety::Order::kFollowersBeforeLeader) {
+    if (absl::Status synced = zookeeper_->Synced(target->zookeeper); !synced.ok()) {
+      return std::string(synced.message());
+    }
+  }
+  return "";
+}
+
+}  // namespace bamctl

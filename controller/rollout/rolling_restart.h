@@ -1,0 +1,104 @@
+#ifndef BAMCTL_CONTROLLER_ROLLOUT_ROLLING_RESTART_H_
+#define BAMCTL_CONTROLLER_ROLLOUT_ROLLING_RESTART_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "controller/cluster/desired_state.h"
+#include "controller/rollout/stopwatches.h"
+#include "controller/rollout/targets.h"
+#include "controller/rollout/zookeeper_sync.h"
+#include "controller/store/store.h"
+#include "proto/controller.pb.h"
+
+namespace bamctl {
+
+// Where commands go: the agent streams (AgentHub in the server).
+class CommandSender {
+ public:
+  virtual ~CommandSender() = default;
+  // False when the node's agent is not connected.
+  virtual bool SendCommand(const std::string& node, const v1::Command& command) = 0;
+};
+
+// One kind of operation: the rolling restart of one service, step by step.
+// Start plans it (PlanRollout over the instances and their status, the
+// ZooKeeper modes as the servers report them) and stores it; Advance moves
+// one stored operation on: a pending step writes "restarting", its command
+// ids and old pids, then sends restart commands; a restarting step is done
+// when every instance runs a new process, healthy (and, for ZooKeeper, the
+// ensemble is whole again), and fails past its health timeout.
+//
+// Every state change is written before it is acted on, so a controller
+// killed at any point resumes at the step it was on; agents answer a
+// command id they have carried out without restarting again. Deadlines,
+// pauses and resends are on the monotonic clock (Stopwatches); records
+// (started_ms, finished_ms) are wall time.
+//
+// Start and Advance are not reentrant: the engine calls them under its
+// operations lock. OnCommandResult is thread-safe. Owns nothing it is given.
+class RollingRestart {
+ public:
+  struct Options {
+    int64_t resend_after_ms = 5000;  // a command without an answer
+  };
+
+  RollingRestart(Store* store, DesiredState* state, TargetResolver* targets,
+                 const ZooKeeperEnsemble* zookeeper, CommandSender* sender, const Clock* clock,
+                 Stopwatches* watches, Options options)
+      : store_(store),
+        state_(state),
+        targets_(targets),
+        zookeeper_(zookeeper),
+        sender_(sender),
+        clock_(clock),
+        watches_(watches),
+        options_(options) {}
+
+  // Plans `request` against the current status; unless dry_run, stores it
+  // running and returns it as stored. Refusals: as PlanRollout (with their
+  // RolloutRefusal), InvalidArgument for --on-failure=continue on a role
+  // with a quorum, FailedPrecondition when nothing is to restart,
+  // AlreadyExists while another operation restarts the same service.
+  absl::StatusOr<v1::Operation> Start(const v1::RollingRestartRequest& request);
+
+  // One pass over the running operation `op`, which it updates and saves.
+  void Advance(v1::Operation& op);
+
+  // An agent's answer to a restart command.
+  void OnCommandResult(const v1::CommandResult& result);
+
+ private:
+  // Sends what has no answer yet and no visible effect; false (after
+  // failing the step) when an agent answered with an error.
+  bool SendCommands(v1::Operation& op, v1::RolloutStep& step, const v1::GetStatusResponse& status,
+                    const std::function<void(const std::string&)>& fail_step);
+  // Why `step` is not done yet, or "".
+  std::string Waiting(const v1::Operation& op, const v1::RolloutStep& step,
+                      const v1::GetStatusResponse& status);
+
+  Store* store_;
+  DesiredState* state_;
+  TargetResolver* targets_;
+  const ZooKeeperEnsemble* zookeeper_;
+  CommandSender* sender_;
+  const Clock* clock_;
+  Stopwatches* watches_;
+  Options options_;
+
+  absl::Mutex mu_;
+  // Answers by command id (agents answer on their stream's thread).
+  std::map<std::string, v1::CommandResult> results_ ABSL_GUARDED_BY(mu_);
+  // Command id -> when it was last sent (monotonic).
+  std::map<std::string, int64_t> sent_ms_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_ROLLOUT_ROLLING_RESTART_H_

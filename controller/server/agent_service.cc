@@ -1,0 +1,178 @@
+#include "controller/server/agent_service.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_log.h"
+#include "controller/server/unary.h"
+#include "spdlog/spdlog.h"
+
+namespace bamctl {
+
+// One agent's stream. Reads are chained (one outstanding StartRead), writes
+// are queued and chained (one outstanding StartWrite). Deletes itself when
+// gRPC reports the call done.
+class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>,
+                     public AgentStream {
+ public:
+  AgentReactor(AgentServiceImpl* service, std::string peer)
+      : service_(service), peer_(std::move(peer)) {
+    StartRead(&in_);
+  }
+
+  void Send(v1::ControllerMessage message) override {
+    const v1::ControllerMessage* start = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      out_.push_back(std::move(message));
+      if (out_.size() == 1) start = &out_.front();  // deque: stays valid
+    }
+    if (start != nullptr) StartWrite(start);  // outside the lock: it may call back
+  }
+
+  std::string Peer() const override { return peer_; }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the agent closed its side, or the stream broke
+      FinishOnce(grpc::Status::OK);
+      return;
+    }
+    if (grpc::Status status = Handle(in_); !status.ok()) {
+      FinishOnce(status);
+      return;
+    }
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    const v1::ControllerMessage* next = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!out_.empty()) out_.pop_front();
+      if (!ok) return;  // the stream is going away; OnDone follows
+      if (!out_.empty() && !finished_) next = &out_.front();
+    }
+    if (next != nullptr) StartWrite(next);
+  }
+
+  void OnDone() override {
+    if (registered_) {
+      service_->hub_->Unregister(node_, this);
+      service_->metrics_->connected_agents.Decrement();
+      WARN_IF_ERROR(service_->store_->SetConnected(node_, false), "marking {} disconnected", node_);
+      spdlog::info("agent {} disconnected ({})", node_, peer_);
+    }
+    delete this;
+  }
+
+ private:
+  void FinishOnce(const grpc::Status& status) {
+    if (registered_) service_->hub_->Unregister(node_, this);  // no more sends
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  grpc::Status Handle(const v1::AgentMessage& message) {
+    if (!registered_) {
+      if (!message.has_hello()) {
+        return {grpc::StatusCode::FAILED_PRECONDITION,
+                "the first message on an agent stream must be a hello"};
+      }
+      return Hello(message.hello());
+    }
+    switch (message.body_case()) {
+      case v1::AgentMessage::kReport:
+        if (message.report().node() != node_) {
+          return {grpc::StatusCode::INVALID_ARGUMENT,
+                  absl::StrCat("report for node ", message.report().node(),
+                               " on the stream of node ", node_)};
+        }
+        service_->hub_->SetHeldHash(node_, message.report().applied_plan_hash());
+        service_->batcher_->AddReport(message.report());
+        return grpc::Status::OK;
+      case v1::AgentMessage::kHeartbeat: {
+        service_->batcher_->Touch(node_);
+        v1::ControllerMessage reply;  // lets the agent measure its clock offset
+        reply.mutable_time()->set_agent_sent_ms(message.heartbeat().sent_ms());
+        reply.mutable_time()->set_controller_ms(service_->store_->NowMillis());
+        Send(std::move(reply));
+        return grpc::Status::OK;
+      }
+      case v1::AgentMessage::kHello:
+        return {grpc::StatusCode::FAILED_PRECONDITION, "hello sent twice on one stream"};
+      case v1::AgentMessage::kCommandResult:
+        if (service_->rollouts_ != nullptr) {
+          service_->rollouts_->OnCommandResult(node_, message.command_result());
+        }
+        return grpc::Status::OK;
+      default:
+        return grpc::Status::OK;
+    }
+  }
+
+  grpc::Status Hello(const v1::AgentHello& hello) {
+    absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current_ptr =
+        service_->state_->CurrentPlans();
+    if (!current_ptr.ok()) return ToGrpc(current_ptr.status());
+    const DesiredState::Current* current = current_ptr->get();
+    const v1::NodePlan* plan = current->Find(hello.node());
+    // Before the first apply every name is unknown; agents wait for one.
+    if (plan == nullptr && current->version > 0) {
+      std::vector<std::string> names;
+      for (const v1::NodePlan& p : current->plans) names.push_back(p.node());
+      return {grpc::StatusCode::NOT_FOUND,
+              absl::StrCat("node \"", hello.node(), "\" is not in the desired state (version ",
+                           current->version, "); its nodes are ", absl::StrJoin(names, ", "))};
+    }
+    if (absl::Status s = service_->hub_->Register(hello.node(), this); !s.ok()) return ToGrpc(s);
+    node_ = hello.node();
+    registered_ = true;
+    service_->metrics_->connected_agents.Increment();
+    service_->hub_->SetHeldHash(node_, hello.applied_plan_hash());
+    WARN_IF_ERROR(service_->store_->SetConnected(node_, true), "marking {} connected", node_);
+    spdlog::info("agent {} connected from {} (agent {}, holds version {})", node_, peer_,
+                 hello.agent_version(), hello.applied_version());
+    if (plan != nullptr && service_->hub_->OfferPlan(node_, current->version, *plan,
+                                                     current->hashes[current->by_node.at(node_)])) {
+      service_->metrics_->plan_pushes.Increment();
+    }
+    return grpc::Status::OK;
+  }
+
+  AgentServiceImpl* service_;
+  const std::string peer_;
+  v1::AgentMessage in_;
+  std::string node_;
+  bool registered_ = false;  // touched only by the read chain and OnDone
+  absl::Mutex mu_;
+  std::deque<v1::ControllerMessage> out_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceImpl::Connect(
+    grpc::CallbackServerContext* ctx) {
+  return new AgentReactor(this, ctx->peer());
+}
+
+void AgentServiceImpl::PushVersion(int64_t version) {
+  absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
+  if (!current.ok()) {
+    WARN_IF_ERROR(current.status(), "loading the plans of version {}", version);
+    return;
+  }
+  const DesiredState::Current& c = **current;
+  for (size_t i = 0; i < c.plans.size(); ++i) {
+    if (hub_->OfferPlan(c.plans[i].node(), c.version, c.plans[i], c.hashes[i])) {
+      metrics_->plan_pushes.Increment();
+    }
+  }
+}
+
+}  // namespace bamctl

@@ -1,0 +1,49 @@
+#ifndef BAMCTL_CONTROLLER_SERVER_AGENT_SERVICE_H_
+#define BAMCTL_CONTROLLER_SERVER_AGENT_SERVICE_H_
+
+#include <cstdint>
+
+#include "controller/cluster/desired_state.h"
+#include "controller/rollout/engine.h"
+#include "controller/server/agent_hub.h"
+#include "controller/server/metrics.h"
+#include "controller/server/report_batcher.h"
+#include "controller/store/store.h"
+#include "proto/controller.grpc.pb.h"
+
+namespace bamctl {
+
+// AgentService on gRPC's callback API: one reactor per agent stream, no
+// thread per stream, so thousands of agents cost memory, not threads.
+class AgentServiceImpl : public v1::AgentService::CallbackService {
+ public:
+  // Does not own its arguments; `rollouts` may be null (command results
+  // are dropped).
+  AgentServiceImpl(DesiredState* state, Store* store, AgentHub* hub, ReportBatcher* batcher,
+                   ControllerMetrics* metrics, RolloutEngine* rollouts)
+      : state_(state),
+        store_(store),
+        hub_(hub),
+        batcher_(batcher),
+        metrics_(metrics),
+        rollouts_(rollouts) {}
+
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
+      grpc::CallbackServerContext* ctx) override;
+
+  // Pushes `version`'s plans to every connected agent that lacks them.
+  void PushVersion(int64_t version);
+
+ private:
+  friend class AgentReactor;
+  DesiredState* state_;
+  Store* store_;
+  AgentHub* hub_;
+  ReportBatcher* batcher_;
+  ControllerMetrics* metrics_;
+  RolloutEngine* rollouts_;
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_SERVER_AGENT_SERVICE_H_

@@ -1,0 +1,186 @@
+#include "controller/server/cluster_service.h"
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status_macros.h"
+#include "controller/server/unary.h"
+
+namespace bamctl {
+namespace {
+
+void CopyRecord(const NodeRecord& r, v1::NodeStatus* out) {
+  out->set_node(r.name);
+  out->set_connected(r.connected);
+  out->set_last_seen_ms(r.last_seen_ms);
+  out->set_agent_version(r.agent_version);
+  out->set_applied_version(r.applied_version);
+  for (const v1::RoleStatus& role : r.roles) *out->add_roles() = role;
+}
+
+// The engine, or Unimplemented when the server runs without one.
+absl::StatusOr<RolloutEngine*> Engine(RolloutEngine* rollouts) {
+  if (rollouts == nullptr) return absl::UnimplementedError("this controller runs no rollouts");
+  return rollouts;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ApplyDesiredState(grpc::CallbackServerContext* ctx,
+                                                                const v1::ApplyRequest* request,
+                                                                v1::ApplyResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<v1::ApplyResponse> result = state_->Apply(*request);
+    metrics_->apply_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!result.ok()) {
+      metrics_->applies_refused.Increment();
+      return result.status();
+    }
+    metrics_->applies_ok.Increment();
+    if (!result->dry_run()) metrics_->desired_version.Set(static_cast<double>(result->version()));
+    *response = *std::move(result);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::GetDesiredState(
+    grpc::CallbackServerContext* ctx, const v1::GetDesiredStateRequest* request,
+    v1::GetDesiredStateResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(*response, state_->Get(request->version()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ListVersions(grpc::CallbackServerContext* ctx,
+                                                           const v1::ListVersionsRequest* request,
+                                                           v1::ListVersionsResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<VersionRecord> versions,
+                     store_->ListVersions(request->limit() > 0 ? request->limit() : 50));
+    for (const VersionRecord& v : versions) {
+      v1::VersionInfo* info = response->add_versions();
+      info->set_version(v.version);
+      info->set_content_hash(v.content_hash);
+      info->set_author(v.author);
+      info->set_comment(v.comment);
+      info->set_created_ms(v.created_ms);
+      info->set_rollback_of(v.rollback_of);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::Diff(grpc::CallbackServerContext* ctx,
+                                                   const v1::DiffRequest* request,
+                                                   v1::DiffResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(*response, state_->Diff(*request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::Rollback(grpc::CallbackServerContext* ctx,
+                                                       const v1::RollbackRequest* request,
+                                                       v1::ApplyResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(*response, state_->Rollback(*request));
+    metrics_->desired_version.Set(static_cast<double>(response->version()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::GetStatus(grpc::CallbackServerContext* ctx,
+                                                        const v1::GetStatusRequest* /*request*/,
+                                                        v1::GetStatusResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(*response, state_->Status());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ListNodes(grpc::CallbackServerContext* ctx,
+                                                        const v1::ListNodesRequest* /*request*/,
+                                                        v1::ListNodesResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    // The desired state's nodes (with their addresses), then any other node
+    // an agent has reported as (a node removed from the spec).
+    ASSIGN_OR_RETURN(v1::GetStatusResponse status, state_->Status());
+    std::set<std::string> listed;
+    for (v1::NodeStatus& n : *status.mutable_nodes()) {
+      listed.insert(n.node());
+      *response->add_nodes() = std::move(n);
+    }
+    ASSIGN_OR_RETURN(std::vector<NodeRecord> nodes, store_->ListNodes());
+    for (const NodeRecord& r : nodes) {
+      if (listed.count(r.name) == 0) CopyRecord(r, response->add_nodes());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::StartRollingRestart(
+    grpc::CallbackServerContext* ctx, const v1::RollingRestartRequest* request,
+    v1::Operation* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(RolloutEngine * engine, Engine(rollouts_));
+    ASSIGN_OR_RETURN(*response, engine->StartRollingRestart(*request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ListOperations(
+    grpc::CallbackServerContext* ctx, const v1::ListOperationsRequest* request,
+    v1::ListOperationsResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<v1::Operation> ops,
+                     store_->ListOperations(request->limit() > 0 ? request->limit() : 50, false));
+    for (v1::Operation& op : ops) *response->add_operations() = std::move(op);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::GetOperation(grpc::CallbackServerContext* ctx,
+                                                           const v1::GetOperationRequest* request,
+                                                           v1::Operation* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(*response, store_->GetOperation(request->id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ControlOperation(
+    grpc::CallbackServerContext* ctx, const v1::ControlOperationRequest* request,
+    v1::Operation* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(RolloutEngine * engine, Engine(rollouts_));
+    ASSIGN_OR_RETURN(*response, engine->Control(*request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ClusterServiceImpl::ListEvents(grpc::CallbackServerContext* ctx,
+                                                         const v1::ListEventsRequest* request,
+                                                         v1::ListEventsResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<EventRecord> events,
+                     store_->ListEvents(request->limit() > 0 ? request->limit() : 100));
+    for (const EventRecord& e : events) {
+      v1::Event* out = response->add_events();
+      out->set_id(e.id);
+      out->set_time_ms(e.time_ms);
+      out->set_kind(e.kind);
+      out->set_actor(e.actor);
+      out->set_node(e.node);
+      out->set_message(e.message);
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace bamctl

@@ -1,0 +1,113 @@
+// DesiredState against a real store: when an apply asks for an auto-rollout.
+#include "controller/cluster/desired_state.h"
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr char kSpec[] =
+    "name: state-test\nrender_addresses: true\nnodes:\n"
+    "  - {name: zk1, address: 10.0.0.1, roles: [zookeeper]}\n";
+
+class FakeRollouts : public PendingRollouts {
+ public:
+  absl::StatusOr<int64_t> RequestPendingRollout(int64_t version,
+                                                const std::string& author) override {
+    requests.emplace_back(version, author);
+    if (!fail.ok()) return fail;
+    return 70 + version;
+  }
+  std::vector<std::pair<int64_t, std::string>> requests;
+  absl::Status fail;
+};
+
+class DesiredStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("desired_state");
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open((dir_ / "c.db").string(), &clock_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    state_ = std::make_unique<DesiredState>(store_.get());
+    state_->SetPendingRollouts(&rollouts_);
+  }
+  void TearDown() override {
+    state_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  absl::StatusOr<v1::ApplyResponse> Apply(const std::string& text, bool rollout = false,
+                                          bool dry_run = false) {
+    v1::ApplyRequest request;
+    request.set_spec_text(text);
+    request.set_author("alice");
+    request.set_rollout(rollout);
+    request.set_dry_run(dry_run);
+    return state_->Apply(request);
+  }
+
+  fs::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<DesiredState> state_;
+  FakeRollouts rollouts_;
+};
+
+TEST_F(DesiredStateTest, ApplyAsksForAnAutoRolloutWhenTheRequestDoes) {
+  absl::StatusOr<v1::ApplyResponse> plain = Apply(kSpec);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(rollouts_.requests.empty());
+  EXPECT_EQ(plain->rollout_operation(), 0);
+
+  absl::StatusOr<v1::ApplyResponse> asked =
+      Apply(std::string(kSpec) + "zookeeper:\n  tick_time_ms: 3000\n", /*rollout=*/true);
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  ASSERT_EQ(rollouts_.requests.size(), 1u);
+  EXPECT_EQ(rollouts_.requests[0], std::make_pair(int64_t{2}, std::string("alice")));
+  EXPECT_EQ(asked->rollout_operation(), 72);
+}
+
+TEST_F(DesiredStateTest, ApplyAsksForAnAutoRolloutWhenTheSpecDoes) {
+  const std::string spec = std::string(kSpec) + "auto_rolling_restart: true\n";
+  absl::StatusOr<v1::ApplyResponse> first = Apply(spec);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(rollouts_.requests.size(), 1u);
+  EXPECT_EQ(first->rollout_operation(), 71);
+  // Nothing new stored: nothing to roll out.
+  ASSERT_TRUE(Apply(spec, /*rollout=*/true).ok());
+  ASSERT_TRUE(Apply(spec + "# a dry run\n", /*rollout=*/true, /*dry_run=*/true).ok());
+  EXPECT_EQ(rollouts_.requests.size(), 1u);
+}
+
+TEST_F(DesiredStateTest, AFailedAutoRolloutRequestSaysTheVersionIsStored) {
+  rollouts_.fail = absl::UnavailableError("database is locked");
+  absl::StatusOr<v1::ApplyResponse> applied = Apply(kSpec, /*rollout=*/true);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(applied.status().message()),
+              HasSubstr("version 1 is stored, but its auto-rollout is not: database is locked"));
+  EXPECT_EQ(*store_->CurrentVersion(), 1);
+}
+
+TEST_F(DesiredStateTest, WithoutARolloutEngineApplyNeverAsks) {
+  state_->SetPendingRollouts(nullptr);
+  absl::StatusOr<v1::ApplyResponse> applied = Apply(kSpec, /*rollout=*/true);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(applied->rollout_operation(), 0);
+  EXPECT_TRUE(rollouts_.requests.empty());
+}
+
+}  // namespace
+}  // namespace bamctl
