@@ -360,8 +360,8 @@ void Reconciler::ReconcileService(Service& s, int64_t now) {
     if (s.life.state() == ServiceState::kRunning) s.backoff.OnHealthy(now - s.started_ms);
     // A role that runs for months keeps writing: rotate by size as it goes.
     WARN_IF_ERROR(RotateLogIfNeeded(ServiceLogPath(runner_.paths(), s.name),
-                                  options_.limits.log_max_bytes, options_.limits.log_keep),
-                "rotating a role log");
+                                    options_.limits.log_max_bytes, options_.limits.log_keep),
+                  "rotating a role log");
     return;
   }
   if (s.restart_requested) {  // not running: a restart is a start, now

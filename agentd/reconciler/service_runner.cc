@@ -105,7 +105,7 @@ void ServiceRunner::Launch(Service& s, int64_t now, int64_t now_wall) {
   const LaunchSpec spec = ServiceLaunchSpec(paths_, s.plan);
   WARN_IF_ERROR(fs_->MakeDirs(paths_.log_dir, 0755), "creating the log dir");
   WARN_IF_ERROR(RotateLogIfNeeded(spec.log_path, limits_.log_max_bytes, limits_.log_keep),
-              "rotating a role log");
+                "rotating a role log");
   absl::StatusOr<ProcessId> id = launcher_->Launch(spec);
   if (!id.ok()) {
     FailStart(s, now, absl::StrCat("cannot start: ", id.status().message()));

@@ -1,5 +1,6 @@
 #include "controller/store/migrations.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -8,10 +9,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/hash.h"
 #include "common/status_macros.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "proto/controller.pb.h"
 #include "proto/enum_text.h"
+#include "proto/spec.pb.h"
+#include "roles/topology/compiler.h"
 
 namespace bamctl {
 namespace {
@@ -23,6 +27,7 @@ constexpr int32_t kApplicationId = 0x62616d63;
 // step states as strings in fields now reserved: parse them from the
 // unknown fields into the enums (text as EnumText gives it).
 absl::Status ConvertStringStates(SqliteDb& db);
+absl::Status RecompilePlans(SqliteDb& db);
 // Auto-rollouts written before the AutoRollout message kept their children
 // as fake steps (the service in nodes(0), the child's id in
 // command_ids(0)): move them into auto_rollout.children.
@@ -100,6 +105,10 @@ UPDATE nodes SET report_extra = x'';
      ConvertStringStates},
     // Auto-rollouts record their children in their own message.
     {"", ConvertAutoRolloutSteps},
+    // Plans carry endpoints (host, port) instead of "host:port" strings.
+    // Plans derive from the effective spec (compilation is deterministic):
+    // every stored version's plans are compiled again.
+    {"", RecompilePlans},
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -116,9 +125,11 @@ std::optional<std::string> LegacyString(const google::protobuf::Message& m, int 
   return std::nullopt;
 }
 
-absl::Status ConvertStringStates(SqliteDb& db) {
-  ASSIGN_OR_RETURN(auto select, SqliteStmt::Prepare(db, "SELECT id, definition FROM operations"));
-  std::vector<v1::Operation> converted;
+// Every stored operation, parsed, in id order.
+absl::StatusOr<std::vector<v1::Operation>> LoadOperations(SqliteDb& db) {
+  ASSIGN_OR_RETURN(auto select,
+                   SqliteStmt::Prepare(db, "SELECT id, definition FROM operations ORDER BY id"));
+  std::vector<v1::Operation> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, select->Step());
     if (!row) break;
@@ -126,6 +137,30 @@ absl::Status ConvertStringStates(SqliteDb& db) {
     if (!op.ParseFromString(select->Text(1))) {
       return absl::DataLossError(absl::StrCat("operation ", select->Int(0), " does not parse"));
     }
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
+// Writes operations back: their kind and state columns and definitions.
+absl::Status SaveOperations(SqliteDb& db, const std::vector<v1::Operation>& ops) {
+  ASSIGN_OR_RETURN(auto update, SqliteStmt::Prepare(db,
+                                                    "UPDATE operations SET kind = ?, state = ?, "
+                                                    "definition = ? WHERE id = ?"));
+  for (const v1::Operation& op : ops) {
+    update->Bind(1, EnumText(op.kind()))
+        .Bind(2, EnumText(op.state()))
+        .BindBlob(3, op.SerializeAsString())
+        .Bind(4, op.id());
+    RETURN_IF_ERROR(update->Run());
+    RETURN_IF_ERROR(update->Reset());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConvertStringStates(SqliteDb& db) {
+  ASSIGN_OR_RETURN(std::vector<v1::Operation> ops, LoadOperations(db));
+  for (v1::Operation& op : ops) {
     if (std::optional<std::string> kind = LegacyString(op, 2)) {
       op.set_kind(EnumFromText<v1::OperationKind>(*kind).value_or(v1::OPERATION_KIND_UNSPECIFIED));
     }
@@ -140,36 +175,18 @@ absl::Status ConvertStringStates(SqliteDb& db) {
       step.GetReflection()->MutableUnknownFields(&step)->Clear();
     }
     op.GetReflection()->MutableUnknownFields(&op)->Clear();
-    converted.push_back(std::move(op));
   }
-  for (const v1::Operation& op : converted) {
-    ASSIGN_OR_RETURN(auto update, SqliteStmt::Prepare(db,
-                                                      "UPDATE operations SET kind = ?, state = ?, "
-                                                      "definition = ? WHERE id = ?"));
-    update->Bind(1, EnumText(op.kind()))
-        .Bind(2, EnumText(op.state()))
-        .BindBlob(3, op.SerializeAsString())
-        .Bind(4, op.id());
-    RETURN_IF_ERROR(update->Run());
-  }
-  return absl::OkStatus();
+  return SaveOperations(db, ops);
 }
 
 absl::Status ConvertAutoRolloutSteps(SqliteDb& db) {
-  ASSIGN_OR_RETURN(auto select, SqliteStmt::Prepare(db,
-                                                    "SELECT id, definition FROM operations "
-                                                    "WHERE kind = ?"));
-  select->Bind(1, EnumText(v1::OPERATION_KIND_AUTO_ROLLOUT));
-  ASSIGN_OR_RETURN(auto child_of,
-                   SqliteStmt::Prepare(db, "SELECT definition FROM operations WHERE id = ?"));
+  ASSIGN_OR_RETURN(std::vector<v1::Operation> ops, LoadOperations(db));
+  // The role was not recorded in the fake steps; each child operation has it.
+  std::map<int64_t, std::string> role_of;
+  for (const v1::Operation& op : ops) role_of[op.id()] = op.role();
   std::vector<v1::Operation> converted;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, select->Step());
-    if (!row) break;
-    v1::Operation op;
-    if (!op.ParseFromString(select->Text(1))) {
-      return absl::DataLossError(absl::StrCat("operation ", select->Int(0), " does not parse"));
-    }
+  for (v1::Operation& op : ops) {
+    if (op.kind() != v1::OPERATION_KIND_AUTO_ROLLOUT) continue;
     v1::AutoRollout* record = op.mutable_auto_rollout();
     for (const v1::RolloutStep& step : op.steps()) {
       v1::AutoRollout::Child* child = record->add_children();
@@ -179,22 +196,44 @@ absl::Status ConvertAutoRolloutSteps(SqliteDb& db) {
         child->set_operation_id(id);
       }
       child->set_started_ms(step.started_ms());
-      // The role was not recorded; the child operation has it.
-      child_of->Bind(1, id);
-      ASSIGN_OR_RETURN(bool found, child_of->Step());
-      v1::Operation child_op;
-      if (found && child_op.ParseFromString(child_of->Text(0))) child->set_role(child_op.role());
-      RETURN_IF_ERROR(child_of->Reset());
+      if (auto role = role_of.find(id); role != role_of.end()) child->set_role(role->second);
     }
     op.clear_steps();
     converted.push_back(std::move(op));
   }
-  ASSIGN_OR_RETURN(auto update,
-                   SqliteStmt::Prepare(db, "UPDATE operations SET definition = ? WHERE id = ?"));
-  for (const v1::Operation& op : converted) {
-    update->BindBlob(1, op.SerializeAsString()).Bind(2, op.id());
-    RETURN_IF_ERROR(update->Run());
-    RETURN_IF_ERROR(update->Reset());
+  return SaveOperations(db, converted);
+}
+
+absl::Status RecompilePlans(SqliteDb& db) {
+  ASSIGN_OR_RETURN(auto select,
+                   SqliteStmt::Prepare(db, "SELECT version, effective_spec FROM spec_versions"));
+  std::vector<std::pair<int64_t, v1::ClusterPlan>> compiled;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    const int64_t version = select->Int(0);
+    v1::ClusterSpec spec;
+    if (!spec.ParseFromString(select->Text(1))) {
+      return absl::DataLossError(absl::StrCat("version ", version, ": the spec does not parse"));
+    }
+    ASSIGN_OR_RETURN(v1::ClusterPlan plan,
+                     Annotate(CompileTopology(spec), absl::StrCat("version ", version)));
+    compiled.emplace_back(version, std::move(plan));
+  }
+  ASSIGN_OR_RETURN(auto clear, SqliteStmt::Prepare(db, "DELETE FROM plans WHERE version = ?"));
+  ASSIGN_OR_RETURN(auto insert, SqliteStmt::Prepare(db,
+                                                    "INSERT INTO plans (version, node, plan, "
+                                                    "plan_hash) VALUES (?, ?, ?, ?)"));
+  for (const auto& [version, plan] : compiled) {
+    clear->Bind(1, version);
+    RETURN_IF_ERROR(clear->Run());
+    RETURN_IF_ERROR(clear->Reset());
+    for (const v1::NodePlan& node : plan.nodes()) {
+      const std::string bytes = node.SerializeAsString();
+      insert->Bind(1, version).Bind(2, node.node()).BindBlob(3, bytes).Bind(4, Sha256Hex(bytes));
+      RETURN_IF_ERROR(insert->Run());
+      RETURN_IF_ERROR(insert->Reset());
+    }
   }
   return absl::OkStatus();
 }

@@ -30,6 +30,7 @@ TEST(ToJsonTest, WritesInt64AsNumbersEnumsAsTextAndKeepsFieldOrder) {
   step.add_nodes("node3");
   step.set_message("say \"hi\"\n");
   (*step.mutable_old_pids())["node3"] = 4242;
+  step.set_elapsed_ms(5'000'000'000);  // past 32 bits, still a number
 
   EXPECT_EQ(ToJson(step),
             "{\n"
@@ -44,7 +45,8 @@ TEST(ToJsonTest, WritesInt64AsNumbersEnumsAsTextAndKeepsFieldOrder) {
             "  \"command_ids\": [],\n"
             "  \"old_pids\": {\n"
             "    \"node3\": 4242\n"
-            "  }\n"
+            "  },\n"
+            "  \"elapsed_ms\": 5000000000\n"
             "}\n");
 }
 

@@ -9,6 +9,8 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "proto/enum_text.h"
+#include "roles/spec/spec_loader.h"
+#include "roles/topology/compiler.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -208,6 +210,10 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
                            "NOT NULL, updated_ms INTEGER NOT NULL);"
                            "INSERT INTO nodes (name, applied_version) VALUES ('n1', 3);"
                            "INSERT INTO role_status VALUES ('n1', 'zookeeper', x'0a027a6b');"
+                           "CREATE TABLE spec_versions (version INTEGER PRIMARY KEY, "
+                           "effective_spec BLOB NOT NULL);"
+                           "CREATE TABLE plans (version INTEGER NOT NULL, node TEXT NOT NULL, "
+                           "plan BLOB NOT NULL, plan_hash TEXT NOT NULL);"
                            "PRAGMA user_version = 1;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
@@ -225,7 +231,7 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   }
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(Store::SchemaVersion(), 4);
+  EXPECT_EQ(Store::SchemaVersion(), 5);
   auto nodes = (*store)->ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status();
   ASSERT_EQ(nodes->size(), 1u);
@@ -274,6 +280,10 @@ TEST_F(StoreTest, MigratesAutoRolloutsToTheirOwnMessage) {
                            "CREATE TABLE operations (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
                            "state TEXT NOT NULL, definition BLOB NOT NULL, created_ms INTEGER "
                            "NOT NULL, updated_ms INTEGER NOT NULL);"
+                           "CREATE TABLE spec_versions (version INTEGER PRIMARY KEY, "
+                           "effective_spec BLOB NOT NULL);"
+                           "CREATE TABLE plans (version INTEGER NOT NULL, node TEXT NOT NULL, "
+                           "plan BLOB NOT NULL, plan_hash TEXT NOT NULL);"
                            "PRAGMA user_version = 3;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
@@ -309,6 +319,40 @@ TEST_F(StoreTest, MigratesAutoRolloutsToTheirOwnMessage) {
   absl::StatusOr<v1::Operation> untouched = store->GetOperation(5);
   ASSERT_TRUE(untouched.ok());
   EXPECT_EQ(untouched->SerializeAsString(), child.SerializeAsString());
+}
+
+TEST_F(StoreTest, PlansFromBeforeEndpointsAreCompiledAgainFromTheStoredSpec) {
+  LoadedSpec seed = LoadSpec(testing::ReadSourceFile("examples/seed-cluster.yaml"));
+  ASSERT_TRUE(seed.ok());
+  {
+    auto store = OpenOrDie();
+    CommitRequest r = Request("seed");
+    r.effective_spec = seed.spec;  // plans as an older controller stored them
+    ASSERT_TRUE(store->CommitVersion(r).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 4", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<std::vector<v1::NodePlan>> plans = store->GetPlans(1);
+  ASSERT_TRUE(plans.ok()) << plans.status();
+  absl::StatusOr<v1::ClusterPlan> compiled = CompileTopology(seed.spec);
+  ASSERT_TRUE(compiled.ok());
+  ASSERT_EQ(plans->size(), static_cast<size_t>(compiled->nodes_size()));
+  for (const v1::NodePlan& plan : *plans) {
+    bool found = false;
+    for (const v1::NodePlan& want : compiled->nodes()) {
+      if (want.node() == plan.node()) {
+        found = true;
+        EXPECT_EQ(plan.SerializeAsString(), want.SerializeAsString()) << plan.node();
+      }
+    }
+    EXPECT_TRUE(found) << plan.node();
+  }
 }
 
 TEST_F(StoreTest, StateSurvivesReopen) {
