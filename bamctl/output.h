@@ -23,11 +23,6 @@ std::string FormatTimeMs(int64_t ms);
 // A version for a table cell; "-" for none (0).
 std::string VersionCell(int64_t version);
 
-// The offset of the first byte of `text` that does not start a valid UTF-8
-// sequence (overlong forms, surrogates and values above U+10FFFF are
-// invalid), or nullopt when all of `text` is UTF-8.
-std::optional<size_t> FirstInvalidUtf8(absl::string_view text);
-
 // The text of the spec file at `path`, refused before it is sent anywhere
 // unless it is UTF-8 ("spec.yaml: not UTF-8 text: invalid byte 0xff at
 // offset 1234"), since protobuf strings must be. Errors name the file.

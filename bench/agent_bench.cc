@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,6 +83,20 @@ ProcStat Read(pid_t pid) {
         if (f[0] == "Threads:") out.threads = kib;
       }
     }
+  }
+  return out;
+}
+
+// How many threads of each name the process runs (/proc/PID/task/*/comm):
+// the agent names its own threads; gRPC and civetweb name theirs.
+std::map<std::string, int> ThreadNames(pid_t pid) {
+  std::map<std::string, int> out;
+  std::error_code ec;
+  for (const fs::directory_entry& task :
+       fs::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) ++out[name];
   }
   return out;
 }
@@ -145,6 +160,18 @@ int main(int argc, char** argv) {
         static_cast<double>(after.rss_kib) / 1024.0, static_cast<double>(after.hwm_kib) / 1024.0,
         static_cast<double>(after.pss_kib) / 1024.0,
         static_cast<double>(after.private_kib) / 1024.0, static_cast<long long>(after.threads));
+  }
+  // The busiest node's threads by name: which are the agent's own.
+  size_t busiest = 0;
+  for (size_t i = 0; i < c.nodes().size(); ++i) {
+    if (status->nodes(static_cast<int>(i)).roles_size() >
+        status->nodes(static_cast<int>(busiest)).roles_size()) {
+      busiest = i;
+    }
+  }
+  std::printf("\nthreads of %s's agent by name:\n", c.nodes()[busiest].c_str());
+  for (const auto& [name, count] : ThreadNames(c.AgentPid(c.nodes()[busiest]))) {
+    std::printf("  %-16s %d\n", name.c_str(), count);
   }
 
   // 2. Restart latency.

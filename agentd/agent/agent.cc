@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "roles/probe/probe_runner.h"
 #include "spdlog/spdlog.h"
 
@@ -28,6 +29,7 @@ void PoolExecutor::Run(std::function<void()> task) {
 }
 
 void PoolExecutor::Work() {
+  NameThisThread("agent-stopper");
   while (true) {
     std::function<void()> task;
     {
@@ -166,6 +168,7 @@ int64_t Agent::RunOnce() {
 }
 
 void Agent::Loop() {
+  NameThisThread("agent-loop");
   while (true) {
     {
       absl::MutexLock lock(&mu_);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/thread_name.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "spdlog/spdlog.h"
 
@@ -58,6 +59,7 @@ std::optional<int64_t> ControllerClient::clock_offset_ms() const {
 }
 
 void ControllerClient::Run() {
+  NameThisThread("ctl-stream");
   std::mt19937_64 rng(std::random_device{}());
   auto backoff = options_.backoff_initial;
   while (true) {
@@ -112,6 +114,7 @@ grpc::Status ControllerClient::Session() {
   bool ok = stream->Write(hello);
 
   std::thread reader([this, &stream] {
+    NameThisThread("ctl-reader");
     v1::ControllerMessage in;
     while (stream->Read(&in)) {
       switch (in.body_case()) {

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "common/thread_name.h"
+
 namespace bamctl {
 namespace {
 
@@ -70,6 +72,7 @@ void PidfdExitWatcher::Watch(const std::vector<ProcessId>& ids) {
 }
 
 void PidfdExitWatcher::Run() {
+  NameThisThread("exit-watcher");
   while (true) {
     std::vector<pollfd> fds;
     std::vector<pid_t> pids;

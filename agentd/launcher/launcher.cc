@@ -260,9 +260,16 @@ void ProcessLauncher::Reap(pid_t pid) {
   const int code = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
   close(child->second);
   children_.erase(child);
-  exit_codes_[pid] = code;
-  // Codes nobody asks for (a drain command's) must not pile up.
-  while (exit_codes_.size() > kMaxKeptExitCodes) exit_codes_.erase(exit_codes_.begin());
+  exit_codes_[pid] = KeptExit{code, ++reaped_count_};
+  // Codes nobody asks for (a drain command's) must not pile up: the oldest
+  // goes, never one just reaped (pids wrap, so the lowest pid is not it).
+  while (exit_codes_.size() > kMaxKeptExitCodes) {
+    auto oldest = exit_codes_.begin();
+    for (auto it = exit_codes_.begin(); it != exit_codes_.end(); ++it) {
+      if (it->second.order < oldest->second.order) oldest = it;
+    }
+    exit_codes_.erase(oldest);
+  }
 }
 
 std::optional<int> ProcessLauncher::ExitCode(const ProcessId& id) {
@@ -270,7 +277,7 @@ std::optional<int> ProcessLauncher::ExitCode(const ProcessId& id) {
   absl::MutexLock lock(&mu_);
   auto it = exit_codes_.find(id.pid);
   if (it == exit_codes_.end()) return std::nullopt;  // running, or not our child
-  const int code = it->second;
+  const int code = it->second.code;
   exit_codes_.erase(it);  // the pid may be reused by a later child
   return code;
 }

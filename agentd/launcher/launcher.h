@@ -97,7 +97,12 @@ class ProcessLauncher : public Launcher {
 
   absl::Mutex mu_;
   std::map<pid_t, int> children_ ABSL_GUARDED_BY(mu_);  // pid -> pidfd, until reaped
-  std::map<pid_t, int> exit_codes_ ABSL_GUARDED_BY(mu_);
+  struct KeptExit {
+    int code;
+    uint64_t order;  // reap order, for dropping the oldest
+  };
+  std::map<pid_t, KeptExit> exit_codes_ ABSL_GUARDED_BY(mu_);
+  uint64_t reaped_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // The start time of `pid` in clock ticks since boot, or nullopt if there is

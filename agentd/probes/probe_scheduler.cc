@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 
 namespace bamctl {
 namespace {
@@ -91,6 +92,7 @@ std::shared_ptr<ProbeScheduler::Entry> ProbeScheduler::NextDue() const {
 }
 
 void ProbeScheduler::Work() {
+  NameThisThread("probe-worker");
   while (true) {
     std::shared_ptr<Entry> entry;
     {

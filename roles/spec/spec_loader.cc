@@ -1,7 +1,10 @@
 #include "roles/spec/spec_loader.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "absl/strings/str_format.h"
+#include "common/utf8.h"
 #include "roles/spec/defaults.h"
 #include "roles/spec/proto_yaml.h"
 #include "roles/spec/validate.h"
@@ -11,6 +14,22 @@ namespace bamctl {
 LoadedSpec LoadSpec(absl::string_view yaml_text) {
   LoadedSpec loaded;
   DiagnosticSink sink(&loaded.sources);
+  // Checked before YAML parsing, which would report a bad byte as some other
+  // error or take it into a value: the text is refused with where it breaks.
+  if (std::optional<size_t> bad = FirstInvalidUtf8(yaml_text)) {
+    const absl::string_view before = yaml_text.substr(0, *bad);
+    const size_t line_start = before.rfind('\n');
+    SourcePos pos;
+    pos.line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+    pos.column =
+        static_cast<int>(line_start == absl::string_view::npos ? *bad + 1 : *bad - line_start);
+    sink.ErrorAt("", pos,
+                 absl::StrFormat("not UTF-8 text: invalid byte 0x%02x at offset %d; a spec is "
+                                 "UTF-8 YAML",
+                                 static_cast<unsigned char>(yaml_text[*bad]), *bad));
+    loaded.diagnostics = sink.Take();
+    return loaded;
+  }
   ParseYamlInto(yaml_text, &loaded.spec, &loaded.sources, &sink);
   loaded.diagnostics = sink.Take();
   if (!loaded.ok()) return loaded;

@@ -126,6 +126,21 @@ TEST_F(LauncherTest, TheExitCodeIsKnownWhicheverThreadSeesTheExitFirst) {
   }
 }
 
+TEST_F(LauncherTest, KeptExitCodesAreBoundedAndTheOldestReapedGoesFirst) {
+  // The first started (lowest pid) exits last: its code is the newest and
+  // must outlive the bound; the first reaped of the others goes instead.
+  ProcessId last = Start("exec sleep 30");
+  std::vector<ProcessId> quick;
+  for (int i = 0; i < 256; ++i) quick.push_back(Start("exit 5"));
+  for (const ProcessId& id : quick) ASSERT_TRUE(launcher_.WaitForExit(id, seconds(10)));
+  kill(last.pid, SIGTERM);
+  ASSERT_TRUE(launcher_.WaitForExit(last, seconds(10)));
+  EXPECT_EQ(launcher_.ExitCode(last), 128 + SIGTERM);
+  EXPECT_EQ(launcher_.ExitCode(quick.front()), std::nullopt);  // the one dropped
+  EXPECT_EQ(launcher_.ExitCode(quick[1]), 5);
+  EXPECT_EQ(launcher_.ExitCode(quick.back()), 5);
+}
+
 TEST_F(LauncherTest, AnAdoptedProcessHasNoExitCode) {
   ProcessId id = Start("sleep 0.1");
   ProcessLauncher other;  // a restarted agent: not its parent

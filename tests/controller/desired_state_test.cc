@@ -109,5 +109,17 @@ TEST_F(DesiredStateTest, WithoutARolloutEngineApplyNeverAsks) {
   EXPECT_TRUE(rollouts_.requests.empty());
 }
 
+TEST_F(DesiredStateTest, TextThatIsNotUtf8IsRefusedWithWhereItBreaksAndNothingStored) {
+  std::string text = kSpec;
+  text.insert(text.find("zk1") + 2, "\xff");  // line 4, in the node's name
+  absl::StatusOr<v1::ApplyResponse> applied = Apply(text);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(applied.status().message(), HasSubstr(":4:"));
+  EXPECT_THAT(applied.status().message(),
+              HasSubstr("not UTF-8 text: invalid byte 0xff at offset "));
+  EXPECT_EQ(*store_->CurrentVersion(), 0);
+}
+
 }  // namespace
 }  // namespace bamctl
