@@ -3,7 +3,6 @@
 // test instead of the rolling-restart unit.
 #include "controller/rollout/auto_rollout.h"
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,19 +12,13 @@
 #include "controller/rollout/planner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/util/test_util.h"
+#include "tests/util/zookeeper_trio.h"
 
 namespace bamctl {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-constexpr char kSpec[] =
-    "name: auto-test\nrender_addresses: true\nnodes:\n"
-    "  - {name: zk1, address: 10.0.0.1, roles: [zookeeper]}\n"
-    "  - {name: zk2, address: 10.0.0.2, roles: [zookeeper]}\n"
-    "  - {name: zk3, address: 10.0.0.3, roles: [zookeeper]}\n";
 constexpr int64_t kWaitMs = int64_t{10} * 60 * 1000;  // the auto-rollout's wait
 
 // What the planner says for a single master without --allow-downtime.
@@ -40,24 +33,16 @@ absl::Status NeedsDowntime() {
   return PlanRollout(RolloutRequest{"zookeeper"}, "zookeeper", single, {one}).status();
 }
 
-class AutoRolloutTest : public ::testing::Test {
+class AutoRolloutTest : public testing::ZooKeeperTrioTest {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("auto_rollout");
-    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open((dir_ / "c.db").string(), &clock_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    state_ = std::make_unique<DesiredState>(store_.get());
+    ZooKeeperTrioTest::SetUp();
     targets_ = std::make_unique<TargetResolver>(state_.get());
-    v1::ApplyRequest apply;
-    apply.set_spec_text(kSpec);
-    absl::StatusOr<v1::ApplyResponse> applied = state_->Apply(apply);
-    ASSERT_TRUE(applied.ok()) << applied.status();
     Restart();
   }
   void TearDown() override {
     auto_.reset();
-    fs::remove_all(dir_);
+    ZooKeeperTrioTest::TearDown();
   }
 
   // A new unit with new stopwatches: a controller restart.
@@ -79,20 +64,8 @@ class AutoRolloutTest : public ::testing::Test {
 
   // Every agent holds the current version; zookeeper restart pending or not.
   void Report(bool pending) {
-    absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
-    ASSERT_TRUE(current.ok());
     for (const char* node : {"zk1", "zk2", "zk3"}) {
-      v1::NodeReport report;
-      report.set_node(node);
-      report.set_applied_version((*current)->version);
-      report.set_applied_plan_hash((*current)->hashes[(*current)->by_node.at(node)]);
-      v1::RoleStatus* r = report.add_roles();
-      r->set_service("zookeeper");
-      r->set_phase(v1::PHASE_RUNNING);
-      r->set_health(v1::HEALTH_HEALTHY);
-      r->set_pid(10);
-      r->set_restart_pending(pending);
-      ASSERT_TRUE(store_->RecordReports({report}).ok());
+      ReportZooKeeper(node, 10, v1::HEALTH_HEALTHY, pending);
     }
   }
 
@@ -105,10 +78,6 @@ class AutoRolloutTest : public ::testing::Test {
     return *store_->GetOperation(id);
   }
 
-  fs::path dir_;
-  FakeClock clock_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<DesiredState> state_;
   std::unique_ptr<TargetResolver> targets_;
   std::unique_ptr<Stopwatches> watches_;
   std::unique_ptr<AutoRollout> auto_;

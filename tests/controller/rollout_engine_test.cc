@@ -2,7 +2,6 @@
 // clock, a fake command channel, agents simulated by writing their reports,
 // and ZooKeeper's four-letter words answered by the test.
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -10,20 +9,13 @@
 #include "controller/rollout/engine.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/util/test_util.h"
+#include "tests/util/zookeeper_trio.h"
 
 namespace bamctl {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-constexpr char kSpec[] =
-    "name: engine-test\nrender_addresses: true\nnodes:\n"
-    "  - {name: zk1, address: 10.0.0.1, roles: [zookeeper]}\n"
-    "  - {name: zk2, address: 10.0.0.2, roles: [zookeeper]}\n"
-    "  - {name: zk3, address: 10.0.0.3, roles: [zookeeper]}\n";
 
 class FakeSender : public CommandSender {
  public:
@@ -34,24 +26,17 @@ class FakeSender : public CommandSender {
   std::vector<std::pair<std::string, v1::Command>> sent;
 };
 
-class RolloutEngineTest : public ::testing::Test {
+class RolloutEngineTest : public testing::ZooKeeperTrioTest {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("rollout_engine");
-    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open((dir_ / "c.db").string(), &clock_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    state_ = std::make_unique<DesiredState>(store_.get());
-    v1::ApplyRequest apply;
-    apply.set_spec_text(kSpec);
-    ASSERT_TRUE(state_->Apply(apply).ok());
+    ZooKeeperTrioTest::SetUp();
     for (const char* node : {"zk1", "zk2", "zk3"}) Report(node, pid_[node] = next_pid_++);
     mode_ = {{"10.0.0.1", "follower"}, {"10.0.0.2", "leader"}, {"10.0.0.3", "follower"}};
     NewEngine();
   }
   void TearDown() override {
     engine_.reset();
-    fs::remove_all(dir_);
+    ZooKeeperTrioTest::TearDown();
   }
 
   // A fresh engine on the same store: a controller restart.
@@ -68,22 +53,9 @@ class RolloutEngineTest : public ::testing::Test {
         RolloutEngine::Options());
   }
 
-  // The agent of `node` reports zookeeper healthy with `pid`.
   void Report(const std::string& node, int64_t pid, v1::Health health = v1::HEALTH_HEALTHY,
               bool pending = false) {
-    absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
-    ASSERT_TRUE(current.ok());
-    v1::NodeReport report;
-    report.set_node(node);
-    report.set_applied_version((*current)->version);
-    report.set_applied_plan_hash((*current)->hashes[(*current)->by_node.at(node)]);
-    v1::RoleStatus* r = report.add_roles();
-    r->set_service("zookeeper");
-    r->set_phase(v1::PHASE_RUNNING);
-    r->set_health(health);
-    r->set_pid(pid);
-    r->set_restart_pending(pending);
-    ASSERT_TRUE(store_->RecordReports({report}).ok());
+    ReportZooKeeper(node, pid, health, pending);
   }
 
   // The agent carries out the last command sent to `node`.
@@ -103,10 +75,6 @@ class RolloutEngineTest : public ::testing::Test {
     return op.ok() ? *op : v1::Operation();
   }
 
-  fs::path dir_;
-  FakeClock clock_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<DesiredState> state_;
   FakeSender sender_;
   std::unique_ptr<RolloutEngine> engine_;
   std::map<std::string, std::string> mode_;
