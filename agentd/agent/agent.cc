@@ -69,20 +69,14 @@ absl::Status Agent::Start() {
   probe_options.interval = options_.probe_interval;
   probe_options.timeout = options_.probe_timeout;
   probes_ = std::make_unique<ProbeScheduler>(
-      probe_options, deps_.clock, deps_.run_probe,
+      probe_options, deps_.host.clock, deps_.run_probe,
       [this](const std::string& group, const Probe& probe, const ProbeSample& sample) {
         metrics_->ObserveProbe(group, probe.name, sample.latency_ms / 1000.0);
       },
       [this] { Wake(); });
-  ReconcilerDeps r;
-  r.launcher = deps_.launcher;
-  r.clock = deps_.clock;
+  ReconcilerDeps r = deps_.host;
   r.health = probes_.get();
   r.executor = executor_.get();
-  r.preflight = deps_.preflight;
-  r.secrets = deps_.secrets;
-  r.state = deps_.state;
-  r.fs = deps_.fs;
   reconciler_ = std::make_unique<Reconciler>(options_.reconciler, std::move(r), [this] { Wake(); });
   reconciler_->Start();
   exits_ = deps_.watch_exits([this] { Wake(); });
@@ -177,7 +171,7 @@ void Agent::Loop() {
     const int64_t next = RunOnce();
     absl::MutexLock lock(&mu_);
     auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_ || woken_; };
-    deps_.clock->AwaitUntil(mu_, absl::Condition(&ready), next);
+    deps_.host.clock->AwaitUntil(mu_, absl::Condition(&ready), next);
   }
 }
 
@@ -191,12 +185,12 @@ HostAgentParts::HostAgentParts(const AgentOptions& options)
 
 AgentDeps HostAgentParts::Deps() {
   AgentDeps deps;
-  deps.launcher = &launcher_;
-  deps.clock = SystemClock::Get();
-  deps.state = &state_;
-  deps.fs = &fs_;
-  deps.preflight = &preflight_;
-  deps.secrets = &secrets_;
+  deps.host.launcher = &launcher_;
+  deps.host.clock = SystemClock::Get();
+  deps.host.state = &state_;
+  deps.host.fs = &fs_;
+  deps.host.preflight = &preflight_;
+  deps.host.secrets = &secrets_;
   deps.run_probe = RunProbe;
   deps.connect = [this](ControllerLink::Callbacks callbacks) -> std::unique_ptr<ControllerLink> {
     return std::make_unique<ControllerClient>(client_options_, SystemClock::Get(),

@@ -59,12 +59,10 @@ class PoolExecutor : public Executor {
 // give fakes (a launcher that records, a clock moved by hand, state in
 // memory, a controller link the test drives). None is owned unless said.
 struct AgentDeps {
-  Launcher* launcher = nullptr;
-  const Clock* clock = nullptr;
-  StateStore* state = nullptr;
-  HostFilesystem* fs = nullptr;
-  Preflight* preflight = nullptr;
-  const SecretSource* secrets = nullptr;
+  // Launcher, clock, state store, filesystem, preflight and secrets, handed
+  // on to the reconciler; its health view and executor are the agent's own
+  // (the probe scheduler and the stop pool) and are filled in by Start.
+  ReconcilerDeps host;
   ProbeScheduler::RunFn run_probe;
   // Makes the link to the controller; not called when options.controller
   // is empty.

@@ -30,7 +30,7 @@ PidfdExitWatcher::~PidfdExitWatcher() {
   Kick();
   thread_.join();
   absl::MutexLock lock(&mu_);
-  for (const auto& [pid, watched] : watched_) close(watched.second);
+  for (const auto& [pid, watched] : watched_) close(watched.fd);
   if (event_fd_ >= 0) close(event_fd_);
 }
 
@@ -46,10 +46,10 @@ void PidfdExitWatcher::Watch(const std::vector<ProcessId>& ids) {
   bool changed = false;
   {
     absl::MutexLock lock(&mu_);
-    std::map<pid_t, std::pair<ProcessId, int>> next;
+    std::map<pid_t, Watched> next;
     for (const ProcessId& id : ids) {
       auto it = watched_.find(id.pid);
-      if (it != watched_.end() && it->second.first == id) {
+      if (it != watched_.end() && it->second.id == id) {
         next.emplace(id.pid, it->second);
         watched_.erase(it);
         continue;
@@ -59,11 +59,11 @@ void PidfdExitWatcher::Watch(const std::vector<ProcessId>& ids) {
         changed = true;
         continue;
       }
-      next.emplace(id.pid, std::make_pair(id, fd));
+      next.emplace(id.pid, Watched{id, fd, ++serials_});
       changed = true;
     }
     for (const auto& [pid, watched] : watched_) {
-      close(watched.second);
+      close(watched.fd);
       changed = true;
     }
     watched_ = std::move(next);
@@ -75,14 +75,14 @@ void PidfdExitWatcher::Run() {
   NameThisThread("exit-watcher");
   while (true) {
     std::vector<pollfd> fds;
-    std::vector<pid_t> pids;
+    std::vector<std::pair<pid_t, uint64_t>> polled;  // pid and serial, per fds[i + 1]
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
       fds.push_back({event_fd_, POLLIN, 0});
       for (const auto& [pid, watched] : watched_) {
-        fds.push_back({watched.second, POLLIN, 0});
-        pids.push_back(pid);
+        fds.push_back({watched.fd, POLLIN, 0});
+        polled.emplace_back(pid, watched.serial);
       }
     }
     int r;
@@ -99,11 +99,11 @@ void PidfdExitWatcher::Run() {
       absl::MutexLock lock(&mu_);
       for (size_t i = 1; i < fds.size(); ++i) {
         if (fds[i].revents == 0) continue;
-        auto it = watched_.find(pids[i - 1]);
-        // Still the same pidfd (Watch may have replaced the set meanwhile):
+        auto it = watched_.find(polled[i - 1].first);
+        // Still the same watch (Watch may have replaced the set meanwhile):
         // stop watching it, so one exit wakes the loop once.
-        if (it != watched_.end() && it->second.second == fds[i].fd) {
-          close(it->second.second);
+        if (it != watched_.end() && it->second.serial == polled[i - 1].second) {
+          close(it->second.fd);
           watched_.erase(it);
           exited = true;
         }

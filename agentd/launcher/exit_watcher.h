@@ -1,6 +1,7 @@
 #ifndef BAMCTL_AGENTD_LAUNCHER_EXIT_WATCHER_H_
 #define BAMCTL_AGENTD_LAUNCHER_EXIT_WATCHER_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <thread>
@@ -41,8 +42,15 @@ class PidfdExitWatcher : public ExitWatcher {
   int event_fd_ = -1;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  // pid -> pidfd of the process watched under that pid.
-  std::map<pid_t, std::pair<ProcessId, int>> watched_ ABSL_GUARDED_BY(mu_);
+  struct Watched {
+    ProcessId id;
+    int fd;
+    // Told apart by serial, not fd number: a pidfd closed by Watch while
+    // the thread polls may have its number reused by the next one opened.
+    uint64_t serial;
+  };
+  std::map<pid_t, Watched> watched_ ABSL_GUARDED_BY(mu_);
+  uint64_t serials_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

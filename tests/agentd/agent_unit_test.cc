@@ -30,12 +30,12 @@ class AgentUnitTest : public ::testing::Test {
     options_.reconciler.restart.backoff_jitter = 0;
     options_.controller = "fake";
     AgentDeps deps;
-    deps.launcher = &launcher_;
-    deps.clock = &clock_;
-    deps.state = &state_;
-    deps.fs = &fs_;
-    deps.preflight = &preflight_;
-    deps.secrets = &secrets_;
+    deps.host.launcher = &launcher_;
+    deps.host.clock = &clock_;
+    deps.host.state = &state_;
+    deps.host.fs = &fs_;
+    deps.host.preflight = &preflight_;
+    deps.host.secrets = &secrets_;
     deps.run_probe = [](const Probe&, std::chrono::milliseconds) {
       return ProbeResult{true, "ok", ""};
     };
