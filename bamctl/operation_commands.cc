@@ -31,8 +31,35 @@ bool Finished(const v1::Operation& op) {
          op.state() == v1::OPERATION_STATE_ABORTED;
 }
 
+// An auto-rollout in words: its version, what it waits for, and the
+// rolling restarts it started (each an operation of its own: `op show ID`).
+void PrintAutoRollout(const v1::Operation& op, std::ostream& out) {
+  if (op.id() > 0) out << "operation " << op.id() << ": ";
+  out << "auto-rollout of version " << op.version() << ", " << EnumText(op.state()) << "\n";
+  if (op.state() == v1::OPERATION_STATE_WAITING) {
+    out << "waiting for every agent to hold version " << op.version() << " ("
+        << op.auto_rollout().waited_ms() / 1000 << " s of " << op.health_timeout_ms() / 1000
+        << " s)\n";
+  }
+  if (op.auto_rollout().children_size() == 0) {
+    out << "no rolling restart started yet\n";
+  } else {
+    TextTable table({"OPERATION", "SERVICE", "ROLE", "STARTED"});
+    for (const v1::AutoRollout::Child& c : op.auto_rollout().children()) {
+      table.AddRow(
+          {absl::StrCat(c.operation_id()), c.service(), c.role(), FormatTimeMs(c.started_ms())});
+    }
+    out << table.Render();
+  }
+  if (!op.reason().empty()) out << op.reason() << "\n";
+}
+
 // The operation in words: checks, the ordered steps with their state.
 void PrintOperation(const v1::Operation& op, std::ostream& out) {
+  if (op.kind() == v1::OPERATION_KIND_AUTO_ROLLOUT) {
+    PrintAutoRollout(op, out);
+    return;
+  }
   if (op.id() > 0) out << "operation " << op.id() << ": ";
   out << "rolling restart of " << op.role() << " (service " << op.service() << "), "
       << EnumText(op.state()) << "\n";
@@ -54,6 +81,14 @@ void PrintOperation(const v1::Operation& op, std::ostream& out) {
 // One line of `op watch`: a progress bar, the state and the first step not
 // done.
 std::string ProgressLine(const v1::Operation& op) {
+  if (op.kind() == v1::OPERATION_KIND_AUTO_ROLLOUT) {
+    std::vector<std::string> children;
+    for (const v1::AutoRollout::Child& c : op.auto_rollout().children()) {
+      children.push_back(absl::StrCat(c.service(), " (operation ", c.operation_id(), ")"));
+    }
+    return absl::StrCat("auto-rollout of version ", op.version(), ", ", EnumText(op.state()),
+                        children.empty() ? "" : "; started: ", absl::StrJoin(children, ", "));
+  }
   const int done = Done(op);
   const int total = std::max(1, op.steps_size());
   constexpr int kWidth = 20;
@@ -113,11 +148,17 @@ int List(const Invocation& in) {
   });
   if (!status.ok()) return controller.Fail(status, in.err);
   if (*in.args.Get("output") == "json") return PrintJson(response, in.out);
-  TextTable table({"ID", "ROLE", "STATE", "STEPS", "CREATED", "AUTHOR", "REASON"});
+  TextTable table({"ID", "OPERATION", "STATE", "PROGRESS", "CREATED", "AUTHOR", "REASON"});
   for (const v1::Operation& op : response.operations()) {
-    table.AddRow({absl::StrCat(op.id()), op.role(), EnumText(op.state()),
-                  absl::StrCat(Done(op), "/", op.steps_size()), FormatTimeMs(op.created_ms()),
-                  op.author(), op.reason()});
+    const bool auto_rollout = op.kind() == v1::OPERATION_KIND_AUTO_ROLLOUT;
+    table.AddRow({absl::StrCat(op.id()),
+                  auto_rollout ? absl::StrCat("auto-rollout of v", op.version())
+                               : absl::StrCat("restart ", op.role()),
+                  EnumText(op.state()),
+                  auto_rollout
+                      ? absl::StrCat(op.auto_rollout().children_size(), " restarts started")
+                      : absl::StrCat(Done(op), "/", op.steps_size(), " steps"),
+                  FormatTimeMs(op.created_ms()), op.author(), op.reason()});
   }
   in.out << table.Render();
   return kExitOk;

@@ -120,12 +120,17 @@ class FakeClusterService final : public v1::ClusterService::Service {
                                 v1::Operation* response) override {
     return Answer(control, *request, response);
   }
+  grpc::Status ListOperations(grpc::ServerContext*, const v1::ListOperationsRequest* request,
+                              v1::ListOperationsResponse* response) override {
+    return Answer(list_ops, *request, response);
+  }
 
   // Public for With(): guarded by mu_.
   Rpc<v1::RollingRestartRequest, v1::Operation> rolling ABSL_GUARDED_BY(mu_);
   Rpc<v1::GetOperationRequest, v1::Operation> get_op ABSL_GUARDED_BY(mu_);
   std::vector<v1::Operation> operation_sequence ABSL_GUARDED_BY(mu_);
   Rpc<v1::ControlOperationRequest, v1::Operation> control ABSL_GUARDED_BY(mu_);
+  Rpc<v1::ListOperationsRequest, v1::ListOperationsResponse> list_ops ABSL_GUARDED_BY(mu_);
   Rpc<v1::ApplyRequest, v1::ApplyResponse> apply ABSL_GUARDED_BY(mu_);
   Rpc<v1::GetDesiredStateRequest, v1::GetDesiredStateResponse> get ABSL_GUARDED_BY(mu_);
   Rpc<v1::ListVersionsRequest, v1::ListVersionsResponse> history ABSL_GUARDED_BY(mu_);
@@ -649,6 +654,53 @@ TEST_F(RemoteCommandsTest, StatusJsonHasNumbersAndEnumTextsAndKeepsTheExitCode) 
   EXPECT_EQ(Field(role, "phase").string_value(), "crash-loop");
   EXPECT_EQ(Field(role, "health").string_value(), "unknown");
   EXPECT_EQ(Field(role, "reason").string_value(), "waiting for: ruok");
+}
+
+TEST_F(RemoteCommandsTest, OpShowOfAnAutoRolloutListsTheRestartsItStarted) {
+  fake_.With([](FakeClusterService& f) {
+    v1::Operation op;
+    op.set_id(9);
+    op.set_kind(v1::OPERATION_KIND_AUTO_ROLLOUT);
+    op.set_state(v1::OPERATION_STATE_RUNNING);
+    op.set_version(4);
+    for (const auto& [service, id] : {std::pair("zookeeper", 10), std::pair("cassandra", 11)}) {
+      v1::AutoRollout::Child* child = op.mutable_auto_rollout()->add_children();
+      child->set_service(service);
+      child->set_role(service);
+      child->set_operation_id(id);
+      child->set_started_ms(1700000000000);
+    }
+    f.operation_sequence = {op};
+  });
+
+  Result r = Run({"op", "show", "9"});
+
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("operation 9: auto-rollout of version 4, running\n"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("OPERATION +SERVICE +ROLE +STARTED"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("10 +zookeeper +zookeeper +2023-11-14T22:13:20Z"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("11 +cassandra"));
+  EXPECT_THAT(r.out, Not(HasSubstr("rolling restart of")));
+}
+
+TEST_F(RemoteCommandsTest, OpListSaysWhatEachOperationIsAndHowFarItGot) {
+  fake_.With([](FakeClusterService& f) {
+    v1::Operation rollout;
+    rollout.set_id(9);
+    rollout.set_kind(v1::OPERATION_KIND_AUTO_ROLLOUT);
+    rollout.set_state(v1::OPERATION_STATE_WAITING);
+    rollout.set_version(4);
+    *f.list_ops.response.add_operations() = rollout;
+    *f.list_ops.response.add_operations() = ZooKeeperRollout(v1::OPERATION_STATE_SUCCEEDED, 3);
+  });
+
+  Result r = Run({"op", "list"});
+
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("ID +OPERATION +STATE +PROGRESS"));
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex("9 +auto-rollout of v4 +waiting +0 restarts started"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("7 +restart zookeeper +succeeded +3/3 steps"));
 }
 
 TEST_F(RemoteCommandsTest, OpShowJsonHasNumbersAndEnumTexts) {
