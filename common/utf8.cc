@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "absl/strings/str_cat.h"
+
 namespace bamctl {
 
 std::optional<size_t> FirstInvalidUtf8(absl::string_view text) {
@@ -40,6 +42,14 @@ std::optional<size_t> FirstInvalidUtf8(absl::string_view text) {
     i += length;
   }
   return std::nullopt;
+}
+
+std::string CutText(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = max_bytes;
+  // Back off continuation bytes (10xxxxxx) to the start of their sequence.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  return absl::StrCat(text.substr(0, end), "... (", text.size() - end, " bytes cut)");
 }
 
 }  // namespace bamctl

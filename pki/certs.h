@@ -85,8 +85,8 @@ class CertificateAuthority {
 
   // A certificate for the key in `csr_pem` (whose signature must verify),
   // with the subject given here, never the request's: CN=name, OU=role.
-  absl::StatusOr<std::string> Sign(absl::string_view csr_pem, absl::string_view name,
-                                   PeerRole role, absl::Duration lifetime) const;
+  absl::StatusOr<std::string> Sign(absl::string_view csr_pem, absl::string_view name, PeerRole role,
+                                   absl::Duration lifetime) const;
 
  private:
   CertificateAuthority(std::string cert_pem, std::string key_pem);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_log.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "proto/enum_text.h"
 #include "spdlog/spdlog.h"
 
@@ -54,11 +55,13 @@ void RolloutEngine::TriggerNow() {
   wake_ = true;
 }
 
-void RolloutEngine::OnCommandResult(const std::string& node, const v1::CommandResult& result) {
+absl::Status RolloutEngine::OnCommandResult(const std::string& node,
+                                            const v1::CommandResult& result) {
+  RETURN_IF_ERROR(restarts_.OnCommandResult(node, result));
   spdlog::info("command {} on {}: {} {}", result.command_id(), node, result.ok() ? "ok" : "failed",
-               result.message());
-  restarts_.OnCommandResult(result);
+               CutText(result.message(), 200));
   TriggerNow();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Operation> RolloutEngine::StartRollingRestart(

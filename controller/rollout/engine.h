@@ -56,8 +56,9 @@ class RolloutEngine : public PendingRollouts {
                                                 const std::string& author) override;
   // Pause, resume or abort.
   absl::StatusOr<v1::Operation> Control(const v1::ControlOperationRequest& request);
-  // An agent's answer to a command. Thread-safe.
-  void OnCommandResult(const std::string& node, const v1::CommandResult& result);
+  // `node`'s answer to a command sent to it; refused (NotFound) for a
+  // command not sent to that node or not awaited. Thread-safe.
+  absl::Status OnCommandResult(const std::string& node, const v1::CommandResult& result);
 
   // One pass over the unfinished operations (the loop's body; tests call it
   // directly instead of Start).

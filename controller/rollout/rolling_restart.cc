@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_log.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "proto/enum_text.h"
 #include "spdlog/spdlog.h"
 
@@ -129,9 +130,29 @@ absl::StatusOr<v1::Operation> RollingRestart::Start(const v1::RollingRestartRequ
   return store_->GetOperation(id);
 }
 
-void RollingRestart::OnCommandResult(const v1::CommandResult& result) {
+absl::Status RollingRestart::OnCommandResult(const std::string& node,
+                                             const v1::CommandResult& result) {
   absl::MutexLock lock(&mu_);
-  results_[result.command_id()] = result;
+  auto it = sent_.find(result.command_id());
+  // The same words whether the id is unknown or another node's: an answer
+  // must not tell a node which commands others were sent.
+  if (it == sent_.end() || it->second.node != node) {
+    return absl::NotFoundError(absl::StrCat("no command \"", CutText(result.command_id(), 80),
+                                            "\" awaits an answer from ", node));
+  }
+  if (it->second.answer.has_value()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("command ", result.command_id(), " was answered already"));
+  }
+  v1::CommandResult kept = result;
+  kept.set_message(CutText(result.message(), kMaxResultMessageBytes));
+  it->second.answer = std::move(kept);
+  return absl::OkStatus();
+}
+
+void RollingRestart::Settle(const v1::RolloutStep& step) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : step.command_ids()) sent_.erase(id);
 }
 
 void RollingRestart::Advance(v1::Operation& op) {
@@ -213,6 +234,7 @@ void RollingRestart::Advance(v1::Operation& op) {
   step->set_elapsed_ms(elapsed_ms);
   // A failed step ends the operation, unless it may go on without it.
   auto fail_step = [&](const std::string& message) {
+    Settle(*step);
     step->set_state(v1::STEP_STATE_FAILED);
     step->set_finished_ms(wall);
     step->set_message(message);
@@ -231,6 +253,7 @@ void RollingRestart::Advance(v1::Operation& op) {
 
   std::string waiting = Waiting(op, *step, *status);
   if (waiting.empty()) {
+    Settle(*step);
     step->set_state(v1::STEP_STATE_DONE);
     step->set_finished_ms(wall);
     step->clear_message();
@@ -262,13 +285,13 @@ bool RollingRestart::SendCommands(v1::Operation& op, v1::RolloutStep& step,
     bool send = false;
     {
       absl::MutexLock lock(&mu_);
-      if (auto result = results_.find(id); result != results_.end()) {
-        answer = result->second;
+      auto sent = sent_.find(id);
+      if (sent != sent_.end() && sent->second.answer.has_value()) {
+        answer = sent->second.answer;
       } else {
-        auto sent = sent_ms_.find(id);
         send = !restarted &&
-               (sent == sent_ms_.end() || now - sent->second >= options_.resend_after_ms);
-        if (send) sent_ms_[id] = now;
+               (sent == sent_.end() || now - sent->second.sent_ms >= options_.resend_after_ms);
+        if (send) sent_[id] = SentCommand{node, now, std::nullopt};
       }
     }
     if (answer.has_value() && !answer->ok()) {

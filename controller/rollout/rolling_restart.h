@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -71,10 +72,19 @@ class RollingRestart {
   // One pass over the running operation `op`, which it updates and saves.
   void Advance(v1::Operation& op);
 
-  // An agent's answer to a restart command.
-  void OnCommandResult(const v1::CommandResult& result);
+  // `node`'s answer to a restart command. Kept only when that command was
+  // sent to that node and is still awaited; anything else (another node's
+  // command id, an unknown or answered id) is refused with the reason,
+  // keeps nothing, and changes no step.
+  absl::Status OnCommandResult(const std::string& node, const v1::CommandResult& result);
 
  private:
+  // An agent's message is kept up to this size; the rest is cut, so a
+  // result cannot grow the operation record or the logs without bound.
+  static constexpr size_t kMaxResultMessageBytes = 1024;
+
+  // Forgets the commands of `step`, which has ended.
+  void Settle(const v1::RolloutStep& step);
   // Sends what has no answer yet and no visible effect; false (after
   // failing the step) when an agent answered with an error.
   bool SendCommands(v1::Operation& op, v1::RolloutStep& step, const v1::GetStatusResponse& status,
@@ -93,10 +103,16 @@ class RollingRestart {
   Options options_;
 
   absl::Mutex mu_;
-  // Answers by command id (agents answer on their stream's thread).
-  std::map<std::string, v1::CommandResult> results_ ABSL_GUARDED_BY(mu_);
-  // Command id -> when it was last sent (monotonic).
-  std::map<std::string, int64_t> sent_ms_ ABSL_GUARDED_BY(mu_);
+  // Commands sent and not yet settled, by id: to which node, when last
+  // (monotonic), and its answer once it came (agents answer on their
+  // stream's thread). Entries go when their step ends, so the map holds at
+  // most the commands of the steps in flight.
+  struct SentCommand {
+    std::string node;
+    int64_t sent_ms = 0;
+    std::optional<v1::CommandResult> answer;
+  };
+  std::map<std::string, SentCommand> sent_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace bamctl

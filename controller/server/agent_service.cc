@@ -109,7 +109,10 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
         return {grpc::StatusCode::FAILED_PRECONDITION, "hello sent twice on one stream"};
       case v1::AgentMessage::kCommandResult:
         if (service_->rollouts_ != nullptr) {
-          service_->rollouts_->OnCommandResult(node_, message.command_result());
+          // Refused answers (not this node's command, or late) change nothing;
+          // a late one is normal after a step timed out, so the stream stays.
+          WARN_IF_ERROR(service_->rollouts_->OnCommandResult(node_, message.command_result()),
+                        "command result from {} ignored", node_);
         }
         return grpc::Status::OK;
       default:

@@ -18,5 +18,13 @@ TEST(FirstInvalidUtf8Test, AcceptsUtf8AndFindsTheFirstBadSequence) {
   EXPECT_EQ(FirstInvalidUtf8("ok \xc3\xa9 then \x80"), 11u);  // stray continuation
 }
 
+TEST(CutTextTest, KeepsShortTextAndCutsLongTextOnACharacterBoundary) {
+  EXPECT_EQ(CutText("short", 10), "short");
+  EXPECT_EQ(CutText("0123456789abc", 10), "0123456789... (3 bytes cut)");
+  // "é" is two bytes: a cut inside it backs off to before it.
+  EXPECT_EQ(CutText("abc\xc3\xa9xyz", 4), "abc... (5 bytes cut)");
+  EXPECT_EQ(CutText("abc\xc3\xa9xyz", 5), "abc\xc3\xa9... (3 bytes cut)");
+}
+
 }  // namespace
 }  // namespace bamctl

@@ -66,7 +66,7 @@ class RolloutEngineTest : public testing::ZooKeeperTrioTest {
     v1::CommandResult result;
     result.set_command_id(cmd.id());
     result.set_ok(true);
-    engine_->OnCommandResult(node, result);
+    ASSERT_TRUE(engine_->OnCommandResult(node, result).ok());
   }
 
   v1::Operation Op(int64_t id) {
@@ -135,6 +135,41 @@ TEST_F(RolloutEngineTest, RunsStepByStepLeaderLastAndResumesAfterARestart) {
   v1::Operation done = Op(op->id());
   EXPECT_EQ(done.state(), v1::OPERATION_STATE_SUCCEEDED) << done.DebugString();
   for (const auto& [node, cmd] : sender_.sent) EXPECT_NE(cmd.id(), "");
+}
+
+TEST_F(RolloutEngineTest, AResultCountsOnlyFromTheNodeTheCommandWasSentTo) {
+  v1::RollingRestartRequest request;
+  request.set_role("zookeeper");
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok()) << op.status();
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 1u);
+  ASSERT_EQ(sender_.sent[0].first, "zk1");
+  v1::CommandResult forged;
+  forged.set_command_id(sender_.sent[0].second.id());
+  forged.set_ok(false);
+  forged.set_message("failed on purpose");
+
+  // zk3 answering zk1's command, or anyone answering an unknown id: refused
+  // in the same words, and the step goes on.
+  absl::Status refused = engine_->OnCommandResult("zk3", forged);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(refused.message(), HasSubstr("awaits an answer from zk3"));
+  forged.set_command_id("op1-step9-zk1");
+  EXPECT_EQ(engine_->OnCommandResult("zk1", forged).code(), absl::StatusCode::kNotFound);
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).steps(0).state(), v1::STEP_STATE_RESTARTING);
+
+  // zk1's own answer counts, once; its message is kept cut.
+  forged.set_command_id(sender_.sent[0].second.id());
+  forged.set_message(std::string(5000, 'x'));
+  ASSERT_TRUE(engine_->OnCommandResult("zk1", forged).ok());
+  EXPECT_EQ(engine_->OnCommandResult("zk1", forged).code(), absl::StatusCode::kAlreadyExists);
+  engine_->Tick();
+  v1::Operation failed = Op(op->id());
+  EXPECT_EQ(failed.steps(0).state(), v1::STEP_STATE_FAILED);
+  EXPECT_LT(failed.steps(0).message().size(), 1200u);
+  EXPECT_THAT(failed.steps(0).message(), HasSubstr("bytes cut)"));
 }
 
 TEST_F(RolloutEngineTest, AStepThatDoesNotComeBackStopsTheOperation) {
