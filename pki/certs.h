@@ -85,8 +85,8 @@ class CertificateAuthority {
 
   // A certificate for the key in `csr_pem` (whose signature must verify),
   // with the subject given here, never the request's: CN=name, OU=role.
-  absl::StatusOr<std::string> Sign(absl::string_view csr_pem, absl::string_view name,
-                                   PeerRole role, absl::Duration lifetime) const;
+  absl::StatusOr<std::string> Sign(absl::string_view csr_pem, absl::string_view name, PeerRole role,
+                                   absl::Duration lifetime) const;
 
  private:
   CertificateAuthority(std::string cert_pem, std::string key_pem);
@@ -97,6 +97,10 @@ class CertificateAuthority {
 // OK when `cert_pem` was issued by the CA in `ca_pem` and is valid at `now`.
 absl::Status VerifyCertificate(absl::string_view cert_pem, absl::string_view ca_pem,
                                absl::Time now);
+
+// OK when `key_pem` is the private key of `cert_pem`'s public key; an error
+// says which one did not parse or that they do not belong together.
+absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string_view key_pem);
 
 }  // namespace bamctl
 
