@@ -98,6 +98,10 @@ class CertificateAuthority {
 absl::Status VerifyCertificate(absl::string_view cert_pem, absl::string_view ca_pem,
                                absl::Time now);
 
+// OK when `key_pem` is the private key of `cert_pem`'s public key; an error
+// says which one did not parse or that they do not belong together.
+absl::Status CheckKeyMatchesCertificate(absl::string_view cert_pem, absl::string_view key_pem);
+
 }  // namespace bamctl
 
 #endif  // BAMCTL_PKI_CERTS_H_
