@@ -138,7 +138,7 @@ int RunOne(const std::string& bin, int n, int port) {
     const std::string listen = absl::StrCat("--listen=127.0.0.1:", port);
     const std::string db = "--db=" + (dir / "c.db").string();
     execl(bin.c_str(), bin.c_str(), listen.c_str(), db.c_str(),
-          "--metrics_listen=", static_cast<char*>(nullptr));
+          "--metrics_listen=", "--insecure_plaintext", static_cast<char*>(nullptr));
     _exit(127);
   }
   auto cleanup = [&] {

@@ -31,6 +31,27 @@ std::string DirName(const std::string& path) {
 
 }  // namespace
 
+absl::Status EnsureFileMode(const std::string& path, mode_t mode) {
+  int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EEXIST) fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno),
+                                               errno == ELOOP ? " (a symlink)" : ""));
+  }
+  struct stat st {};
+  absl::Status status;
+  if (fstat(fd, &st) != 0) {
+    status = absl::UnavailableError(absl::StrCat("cannot stat ", path, ": ", std::strerror(errno)));
+  } else if (!S_ISREG(st.st_mode)) {
+    status = absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+  } else if ((st.st_mode & 07777 & ~mode) != 0 && fchmod(fd, st.st_mode & mode & 07777) != 0) {
+    status =
+        absl::UnavailableError(absl::StrCat("cannot chmod ", path, ": ", std::strerror(errno)));
+  }
+  close(fd);
+  return status;
+}
+
 absl::Status MakeDirs(const std::string& path, mode_t mode) {
   if (path.empty() || path == "/" || path == ".") return absl::OkStatus();
   struct stat st;

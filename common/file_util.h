@@ -26,6 +26,12 @@ absl::StatusOr<std::optional<std::string>> ReadFileIfExists(const std::string& p
 // mkdir -p with `mode` for the directories it creates.
 absl::Status MakeDirs(const std::string& path, mode_t mode);
 
+// Makes `path` a regular file with at most the permissions in `mode`:
+// creates it empty with `mode` if missing (never following a symlink),
+// takes away the bits outside `mode` if it has more. For files that must
+// never be readable by others, before anything is written to them.
+absl::Status EnsureFileMode(const std::string& path, mode_t mode);
+
 }  // namespace bamctl
 
 #endif  // BAMCTL_COMMON_FILE_UTIL_H_

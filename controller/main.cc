@@ -17,12 +17,17 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "HOST:PORT for Prometheus /metrics; empty disables it");
 ABSL_FLAG(int, report_flush_interval_ms, 200,
           "how often agent reports are written to the database, in one transaction");
+ABSL_FLAG(std::string, tls_dir, "",
+          "directory with ca.crt, controller.crt and controller.key (bamctl pki init): serve "
+          "TLS and verify client certificates against the CA");
+ABSL_FLAG(bool, insecure_plaintext, false,
+          "serve without TLS, every caller with all rights; only on a loopback --listen");
 ABSL_FLAG(int, keepalive_time_ms, 2000, "HTTP/2 ping interval towards agents");
 ABSL_FLAG(int, keepalive_timeout_ms, 2000, "time to wait for a ping answer before dropping");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "bam-controller --listen=HOST:PORT --db=PATH --metrics_listen=HOST:PORT\n"
+      "bam-controller --listen=HOST:PORT --tls_dir=DIR --db=PATH --metrics_listen=HOST:PORT\n"
       "Flags may also come from a file: --flagfile=/etc/bam-controller/flags");
   absl::ParseCommandLine(argc, argv);
 
@@ -37,6 +42,8 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.db_path = absl::GetFlag(FLAGS_db);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.tls_dir = absl::GetFlag(FLAGS_tls_dir);
+  options.insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext);
   options.report_flush_interval =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_report_flush_interval_ms));
   options.keepalive_time = std::chrono::milliseconds(absl::GetFlag(FLAGS_keepalive_time_ms));

@@ -81,7 +81,7 @@ if alive "$run/controller.pid"; then
 else
   echo "== starting bam-controller on $listen (log: demo-run/controller.log)"
   setsid "$build/controller/bam-controller" --listen="$listen" --db="$run/controller.db" \
-    --metrics_listen=127.0.0.1:9464 >>"$run/controller.log" 2>&1 </dev/null &
+    --metrics_listen=127.0.0.1:9464 --insecure_plaintext >>"$run/controller.log" 2>&1 </dev/null &
   echo $! >"$run/controller.pid"
 fi
 echo "export BAMCTL_CONTROLLER=$listen" >"$run/env"

@@ -1,5 +1,6 @@
 #include "controller/server/agent_service.h"
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_log.h"
+#include "common/utf8.h"
 #include "controller/server/unary.h"
 #include "spdlog/spdlog.h"
 
@@ -19,18 +21,44 @@ namespace bamctl {
 class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>,
                      public AgentStream {
  public:
-  AgentReactor(AgentServiceImpl* service, std::string peer)
+  // `caller` is who the handshake says is calling; a stream whose caller
+  // may not use the agent service ends at once with the reason.
+  AgentReactor(AgentServiceImpl* service, std::string peer, absl::StatusOr<Caller> caller)
       : service_(service), peer_(std::move(peer)) {
+    if (!caller.ok()) {
+      spdlog::warn("agent stream from {} refused: {}", peer_, caller.status().ToString());
+      FinishOnce(ToGrpc(caller.status()));
+      return;
+    }
+    caller_ = *std::move(caller);
     StartRead(&in_);
   }
 
   void Send(v1::ControllerMessage message) override {
     const v1::ControllerMessage* start = nullptr;
+    bool overflow = false;
     {
       absl::MutexLock lock(&mu_);
       if (finished_) return;
-      out_.push_back(std::move(message));
-      if (out_.size() == 1) start = &out_.front();  // deque: stays valid
+      const size_t bytes = message.ByteSizeLong();
+      // A peer that does not read must not grow the controller: past the
+      // bound it is dropped (it reconnects and gets its plan again).
+      if (out_.size() >= kMaxQueuedMessages || queued_bytes_ + bytes > kMaxQueuedBytes) {
+        overflow = true;
+      } else {
+        queued_bytes_ += bytes;
+        out_.push_back(std::move(message));
+        if (out_.size() == 1) start = &out_.front();  // deque: stays valid
+      }
+    }
+    if (overflow) {
+      spdlog::warn("agent {} ({}) does not read its stream; dropping it", node_, peer_);
+      service_->metrics_->streams_dropped_slow.Increment();
+      FinishOnce(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("more than ", kMaxQueuedMessages, " messages or ", kMaxQueuedBytes >> 20,
+                       " MiB queued for this agent: it does not read")));
+      return;
     }
     if (start != nullptr) StartWrite(start);  // outside the lock: it may call back
   }
@@ -53,7 +81,10 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
     const v1::ControllerMessage* next = nullptr;
     {
       absl::MutexLock lock(&mu_);
-      if (!out_.empty()) out_.pop_front();
+      if (!out_.empty()) {
+        queued_bytes_ -= std::min(queued_bytes_, out_.front().ByteSizeLong());
+        out_.pop_front();
+      }
       if (!ok) return;  // the stream is going away; OnDone follows
       if (!out_.empty() && !finished_) next = &out_.front();
     }
@@ -91,8 +122,14 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       case v1::AgentMessage::kReport:
         if (message.report().node() != node_) {
           return {grpc::StatusCode::INVALID_ARGUMENT,
-                  absl::StrCat("report for node ", message.report().node(),
+                  absl::StrCat("report for node ", CutText(message.report().node(), 64),
                                " on the stream of node ", node_)};
+        }
+        // A malformed report is refused alone: the stream and the other
+        // nodes' reports in the batch go on.
+        if (absl::Status valid = ValidateReport(message.report()); !valid.ok()) {
+          spdlog::warn("report from {} refused: {}", node_, std::string(valid.message()));
+          return grpc::Status::OK;
         }
         service_->hub_->SetHeldHash(node_, message.report().applied_plan_hash());
         service_->batcher_->AddReport(message.report());
@@ -121,18 +158,22 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
   }
 
   grpc::Status Hello(const v1::AgentHello& hello) {
+    if (caller_.verified && hello.node() != caller_.name) {
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              absl::StrCat("this stream's certificate is node \"", caller_.name,
+                           "\"'s; it cannot say hello as \"", CutText(hello.node(), 64), "\"")};
+    }
     absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current_ptr =
         service_->state_->CurrentPlans();
     if (!current_ptr.ok()) return ToGrpc(current_ptr.status());
     const DesiredState::Current* current = current_ptr->get();
     const v1::NodePlan* plan = current->Find(hello.node());
     // Before the first apply every name is unknown; agents wait for one.
+    // Not listing the spec's nodes: a stranger learns nothing of them.
     if (plan == nullptr && current->version > 0) {
-      std::vector<std::string> names;
-      for (const v1::NodePlan& p : current->plans) names.push_back(p.node());
       return {grpc::StatusCode::NOT_FOUND,
-              absl::StrCat("node \"", hello.node(), "\" is not in the desired state (version ",
-                           current->version, "); its nodes are ", absl::StrJoin(names, ", "))};
+              absl::StrCat("node \"", CutText(hello.node(), 64),
+                           "\" is not in the desired state (version ", current->version, ")")};
     }
     if (absl::Status s = service_->hub_->Register(hello.node(), this); !s.ok()) return ToGrpc(s);
     node_ = hello.node();
@@ -149,19 +190,25 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
     return grpc::Status::OK;
   }
 
+  static constexpr size_t kMaxQueuedMessages = 256;
+  static constexpr size_t kMaxQueuedBytes = size_t{16} << 20;
+
   AgentServiceImpl* service_;
   const std::string peer_;
+  Caller caller_;
   v1::AgentMessage in_;
   std::string node_;
   bool registered_ = false;  // touched only by the read chain and OnDone
   absl::Mutex mu_;
   std::deque<v1::ControllerMessage> out_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceImpl::Connect(
     grpc::CallbackServerContext* ctx) {
-  return new AgentReactor(this, ctx->peer());
+  return new AgentReactor(this, ctx->peer(),
+                          authz_->Authorize(*ctx, Access::kAgent, "the agent stream"));
 }
 
 void AgentServiceImpl::PushVersion(int64_t version) {

@@ -6,6 +6,7 @@
 #include "controller/cluster/desired_state.h"
 #include "controller/rollout/engine.h"
 #include "controller/server/agent_hub.h"
+#include "controller/server/authz.h"
 #include "controller/server/metrics.h"
 #include "controller/server/report_batcher.h"
 #include "controller/store/store.h"
@@ -19,9 +20,12 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
  public:
   // Does not own its arguments; `rollouts` may be null (command results
   // are dropped).
-  AgentServiceImpl(DesiredState* state, Store* store, AgentHub* hub, ReportBatcher* batcher,
-                   ControllerMetrics* metrics, RolloutEngine* rollouts)
-      : state_(state),
+  // Each stream is authorized by `authz`: a node certificate, whose name
+  // the stream's hello must carry.
+  AgentServiceImpl(const Authorizer* authz, DesiredState* state, Store* store, AgentHub* hub,
+                   ReportBatcher* batcher, ControllerMetrics* metrics, RolloutEngine* rollouts)
+      : authz_(authz),
+        state_(state),
         store_(store),
         hub_(hub),
         batcher_(batcher),
@@ -36,6 +40,7 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
 
  private:
   friend class AgentReactor;
+  const Authorizer* authz_;
   DesiredState* state_;
   Store* store_;
   AgentHub* hub_;

@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "controller/server/unary.h"
 
 namespace bamctl {
@@ -27,14 +29,28 @@ absl::StatusOr<RolloutEngine*> Engine(RolloutEngine* rollouts) {
   return rollouts;
 }
 
+// The apply as the verified caller made it: the author recorded (and named
+// by its event) is the certificate's name; what the client says it is
+// stays only in the comment.
+v1::ApplyRequest Attributed(const Caller& caller, const v1::ApplyRequest& request) {
+  v1::ApplyRequest out = request;
+  out.set_author(caller.Actor(request.author()));
+  if (caller.verified && !request.author().empty() && request.author() != caller.name) {
+    out.set_comment(absl::StrCat("(client says author: ", CutText(request.author(), 64), ") ",
+                                 request.comment()));
+  }
+  return out;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* ClusterServiceImpl::ApplyDesiredState(grpc::CallbackServerContext* ctx,
                                                                 const v1::ApplyRequest* request,
                                                                 v1::ApplyResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller, authz_->Authorize(*ctx, Access::kChange, "apply"));
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<v1::ApplyResponse> result = state_->Apply(*request);
+    absl::StatusOr<v1::ApplyResponse> result = state_->Apply(Attributed(caller, *request));
     metrics_->apply_seconds.Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (!result.ok()) {
@@ -52,6 +68,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::GetDesiredState(
     grpc::CallbackServerContext* ctx, const v1::GetDesiredStateRequest* request,
     v1::GetDesiredStateResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "get").status());
     ASSIGN_OR_RETURN(*response, state_->Get(request->version()));
     return absl::OkStatus();
   });
@@ -61,6 +78,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListVersions(grpc::CallbackServerC
                                                            const v1::ListVersionsRequest* request,
                                                            v1::ListVersionsResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "history").status());
     ASSIGN_OR_RETURN(std::vector<VersionRecord> versions,
                      store_->ListVersions(request->limit() > 0 ? request->limit() : 50));
     for (const VersionRecord& v : versions) {
@@ -80,6 +98,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::Diff(grpc::CallbackServerContext* 
                                                    const v1::DiffRequest* request,
                                                    v1::DiffResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "diff").status());
     ASSIGN_OR_RETURN(*response, state_->Diff(*request));
     return absl::OkStatus();
   });
@@ -89,7 +108,10 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::Rollback(grpc::CallbackServerConte
                                                        const v1::RollbackRequest* request,
                                                        v1::ApplyResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(*response, state_->Rollback(*request));
+    ASSIGN_OR_RETURN(const Caller caller, authz_->Authorize(*ctx, Access::kChange, "rollback"));
+    v1::RollbackRequest attributed = *request;
+    attributed.set_author(caller.Actor(request->author()));
+    ASSIGN_OR_RETURN(*response, state_->Rollback(attributed));
     metrics_->desired_version.Set(static_cast<double>(response->version()));
     return absl::OkStatus();
   });
@@ -99,6 +121,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::GetStatus(grpc::CallbackServerCont
                                                         const v1::GetStatusRequest* /*request*/,
                                                         v1::GetStatusResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "status").status());
     ASSIGN_OR_RETURN(*response, state_->Status());
     return absl::OkStatus();
   });
@@ -108,6 +131,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListNodes(grpc::CallbackServerCont
                                                         const v1::ListNodesRequest* /*request*/,
                                                         v1::ListNodesResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "nodes").status());
     // The desired state's nodes (with their addresses), then any other node
     // an agent has reported as (a node removed from the spec).
     ASSIGN_OR_RETURN(v1::GetStatusResponse status, state_->Status());
@@ -128,8 +152,12 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::StartRollingRestart(
     grpc::CallbackServerContext* ctx, const v1::RollingRestartRequest* request,
     v1::Operation* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller,
+                     authz_->Authorize(*ctx, Access::kChange, "rolling-restart"));
     ASSIGN_OR_RETURN(RolloutEngine * engine, Engine(rollouts_));
-    ASSIGN_OR_RETURN(*response, engine->StartRollingRestart(*request));
+    v1::RollingRestartRequest attributed = *request;
+    attributed.set_author(caller.Actor(request->author()));
+    ASSIGN_OR_RETURN(*response, engine->StartRollingRestart(attributed));
     return absl::OkStatus();
   });
 }
@@ -138,6 +166,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListOperations(
     grpc::CallbackServerContext* ctx, const v1::ListOperationsRequest* request,
     v1::ListOperationsResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "op list").status());
     ASSIGN_OR_RETURN(std::vector<v1::Operation> ops,
                      store_->ListOperations(request->limit() > 0 ? request->limit() : 50, false));
     for (v1::Operation& op : ops) *response->add_operations() = std::move(op);
@@ -149,6 +178,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::GetOperation(grpc::CallbackServerC
                                                            const v1::GetOperationRequest* request,
                                                            v1::Operation* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "op show").status());
     ASSIGN_OR_RETURN(*response, store_->GetOperation(request->id()));
     return absl::OkStatus();
   });
@@ -158,8 +188,12 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ControlOperation(
     grpc::CallbackServerContext* ctx, const v1::ControlOperationRequest* request,
     v1::Operation* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller,
+                     authz_->Authorize(*ctx, Access::kChange, "op pause/resume/abort"));
     ASSIGN_OR_RETURN(RolloutEngine * engine, Engine(rollouts_));
-    ASSIGN_OR_RETURN(*response, engine->Control(*request));
+    v1::ControlOperationRequest attributed = *request;
+    attributed.set_author(caller.Actor(request->author()));
+    ASSIGN_OR_RETURN(*response, engine->Control(attributed));
     return absl::OkStatus();
   });
 }
@@ -168,6 +202,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListEvents(grpc::CallbackServerCon
                                                          const v1::ListEventsRequest* request,
                                                          v1::ListEventsResponse* response) {
   return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "events").status());
     ASSIGN_OR_RETURN(std::vector<EventRecord> events,
                      store_->ListEvents(request->limit() > 0 ? request->limit() : 100));
     for (const EventRecord& e : events) {

@@ -3,6 +3,7 @@
 
 #include "controller/cluster/desired_state.h"
 #include "controller/rollout/engine.h"
+#include "controller/server/authz.h"
 #include "controller/server/metrics.h"
 #include "controller/store/store.h"
 #include "proto/controller.grpc.pb.h"
@@ -17,9 +18,11 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
  public:
   // Does not own its arguments; `rollouts` may be null (no rolling
   // restarts: those calls fail Unimplemented).
-  ClusterServiceImpl(DesiredState* state, Store* store, ControllerMetrics* metrics,
-                     RolloutEngine* rollouts)
-      : state_(state), store_(store), metrics_(metrics), rollouts_(rollouts) {}
+  // Every call is authorized by `authz` first: reads need a viewer or
+  // operator certificate, changes an operator's.
+  ClusterServiceImpl(const Authorizer* authz, DesiredState* state, Store* store,
+                     ControllerMetrics* metrics, RolloutEngine* rollouts)
+      : authz_(authz), state_(state), store_(store), metrics_(metrics), rollouts_(rollouts) {}
 
   grpc::ServerUnaryReactor* ApplyDesiredState(grpc::CallbackServerContext* ctx,
                                               const v1::ApplyRequest* request,
@@ -58,6 +61,7 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
                                              v1::Operation* response) override;
 
  private:
+  const Authorizer* authz_;
   DesiredState* state_;
   Store* store_;
   ControllerMetrics* metrics_;

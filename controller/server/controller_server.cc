@@ -9,6 +9,7 @@
 #include "common/net_util.h"
 #include "common/status_log.h"
 #include "common/status_macros.h"
+#include "controller/server/transport_security.h"
 #include "grpcpp/server_builder.h"
 #include "spdlog/spdlog.h"
 
@@ -32,9 +33,17 @@ std::string ControllerServer::metrics_address() const {
 
 absl::Status ControllerServer::Start() {
   const std::string& db = options_.db_path;
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      ControllerCredentials(options_.tls_dir, options_.insecure_plaintext, options_.listen,
+                            absl::FromUnixMillis(clock_->NowMillis())));
   if (size_t slash = db.rfind('/'); slash != std::string::npos && slash > 0) {
-    RETURN_IF_ERROR(Annotate(MakeDirs(db.substr(0, slash), 0750), "database directory"));
+    RETURN_IF_ERROR(Annotate(MakeDirs(db.substr(0, slash), 0700), "database directory"));
   }
+  // The database holds the cluster's secrets' references and its history:
+  // readable by the controller's user alone (SQLite gives its -wal and
+  // -shm files the database file's mode).
+  RETURN_IF_ERROR(Annotate(EnsureFileMode(db, 0600), "database file"));
   ASSIGN_OR_RETURN(store_, Store::Open(db, clock_));
   state_ = std::make_unique<DesiredState>(store_.get());
 
@@ -59,15 +68,24 @@ absl::Status ControllerServer::Start() {
         return TcpRequest(host, static_cast<int>(port), word, std::chrono::seconds(2));
       },
       RolloutEngine::Options());
-  cluster_service_ = std::make_unique<ClusterServiceImpl>(state_.get(), store_.get(),
+  authz_ = std::make_unique<Authorizer>(!options_.insecure_plaintext);
+  metrics_->insecure_plaintext.Set(options_.insecure_plaintext ? 1 : 0);
+  if (options_.insecure_plaintext) {
+    spdlog::warn(
+        "serving WITHOUT TLS on {} (--insecure_plaintext): any local caller may apply specs, "
+        "restart roles and receive any node's plan",
+        options_.listen);
+  }
+  cluster_service_ = std::make_unique<ClusterServiceImpl>(authz_.get(), state_.get(), store_.get(),
                                                           metrics_.get(), rollouts_.get());
-  agent_service_ = std::make_unique<AgentServiceImpl>(
-      state_.get(), store_.get(), &hub_, batcher_.get(), metrics_.get(), rollouts_.get());
+  agent_service_ =
+      std::make_unique<AgentServiceImpl>(authz_.get(), state_.get(), store_.get(), &hub_,
+                                         batcher_.get(), metrics_.get(), rollouts_.get());
   state_->SetVersionListener([this](int64_t version) { agent_service_->PushVersion(version); });
   state_->SetPendingRollouts(rollouts_.get());
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen, credentials, &port_);
   builder.RegisterService(cluster_service_.get());
   builder.RegisterService(agent_service_.get());
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,

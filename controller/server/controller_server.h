@@ -28,6 +28,13 @@ struct ControllerOptions {
   std::string listen = "127.0.0.1:7443";  // gRPC, HOST:PORT (port 0: pick one)
   std::string db_path = "/var/lib/bam-controller/controller.db";
   std::string metrics_listen = "127.0.0.1:9464";  // empty: no /metrics
+  // TLS material: ca.crt (the cluster CA, which client certificates must
+  // chain to), controller.crt and controller.key (as `bamctl pki init`
+  // writes them). Exactly one of tls_dir and insecure_plaintext is given.
+  std::string tls_dir;
+  // Serves plaintext with no caller identity: every caller may do all.
+  // Refused unless `listen` is a loopback address.
+  bool insecure_plaintext = false;
   std::chrono::milliseconds report_flush_interval{200};
   // A silent agent (no answer to HTTP/2 pings) is dropped after about
   // keepalive_time + keepalive_timeout.
@@ -71,6 +78,7 @@ class ControllerServer {
   AgentHub hub_;
   std::unique_ptr<ReportBatcher> batcher_;
   std::unique_ptr<RolloutEngine> rollouts_;
+  std::unique_ptr<Authorizer> authz_;
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<grpc::Server> server_;

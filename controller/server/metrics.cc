@@ -54,7 +54,17 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                           .Register(registry)
                           .Add({})),
       nodes_converged(Nodes(registry).Add({{"state", "converged"}})),
-      nodes_not_converged(Nodes(registry).Add({{"state", "not_converged"}})) {
+      nodes_not_converged(Nodes(registry).Add({{"state", "not_converged"}})),
+      streams_dropped_slow(prometheus::BuildCounter()
+                               .Name("bamctl_controller_agent_streams_dropped_total")
+                               .Help("Agent streams dropped because the agent did not read")
+                               .Register(registry)
+                               .Add({{"reason", "not_reading"}})),
+      insecure_plaintext(prometheus::BuildGauge()
+                             .Name("bamctl_controller_insecure_plaintext")
+                             .Help("1 when the controller serves without TLS (loopback only)")
+                             .Register(registry)
+                             .Add({})) {
   prometheus::Family<prometheus::Gauge>& family = Operations(registry);
   for (v1::OperationState state : kActiveOperationStates) {
     operations[state] = &family.Add({{"state", EnumText(state)}});

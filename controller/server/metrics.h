@@ -23,6 +23,10 @@ struct ControllerMetrics {
   prometheus::Gauge& desired_version;
   prometheus::Gauge& nodes_converged;
   prometheus::Gauge& nodes_not_converged;
+  // Agent streams dropped because their agent did not read what was queued.
+  prometheus::Counter& streams_dropped_slow;
+  // 1 when the controller serves plaintext (--insecure_plaintext), else 0.
+  prometheus::Gauge& insecure_plaintext;
   // Rolling operations not finished, one gauge per kActiveOperationStates.
   std::map<v1::OperationState, prometheus::Gauge*> operations;
 };

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/hash.h"
 #include "common/status_macros.h"
 #include "controller/store/migrations.h"
@@ -281,29 +282,70 @@ absl::Status Store::RecordReports(const std::vector<v1::NodeReport>& reports) {
                                                   "INSERT INTO role_status (node, role, status) "
                                                   "VALUES (?, ?, ?)"));
   const int64_t now = clock_->NowMillis();
+  std::vector<std::string> refused;
   for (const v1::NodeReport& report : reports) {
-    upsert->Bind(1, report.node())
-        .Bind(2, report.agent_version())
-        .Bind(3, now)
-        .Bind(4, report.applied_version())
-        .Bind(5, report.applied_plan_hash());
-    v1::NodeReport extra = report;
-    extra.clear_roles();  // those have their own rows
-    upsert->BindBlob(6, extra.SerializeAsString());
-    RETURN_IF_ERROR(upsert->Run());
-    RETURN_IF_ERROR(upsert->Reset());
-    clear->Bind(1, report.node());
-    RETURN_IF_ERROR(clear->Run());
-    RETURN_IF_ERROR(clear->Reset());
-    for (const v1::RoleStatus& status : report.roles()) {
-      role->Bind(1, report.node())
-          .Bind(2, status.service())
-          .BindBlob(3, status.SerializeAsString());
-      RETURN_IF_ERROR(role->Run());
-      RETURN_IF_ERROR(role->Reset());
+    // Each report in its own savepoint: one that fails (a malformed report
+    // that got this far) is rolled back alone, never the batch's others.
+    if (absl::Status valid = ValidateReport(report); !valid.ok()) {
+      refused.push_back(std::string(valid.message()));
+      continue;
+    }
+    RETURN_IF_ERROR(db_->Exec("SAVEPOINT report"));
+    absl::Status recorded = RecordReportLocked(report, now, *upsert, *clear, *role);
+    if (!recorded.ok()) {
+      RETURN_IF_ERROR(db_->Exec("ROLLBACK TO report"));
+      refused.push_back(absl::StrCat(report.node(), ": ", recorded.message()));
+    }
+    RETURN_IF_ERROR(db_->Exec("RELEASE report"));
+  }
+  RETURN_IF_ERROR(tx.Commit());
+  if (!refused.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reports refused (the batch's others are recorded): ", absl::StrJoin(refused, "; ")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::RecordReportLocked(const v1::NodeReport& report, int64_t now,
+                                       SqliteStmt& upsert, SqliteStmt& clear, SqliteStmt& role) {
+  v1::NodeReport extra = report;
+  extra.clear_roles();  // those have their own rows
+  upsert.Bind(1, report.node())
+      .Bind(2, report.agent_version())
+      .Bind(3, now)
+      .Bind(4, report.applied_version())
+      .Bind(5, report.applied_plan_hash())
+      .BindBlob(6, extra.SerializeAsString());
+  absl::Status run = upsert.Run();
+  RETURN_IF_ERROR(upsert.Reset());
+  RETURN_IF_ERROR(run);
+  clear.Bind(1, report.node());
+  run = clear.Run();
+  RETURN_IF_ERROR(clear.Reset());
+  RETURN_IF_ERROR(run);
+  for (const v1::RoleStatus& status : report.roles()) {
+    role.Bind(1, report.node()).Bind(2, status.service()).BindBlob(3, status.SerializeAsString());
+    run = role.Run();
+    RETURN_IF_ERROR(role.Reset());
+    RETURN_IF_ERROR(run);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateReport(const v1::NodeReport& report) {
+  if (report.node().empty()) return absl::InvalidArgumentError("a report without a node name");
+  std::set<std::string> services;
+  for (const v1::RoleStatus& role : report.roles()) {
+    if (role.service().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(report.node(), ": a role status without a service name"));
+    }
+    if (!services.insert(role.service()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(report.node(), ": service \"", role.service(),
+                                                     "\" is reported twice; one status each"));
     }
   }
-  return tx.Commit();
+  return absl::OkStatus();
 }
 
 absl::Status Store::SetConnected(const std::string& node, bool connected) {

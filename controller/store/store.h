@@ -81,6 +81,10 @@ struct EventRecord {
 // one Store may have a file open: a second process gets a clear error. Each
 // write is one transaction, so a crash at any moment leaves the state before
 // or after it. Thread-safe.
+// OK when `report` can be recorded: it names its node, and each of its
+// role statuses names a service, no service twice.
+absl::Status ValidateReport(const v1::NodeReport& report);
+
 class Store {
  public:
   // Opens (creating when absent) the database at `path`. Refuses files that
@@ -109,6 +113,9 @@ class Store {
   absl::StatusOr<std::vector<v1::NodePlan>> GetPlans(int64_t version);
 
   // Records agent reports in one transaction (callers batch them).
+  // Records each valid report; one that is malformed (ValidateReport) or
+  // fails to be written is refused alone, the others are recorded, and the
+  // error names the refused ones.
   absl::Status RecordReports(const std::vector<v1::NodeReport>& reports);
   absl::Status SetConnected(const std::string& node, bool connected);
   // Sets last_seen of these nodes to now, in one transaction (heartbeats).
@@ -136,6 +143,9 @@ class Store {
       : db_(std::move(db)), lock_fd_(lock_fd), clock_(clock) {}
 
   absl::StatusOr<int64_t> CurrentVersionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RecordReportLocked(const v1::NodeReport& report, int64_t now, SqliteStmt& upsert,
+                                  SqliteStmt& clear, SqliteStmt& role)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckExpected(std::optional<int64_t> expected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> InsertVersion(const std::string& text, const std::string& effective,
                                         const std::string& author, const std::string& comment,

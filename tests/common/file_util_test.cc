@@ -37,6 +37,31 @@ TEST_F(FileUtilTest, WritesWithModeCreatingParents) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST_F(FileUtilTest, EnsureFileModeCreatesNarrowsAndNeverFollowsALink) {
+  auto mode = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(lstat(p.c_str(), &st), 0);
+    return st.st_mode & 0777;
+  };
+  const fs::path fresh = dir_ / "fresh.db";
+  ASSERT_TRUE(EnsureFileMode(fresh.string(), 0600).ok());
+  EXPECT_EQ(mode(fresh), 0600u);
+  EXPECT_EQ(fs::file_size(fresh), 0u);
+
+  const fs::path loose = dir_ / "loose.db";
+  std::ofstream(loose) << "kept";
+  fs::permissions(loose, fs::perms(0644));
+  ASSERT_TRUE(EnsureFileMode(loose.string(), 0600).ok());
+  EXPECT_EQ(mode(loose), 0600u);
+  EXPECT_EQ(Slurp(loose), "kept");
+
+  const fs::path link = dir_ / "link.db";
+  fs::create_symlink(loose, link);
+  absl::Status s = EnsureFileMode(link.string(), 0600);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("symlink"), std::string::npos) << s;
+}
+
 TEST_F(FileUtilTest, ReplacesAndLeavesNoTempFiles) {
   const fs::path path = dir_ / "f";
   ASSERT_TRUE(WriteFileAtomically(path.string(), "old", 0644).ok());

@@ -20,6 +20,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "proto/controller.grpc.pb.h"
+#include "tests/util/fake_agent_stream.h"
 #include "tests/util/loopback_listener.h"
 #include "tests/util/test_util.h"
 
@@ -27,9 +28,11 @@ namespace bamctl {
 namespace {
 
 namespace fs = std::filesystem;
+using ::bamctl::testing::FakeAgent;
 using ::bamctl::testing::ReadSourceFile;
 using ::bamctl::testing::ReplaceOnce;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Clock = std::chrono::steady_clock;
 
 std::chrono::system_clock::time_point Deadline(int seconds) {
@@ -46,68 +49,6 @@ bool Eventually(F condition) {
   }
   return condition();
 }
-
-// One agent stream, as bam-agentd would hold it.
-class FakeAgent {
- public:
-  FakeAgent(v1::AgentService::Stub* stub, const std::string& node) : node_(node) {
-    ctx_.set_deadline(Deadline(20));
-    stream_ = stub->Connect(&ctx_);
-    v1::AgentMessage hello;
-    hello.mutable_hello()->set_node(node);
-    hello.mutable_hello()->set_agent_version("test");
-    stream_->Write(hello);
-  }
-  ~FakeAgent() { Close(); }
-
-  // The next plan the controller sends, or nullopt when the stream ends.
-  std::optional<v1::PlanUpdate> NextPlan() {
-    v1::ControllerMessage message;
-    while (stream_->Read(&message)) {
-      if (message.has_plan()) return message.plan();
-    }
-    return std::nullopt;
-  }
-
-  void Report(const v1::PlanUpdate& held, v1::Health health) {
-    v1::AgentMessage message;
-    v1::NodeReport* report = message.mutable_report();
-    report->set_node(node_);
-    report->set_applied_version(held.version());
-    report->set_applied_plan_hash(held.plan_hash());
-    v1::RoleStatus* role = report->add_roles();
-    role->set_service("svc");
-    role->set_health(health);
-    stream_->Write(message);
-  }
-
-  // Abandons the stream at once (no goodbye through a dead path).
-  void Cancel() {
-    if (closed_) return;
-    closed_ = true;
-    ctx_.TryCancel();
-    status_ = stream_->Finish();
-  }
-
-  // Ends the stream from the agent's side and returns the final status.
-  grpc::Status Close() {
-    if (closed_) return status_;
-    closed_ = true;
-    stream_->WritesDone();
-    v1::ControllerMessage drain;
-    while (stream_->Read(&drain)) {
-    }
-    status_ = stream_->Finish();
-    return status_;
-  }
-
- private:
-  std::string node_;
-  grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>> stream_;
-  bool closed_ = false;
-  grpc::Status status_;
-};
 
 // A TCP relay between one client and the controller that can freeze: it
 // keeps both connections open but stops moving bytes, which is what a
@@ -173,6 +114,7 @@ class ControllerServerTest : public ::testing::Test {
     dir_ = testing::MakeTempDir("controller_test");
     ControllerOptions options;
     options.listen = "127.0.0.1:0";
+    options.insecure_plaintext = true;
     options.db_path = (dir_ / "state/controller.db").string();
     options.metrics_listen = "127.0.0.1:0";
     options.report_flush_interval = std::chrono::milliseconds(20);
@@ -307,6 +249,7 @@ TEST_F(ControllerServerTest, UnknownAndDuplicateAgentsAreRefused) {
   grpc::Status refused = stranger.Close();
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(refused.error_message(), HasSubstr("\"node9\" is not in the desired state"));
+  EXPECT_THAT(refused.error_message(), Not(HasSubstr("node1")));  // others stay unnamed
 
   FakeAgent first(agents_.get(), "node1");
   ASSERT_TRUE(first.NextPlan().has_value());
@@ -386,6 +329,7 @@ TEST_F(ControllerServerTest, StateSurvivesARestart) {
   server_.reset();
   ControllerOptions options;
   options.listen = absl::StrCat("127.0.0.1:", port);
+  options.insecure_plaintext = true;
   options.db_path = (dir_ / "state/controller.db").string();
   options.metrics_listen = "";
   options.shutdown_grace = std::chrono::milliseconds(100);

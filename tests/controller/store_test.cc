@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
@@ -154,6 +155,26 @@ TEST_F(StoreTest, ReportsAndConnections) {
   report.clear_roles();
   ASSERT_TRUE(store->RecordReports({report}).ok());
   EXPECT_TRUE(store->ListNodes()->at(0).roles.empty());
+}
+
+TEST_F(StoreTest, AMalformedReportIsRefusedAloneAndTheBatchsOthersAreRecorded) {
+  auto store = OpenOrDie();
+  std::vector<v1::NodeReport> batch(3);
+  for (int i = 0; i < 3; ++i) {
+    batch[i].set_node(absl::StrCat("n", i + 1));
+    batch[i].set_applied_version(2);
+    batch[i].add_roles()->set_service("zookeeper");
+  }
+  batch[1].add_roles()->set_service("zookeeper");  // n2 reports zookeeper twice
+  absl::Status s = store->RecordReports(batch);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::HasSubstr("n2: service \"zookeeper\" is reported twice"));
+  auto nodes = store->ListNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  std::vector<std::string> names;
+  for (const NodeRecord& n : *nodes) names.push_back(n.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("n1", "n3"));  // nothing stored for n2
 }
 
 TEST_F(StoreTest, ReportsKeepPreflightAndNotices) {

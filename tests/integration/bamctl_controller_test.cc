@@ -40,11 +40,11 @@ class BamctlControllerTest : public ::testing::Test {
     // This process's loopback subnet: fixed ports no other process uses.
     host_ = testing::ProcessLoopbackSubnet().ServerAddress();
     address_ = absl::StrCat(host_, ":7443");
-    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
-        testing::ChildProcess::Start({Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
-                                      "--db=" + (dir_ / "controller.db").string(),
-                                      absl::StrCat("--metrics_listen=", host_, ":", kMetricsPort)},
-                                     {}, dir_.string(), (dir_ / "controller.log").string());
+    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
+        {Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
+         "--db=" + (dir_ / "controller.db").string(),
+         absl::StrCat("--metrics_listen=", host_, ":", kMetricsPort), "--insecure_plaintext"},
+        {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     controller_ = std::move(*child);
     auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());

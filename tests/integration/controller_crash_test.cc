@@ -39,7 +39,7 @@ class ControllerProcess {
   void Start() {
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
         {ControllerBinary(), "--listen=" + address_, "--db=" + (dir_ / "controller.db").string(),
-         "--metrics_listen=", "--report_flush_interval_ms=10"},
+         "--metrics_listen=", "--report_flush_interval_ms=10", "--insecure_plaintext"},
         {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     process_ = std::move(*child);

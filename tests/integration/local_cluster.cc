@@ -171,7 +171,7 @@ absl::Status LocalCluster::StartController() {
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
       {EnvOr("BAMCTL_CONTROLLER_BIN", "bam-controller"), "--listen=" + controller_address(),
        "--db=" + (dir_ / "controller.db").string(),
-       "--metrics_listen=", "--report_flush_interval_ms=20"},
+       "--metrics_listen=", "--report_flush_interval_ms=20", "--insecure_plaintext"},
       {}, dir_.string(), (dir_ / "controller.log").string());
   if (!child.ok()) return child.status();
   controller_ = std::move(*child);

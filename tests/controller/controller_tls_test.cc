@@ -1,0 +1,248 @@
+// The controller over mutual TLS, in process, with certificates from a CA
+// made for the test: who may connect, who may call what, and as whom.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/file_util.h"
+#include "controller/server/controller_server.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "pki/certs.h"
+#include "proto/controller.grpc.pb.h"
+#include "tests/util/fake_agent_stream.h"
+#include "tests/util/test_util.h"
+
+namespace bamctl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::bamctl::testing::FakeAgent;
+using ::testing::HasSubstr;
+
+std::chrono::system_clock::time_point Deadline(int seconds) {
+  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+}
+
+class ControllerTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("controller_tls");
+    absl::StatusOr<CertificateAuthority> ca =
+        CertificateAuthority::Create("tls-test", absl::Hours(24));
+    ASSERT_TRUE(ca.ok()) << ca.status();
+    ca_ = std::make_unique<CertificateAuthority>(*std::move(ca));
+    absl::StatusOr<KeyAndCertificate> serving = ca_->Issue(
+        "controller", PeerRole::kController, absl::Hours(1), {"localhost"}, {"127.0.0.1"});
+    ASSERT_TRUE(serving.ok()) << serving.status();
+    const fs::path tls = dir_ / "tls";
+    ASSERT_TRUE(WriteFileAtomically((tls / "ca.crt").string(), ca_->cert_pem(), 0644).ok());
+    ASSERT_TRUE(
+        WriteFileAtomically((tls / "controller.crt").string(), serving->cert_pem, 0644).ok());
+    ASSERT_TRUE(
+        WriteFileAtomically((tls / "controller.key").string(), serving->key_pem, 0600).ok());
+
+    ControllerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.tls_dir = tls.string();
+    options.db_path = (dir_ / "state/controller.db").string();
+    options.metrics_listen = "";
+    options.shutdown_grace = std::chrono::milliseconds(100);
+    server_ = std::make_unique<ControllerServer>(options);
+    absl::Status started = server_->Start();
+    ASSERT_TRUE(started.ok()) << started;
+    target_ = absl::StrCat("127.0.0.1:", server_->port());
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // A channel presenting a certificate for `name` in `role` from `ca`
+  // (default: the cluster's), or none when `name` is empty.
+  std::shared_ptr<grpc::Channel> Channel(const std::string& name, PeerRole role,
+                                         const CertificateAuthority* ca = nullptr,
+                                         absl::Duration lifetime = absl::Hours(1)) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ca_->cert_pem();
+    if (!name.empty()) {
+      absl::StatusOr<KeyAndCertificate> cert =
+          (ca != nullptr ? ca : ca_.get())->Issue(name, role, lifetime);
+      EXPECT_TRUE(cert.ok()) << cert.status();
+      if (cert.ok()) {
+        ssl.pem_private_key = cert->key_pem;
+        ssl.pem_cert_chain = cert->cert_pem;
+      }
+    }
+    return grpc::CreateChannel(target_, grpc::SslCredentials(ssl));
+  }
+
+  grpc::Status Status(const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(10));
+    v1::GetStatusRequest request;
+    v1::GetStatusResponse response;
+    return v1::ClusterService::NewStub(channel)->GetStatus(&ctx, request, &response);
+  }
+
+  grpc::Status Apply(const std::shared_ptr<grpc::Channel>& channel, const std::string& text,
+                     const std::string& author) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(20));
+    v1::ApplyRequest request;
+    request.set_spec_text(text);
+    request.set_author(author);
+    request.set_comment("first");
+    v1::ApplyResponse response;
+    return v1::ClusterService::NewStub(channel)->ApplyDesiredState(&ctx, request, &response);
+  }
+
+  // Calls ClusterService's `method` with an empty request through a generic
+  // stub: reaches every method the service has, present and future.
+  grpc::Status CallEmpty(const std::shared_ptr<grpc::Channel>& channel, const std::string& method) {
+    grpc::GenericStub stub(channel);
+    grpc::CompletionQueue cq;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(10));
+    grpc::ByteBuffer request;
+    grpc::Slice empty;
+    request = grpc::ByteBuffer(&empty, 1);
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+        stub.PrepareUnaryCall(&ctx, method, request, &cq);
+    call->StartCall();
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    call->Finish(&response, &status, reinterpret_cast<void*>(1));
+    void* tag = nullptr;
+    bool ok = false;
+    EXPECT_TRUE(cq.Next(&tag, &ok));
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+    return status;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<CertificateAuthority> ca_;
+  std::unique_ptr<ControllerServer> server_;
+  std::string target_;
+};
+
+TEST_F(ControllerTlsTest, APlaintextClientIsRefused) {
+  grpc::Status s = Status(grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+}
+
+TEST_F(ControllerTlsTest, ACertificateFromAnotherCaIsRefused) {
+  absl::StatusOr<CertificateAuthority> other =
+      CertificateAuthority::Create("other", absl::Hours(1));
+  ASSERT_TRUE(other.ok()) << other.status();
+  grpc::Status s = Status(Channel("admin", PeerRole::kOperator, &*other));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_TRUE(Status(Channel("admin", PeerRole::kOperator)).ok());
+}
+
+TEST_F(ControllerTlsTest, AnExpiredCertificateIsRefused) {
+  grpc::Status s = Status(Channel("admin", PeerRole::kOperator, nullptr, -absl::Minutes(30)));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+}
+
+TEST_F(ControllerTlsTest, WithoutAClientCertificateNothingIsAllowed) {
+  grpc::Status s = Status(Channel("", PeerRole::kViewer));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(s.error_message(), HasSubstr("no client certificate"));
+}
+
+TEST_F(ControllerTlsTest, EveryClusterCallIsAuthorizedByRole) {
+  const google::protobuf::ServiceDescriptor* service =
+      v1::ApplyRequest::descriptor()->file()->FindServiceByName("ClusterService");
+  ASSERT_NE(service, nullptr);
+  const std::set<std::string> changes = {"ApplyDesiredState", "Rollback", "StartRollingRestart",
+                                         "ControlOperation"};
+  auto anonymous = Channel("", PeerRole::kViewer);
+  auto node = Channel("node2", PeerRole::kNode);
+  auto viewer = Channel("ann", PeerRole::kViewer);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string name = service->method(i)->name();
+    const std::string method = absl::StrCat("/", service->full_name(), "/", name);
+    EXPECT_EQ(CallEmpty(anonymous, method).error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
+    grpc::Status as_node = CallEmpty(node, method);
+    EXPECT_EQ(as_node.error_code(), grpc::StatusCode::PERMISSION_DENIED) << name;
+    EXPECT_THAT(as_node.error_message(), HasSubstr("\"node2\" holds a node certificate")) << name;
+    grpc::Status as_viewer = CallEmpty(viewer, method);
+    if (changes.count(name) > 0) {
+      EXPECT_EQ(as_viewer.error_code(), grpc::StatusCode::PERMISSION_DENIED) << name;
+      EXPECT_THAT(as_viewer.error_message(), HasSubstr("needs an operator certificate")) << name;
+    } else {
+      EXPECT_NE(as_viewer.error_code(), grpc::StatusCode::PERMISSION_DENIED) << name;
+      EXPECT_NE(as_viewer.error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
+    }
+  }
+}
+
+TEST_F(ControllerTlsTest, ChangesAreRecordedAsTheCertificateNotAsTheClientSays) {
+  const std::string seed = testing::ReadSourceFile("examples/seed-cluster.yaml");
+  grpc::Status viewer = Apply(Channel("ann", PeerRole::kViewer), seed, "ann");
+  EXPECT_EQ(viewer.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Apply(Channel("admin", PeerRole::kOperator), seed, "mallory").ok());
+
+  auto channel = Channel("ann", PeerRole::kViewer);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(10));
+  v1::ListVersionsResponse versions;
+  ASSERT_TRUE(v1::ClusterService::NewStub(channel)
+                  ->ListVersions(&ctx, v1::ListVersionsRequest(), &versions)
+                  .ok());
+  ASSERT_EQ(versions.versions_size(), 1);
+  EXPECT_EQ(versions.versions(0).author(), "admin");
+  EXPECT_EQ(versions.versions(0).comment(), "(client says author: mallory) first");
+
+  grpc::ClientContext events_ctx;
+  events_ctx.set_deadline(Deadline(10));
+  v1::ListEventsResponse events;
+  ASSERT_TRUE(v1::ClusterService::NewStub(channel)
+                  ->ListEvents(&events_ctx, v1::ListEventsRequest(), &events)
+                  .ok());
+  bool seen = false;
+  for (const v1::Event& e : events.events()) {
+    if (e.kind() == "apply") {
+      seen = true;
+      EXPECT_EQ(e.actor(), "admin");
+    }
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(ControllerTlsTest, ANodeCertificateSpeaksOnlyAsItsNodeAndGetsOnlyItsPlan) {
+  const std::string seed = testing::ReadSourceFile("examples/seed-cluster.yaml");
+  ASSERT_TRUE(Apply(Channel("admin", PeerRole::kOperator), seed, "admin").ok());
+
+  auto node2 = v1::AgentService::NewStub(Channel("node2", PeerRole::kNode));
+  FakeAgent impostor(node2.get(), "node1");
+  EXPECT_FALSE(impostor.NextPlan().has_value());
+  grpc::Status refused = impostor.Close();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(refused.error_message(),
+              HasSubstr("certificate is node \"node2\"'s; it cannot say hello as \"node1\""));
+
+  FakeAgent itself(node2.get(), "node2");
+  std::optional<v1::PlanUpdate> plan = itself.NextPlan();
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->plan().node(), "node2");
+
+  auto operator_stub = v1::AgentService::NewStub(Channel("admin", PeerRole::kOperator));
+  FakeAgent not_a_node(operator_stub.get(), "node3");
+  EXPECT_FALSE(not_a_node.NextPlan().has_value());
+  grpc::Status as_operator = not_a_node.Close();
+  EXPECT_EQ(as_operator.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(as_operator.error_message(), HasSubstr("needs a node certificate"));
+}
+
+}  // namespace
+}  // namespace bamctl

@@ -1,0 +1,54 @@
+#include "tests/util/fake_agent_stream.h"
+
+#include <chrono>
+
+namespace bamctl::testing {
+
+FakeAgent::FakeAgent(v1::AgentService::StubInterface* stub, const std::string& node) : node_(node) {
+  ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  stream_ = stub->Connect(&ctx_);
+  v1::AgentMessage hello;
+  hello.mutable_hello()->set_node(node);
+  hello.mutable_hello()->set_agent_version("test");
+  stream_->Write(hello);
+}
+
+std::optional<v1::PlanUpdate> FakeAgent::NextPlan() {
+  v1::ControllerMessage message;
+  while (stream_->Read(&message)) {
+    if (message.has_plan()) return message.plan();
+  }
+  return std::nullopt;
+}
+
+void FakeAgent::Report(const v1::PlanUpdate& held, v1::Health health) {
+  v1::AgentMessage message;
+  v1::NodeReport* report = message.mutable_report();
+  report->set_node(node_);
+  report->set_applied_version(held.version());
+  report->set_applied_plan_hash(held.plan_hash());
+  v1::RoleStatus* role = report->add_roles();
+  role->set_service("svc");
+  role->set_health(health);
+  stream_->Write(message);
+}
+
+void FakeAgent::Cancel() {
+  if (closed_) return;
+  closed_ = true;
+  ctx_.TryCancel();
+  status_ = stream_->Finish();
+}
+
+grpc::Status FakeAgent::Close() {
+  if (closed_) return status_;
+  closed_ = true;
+  stream_->WritesDone();
+  v1::ControllerMessage drain;
+  while (stream_->Read(&drain)) {
+  }
+  status_ = stream_->Finish();
+  return status_;
+}
+
+}  // namespace bamctl::testing

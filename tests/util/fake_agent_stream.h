@@ -1,0 +1,47 @@
+#ifndef BAMCTL_TESTS_UTIL_FAKE_AGENT_STREAM_H_
+#define BAMCTL_TESTS_UTIL_FAKE_AGENT_STREAM_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+#include "proto/controller.grpc.pb.h"
+
+namespace bamctl::testing {
+
+// One agent stream, as bam-agentd would hold it, for tests of the
+// controller: says hello as `node` at once; every call is bounded (the
+// stream has a 20 s deadline).
+class FakeAgent {
+ public:
+  FakeAgent(v1::AgentService::StubInterface* stub, const std::string& node);
+  ~FakeAgent() { Close(); }
+
+  // The next plan the controller sends, or nullopt when the stream ends.
+  std::optional<v1::PlanUpdate> NextPlan();
+
+  // Reports that it holds `held`, one service "svc" with `health`.
+  void Report(const v1::PlanUpdate& held, v1::Health health);
+
+  // Sends `message` as it is.
+  bool Write(const v1::AgentMessage& message) { return stream_->Write(message); }
+
+  // Abandons the stream at once (no goodbye through a dead path).
+  void Cancel();
+
+  // Ends the stream from the agent's side and returns the final status.
+  grpc::Status Close();
+
+ private:
+  std::string node_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriterInterface<v1::AgentMessage, v1::ControllerMessage>>
+      stream_;
+  bool closed_ = false;
+  grpc::Status status_;
+};
+
+}  // namespace bamctl::testing
+
+#endif  // BAMCTL_TESTS_UTIL_FAKE_AGENT_STREAM_H_
