@@ -144,6 +144,24 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       }
       case v1::AgentMessage::kHello:
         return {grpc::StatusCode::FAILED_PRECONDITION, "hello sent twice on one stream"};
+      case v1::AgentMessage::kRenew: {
+        // Named after the stream's verified node: a node renews only itself.
+        v1::ControllerMessage reply;
+        absl::StatusOr<std::string> cert =
+            service_->enrolment_ == nullptr
+                ? absl::FailedPreconditionError("this controller issues no certificates")
+                : service_->enrolment_->Renew(node_, message.renew().csr_pem());
+        if (cert.ok()) {
+          reply.mutable_renewed()->set_cert_pem(*cert);
+          spdlog::info("certificate of node {} renewed", node_);
+        } else {
+          reply.mutable_renewed()->set_error(std::string(cert.status().message()));
+          spdlog::warn("certificate renewal of node {} refused: {}", node_,
+                       cert.status().ToString());
+        }
+        Send(std::move(reply));
+        return grpc::Status::OK;
+      }
       case v1::AgentMessage::kCommandResult:
         if (service_->rollouts_ != nullptr) {
           // Refused answers (not this node's command, or late) change nothing;

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "controller/cluster/desired_state.h"
+#include "controller/enrolment/enrolment.h"
 #include "controller/rollout/engine.h"
 #include "controller/server/agent_hub.h"
 #include "controller/server/authz.h"
@@ -22,15 +23,18 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   // are dropped).
   // Each stream is authorized by `authz`: a node certificate, whose name
   // the stream's hello must carry.
+  // `enrolment` may be null (renewals refused).
   AgentServiceImpl(const Authorizer* authz, DesiredState* state, Store* store, AgentHub* hub,
-                   ReportBatcher* batcher, ControllerMetrics* metrics, RolloutEngine* rollouts)
+                   ReportBatcher* batcher, ControllerMetrics* metrics, RolloutEngine* rollouts,
+                   Enrolment* enrolment)
       : authz_(authz),
         state_(state),
         store_(store),
         hub_(hub),
         batcher_(batcher),
         metrics_(metrics),
-        rollouts_(rollouts) {}
+        rollouts_(rollouts),
+        enrolment_(enrolment) {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* ctx) override;
@@ -47,6 +51,7 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   ReportBatcher* batcher_;
   ControllerMetrics* metrics_;
   RolloutEngine* rollouts_;
+  Enrolment* enrolment_;
 };
 
 }  // namespace bamctl

@@ -218,4 +218,16 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListEvents(grpc::CallbackServerCon
   });
 }
 
+grpc::ServerUnaryReactor* ClusterServiceImpl::CreateNodeToken(
+    grpc::CallbackServerContext* ctx, const v1::CreateNodeTokenRequest* request,
+    v1::CreateNodeTokenResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller,
+                     authz_->Authorize(*ctx, Access::kChange, "node token create"));
+    if (enrolment_ == nullptr) return absl::UnimplementedError("this controller enrols no nodes");
+    ASSIGN_OR_RETURN(*response, enrolment_->CreateToken(*request, caller.Actor("")));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace bamctl

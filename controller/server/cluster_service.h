@@ -2,6 +2,7 @@
 #define BAMCTL_CONTROLLER_SERVER_CLUSTER_SERVICE_H_
 
 #include "controller/cluster/desired_state.h"
+#include "controller/enrolment/enrolment.h"
 #include "controller/rollout/engine.h"
 #include "controller/server/authz.h"
 #include "controller/server/metrics.h"
@@ -20,9 +21,15 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   // restarts: those calls fail Unimplemented).
   // Every call is authorized by `authz` first: reads need a viewer or
   // operator certificate, changes an operator's.
+  // `enrolment` may be null (no node tokens: that call fails Unimplemented).
   ClusterServiceImpl(const Authorizer* authz, DesiredState* state, Store* store,
-                     ControllerMetrics* metrics, RolloutEngine* rollouts)
-      : authz_(authz), state_(state), store_(store), metrics_(metrics), rollouts_(rollouts) {}
+                     ControllerMetrics* metrics, RolloutEngine* rollouts, Enrolment* enrolment)
+      : authz_(authz),
+        state_(state),
+        store_(store),
+        metrics_(metrics),
+        rollouts_(rollouts),
+        enrolment_(enrolment) {}
 
   grpc::ServerUnaryReactor* ApplyDesiredState(grpc::CallbackServerContext* ctx,
                                               const v1::ApplyRequest* request,
@@ -59,6 +66,9 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   grpc::ServerUnaryReactor* ControlOperation(grpc::CallbackServerContext* ctx,
                                              const v1::ControlOperationRequest* request,
                                              v1::Operation* response) override;
+  grpc::ServerUnaryReactor* CreateNodeToken(grpc::CallbackServerContext* ctx,
+                                            const v1::CreateNodeTokenRequest* request,
+                                            v1::CreateNodeTokenResponse* response) override;
 
  private:
   const Authorizer* authz_;
@@ -66,6 +76,7 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   Store* store_;
   ControllerMetrics* metrics_;
   RolloutEngine* rollouts_;
+  Enrolment* enrolment_;
 };
 
 }  // namespace bamctl

@@ -16,6 +16,28 @@
 namespace bamctl {
 namespace {
 
+// The CA that signs node certificates: ca.crt and ca.key of `tls_dir`.
+// Null without TLS or without ca.key (the CA key may be kept off the
+// controller host; nodes then get certificates from bamctl pki issue).
+absl::StatusOr<std::unique_ptr<CertificateAuthority>> LoadCaForEnrolment(
+    const std::string& tls_dir) {
+  if (tls_dir.empty()) return nullptr;
+  const std::string key_path = tls_dir + "/ca.key";
+  ASSIGN_OR_RETURN(std::optional<std::string> key, ReadFileIfExists(key_path));
+  if (!key.has_value()) {
+    spdlog::info("no {}: enrolment with tokens is off", key_path);
+    return nullptr;
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> cert, ReadFileIfExists(tls_dir + "/ca.crt"));
+  if (!cert.has_value()) return absl::NotFoundError(absl::StrCat(tls_dir, "/ca.crt is missing"));
+  absl::StatusOr<CertificateAuthority> ca = CertificateAuthority::Load(*cert, *key);
+  if (!ca.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(key_path, " and ca.crt do not make a CA: ", ca.status().message()));
+  }
+  return std::make_unique<CertificateAuthority>(*std::move(ca));
+}
+
 // How often the gauges of converged nodes and unfinished operations are
 // refreshed.
 constexpr int64_t kMaintenanceIntervalMs = 500;
@@ -76,11 +98,15 @@ absl::Status ControllerServer::Start() {
         "restart roles and receive any node's plan",
         options_.listen);
   }
-  cluster_service_ = std::make_unique<ClusterServiceImpl>(authz_.get(), state_.get(), store_.get(),
-                                                          metrics_.get(), rollouts_.get());
-  agent_service_ =
-      std::make_unique<AgentServiceImpl>(authz_.get(), state_.get(), store_.get(), &hub_,
-                                         batcher_.get(), metrics_.get(), rollouts_.get());
+  ASSIGN_OR_RETURN(std::unique_ptr<CertificateAuthority> ca, LoadCaForEnrolment(options_.tls_dir));
+  enrolment_ = std::make_unique<Enrolment>(store_.get(), state_.get(), clock_, std::move(ca),
+                                           Enrolment::Options());
+  cluster_service_ = std::make_unique<ClusterServiceImpl>(
+      authz_.get(), state_.get(), store_.get(), metrics_.get(), rollouts_.get(), enrolment_.get());
+  agent_service_ = std::make_unique<AgentServiceImpl>(authz_.get(), state_.get(), store_.get(),
+                                                      &hub_, batcher_.get(), metrics_.get(),
+                                                      rollouts_.get(), enrolment_.get());
+  enrollment_service_ = std::make_unique<EnrollmentServiceImpl>(authz_.get(), enrolment_.get());
   state_->SetVersionListener([this](int64_t version) { agent_service_->PushVersion(version); });
   state_->SetPendingRollouts(rollouts_.get());
 
@@ -88,6 +114,7 @@ absl::Status ControllerServer::Start() {
   builder.AddListeningPort(options_.listen, credentials, &port_);
   builder.RegisterService(cluster_service_.get());
   builder.RegisterService(agent_service_.get());
+  builder.RegisterService(enrollment_service_.get());
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                              static_cast<int>(options_.keepalive_time.count()));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,

@@ -15,6 +15,7 @@
 #include "controller/server/agent_hub.h"
 #include "controller/server/agent_service.h"
 #include "controller/server/cluster_service.h"
+#include "controller/server/enrollment_service.h"
 #include "controller/server/metrics.h"
 #include "controller/server/report_batcher.h"
 #include "controller/store/store.h"
@@ -81,6 +82,8 @@ class ControllerServer {
   std::unique_ptr<Authorizer> authz_;
   std::unique_ptr<ClusterServiceImpl> cluster_service_;
   std::unique_ptr<AgentServiceImpl> agent_service_;
+  std::unique_ptr<Enrolment> enrolment_;
+  std::unique_ptr<EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -109,6 +109,18 @@ UPDATE nodes SET report_extra = x'';
     // Plans derive from the effective spec (compilation is deterministic):
     // every stored version's plans are compiled again.
     {"", RecompilePlans},
+    // One-time enrolment tokens, by the SHA-256 of the token (the token
+    // itself is never stored).
+    {R"sql(
+CREATE TABLE node_tokens (
+  token_hash TEXT PRIMARY KEY,
+  node TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  used_ms INTEGER NOT NULL DEFAULT 0
+);
+)sql"},
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -85,6 +85,15 @@ struct EventRecord {
 // role statuses names a service, no service twice.
 absl::Status ValidateReport(const v1::NodeReport& report);
 
+// An enrolment token as stored: its hash, never the token.
+struct NodeTokenRecord {
+  std::string node;
+  std::string created_by;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+  int64_t used_ms = 0;  // 0: not used
+};
+
 class Store {
  public:
   // Opens (creating when absent) the database at `path`. Refuses files that
@@ -112,10 +121,9 @@ class Store {
   absl::StatusOr<std::vector<VersionRecord>> ListVersions(int limit);
   absl::StatusOr<std::vector<v1::NodePlan>> GetPlans(int64_t version);
 
-  // Records agent reports in one transaction (callers batch them).
-  // Records each valid report; one that is malformed (ValidateReport) or
-  // fails to be written is refused alone, the others are recorded, and the
-  // error names the refused ones.
+  // Records agent reports in one transaction (callers batch them): each valid report; one that is
+  // malformed (ValidateReport) or fails to be written is refused alone, the others are recorded,
+  // and the error names the refused ones.
   absl::Status RecordReports(const std::vector<v1::NodeReport>& reports);
   absl::Status SetConnected(const std::string& node, bool connected);
   // Sets last_seen of these nodes to now, in one transaction (heartbeats).
@@ -131,6 +139,18 @@ class Store {
   absl::StatusOr<v1::Operation> GetOperation(int64_t id);
   // Newest first; with `active_only`, those in kActiveOperationStates.
   absl::StatusOr<std::vector<v1::Operation>> ListOperations(int limit, bool active_only);
+
+  // Stores a one-time enrolment token for `node` by its hash, with an event.
+  absl::Status AddNodeToken(const std::string& token_hash, const NodeTokenRecord& token);
+  // Uses the token whose hash is `token_hash`, once: its node. NotFound for
+  // an unknown token, FailedPrecondition for one used or expired already
+  // (the message says which and when). Atomic: of two concurrent uses of a
+  // token, one wins.
+  absl::StatusOr<std::string> RedeemNodeToken(const std::string& token_hash);
+
+  // Appends an audit event on its own (changes above record theirs).
+  absl::Status RecordEvent(absl::string_view kind, absl::string_view actor, absl::string_view node,
+                           absl::string_view message);
 
   // The store's clock, which stamps everything it records.
   int64_t NowMillis() const { return clock_->NowMillis(); }
