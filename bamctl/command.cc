@@ -392,8 +392,8 @@ int CommandTable::Run(const std::vector<std::string>& args, const CommandContext
         parsed.Get("controller")
             .value_or(config_controller.empty() ? context.default_controller : config_controller);
   }
-  Invocation invocation{command->path, parsed, command->remote ? remote_context : context,
-                        out,           err,    controller};
+  const CommandContext& effective = command->remote ? remote_context : context;
+  Invocation invocation{command->path, parsed, effective, out, err, controller};
   if (command->remote) {
     if (invocation.controller.empty()) {
       return UsageError(err,
