@@ -120,8 +120,9 @@ absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view text, const std
 absl::StatusOr<ClientConfig> ReadClientConfig(const std::string& path) {
   absl::StatusOr<std::optional<std::string>> text = ReadFileIfExists(path);
   if (!text.ok()) return Annotate(text.status(), "read config");
-  if (!text->has_value())
+  if (!text->has_value()) {
     return absl::NotFoundError(absl::StrCat("config ", path, ": no such file"));
+  }
   return ParseClientConfig(**text, path);
 }
 

@@ -54,7 +54,7 @@ class PkiDirTest : public ::testing::Test {
 
   // An initialized PKI directory under the test's root.
   fs::path Init() {
-    const fs::path dir = root_ / "pki";
+    fs::path dir = root_ / "pki";
     auto written = InitPkiDir(dir.string(), "bam-test", {"ctl.example", "10.0.0.5", "::1"}, 7443);
     EXPECT_TRUE(written.ok()) << written.status();
     return dir;
