@@ -1,6 +1,7 @@
 // bamctl over mutual TLS: a real gRPC server that requires and verifies
 // client certificates, with certificates from InitPkiDir.
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -212,6 +213,14 @@ TEST_F(TlsCommandsTest, BrokenConfigFailsBeforeAnyCall) {
   r = Run({"status", "--config", (root_ / "none.conf").string()});
   EXPECT_EQ(r.code, kExitFailed);
   EXPECT_THAT(r.err, HasSubstr("none.conf: no such file"));
+}
+
+TEST(CommandContextTest, ReadsTheConfigFromTheEnvironment) {
+  ASSERT_EQ(setenv("BAMCTL_CONFIG", "/etc/bamctl/admin.conf", 1), 0);
+  EXPECT_EQ(CommandContextFromEnvironment().default_config, "/etc/bamctl/admin.conf");
+  ASSERT_EQ(unsetenv("BAMCTL_CONFIG"), 0);
+  EXPECT_EQ(CommandContextFromEnvironment().default_config, "");
+  EXPECT_FALSE(CommandContextFromEnvironment().tls.has_value());
 }
 
 }  // namespace
