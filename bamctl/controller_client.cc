@@ -81,6 +81,12 @@ int Controller::Fail(const grpc::Status& status, std::ostream& err) const {
     case grpc::StatusCode::OUT_OF_RANGE:
       err << "bamctl: " << command_ << ": " << Lines(message);
       break;
+    // Refusals of this client's certificate: what it may not do, and as whom.
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      err << "bamctl: " << command_ << ": the controller at " << address_
+          << " refused: " << Lines(message);
+      break;
     default:
       err << "bamctl: " << command_ << ": the controller at " << address_ << " failed: "
           << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) << ": "

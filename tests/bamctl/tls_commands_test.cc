@@ -43,6 +43,11 @@ class StatusOnlyService final : public v1::ClusterService::Service {
          context->auth_context()->FindPropertyValues("x509_common_name")) {
       callers_.emplace_back(name.data(), name.size());
     }
+    // What an authorizing controller answers a certificate it refuses.
+    if (!callers_.empty() && callers_.back() == "vic") {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "status needs an operator certificate; \"vic\" holds a viewer one");
+    }
     response->set_converged(true);
     v1::NodeStatus* node = response->add_nodes();
     node->set_node("node1");
@@ -159,6 +164,15 @@ TEST_F(TlsCommandsTest, ConfigFromTheEnvironmentAndControllerPriority) {
   r = Run({"status", "--config", (pki_ / "bob.conf").string()});
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_EQ(service_.callers(), (std::vector<std::string>{"admin", "bob"}));
+}
+
+TEST_F(TlsCommandsTest, ARefusalOfTheCertificateIsToldInWords) {
+  ASSERT_TRUE(IssueInDir(pki_.string(), "vic", PeerRole::kViewer).ok());
+  Result r = Run({"status", "--config", (pki_ / "vic.conf").string()});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.err, absl::StrCat("bamctl: status: the controller at ", host_, ":", kPort,
+                                " refused: status needs an operator certificate; \"vic\" holds a "
+                                "viewer one\n"));
 }
 
 TEST_F(TlsCommandsTest, CertificateFromAnotherCaIsRefused) {
