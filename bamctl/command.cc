@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bamctl/cli.h"
+#include "pki/client_config.h"
 
 namespace bamctl {
 namespace {
@@ -30,13 +31,14 @@ std::string FlagSynopsis(const FlagSpec& flag) {
 
 // "op watch ID [--interval DURATION]", wrapped before 80 columns with
 // continuation lines indented under the first argument. `indent` is the
-// width of what precedes it on the first line. --controller is left out
-// when `with_controller` is false (the command list says it once).
+// width of what precedes it on the first line. --controller and --config
+// are left out when `with_controller` is false (the command list says them
+// once).
 std::string Synopsis(const Command& command, size_t indent, bool with_controller = true) {
   std::vector<std::string> parts;
   for (const ArgSpec& arg : command.args) parts.push_back(arg.name);
   for (const FlagSpec& flag : command.flags) {
-    if (!with_controller && flag.name == "controller") continue;
+    if (!with_controller && (flag.name == "controller" || flag.name == "config")) continue;
     parts.push_back(flag.required ? FlagSynopsis(flag)
                                   : absl::StrCat("[", FlagSynopsis(flag), "]"));
   }
@@ -89,7 +91,33 @@ std::optional<std::string> CheckValue(const FlagSpec& flag, const std::string& s
 FlagSpec ControllerFlag() {
   return {.name = "controller",
           .value_name = "HOST:PORT",
-          .help = "the controller to talk to (default: $BAMCTL_CONTROLLER)"};
+          .help =
+              "the controller to talk to (default: the config's controller, else "
+              "$BAMCTL_CONTROLLER)"};
+}
+
+FlagSpec ConfigFlag() {
+  return {.name = "config",
+          .value_name = "FILE",
+          .help =
+              "talk mutual TLS with the CA, certificate and key this client config names "
+              "(default: $BAMCTL_CONFIG; none: plaintext)"};
+}
+
+// The TLS identity of the config `path` names, into `context`; false after
+// telling `err` what is wrong with it (the file and line).
+bool LoadConfig(const std::string& path, CommandContext& context, std::string& controller,
+                std::ostream& err) {
+  absl::StatusOr<ClientConfig> config = ReadClientConfig(path);
+  absl::StatusOr<ClientTls> tls =
+      config.ok() ? LoadClientTls(*config) : absl::StatusOr<ClientTls>(config.status());
+  if (!tls.ok()) {
+    err << "bamctl: " << tls.status().message() << "\n";
+    return false;
+  }
+  context.tls = *std::move(tls);
+  controller = config->controller.value;
+  return true;
 }
 
 }  // namespace
@@ -141,7 +169,10 @@ int UsageError(std::ostream& err, absl::string_view message, absl::string_view c
 
 CommandTable::CommandTable(std::vector<Command> commands) : commands_(std::move(commands)) {
   for (Command& command : commands_) {
-    if (command.remote) command.flags.push_back(ControllerFlag());
+    if (command.remote) {
+      command.flags.push_back(ControllerFlag());
+      command.flags.push_back(ConfigFlag());
+    }
   }
 }
 
@@ -173,7 +204,8 @@ std::string CommandTable::Usage() const {
     if (command.remote && !remote_heading) {
       absl::StrAppend(&text,
                       "\nAgainst bam-controller (--controller=HOST:PORT, or set "
-                      "BAMCTL_CONTROLLER):\n");
+                      "BAMCTL_CONTROLLER;\n"
+                      "mutual TLS with --config FILE, or set BAMCTL_CONFIG):\n");
       remote_heading = true;
     }
     absl::StrAppend(&text, "  bamctl ", Synopsis(command, 9, /*with_controller=*/false), "\n      ",
@@ -346,14 +378,29 @@ int CommandTable::Run(const std::vector<std::string>& args, const CommandContext
   }
   ParsedArgs parsed;
   if (int code = Parse(*command, words, matched, &parsed, err); code != kExitOk) return code;
-  Invocation invocation{command->path, parsed, context, out, err, ""};
+  // A remote command's context carries the TLS identity of its config,
+  // checked here so that a broken config fails before any call.
+  CommandContext remote_context = context;
+  std::string controller;
   if (command->remote) {
-    invocation.controller = parsed.Get("controller").value_or(context.default_controller);
+    std::string config_controller;
+    const std::string config = parsed.Get("config").value_or(context.default_config);
+    if (!config.empty() && !LoadConfig(config, remote_context, config_controller, err)) {
+      return kExitFailed;
+    }
+    controller =
+        parsed.Get("controller")
+            .value_or(config_controller.empty() ? context.default_controller : config_controller);
+  }
+  const CommandContext& effective = command->remote ? remote_context : context;
+  Invocation invocation{command->path, parsed, effective, out, err, controller};
+  if (command->remote) {
     if (invocation.controller.empty()) {
       return UsageError(err,
                         absl::StrCat(command->path,
                                      " needs the controller's address: pass "
-                                     "--controller=HOST:PORT or set BAMCTL_CONTROLLER=HOST:PORT"),
+                                     "--controller=HOST:PORT, set BAMCTL_CONTROLLER=HOST:PORT "
+                                     "or use a config (--config, BAMCTL_CONFIG) that names one"),
                         command->path);
     }
     if (invocation.controller.find(':') == std::string::npos) {

@@ -13,6 +13,8 @@ namespace bamctl {
 // desired-state validate, plan, render: offline, from a spec file
 // (offline_commands.cc).
 std::vector<Command> OfflineCommands();
+// pki init, pki issue: offline, the cluster's certificates (pki_commands.cc).
+std::vector<Command> PkiCommands();
 // desired-state apply, get, history, diff, rollback (desired_state_commands.cc).
 std::vector<Command> DesiredStateCommands();
 // status, nodes, events (status_commands.cc).

@@ -10,10 +10,17 @@
 
 namespace bamctl {
 
-std::unique_ptr<v1::ClusterService::StubInterface> NewInsecureClusterStub(
-    const std::string& address) {
-  return v1::ClusterService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+std::unique_ptr<v1::ClusterService::StubInterface> NewClusterStub(
+    const std::string& address, const std::optional<ClientTls>& tls) {
+  if (!tls.has_value()) {
+    return v1::ClusterService::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = tls->ca_pem;
+  options.pem_private_key = tls->key_pem;
+  options.pem_cert_chain = tls->cert_pem;
+  return v1::ClusterService::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(options)));
 }
 
 CommandContext CommandContextFromEnvironment() {
@@ -21,6 +28,7 @@ CommandContext CommandContextFromEnvironment() {
   if (const char* controller = std::getenv("BAMCTL_CONTROLLER")) {
     context.default_controller = controller;
   }
+  if (const char* config = std::getenv("BAMCTL_CONFIG")) context.default_config = config;
   if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') {
     context.user = user;
   }
@@ -30,8 +38,9 @@ CommandContext CommandContextFromEnvironment() {
 Controller::Controller(std::string address, std::string command, const CommandContext& context)
     : address_(std::move(address)),
       command_(std::move(command)),
-      stub_(context.make_stub(address_)),
-      timeout_(context.rpc_timeout) {
+      stub_(context.make_stub(address_, context.tls)),
+      timeout_(context.rpc_timeout),
+      tls_(context.tls.has_value()) {
   if (stub_ == nullptr) std::abort();  // a factory that returns no stub is a bug
 }
 
@@ -47,7 +56,14 @@ int Controller::Fail(const grpc::Status& status, std::ostream& err) const {
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
       err << "bamctl: cannot reach the controller at " << address_ << ": " << message
-          << "; is bam-controller running?\n";
+          << "; is bam-controller running?";
+      // A TLS handshake that fails on either side looks the same from here.
+      if (tls_) {
+        err << " Over TLS it also fails when the controller's certificate is not from the "
+               "config's ca_file or does not name this host, or when the controller does not "
+               "trust the config's cert_file.";
+      }
+      err << "\n";
       break;
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       err << "bamctl: " << command_ << ": the controller at " << address_
@@ -64,6 +80,12 @@ int Controller::Fail(const grpc::Status& status, std::ostream& err) const {
     case grpc::StatusCode::ALREADY_EXISTS:
     case grpc::StatusCode::OUT_OF_RANGE:
       err << "bamctl: " << command_ << ": " << Lines(message);
+      break;
+    // Refusals of this client's certificate: what it may not do, and as whom.
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      err << "bamctl: " << command_ << ": the controller at " << address_
+          << " refused: " << Lines(message);
       break;
     default:
       err << "bamctl: " << command_ << ": the controller at " << address_ << " failed: "

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -11,27 +12,39 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "pki/client_config.h"
 #include "proto/controller.grpc.pb.h"
 
 namespace bamctl {
 
-// Makes a ClusterService stub for the controller at `address` ("HOST:PORT").
-// Called once per command; the command owns the stub.
-using ClusterStubFactory =
-    std::function<std::unique_ptr<v1::ClusterService::StubInterface>(const std::string& address)>;
+// Makes a ClusterService stub for the controller at `address` ("HOST:PORT"),
+// over mutual TLS with `tls` (the CA to trust, the certificate and key to
+// present) when set, else plaintext. Called once per command; the command
+// owns the stub.
+using ClusterStubFactory = std::function<std::unique_ptr<v1::ClusterService::StubInterface>(
+    const std::string& address, const std::optional<ClientTls>& tls)>;
 
-// A stub over a plaintext channel. The channel connects lazily, on the first
-// call. TLS comes later.
-std::unique_ptr<v1::ClusterService::StubInterface> NewInsecureClusterStub(
-    const std::string& address);
+// The stub of a real channel, TLS or plaintext as `tls` says. The channel
+// connects lazily, on the first call; TLS verifies that the controller's
+// certificate names the host of `address`.
+std::unique_ptr<v1::ClusterService::StubInterface> NewClusterStub(
+    const std::string& address, const std::optional<ClientTls>& tls);
 
 // What commands take from outside their command line. RunBamctl fills it
 // from the process environment; tests build their own.
 struct CommandContext {
-  ClusterStubFactory make_stub = NewInsecureClusterStub;
-  // The controller to use without --controller ($BAMCTL_CONTROLLER); empty
-  // for none, which makes a remote command a usage error.
+  ClusterStubFactory make_stub = NewClusterStub;
+  // The controller to use without --controller or a config's controller
+  // ($BAMCTL_CONTROLLER); empty for none, which makes a remote command a
+  // usage error.
   std::string default_controller;
+  // The client config to use without --config ($BAMCTL_CONFIG); empty for
+  // none: plaintext.
+  std::string default_config;
+  // The TLS identity of the config in effect. The command table sets it for
+  // the remote command it runs, from --config or `default_config`; nullopt
+  // is plaintext.
+  std::optional<ClientTls> tls;
   // Recorded as the author of applies, rollbacks and operations ($USER).
   std::string user = "unknown";
   // Deadline of each call to the controller.
@@ -42,7 +55,8 @@ struct CommandContext {
   std::string version;
 };
 
-// The context of this process: $BAMCTL_CONTROLLER, $USER (or "unknown").
+// The context of this process: $BAMCTL_CONTROLLER, $BAMCTL_CONFIG, $USER
+// (or "unknown").
 CommandContext CommandContextFromEnvironment();
 
 // The one way a command calls the controller: a stub for `address`, a fresh
@@ -66,6 +80,7 @@ class Controller {
   std::string command_;
   std::unique_ptr<Stub> stub_;
   absl::Duration timeout_;
+  bool tls_;  // for hints when the controller cannot be reached
 };
 
 }  // namespace bamctl

@@ -107,6 +107,16 @@ absl::Status SetRandomSerial(X509* cert) {
   return absl::OkStatus();
 }
 
+// Moves `name` into `names`.
+absl::Status Push(GENERAL_NAMES* names, GeneralNamePtr name) {
+  GENERAL_NAME* raw = name.release();
+  if (sk_GENERAL_NAME_push(names, raw) <= 0) {
+    GENERAL_NAME_free(raw);
+    return OpenSslError(kInternal, "subjectAltName list");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AddSubjectAltNames(X509* cert, const std::vector<std::string>& dns_names,
                                 const std::vector<std::string>& ip_addresses) {
   if (dns_names.empty() && ip_addresses.empty()) return absl::OkStatus();
@@ -129,10 +139,7 @@ absl::Status AddSubjectAltNames(X509* cert, const std::vector<std::string>& dns_
       return OpenSslError(kInternal, absl::StrCat("subjectAltName DNS:", dns));
     }
     GENERAL_NAME_set0_value(general.get(), GEN_DNS, text);
-    if (sk_GENERAL_NAME_push(names.get(), general.get()) <= 0) {
-      return OpenSslError(kInternal, "subjectAltName list");
-    }
-    general.release();  // owned by `names` now
+    RETURN_IF_ERROR(Push(names.get(), std::move(general)));
   }
   for (const std::string& ip : ip_addresses) {
     ERR_clear_error();
@@ -148,10 +155,7 @@ absl::Status AddSubjectAltNames(X509* cert, const std::vector<std::string>& dns_
       return OpenSslError(kInternal, absl::StrCat("subjectAltName IP:", ip));
     }
     GENERAL_NAME_set0_value(general.get(), GEN_IPADD, octets);
-    if (sk_GENERAL_NAME_push(names.get(), general.get()) <= 0) {
-      return OpenSslError(kInternal, "subjectAltName list");
-    }
-    general.release();
+    RETURN_IF_ERROR(Push(names.get(), std::move(general)));
   }
   if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) != 1) {
     return OpenSslError(kInternal, "add subjectAltName");

@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 using ::bamctl::testing::ReadSourceFile;
 using ::bamctl::testing::ReplaceOnce;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct Result {
@@ -265,6 +266,35 @@ TEST_F(CliTest, PlanUnknownNodeAndInvalidSpec) {
   EXPECT_EQ(r.code, kExitFailed);
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err, HasSubstr("no node has role namenode"));
+}
+
+TEST_F(CliTest, PkiInitAndIssueTellWhatTheyWroteButNoKey) {
+  const std::string pki = (dir_ / "pki").string();
+  Result r = Bamctl({"pki", "init", "--dir", pki, "--controller-host", "ctl.example,10.0.0.5",
+                     "--cluster", "bam-seed"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("0600  " + pki + "/ca.key"));
+  EXPECT_THAT(r.out, HasSubstr("export BAMCTL_CONFIG=" + pki + "/bamctl.conf\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("PRIVATE KEY")));
+  EXPECT_TRUE(fs::exists(dir_ / "pki" / "controller.key"));
+
+  const auto before = Snapshot();
+  r = Bamctl({"pki", "init", "--dir", pki, "--controller-host", "ctl.example"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("already holds ca.crt"));
+  EXPECT_EQ(Snapshot(), before);
+
+  r = Bamctl({"pki", "issue", "--dir", pki, "--name", "dave", "--role", "viewer"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("export BAMCTL_CONFIG=" + pki + "/dave.conf\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("PRIVATE KEY")));
+  r = Bamctl({"pki", "issue", "--dir", pki, "--name", "../dave", "--role", "node"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("name \"../dave\""));
+  r = Bamctl({"pki", "issue", "--dir", pki, "--name", "x", "--role", "controller"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("valid roles are operator, viewer, node"));
+  EXPECT_EQ(Bamctl({"pki", "init", "--dir", pki}).code, kExitUsage);  // no --controller-host
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // command line checked against them before any handler (or call) runs.
 #include "bamctl/command.h"
 
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,9 +36,9 @@ class CommandTableTest : public ::testing::Test {
   CommandTableTest() {
     context_.default_controller = "127.0.0.1:1";
     context_.version = "1.2.3";
-    context_.make_stub = [](const std::string& address) {
+    context_.make_stub = [](const std::string& address, const std::optional<ClientTls>& tls) {
       ADD_FAILURE() << "a command line with a usage error connected to " << address;
-      return NewInsecureClusterStub(address);
+      return NewClusterStub(address, tls);
     };
   }
 
@@ -76,14 +77,20 @@ TEST_F(CommandTableTest, HelpListsEveryCommandWithItsFlags) {
         "bamctl status [-o table|json]", "bamctl nodes", "bamctl events [--limit N]",
         "bamctl rolling-restart ROLE [--nodes a,b]", "[--on-failure stop|continue]",
         "bamctl op list", "bamctl op show ID", "bamctl op watch ID [--interval DURATION]",
-        "bamctl op pause ID", "bamctl op resume ID", "bamctl op abort ID", "bamctl version"}) {
+        "bamctl op pause ID", "bamctl op resume ID", "bamctl op abort ID", "bamctl version",
+        "bamctl pki init --dir DIR --controller-host NAME[,NAME...] [--cluster NAME]\n",
+        "bamctl pki issue --dir DIR --name NAME --role operator|viewer|node\n"}) {
     EXPECT_THAT(r.out, HasSubstr(synopsis));
   }
   EXPECT_THAT(r.out, HasSubstr("Against bam-controller (--controller=HOST:PORT"));
-  EXPECT_THAT(r.out, Not(HasSubstr("[--controller")));
+  EXPECT_THAT(r.out, HasSubstr("mutual TLS with --config FILE, or set BAMCTL_CONFIG"));
+  // The heading says --controller and --config once, not every remote command.
+  EXPECT_THAT(r.out, Not(HasSubstr("[--controller HOST:PORT]")));
+  EXPECT_THAT(r.out, Not(HasSubstr("[--config")));
   for (absl::string_view line : absl::StrSplit(r.out, '\n')) EXPECT_LE(line.size(), 80u) << line;
   // Offline commands come before the heading for the remote ones.
   EXPECT_LT(r.out.find("bamctl render"), r.out.find("Against bam-controller"));
+  EXPECT_LT(r.out.find("bamctl pki issue"), r.out.find("Against bam-controller"));
   EXPECT_LT(r.out.find("Against bam-controller"), r.out.find("bamctl desired-state apply"));
 
   // No arguments: the same usage, as an error.
@@ -118,7 +125,7 @@ TEST_F(CommandTableTest, CommandHelpShowsArgumentsAndFlags) {
 TEST_F(CommandTableTest, UnknownCommandsNameTheValidOnes) {
   EXPECT_THAT(UsageErrorOf({"frobnicate"}),
               HasSubstr("bamctl: unknown command \"frobnicate\"; valid: desired-state, plan, "
-                        "render, status, nodes, events, rolling-restart, op, version, help\n"
+                        "render, pki, status, nodes, events, rolling-restart, op, version, help\n"
                         "Run 'bamctl help' for usage.\n"));
   EXPECT_THAT(UsageErrorOf({"op"}),
               HasSubstr("op needs one of: list, show, watch, pause, resume, abort"));
@@ -133,7 +140,7 @@ TEST_F(CommandTableTest, UnknownCommandsNameTheValidOnes) {
 
 TEST_F(CommandTableTest, UnknownFlagNamesTheValidOnesAndWhereHelpIs) {
   EXPECT_EQ(UsageErrorOf({"status", "--dry-run"}),
-            "bamctl: unknown flag --dry-run; valid here: --output, --controller\n"
+            "bamctl: unknown flag --dry-run; valid here: --output, --controller, --config\n"
             "Run 'bamctl status --help' for usage.\n");
   EXPECT_THAT(UsageErrorOf({"op", "show", "7", "-x"}),
               HasSubstr("unknown flag -x; valid here: --output, --controller"));

@@ -1,0 +1,270 @@
+#include "pki/pki_dir.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <random>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+#include "pki/client_config.h"
+
+namespace bamctl {
+namespace {
+
+constexpr mode_t kDirMode = 0700;
+constexpr mode_t kKeyMode = 0600;
+constexpr mode_t kPublicMode = 0644;  // certificates and configs hold no secret
+
+constexpr char kCaCert[] = "ca.crt";
+constexpr char kCaKey[] = "ca.key";
+constexpr char kConfig[] = "bamctl.conf";
+constexpr char kController[] = "controller";
+constexpr char kAdmin[] = "admin";
+
+// A file to write: its name in the directory, its content and mode.
+struct NewFile {
+  std::string name;
+  std::string content;
+  mode_t mode;
+};
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path, int err) {
+  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
+  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
+  return absl::InternalError(message);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+// Writes `content` to a new file `path` with `mode` from its creation (a key
+// is never readable by others, not even before a chmod), and links it into
+// place only if `path` is free: a crash leaves no half-written file, and an
+// existing file is never replaced.
+absl::Status WriteNewFile(const std::string& path, absl::string_view content, mode_t mode) {
+  std::random_device random;
+  const std::string tmp = absl::StrCat(path, ".tmp.", random(), random());
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return ErrnoError("create", tmp, errno);
+  size_t written = 0;
+  int err = 0;
+  while (written < content.size() && err == 0) {
+    const ssize_t n = write(fd, content.data() + written, content.size() - written);
+    if (n >= 0) {
+      written += static_cast<size_t>(n);
+    } else if (errno != EINTR) {
+      err = errno;
+    }
+  }
+  if (err == 0 && fsync(fd) != 0) err = errno;
+  if (close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    unlink(tmp.c_str());
+    return ErrnoError("write", tmp, err);
+  }
+  // link(2) fails with EEXIST instead of replacing, unlike rename(2).
+  if (link(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
+    unlink(tmp.c_str());
+    if (err == EEXIST) {
+      return absl::AlreadyExistsError(absl::StrCat(path, " exists; refusing to overwrite it"));
+    }
+    return ErrnoError("link into place", path, err);
+  }
+  unlink(tmp.c_str());
+  return absl::OkStatus();
+}
+
+absl::Status SyncDir(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open directory", dir, errno);
+  const int err = fsync(fd) == 0 ? 0 : errno;
+  close(fd);
+  return err == 0 ? absl::OkStatus() : ErrnoError("fsync directory", dir, err);
+}
+
+std::string PathIn(const std::string& dir, absl::string_view name) {
+  return absl::StrCat(dir, dir.ends_with('/') ? "" : "/", name);
+}
+
+// Refuses, before anything is written, when any of `files` exists in `dir`.
+absl::Status CheckFree(const std::string& dir, const std::vector<NewFile>& files,
+                       absl::string_view hint) {
+  std::vector<std::string> taken;
+  for (const NewFile& file : files) {
+    if (Exists(PathIn(dir, file.name))) taken.push_back(file.name);
+  }
+  if (taken.empty()) return absl::OkStatus();
+  return absl::AlreadyExistsError(
+      absl::StrCat(dir, " already holds ", absl::StrJoin(taken, ", "), "; ", hint));
+}
+
+// Writes every file, or (on a failure) removes the ones it wrote.
+absl::StatusOr<std::vector<WrittenFile>> WriteAll(const std::string& dir,
+                                                  const std::vector<NewFile>& files) {
+  std::vector<WrittenFile> written;
+  for (const NewFile& file : files) {
+    const std::string path = PathIn(dir, file.name);
+    if (absl::Status status = WriteNewFile(path, file.content, file.mode); !status.ok()) {
+      for (const WrittenFile& done : written) unlink(done.path.c_str());
+      return status;
+    }
+    written.push_back({path, file.mode});
+  }
+  RETURN_IF_ERROR(SyncDir(dir));
+  return written;
+}
+
+bool IsIpLiteral(const std::string& host) {
+  unsigned char buffer[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+}
+
+std::string ConfigComment(absl::string_view who, absl::string_view role) {
+  return absl::StrCat("bamctl client config for ", who, " (", role,
+                      "), written by bamctl pki.\n"
+                      "Use it with: export BAMCTL_CONFIG=<this file>, or bamctl --config <this "
+                      "file>.\nRelative paths are relative to this file's directory.");
+}
+
+}  // namespace
+
+absl::Duration CertLifetime(PeerRole role) {
+  switch (role) {
+    case PeerRole::kController:
+      return kControllerCertLifetime;
+    case PeerRole::kNode:
+      return kNodeCertLifetime;
+    case PeerRole::kOperator:
+    case PeerRole::kViewer:
+      return kPersonCertLifetime;
+  }
+  return kNodeCertLifetime;
+}
+
+absl::Status CheckCertificateName(absl::string_view name) {
+  auto allowed = [](char c) { return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-'; };
+  if (name.empty() || name.size() > 63 || !absl::ascii_isalnum(name.front()) ||
+      !std::all_of(name.begin(), name.end(), allowed)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name \"", name,
+                     "\": want 1 to 63 letters, digits, '.', '_' or '-', starting with a letter "
+                     "or digit"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<WrittenFile>> InitPkiDir(
+    const std::string& dir, absl::string_view cluster_name,
+    const std::vector<std::string>& controller_hosts, int controller_port) {
+  RETURN_IF_ERROR(Annotate(CheckCertificateName(cluster_name), "cluster"));
+  if (controller_hosts.empty()) {
+    return absl::InvalidArgumentError("the controller needs at least one host name or address");
+  }
+  if (controller_port < 1 || controller_port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("controller port ", controller_port, ": want 1 to 65535"));
+  }
+  std::vector<std::string> hosts;
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  for (std::string host : controller_hosts) {
+    // "[fd00::1]" as people write it in addresses.
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    (IsIpLiteral(host) ? ip_addresses : dns_names).push_back(host);
+    hosts.push_back(std::move(host));
+  }
+
+  // Names first, so a taken directory is refused before any key is made.
+  std::vector<NewFile> files = {{kCaCert, "", kPublicMode},
+                                {kCaKey, "", kKeyMode},
+                                {absl::StrCat(kController, ".crt"), "", kPublicMode},
+                                {absl::StrCat(kController, ".key"), "", kKeyMode},
+                                {absl::StrCat(kAdmin, ".crt"), "", kPublicMode},
+                                {absl::StrCat(kAdmin, ".key"), "", kKeyMode},
+                                {kConfig, "", kPublicMode}};
+  RETURN_IF_ERROR(CheckFree(
+      dir, files,
+      "pki init creates a new CA only where there is none (bamctl pki issue adds certificates)"));
+
+  ASSIGN_OR_RETURN(CertificateAuthority ca,
+                   CertificateAuthority::Create(cluster_name, kCaLifetime));
+  ASSIGN_OR_RETURN(KeyAndCertificate controller,
+                   Annotate(ca.Issue(hosts.front(), PeerRole::kController, kControllerCertLifetime,
+                                     dns_names, ip_addresses),
+                            "controller certificate"));
+  ASSIGN_OR_RETURN(KeyAndCertificate admin,
+                   ca.Issue(kAdmin, PeerRole::kOperator, kPersonCertLifetime));
+  files[0].content = ca.cert_pem();
+  files[1].content = ca.key_pem();
+  files[2].content = std::move(controller.cert_pem);
+  files[3].content = std::move(controller.key_pem);
+  files[4].content = std::move(admin.cert_pem);
+  files[5].content = std::move(admin.key_pem);
+  files[6].content = FormatClientConfig(ConfigComment(kAdmin, "operator"),
+                                        HostPort(hosts.front(), controller_port), kCaCert,
+                                        absl::StrCat(kAdmin, ".crt"), absl::StrCat(kAdmin, ".key"));
+
+  RETURN_IF_ERROR(MakeDirs(dir, kDirMode));
+  return WriteAll(dir, files);
+}
+
+absl::StatusOr<std::vector<WrittenFile>> IssueInDir(const std::string& dir, absl::string_view name,
+                                                    PeerRole role) {
+  RETURN_IF_ERROR(CheckCertificateName(name));
+  if (role == PeerRole::kController) {
+    return absl::InvalidArgumentError(
+        "pki issue makes operator, viewer and node certificates; the controller's comes from "
+        "pki init");
+  }
+  std::vector<NewFile> files = {{absl::StrCat(name, ".crt"), "", kPublicMode},
+                                {absl::StrCat(name, ".key"), "", kKeyMode}};
+  const bool person = role == PeerRole::kOperator || role == PeerRole::kViewer;
+  if (person) files.push_back({absl::StrCat(name, ".conf"), "", kPublicMode});
+  RETURN_IF_ERROR(CheckFree(dir, files, "choose another name (nothing is overwritten)"));
+
+  std::string ca_text[2];
+  const char* ca_files[2] = {kCaCert, kCaKey};
+  for (int i = 0; i < 2; ++i) {
+    const std::string path = PathIn(dir, ca_files[i]);
+    ASSIGN_OR_RETURN(std::optional<std::string> text, ReadFileIfExists(path));
+    if (!text) {
+      return absl::NotFoundError(absl::StrCat(path, ": no such file; run bamctl pki init --dir ",
+                                              dir, " first, or put the CA there"));
+    }
+    ca_text[i] = *std::move(text);
+  }
+  ASSIGN_OR_RETURN(
+      CertificateAuthority ca,
+      Annotate(CertificateAuthority::Load(ca_text[0], ca_text[1]), absl::StrCat("CA in ", dir)));
+  ASSIGN_OR_RETURN(KeyAndCertificate issued, ca.Issue(name, role, CertLifetime(role)));
+  files[0].content = std::move(issued.cert_pem);
+  files[1].content = std::move(issued.key_pem);
+  if (person) {
+    // The controller admin's config names, when there is one.
+    std::string controller;
+    if (absl::StatusOr<ClientConfig> admin = ReadClientConfig(PathIn(dir, kConfig)); admin.ok()) {
+      controller = admin->controller.value;
+    }
+    files[2].content = FormatClientConfig(ConfigComment(name, PeerRoleText(role)), controller,
+                                          kCaCert, files[0].name, files[1].name);
+  }
+  return WriteAll(dir, files);
+}
+
+}  // namespace bamctl
