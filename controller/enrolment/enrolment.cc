@@ -4,11 +4,11 @@
 
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/hash.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
@@ -24,9 +24,8 @@ absl::StatusOr<std::string> NewToken() {
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
     return absl::InternalError("the system's random source failed; no token made");
   }
-  return absl::StrCat(kTokenPrefix,
-                      absl::BytesToHexString(absl::string_view(
-                          reinterpret_cast<const char*>(bytes), sizeof(bytes))));
+  return absl::StrCat(kTokenPrefix, absl::BytesToHexString(absl::string_view(
+                                        reinterpret_cast<const char*>(bytes), sizeof(bytes))));
 }
 
 }  // namespace
@@ -59,13 +58,12 @@ absl::StatusOr<v1::CreateNodeTokenResponse> Enrolment::CreateToken(
                                             "\" is not in the desired state (version ",
                                             current->version, "); tokens are for its nodes"));
   }
-  absl::Duration ttl = request.ttl_ms() > 0 ? absl::Milliseconds(request.ttl_ms())
-                                            : options_.default_token_ttl;
+  absl::Duration ttl =
+      request.ttl_ms() > 0 ? absl::Milliseconds(request.ttl_ms()) : options_.default_token_ttl;
   if (ttl > options_.max_token_ttl) {
-    return absl::InvalidArgumentError(absl::StrCat("ttl ", absl::FormatDuration(ttl),
-                                                   " is longer than the longest a token may live (",
-                                                   absl::FormatDuration(options_.max_token_ttl),
-                                                   ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ttl ", absl::FormatDuration(ttl), " is longer than the longest a token may live (",
+        absl::FormatDuration(options_.max_token_ttl), ")"));
   }
   ASSIGN_OR_RETURN(std::string token, NewToken());
   NodeTokenRecord record;

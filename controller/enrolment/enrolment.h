@@ -36,7 +36,7 @@ class Enrolment {
   // A token for `request.node()`, which the current desired state must
   // have; recorded (by its hash) with `actor` as who made it.
   absl::StatusOr<v1::CreateNodeTokenResponse> CreateToken(const v1::CreateNodeTokenRequest& request,
-                                                           const std::string& actor);
+                                                          const std::string& actor);
 
   // Uses the token up and signs the request for the token's node.
   absl::StatusOr<v1::EnrollResponse> Enroll(const v1::EnrollRequest& request);

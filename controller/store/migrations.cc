@@ -112,7 +112,7 @@ UPDATE nodes SET report_extra = x'';
     // One-time enrolment tokens, by the SHA-256 of the token (the token
     // itself is never stored).
     {R"sql(
-CREATE TABLE node_tokens (
+CREATE TABLE IF NOT EXISTS node_tokens (
   token_hash TEXT PRIMARY KEY,
   node TEXT NOT NULL,
   created_by TEXT NOT NULL,

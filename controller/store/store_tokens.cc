@@ -29,9 +29,9 @@ absl::Status Store::AddNodeToken(const std::string& token_hash, const NodeTokenR
       .Bind(4, token.created_ms)
       .Bind(5, token.expires_ms);
   RETURN_IF_ERROR(stmt->Run());
-  RETURN_IF_ERROR(AppendEvent("token", token.created_by, token.node,
-                              absl::StrCat("enrolment token created, expires ",
-                                           Utc(token.expires_ms))));
+  RETURN_IF_ERROR(
+      AppendEvent("token", token.created_by, token.node,
+                  absl::StrCat("enrolment token created, expires ", Utc(token.expires_ms))));
   return tx.Commit();
 }
 
@@ -52,8 +52,8 @@ absl::StatusOr<std::string> Store::RedeemNodeToken(const std::string& token_hash
   const int64_t used_ms = find->Int(2);
   const int64_t now = clock_->NowMillis();
   if (used_ms != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "this enrolment token was used at ", Utc(used_ms), "; tokens are single use"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("this enrolment token was used at ", Utc(used_ms), "; tokens are single use"));
   }
   if (now >= expires_ms) {
     return absl::FailedPreconditionError(

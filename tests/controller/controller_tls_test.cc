@@ -164,7 +164,7 @@ TEST_F(ControllerTlsTest, EveryClusterCallIsAuthorizedByRole) {
       v1::ApplyRequest::descriptor()->file()->FindServiceByName("ClusterService");
   ASSERT_NE(service, nullptr);
   const std::set<std::string> changes = {"ApplyDesiredState", "Rollback", "StartRollingRestart",
-                                         "ControlOperation"};
+                                         "ControlOperation", "CreateNodeToken"};
   auto anonymous = Channel("", PeerRole::kViewer);
   auto node = Channel("node2", PeerRole::kNode);
   auto viewer = Channel("ann", PeerRole::kViewer);

@@ -252,7 +252,7 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   }
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(Store::SchemaVersion(), 5);
+  EXPECT_EQ(Store::SchemaVersion(), 6);
   auto nodes = (*store)->ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status();
   ASSERT_EQ(nodes->size(), 1u);
