@@ -123,10 +123,11 @@ TEST_F(CommandTableTest, CommandHelpShowsArgumentsAndFlags) {
 }
 
 TEST_F(CommandTableTest, UnknownCommandsNameTheValidOnes) {
-  EXPECT_THAT(UsageErrorOf({"frobnicate"}),
-              HasSubstr("bamctl: unknown command \"frobnicate\"; valid: desired-state, plan, "
-                        "render, pki, status, nodes, events, rolling-restart, op, version, help\n"
-                        "Run 'bamctl help' for usage.\n"));
+  EXPECT_THAT(
+      UsageErrorOf({"frobnicate"}),
+      HasSubstr("bamctl: unknown command \"frobnicate\"; valid: desired-state, plan, "
+                "render, pki, status, nodes, events, node, rolling-restart, op, version, help\n"
+                "Run 'bamctl help' for usage.\n"));
   EXPECT_THAT(UsageErrorOf({"op"}),
               HasSubstr("op needs one of: list, show, watch, pause, resume, abort"));
   EXPECT_THAT(UsageErrorOf({"desired-state"}),

@@ -120,6 +120,10 @@ class FakeClusterService final : public v1::ClusterService::Service {
                                 v1::Operation* response) override {
     return Answer(control, *request, response);
   }
+  grpc::Status CreateNodeToken(grpc::ServerContext*, const v1::CreateNodeTokenRequest* request,
+                               v1::CreateNodeTokenResponse* response) override {
+    return Answer(token, *request, response);
+  }
   grpc::Status ListOperations(grpc::ServerContext*, const v1::ListOperationsRequest* request,
                               v1::ListOperationsResponse* response) override {
     return Answer(list_ops, *request, response);
@@ -131,6 +135,7 @@ class FakeClusterService final : public v1::ClusterService::Service {
   std::vector<v1::Operation> operation_sequence ABSL_GUARDED_BY(mu_);
   Rpc<v1::ControlOperationRequest, v1::Operation> control ABSL_GUARDED_BY(mu_);
   Rpc<v1::ListOperationsRequest, v1::ListOperationsResponse> list_ops ABSL_GUARDED_BY(mu_);
+  Rpc<v1::CreateNodeTokenRequest, v1::CreateNodeTokenResponse> token ABSL_GUARDED_BY(mu_);
   Rpc<v1::ApplyRequest, v1::ApplyResponse> apply ABSL_GUARDED_BY(mu_);
   Rpc<v1::GetDesiredStateRequest, v1::GetDesiredStateResponse> get ABSL_GUARDED_BY(mu_);
   Rpc<v1::ListVersionsRequest, v1::ListVersionsResponse> history ABSL_GUARDED_BY(mu_);
@@ -701,6 +706,25 @@ TEST_F(RemoteCommandsTest, OpListSaysWhatEachOperationIsAndHowFarItGot) {
   EXPECT_THAT(r.out,
               ::testing::ContainsRegex("9 +auto-rollout of v4 +waiting +0 restarts started"));
   EXPECT_THAT(r.out, ::testing::ContainsRegex("7 +restart zookeeper +succeeded +3/3 steps"));
+}
+
+TEST_F(RemoteCommandsTest, NodeTokenCreatePrintsTheTokenAloneOnStdout) {
+  fake_.With([](FakeClusterService& f) {
+    f.token.response.set_token("bamctl-0123");
+    f.token.response.set_node("node2");
+    f.token.response.set_expires_ms(1700000000000);
+  });
+
+  Result r = Run({"node", "token", "create", "node2", "--ttl", "30m"});
+
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "bamctl-0123\n");
+  EXPECT_THAT(r.err, HasSubstr("for node node2, expires 2023-11-14T22:13:20Z"));
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.token.requests.size(), 1u);
+    EXPECT_EQ(f.token.requests[0].node(), "node2");
+    EXPECT_EQ(f.token.requests[0].ttl_ms(), 30 * 60 * 1000);
+  });
 }
 
 TEST_F(RemoteCommandsTest, OpShowJsonHasNumbersAndEnumTexts) {

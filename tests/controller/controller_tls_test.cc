@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
@@ -43,6 +44,7 @@ class ControllerTlsTest : public ::testing::Test {
     ASSERT_TRUE(serving.ok()) << serving.status();
     const fs::path tls = dir_ / "tls";
     ASSERT_TRUE(WriteFileAtomically((tls / "ca.crt").string(), ca_->cert_pem(), 0644).ok());
+    ASSERT_TRUE(WriteFileAtomically((tls / "ca.key").string(), ca_->key_pem(), 0600).ok());
     ASSERT_TRUE(
         WriteFileAtomically((tls / "controller.crt").string(), serving->cert_pem, 0644).ok());
     ASSERT_TRUE(
@@ -242,6 +244,108 @@ TEST_F(ControllerTlsTest, ANodeCertificateSpeaksOnlyAsItsNodeAndGetsOnlyItsPlan)
   grpc::Status as_operator = not_a_node.Close();
   EXPECT_EQ(as_operator.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(as_operator.error_message(), HasSubstr("needs a node certificate"));
+}
+
+class EnrolmentTest : public ControllerTlsTest {
+ protected:
+  void SetUp() override {
+    ControllerTlsTest::SetUp();
+    ASSERT_TRUE(Apply(Channel("admin", PeerRole::kOperator),
+                      testing::ReadSourceFile("examples/seed-cluster.yaml"), "admin")
+                    .ok());
+  }
+
+  absl::StatusOr<v1::CreateNodeTokenResponse> Token(const std::string& node, int64_t ttl_ms = 0) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(10));
+    v1::CreateNodeTokenRequest request;
+    request.set_node(node);
+    request.set_ttl_ms(ttl_ms);
+    v1::CreateNodeTokenResponse response;
+    grpc::Status s = v1::ClusterService::NewStub(Channel("admin", PeerRole::kOperator))
+                         ->CreateNodeToken(&ctx, request, &response);
+    if (!s.ok())
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return response;
+  }
+
+  // Enrols over TLS without a client certificate, as a new agent does.
+  grpc::Status Enroll(const std::string& token, const std::string& csr_pem,
+                      v1::EnrollResponse* response) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(10));
+    v1::EnrollRequest request;
+    request.set_token(token);
+    request.set_csr_pem(csr_pem);
+    return v1::EnrollmentService::NewStub(Channel("", PeerRole::kNode))
+        ->Enroll(&ctx, request, response);
+  }
+};
+
+TEST_F(EnrolmentTest, ATokenGivesItsNodeACertificateOnce) {
+  absl::StatusOr<v1::CreateNodeTokenResponse> token = Token("node2");
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_THAT(token->token(), ::testing::MatchesRegex("bamctl-[0-9a-f]{64}"));
+  // The request's subject counts for nothing: the certificate names node2.
+  absl::StatusOr<KeyAndRequest> key = NewKeyAndRequest("node1");
+  ASSERT_TRUE(key.ok()) << key.status();
+  v1::EnrollResponse enrolled;
+  grpc::Status s = Enroll(token->token(), key->csr_pem, &enrolled);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(enrolled.node(), "node2");
+  absl::StatusOr<Identity> identity = IdentityOfCertificate(enrolled.cert_pem());
+  ASSERT_TRUE(identity.ok()) << identity.status();
+  EXPECT_EQ(identity->name, "node2");
+  EXPECT_EQ(identity->role, PeerRole::kNode);
+  EXPECT_EQ(enrolled.ca_pem(), ca_->cert_pem());
+
+  grpc::Status again = Enroll(token->token(), key->csr_pem, &enrolled);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(again.error_message(), HasSubstr("was used at"));
+
+  // The certificate opens node2's stream, and the stream renews it.
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ca_->cert_pem();
+  ssl.pem_private_key = key->key_pem;
+  ssl.pem_cert_chain = enrolled.cert_pem();
+  auto stub = v1::AgentService::NewStub(grpc::CreateChannel(target_, grpc::SslCredentials(ssl)));
+  FakeAgent agent(stub.get(), "node2");
+  ASSERT_TRUE(agent.NextPlan().has_value());
+  absl::StatusOr<KeyAndRequest> next_key = NewKeyAndRequest("node2");
+  ASSERT_TRUE(next_key.ok());
+  v1::AgentMessage renew;
+  renew.mutable_renew()->set_csr_pem(next_key->csr_pem);
+  ASSERT_TRUE(agent.Write(renew));
+  std::optional<v1::ControllerMessage> renewed = agent.Next(v1::ControllerMessage::kRenewed);
+  ASSERT_TRUE(renewed.has_value());
+  EXPECT_EQ(renewed->renewed().error(), "");
+  EXPECT_TRUE(CheckKeyMatchesCertificate(renewed->renewed().cert_pem(), next_key->key_pem).ok());
+  EXPECT_EQ(IdentityOfCertificate(renewed->renewed().cert_pem())->name, "node2");
+}
+
+TEST_F(EnrolmentTest, UnknownExpiredMalformedAndStrangersTokensAreRefused) {
+  absl::StatusOr<KeyAndRequest> key = NewKeyAndRequest("x");
+  ASSERT_TRUE(key.ok());
+  v1::EnrollResponse enrolled;
+  grpc::Status unknown =
+      Enroll(absl::StrCat("bamctl-", std::string(64, 'a')), key->csr_pem, &enrolled);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(unknown.error_message(), HasSubstr("unknown enrolment token"));
+  grpc::Status malformed = Enroll("letmein", key->csr_pem, &enrolled);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  absl::StatusOr<v1::CreateNodeTokenResponse> brief = Token("node3", /*ttl_ms=*/1);
+  ASSERT_TRUE(brief.ok()) << brief.status();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past its 1 ms
+  grpc::Status expired = Enroll(brief->token(), key->csr_pem, &enrolled);
+  EXPECT_EQ(expired.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(expired.error_message(), HasSubstr("expired at"));
+
+  absl::StatusOr<v1::CreateNodeTokenResponse> stranger = Token("node9");
+  EXPECT_EQ(stranger.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(stranger.status().message(), HasSubstr("\"node9\" is not in the desired state"));
+  EXPECT_EQ(Token("node3", int64_t{30} * 24 * 3600 * 1000).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -21,6 +21,14 @@ std::optional<v1::PlanUpdate> FakeAgent::NextPlan() {
   return std::nullopt;
 }
 
+std::optional<v1::ControllerMessage> FakeAgent::Next(v1::ControllerMessage::BodyCase body) {
+  v1::ControllerMessage message;
+  while (stream_->Read(&message)) {
+    if (message.body_case() == body) return message;
+  }
+  return std::nullopt;
+}
+
 void FakeAgent::Report(const v1::PlanUpdate& held, v1::Health health) {
   v1::AgentMessage message;
   v1::NodeReport* report = message.mutable_report();

@@ -20,6 +20,9 @@ class FakeAgent {
 
   // The next plan the controller sends, or nullopt when the stream ends.
   std::optional<v1::PlanUpdate> NextPlan();
+  // The next message the controller sends whose body is `body`, skipping
+  // others; nullopt when the stream ends.
+  std::optional<v1::ControllerMessage> Next(v1::ControllerMessage::BodyCase body);
 
   // Reports that it holds `held`, one service "svc" with `health`.
   void Report(const v1::PlanUpdate& held, v1::Health health);
