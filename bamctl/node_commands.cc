@@ -27,8 +27,9 @@ int TokenCreate(const Invocation& in) {
   // works; the rest is for the person, on stderr.
   in.out << response.token() << "\n";
   in.err << "one-time enrolment token for node " << response.node() << ", expires "
-         << FormatTimeMs(response.expires_ms()) << "; on the node:\n  bam-agentd --node="
-         << response.node() << " --ca_file=ca.crt --bootstrap_token_file=FILE\n";
+         << FormatTimeMs(response.expires_ms())
+         << "; on the node:\n  bam-agentd --node=" << response.node()
+         << " --ca_file=ca.crt --bootstrap_token_file=FILE\n";
   return kExitOk;
 }
 

@@ -14,6 +14,13 @@ namespace bamctl {
 LoadedSpec LoadSpec(absl::string_view yaml_text) {
   LoadedSpec loaded;
   DiagnosticSink sink(&loaded.sources);
+  if (yaml_text.size() > kMaxSpecBytes) {
+    sink.ErrorAt("", {},
+                 absl::StrFormat("the spec is %d bytes; at most %d (4 MiB) are accepted",
+                                 yaml_text.size(), kMaxSpecBytes));
+    loaded.diagnostics = sink.Take();
+    return loaded;
+  }
   // Checked before YAML parsing, which would report a bad byte as some other
   // error or take it into a value: the text is refused with where it breaks.
   if (std::optional<size_t> bad = FirstInvalidUtf8(yaml_text)) {
@@ -31,6 +38,11 @@ LoadedSpec LoadSpec(absl::string_view yaml_text) {
     return loaded;
   }
   ParseYamlInto(yaml_text, &loaded.spec, &loaded.sources, &sink);
+  if (loaded.spec.nodes_size() > kMaxSpecNodes) {
+    sink.ErrorAt("nodes", loaded.sources.Lookup("nodes"),
+                 absl::StrFormat("%d nodes; a cluster spec may have at most %d",
+                                 loaded.spec.nodes_size(), kMaxSpecNodes));
+  }
   loaded.diagnostics = sink.Take();
   if (!loaded.ok()) return loaded;
   ApplyDefaults(&loaded.spec);

@@ -19,6 +19,11 @@ struct LoadedSpec {
   bool ok() const { return !HasErrors(diagnostics); }
 };
 
+// Limits that keep one apply's cost bounded: the controller compiles,
+// stores and diffs every spec it is sent.
+inline constexpr size_t kMaxSpecBytes = size_t{4} << 20;
+inline constexpr int kMaxSpecNodes = 10000;
+
 // Parses YAML, applies defaults and validates. Pure: reads nothing but
 // `yaml_text`. Semantic checks run only when the text parsed cleanly, so a
 // typo does not cascade into a page of follow-on errors.

@@ -756,3 +756,28 @@ TEST(ValidateTest, OneTypoInADerivedFromPathGivesOneError) {
 
 }  // namespace
 }  // namespace bamctl
+
+namespace bamctl {
+namespace {
+
+TEST(SpecLimitsTest, ASpecOverTheLimitsIsRefusedNamingThem) {
+  LoadedSpec huge = LoadSpec(std::string(kMaxSpecBytes + 1, '#'));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.diagnostics.at(0).message,
+            "the spec is 4194305 bytes; at most 4194304 (4 MiB) are accepted");
+
+  std::string many = "name: many\nnodes:\n";
+  for (int i = 0; i <= kMaxSpecNodes; ++i) {
+    absl::StrAppend(&many, "  - {name: n", i, ", address: 10.0.", i / 250, ".", i % 250 + 1,
+                    ", roles: [datanode]}\n");
+  }
+  LoadedSpec crowded = LoadSpec(many);
+  ASSERT_FALSE(crowded.ok());
+  EXPECT_EQ(crowded.diagnostics.at(0).path, "nodes");
+  EXPECT_EQ(crowded.diagnostics.at(0).message,
+            "10001 nodes; a cluster spec may have at most 10000");
+  EXPECT_EQ(crowded.diagnostics.at(0).pos.line, 2);
+}
+
+}  // namespace
+}  // namespace bamctl
