@@ -1,6 +1,7 @@
 // Enrolment with real processes: bam-controller serving mutual TLS from a
 // directory with the CA key, and bam-agentd enrolling with a one-time token
 // and then connecting with the certificate it received.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -71,11 +72,12 @@ class AgentEnrolmentTest : public ::testing::Test {
     ASSERT_TRUE(
         WriteFileAtomically((tls / "controller.key").string(), serving->key_pem, 0600).ok());
 
+    std::vector<std::string> argv = {Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
+                                     "--db=" + (dir_ / "controller.db").string(),
+                                     "--metrics_listen=", "--tls_dir=" + tls.string()};
+    argv.insert(argv.end(), controller_flags_.begin(), controller_flags_.end());
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
-        testing::ChildProcess::Start({Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
-                                      "--db=" + (dir_ / "controller.db").string(),
-                                      "--metrics_listen=", "--tls_dir=" + tls.string()},
-                                     {}, dir_.string(), (dir_ / "controller.log").string());
+        testing::ChildProcess::Start(argv, {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     controller_ = std::move(*child);
 
@@ -160,6 +162,7 @@ class AgentEnrolmentTest : public ::testing::Test {
     return false;
   }
 
+  std::vector<std::string> controller_flags_;
   fs::path dir_;
   std::string host_;
   std::string address_;
@@ -216,6 +219,41 @@ TEST_F(AgentEnrolmentTest, WithoutTlsOrPlaintextTheAgentRefusesToStart) {
   const std::string log = ReadText(dir_ / "c.log");
   EXPECT_THAT(log, HasSubstr("--ca_file"));
   EXPECT_THAT(log, HasSubstr("--insecure_plaintext"));
+}
+
+// Node certificates that live a minute (plus the minute of clock skew the CA
+// grants at the start): renewal is due 20 s after each issue.
+class AgentRenewalTest : public AgentEnrolmentTest {
+ protected:
+  AgentRenewalTest() { controller_flags_ = {"--node_cert_lifetime_ms=60000"}; }
+};
+
+TEST_F(AgentRenewalTest, TheAgentRenewsItsCertificateOverItsStreamAndStaysConnected) {
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> agent = StartAgent("a", CreateToken());
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  agent_ = std::move(*agent);
+  ASSERT_TRUE(WaitConnected(std::chrono::seconds(60)))
+      << "not connected; see " << (dir_ / "a/agent.log").string();
+  const fs::path state = dir_ / "a/state";
+  const std::string first = ReadText(state / "node.crt");
+
+  std::string renewed = first;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (renewed == first && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    renewed = ReadText(state / "node.crt");
+  }
+  ASSERT_NE(renewed, first) << "no renewal; see " << (dir_ / "a/agent.log").string();
+  EXPECT_TRUE(CheckKeyMatchesCertificate(renewed, ReadText(state / "node.key")).ok());
+  absl::StatusOr<Identity> identity = IdentityOfCertificate(renewed);
+  ASSERT_TRUE(identity.ok());
+  EXPECT_EQ(identity->name, kNode);
+  struct stat st {};
+  ASSERT_EQ(stat((state / "node.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  // The agent dials again with the new pair and is back.
+  EXPECT_TRUE(WaitConnected(std::chrono::seconds(30)));
+  EXPECT_EQ(kill(agent_->pid(), 0), 0) << "the agent exited";
 }
 
 }  // namespace
