@@ -98,6 +98,7 @@ void ControllerClient::Run() {
       } else if (renewed) {
         spdlog::info("controller {}: reconnecting with the renewed certificate", options_.target);
         backoff = options_.backoff_initial;
+        next_renewal_request_ms_ = 0;  // the new certificate has its own due time
         continue;
       }
     }
@@ -171,7 +172,6 @@ grpc::Status ControllerClient::Session() {
 
   int64_t next_heartbeat = clock_->MonotonicMillis();
   bool announced = false;
-  bool renewal_requested = false;
   while (ok) {
     v1::AgentMessage out;
     std::vector<v1::CommandResult> results;
@@ -213,7 +213,7 @@ grpc::Status ControllerClient::Session() {
       ok = stream->Write(beat);
       next_heartbeat = clock_->MonotonicMillis() + options_.heartbeat.count();
       // Checked with each heartbeat: a renewal is due days ahead of expiry.
-      if (ok) ok = MaybeRequestRenewal(stream.get(), &renewal_requested);
+      if (ok) ok = MaybeRequestRenewal(stream.get());
     }
     if (!ok) {  // unsent results go out on the next session
       absl::MutexLock lock(&mu_);
@@ -230,15 +230,17 @@ grpc::Status ControllerClient::Session() {
 }
 
 bool ControllerClient::MaybeRequestRenewal(
-    grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>* stream, bool* requested) {
-  if (options_.credentials == nullptr || *requested) return true;
+    grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>* stream) {
+  if (options_.credentials == nullptr) return true;
+  if (clock_->MonotonicMillis() < next_renewal_request_ms_) return true;
   if (clock_->NowMillis() < options_.credentials->RenewalDueMillis()) return true;
   absl::StatusOr<std::string> csr = options_.credentials->NewRenewalRequest();
   if (!csr.ok()) {
     spdlog::error("certificate renewal: {}", csr.status().ToString());
     return true;
   }
-  *requested = true;  // once per session: a refusal is retried after a reconnect
+  // A refused or lost request is not repeated at every heartbeat.
+  next_renewal_request_ms_ = clock_->MonotonicMillis() + options_.renewal_retry.count();
   spdlog::info("controller {}: the node certificate is due for renewal; requesting one",
                options_.target);
   v1::AgentMessage renew;

@@ -123,6 +123,9 @@ absl::StatusOr<std::unique_ptr<FileNodeCredentials>> PrepareNodeCredentials(
     enrol.token = std::move(token);
     enrol.files = settings.files;
     RETURN_IF_ERROR(Enrol(enrol, clock));
+  } else if (!settings.token.empty() || !settings.token_file.empty()) {
+    spdlog::info("{} exists: the bootstrap token is not needed and not used",
+                 settings.files.cert_file);
   }
   return FileNodeCredentials::Load(settings.files, settings.node, clock);
 }

@@ -17,6 +17,8 @@ namespace {
 // A controller that counts hellos and answers every renew with "CERT-n".
 class FakeController final : public v1::AgentService::Service {
  public:
+  explicit FakeController(bool refuse = false) : refuse_(refuse) {}
+
   grpc::Status Connect(
       grpc::ServerContext* /*context*/,
       grpc::ServerReaderWriter<v1::ControllerMessage, v1::AgentMessage>* stream) override {
@@ -35,7 +37,11 @@ class FakeController final : public v1::AgentService::Service {
           n = ++renewals_;
         }
         v1::ControllerMessage out;
-        out.mutable_renewed()->set_cert_pem("CERT-" + std::to_string(n));
+        if (refuse_) {
+          out.mutable_renewed()->set_error("no CA key");
+        } else {
+          out.mutable_renewed()->set_cert_pem("CERT-" + std::to_string(n));
+        }
         stream->Write(out);
       }
     }
@@ -53,12 +59,22 @@ class FakeController final : public v1::AgentService::Service {
     auto done = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return heartbeats_ >= heartbeats; };
     return mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(20));
   }
+  bool AwaitRenewals(int renewals) {
+    absl::MutexLock lock(&mu_);
+    auto done = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return renewals_ >= renewals; };
+    return mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(20));
+  }
+  int hellos() {
+    absl::MutexLock lock(&mu_);
+    return hellos_;
+  }
   int renewals() {
     absl::MutexLock lock(&mu_);
     return renewals_;
   }
 
  private:
+  const bool refuse_;
   absl::Mutex mu_;
   int hellos_ ABSL_GUARDED_BY(mu_) = 0;
   int heartbeats_ ABSL_GUARDED_BY(mu_) = 0;
@@ -135,6 +151,34 @@ TEST(ControllerClientRenewalTest, RenewsWhenDueAndDialsAgainWithTheNewCertificat
   EXPECT_EQ(controller.renewals(), 1);
   EXPECT_EQ(credentials.installed(), "CERT-1");
   EXPECT_EQ(credentials.channels(), 2);
+  client.Stop();
+  server->Shutdown();
+}
+
+TEST(ControllerClientRenewalTest, ARefusedRenewalIsAskedAgainAfterTheRetryInterval) {
+  FakeController controller(/*refuse=*/true);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&controller);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+
+  FakeCredentials credentials;
+  credentials.set_due_ms(0);
+  ControllerClient::Options options;
+  options.target = "127.0.0.1:" + std::to_string(port);
+  options.node = "node1";
+  options.heartbeat = std::chrono::milliseconds(20);
+  options.renewal_retry = std::chrono::milliseconds(100);
+  options.credentials = &credentials;
+  ControllerClient client(options, SystemClock::Get(), {});
+  client.Start();
+  ASSERT_TRUE(controller.AwaitRenewals(3));
+  // Refusals keep the session and the old certificate.
+  EXPECT_EQ(controller.hellos(), 1);
+  EXPECT_EQ(credentials.installed(), "");
+  EXPECT_EQ(credentials.channels(), 1);
   client.Stop();
   server->Shutdown();
 }
