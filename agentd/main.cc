@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "agentd/agent/agent.h"
 #include "agentd/agent/config_file.h"
+#include "agentd/tls/enrol.h"
 #include "common/file_util.h"
 #include "spdlog/spdlog.h"
 
@@ -37,16 +38,44 @@ ABSL_FLAG(int, backoff_initial_ms, 500, "wait before restarting a service that e
 ABSL_FLAG(int, backoff_max_ms, 60000, "longest wait between restarts");
 ABSL_FLAG(int, quick_exit_ms, 10000, "an exit sooner than this after start is a quick failure");
 ABSL_FLAG(int, crash_loop_after, 5, "quick failures in a row that make a crash loop");
+ABSL_FLAG(std::string, ca_file, "", "the cluster CA (PEM) that verifies the controller");
+ABSL_FLAG(std::string, cert_file, "",
+          "this node's certificate (PEM); default <state_dir>/node.crt");
+ABSL_FLAG(std::string, key_file, "",
+          "this node's private key (PEM, 0600); default <state_dir>/node.key");
+ABSL_FLAG(std::string, bootstrap_token, "",
+          "one-time enrolment token (bamctl node token create); used only while no certificate "
+          "exists");
+ABSL_FLAG(std::string, bootstrap_token_file, "",
+          "file holding the enrolment token, to keep it off the command line");
+ABSL_FLAG(bool, insecure_plaintext, false,
+          "talk plaintext to a controller run with --insecure_plaintext (loopback only); "
+          "required when no --ca_file is given");
 
 namespace {
 
 const std::vector<std::string>& SettingNames() {
-  static const std::vector<std::string> names = {
-      "node",           "controller",        "state_dir",
-      "root_dir",       "log_dir",           "hosts_file",
-      "metrics_listen", "probe_interval_ms", "probe_timeout_ms",
-      "heartbeat_ms",   "resync_ms",         "backoff_initial_ms",
-      "backoff_max_ms", "quick_exit_ms",     "crash_loop_after"};
+  static const std::vector<std::string> names = {"node",
+                                                 "controller",
+                                                 "state_dir",
+                                                 "root_dir",
+                                                 "log_dir",
+                                                 "hosts_file",
+                                                 "metrics_listen",
+                                                 "probe_interval_ms",
+                                                 "probe_timeout_ms",
+                                                 "heartbeat_ms",
+                                                 "resync_ms",
+                                                 "backoff_initial_ms",
+                                                 "backoff_max_ms",
+                                                 "quick_exit_ms",
+                                                 "crash_loop_after",
+                                                 "ca_file",
+                                                 "cert_file",
+                                                 "key_file",
+                                                 "bootstrap_token",
+                                                 "bootstrap_token_file",
+                                                 "insecure_plaintext"};
   return names;
 }
 
@@ -93,7 +122,8 @@ std::vector<std::string> ArgsWithConfig(int argc, char** argv) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "bam-agentd --node=NAME --controller=HOST:PORT --state_dir=DIR --root_dir=DIR "
-      "--metrics_listen=HOST:PORT\nSettings may also come from /etc/bam-agent/agentd.conf.");
+      "--metrics_listen=HOST:PORT\n  (--ca_file=CA.crt [--bootstrap_token_file=FILE] | "
+      "--insecure_plaintext)\nSettings may also come from /etc/bam-agent/agentd.conf.");
   std::vector<std::string> args = ArgsWithConfig(argc, argv);
   std::vector<char*> arg_ptrs;
   arg_ptrs.reserve(args.size());
@@ -135,14 +165,33 @@ int main(int argc, char** argv) {
     spdlog::critical("bam-agentd: state dir: {}", s.ToString());
     return 1;
   }
+  bamctl::AgentTlsSettings tls;
+  tls.insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext);
+  tls.controller = options.controller;
+  tls.node = r.node;
+  tls.files.ca_file = absl::GetFlag(FLAGS_ca_file);
+  tls.files.cert_file = absl::GetFlag(FLAGS_cert_file);
+  if (tls.files.cert_file.empty()) tls.files.cert_file = r.state_dir + "/node.crt";
+  tls.files.key_file = absl::GetFlag(FLAGS_key_file);
+  if (tls.files.key_file.empty()) tls.files.key_file = r.state_dir + "/node.key";
+  tls.token = absl::GetFlag(FLAGS_bootstrap_token);
+  tls.token_file = absl::GetFlag(FLAGS_bootstrap_token_file);
+  absl::StatusOr<std::unique_ptr<bamctl::FileNodeCredentials>> credentials =
+      bamctl::PrepareNodeCredentials(tls, bamctl::SystemClock::Get());
+  if (!credentials.ok()) {
+    spdlog::critical("bam-agentd: {}", std::string(credentials.status().message()));
+    return 2;
+  }
+  options.credentials = credentials->get();
   bamctl::HostAgentParts parts(options);
   bamctl::Agent agent(options, parts.Deps());
   if (absl::Status s = agent.Start(); !s.ok()) {
     spdlog::critical("bam-agentd: {}", s.ToString());
     return 1;
   }
-  spdlog::info("bam-agentd {} for node {} (controller {}, state {})", r.agent_version, r.node,
-               options.controller, r.state_dir);
+  spdlog::info("bam-agentd {} for node {} (controller {}, {}, state {})", r.agent_version, r.node,
+               options.controller, options.credentials != nullptr ? "mutual TLS" : "plaintext",
+               r.state_dir);
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {}: stopping the agent; roles keep running", sig);

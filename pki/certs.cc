@@ -240,10 +240,10 @@ absl::StatusOr<std::string> OnlyEntry(X509* cert, int nid) {
   return text;
 }
 
-absl::StatusOr<absl::Time> NotAfter(X509* cert) {
+absl::StatusOr<absl::Time> ValidityTime(const ASN1_TIME* time, absl::string_view what) {
   std::tm tm = {};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) {
-    return OpenSslError(kInvalid, "certificate's notAfter");
+  if (ASN1_TIME_to_tm(time, &tm) != 1) {
+    return OpenSslError(kInvalid, absl::StrCat("certificate's ", what));
   }
   return absl::FromTimeT(timegm(&tm));
 }
@@ -281,7 +281,8 @@ absl::StatusOr<Identity> IdentityOfCertificate(absl::string_view cert_pem) {
   ASSIGN_OR_RETURN(identity.role,
                    Annotate(PeerRoleFromText(role_text),
                             absl::StrCat("certificate \"", SubjectText(cert.get()), "\": OU")));
-  ASSIGN_OR_RETURN(identity.not_after, NotAfter(cert.get()));
+  ASSIGN_OR_RETURN(identity.not_before, ValidityTime(X509_get0_notBefore(cert.get()), "notBefore"));
+  ASSIGN_OR_RETURN(identity.not_after, ValidityTime(X509_get0_notAfter(cert.get()), "notAfter"));
   return identity;
 }
 

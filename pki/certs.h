@@ -37,6 +37,7 @@ absl::StatusOr<PeerRole> PeerRoleFromText(absl::string_view text);
 struct Identity {
   std::string name;  // CN
   PeerRole role = PeerRole::kViewer;
+  absl::Time not_before;  // the validity period, e.g. to plan a renewal
   absl::Time not_after;
 };
 

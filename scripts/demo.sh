@@ -101,7 +101,8 @@ while IFS=$'\t' read -r node address node_root state_dir log_dir; do
   pidfile="$run/$node/agent.pid"
   if alive "$pidfile"; then continue; fi
   echo "== starting bam-agentd for $node on $address (log: demo-run/$node/agent.log)"
-  setsid "$build/agentd/bam-agentd" --config=/dev/null --node="$node" --controller="$listen" \
+  setsid "$build/agentd/bam-agentd" --config=/dev/null --insecure_plaintext --node="$node" \
+    --controller="$listen" \
     --state_dir="$state_dir" --root_dir="$node_root" --log_dir="$log_dir" \
     --metrics_listen="$address:9465" --probe_interval_ms=1000 --resync_ms=2000 \
     >>"$run/$node/agent.log" 2>&1 </dev/null &

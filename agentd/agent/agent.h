@@ -34,6 +34,9 @@ struct AgentOptions {
   std::chrono::milliseconds probe_interval{2000};
   std::chrono::milliseconds probe_timeout{2000};
   std::chrono::milliseconds heartbeat{5000};
+  // The node's TLS credentials for the controller stream; null: plaintext.
+  // Not owned; must outlive the agent.
+  NodeCredentialSource* credentials = nullptr;
 };
 
 // Runs slow tasks (a stop waits out its grace period) on a small fixed

@@ -14,6 +14,18 @@ namespace bamctl {
 
 ControllerClient::ControllerClient(Options options, const Clock* clock, Callbacks callbacks)
     : options_(std::move(options)), clock_(clock), callbacks_(std::move(callbacks)) {
+  // A failure here is retried (and logged) by Run.
+  (void)MakeChannel();
+}
+
+absl::Status ControllerClient::MakeChannel() {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options_.credentials != nullptr) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
+        options_.credentials->Credentials();
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
+  }
   grpc::ChannelArguments args;
   // Notice a dead controller (or path) even when nothing is being sent.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
@@ -22,8 +34,9 @@ ControllerClient::ControllerClient(Options options, const Clock* clock, Callback
   // Our own backoff decides when to redial; keep gRPC's short.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  channel_ = grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
+  channel_ = grpc::CreateCustomChannel(options_.target, credentials, args);
   stub_ = v1::AgentService::NewStub(channel_);
+  return absl::OkStatus();
 }
 
 ControllerClient::~ControllerClient() { Stop(); }
@@ -68,11 +81,26 @@ void ControllerClient::Run() {
       if (stop_) return;
     }
     const int64_t began = clock_->MonotonicMillis();
-    grpc::Status status = Session();
+    grpc::Status status = stub_ != nullptr
+                              ? Session()
+                              : grpc::Status(grpc::StatusCode::UNAVAILABLE, "no credentials");
     if (connected_.exchange(false) && callbacks_.on_connected) callbacks_.on_connected(false);
+    bool renewed = false;
     {
       absl::MutexLock lock(&mu_);
       if (stop_) return;
+      std::swap(renewed, renewed_);
+    }
+    if (renewed || stub_ == nullptr) {
+      if (absl::Status s = MakeChannel(); !s.ok()) {
+        spdlog::error("controller {}: TLS credentials: {}", options_.target, s.ToString());
+        stub_.reset();
+      } else if (renewed) {
+        spdlog::info("controller {}: reconnecting with the renewed certificate", options_.target);
+        backoff = options_.backoff_initial;
+        next_renewal_request_ms_ = 0;  // the new certificate has its own due time
+        continue;
+      }
     }
     // A session that lasted was a working connection: start over small.
     if (clock_->MonotonicMillis() - began > 30'000) {
@@ -124,6 +152,9 @@ grpc::Status ControllerClient::Session() {
         case v1::ControllerMessage::kCommand:
           if (callbacks_.on_command) callbacks_.on_command(in.command());
           break;
+        case v1::ControllerMessage::kRenewed:
+          OnRenewed(in.renewed());
+          break;
         case v1::ControllerMessage::kTime: {
           const int64_t now = clock_->NowMillis();
           const int64_t sent = in.time().agent_sent_ms();
@@ -148,10 +179,10 @@ grpc::Status ControllerClient::Session() {
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return stop_ || stream_ended_ || report_dirty_ || !results_.empty();
+        return stop_ || stream_ended_ || renewed_ || report_dirty_ || !results_.empty();
       };
       clock_->AwaitUntil(mu_, absl::Condition(&ready), next_heartbeat);
-      if (stop_ || stream_ended_) break;
+      if (stop_ || stream_ended_ || renewed_) break;
       if (report_dirty_) {
         *out.mutable_report() = report_;
         report_dirty_ = false;
@@ -181,6 +212,8 @@ grpc::Status ControllerClient::Session() {
       }
       ok = stream->Write(beat);
       next_heartbeat = clock_->MonotonicMillis() + options_.heartbeat.count();
+      // Checked with each heartbeat: a renewal is due days ahead of expiry.
+      if (ok) ok = MaybeRequestRenewal(stream.get());
     }
     if (!ok) {  // unsent results go out on the next session
       absl::MutexLock lock(&mu_);
@@ -194,6 +227,42 @@ grpc::Status ControllerClient::Session() {
   context_ = nullptr;
   if (!report_dirty_) report_dirty_ = true;
   return status;
+}
+
+bool ControllerClient::MaybeRequestRenewal(
+    grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>* stream) {
+  if (options_.credentials == nullptr) return true;
+  if (clock_->MonotonicMillis() < next_renewal_request_ms_) return true;
+  if (clock_->NowMillis() < options_.credentials->RenewalDueMillis()) return true;
+  absl::StatusOr<std::string> csr = options_.credentials->NewRenewalRequest();
+  if (!csr.ok()) {
+    spdlog::error("certificate renewal: {}", csr.status().ToString());
+    return true;
+  }
+  // A refused or lost request is not repeated at every heartbeat.
+  next_renewal_request_ms_ = clock_->MonotonicMillis() + options_.renewal_retry.count();
+  spdlog::info("controller {}: the node certificate is due for renewal; requesting one",
+               options_.target);
+  v1::AgentMessage renew;
+  renew.mutable_renew()->set_csr_pem(*csr);
+  return stream->Write(renew);
+}
+
+void ControllerClient::OnRenewed(const v1::RenewedCertificate& renewed) {
+  if (options_.credentials == nullptr) return;
+  if (renewed.cert_pem().empty()) {
+    spdlog::error("controller {}: certificate renewal refused: {}", options_.target,
+                  renewed.error());
+    return;
+  }
+  if (absl::Status s = options_.credentials->InstallRenewed(renewed.cert_pem()); !s.ok()) {
+    spdlog::error("controller {}: renewed certificate not installed: {}", options_.target,
+                  s.ToString());
+    return;
+  }
+  spdlog::info("controller {}: renewed node certificate installed", options_.target);
+  absl::MutexLock lock(&mu_);
+  renewed_ = true;
 }
 
 }  // namespace bamctl

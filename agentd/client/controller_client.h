@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "agentd/tls/node_credentials.h"
 #include "common/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/controller.grpc.pb.h"
@@ -51,6 +53,12 @@ class ControllerClient : public ControllerLink {
     std::chrono::milliseconds heartbeat{5000};
     std::chrono::milliseconds backoff_initial{200};
     std::chrono::milliseconds backoff_max{10000};
+    // The node's TLS credentials, renewed over the stream when due; null:
+    // plaintext (--insecure_plaintext). Not owned; must outlive the client.
+    NodeCredentialSource* credentials = nullptr;
+    // How long after a renewal request without a certificate (refused,
+    // unanswered, or the stream dropped) the next one is sent.
+    std::chrono::milliseconds renewal_retry{300'000};
   };
   // Waits (redial backoff, heartbeats) run on `clock`'s monotonic time.
   ControllerClient(Options options, const Clock* clock, Callbacks callbacks);
@@ -66,6 +74,14 @@ class ControllerClient : public ControllerLink {
 
  private:
   void Run();
+  // A new channel and stub with the credentials as they are now.
+  absl::Status MakeChannel();
+  // Sends a renewal request on `stream` when the certificate is due and no
+  // request went out within renewal_retry; false when the write failed.
+  bool MaybeRequestRenewal(
+      grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>* stream);
+  // Installs a renewed certificate (reader thread) and ends the session.
+  void OnRenewed(const v1::RenewedCertificate& renewed);
   // One connection: returns when it ends, with why.
   grpc::Status Session();
 
@@ -76,6 +92,8 @@ class ControllerClient : public ControllerLink {
   std::unique_ptr<v1::AgentService::Stub> stub_;
   std::thread thread_;
   std::atomic<bool> connected_{false};
+  // Monotonic ms before which no renewal request is sent (stream thread).
+  int64_t next_renewal_request_ms_ = 0;
 
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
@@ -85,6 +103,9 @@ class ControllerClient : public ControllerLink {
   std::vector<v1::CommandResult> results_ ABSL_GUARDED_BY(mu_);
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<int64_t> offset_ms_ ABSL_GUARDED_BY(mu_);
+  // A renewed certificate is installed: end the session and dial again
+  // with it at once.
+  bool renewed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace bamctl

@@ -99,8 +99,12 @@ absl::Status ControllerServer::Start() {
         options_.listen);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<CertificateAuthority> ca, LoadCaForEnrolment(options_.tls_dir));
+  Enrolment::Options enrolment_options;
+  if (options_.node_cert_lifetime.count() > 0) {
+    enrolment_options.node_certificate_lifetime = absl::FromChrono(options_.node_cert_lifetime);
+  }
   enrolment_ = std::make_unique<Enrolment>(store_.get(), state_.get(), clock_, std::move(ca),
-                                           Enrolment::Options());
+                                           enrolment_options);
   cluster_service_ = std::make_unique<ClusterServiceImpl>(
       authz_.get(), state_.get(), store_.get(), metrics_.get(), rollouts_.get(), enrolment_.get());
   agent_service_ = std::make_unique<AgentServiceImpl>(authz_.get(), state_.get(), store_.get(),

@@ -40,6 +40,9 @@ struct ControllerOptions {
   // A silent agent (no answer to HTTP/2 pings) is dropped after about
   // keepalive_time + keepalive_timeout.
   std::chrono::milliseconds keepalive_time{2000};
+  // How long node certificates from enrolment and renewal last; 0: the
+  // default (Enrolment::Options). Tests shorten it to see a renewal.
+  std::chrono::milliseconds node_cert_lifetime{0};
   std::chrono::milliseconds keepalive_timeout{2000};
   // How long Shutdown lets open calls finish before cancelling them.
   std::chrono::milliseconds shutdown_grace{2000};

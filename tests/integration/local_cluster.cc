@@ -207,6 +207,7 @@ absl::Status LocalCluster::StartAgent(const std::string& node) {
   agents_.erase(node);
   std::vector<std::string> argv = {EnvOr("BAMCTL_AGENTD_BIN", "bam-agentd"),
                                    "--config=/dev/null",
+                                   "--insecure_plaintext",
                                    "--node=" + node,
                                    "--controller=" + controller_address(),
                                    "--state_dir=" + StateDir(node),
