@@ -131,6 +131,7 @@ TEST_F(LauncherTest, KeptExitCodesAreBoundedAndTheOldestReapedGoesFirst) {
   // must outlive the bound; the first reaped of the others goes instead.
   ProcessId last = Start("exec sleep 30");
   std::vector<ProcessId> quick;
+  quick.reserve(256);
   for (int i = 0; i < 256; ++i) quick.push_back(Start("exit 5"));
   for (const ProcessId& id : quick) ASSERT_TRUE(launcher_.WaitForExit(id, seconds(10)));
   kill(last.pid, SIGTERM);
