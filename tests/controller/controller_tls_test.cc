@@ -264,8 +264,9 @@ class EnrolmentTest : public ControllerTlsTest {
     v1::CreateNodeTokenResponse response;
     grpc::Status s = v1::ClusterService::NewStub(Channel("admin", PeerRole::kOperator))
                          ->CreateNodeToken(&ctx, request, &response);
-    if (!s.ok())
+    if (!s.ok()) {
       return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    }
     return response;
   }
 
