@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -14,19 +15,11 @@
 namespace bamctl {
 namespace {
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  const int err = errno;
+absl::Status ErrnoError(absl::string_view what, const std::string& path, int err = errno) {
   std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
   if (err == ENOENT) return absl::NotFoundError(message);
   if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
   return absl::InternalError(message);
-}
-
-std::string DirName(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
 }
 
 }  // namespace
@@ -59,13 +52,13 @@ absl::Status MakeDirs(const std::string& path, mode_t mode) {
     if (S_ISDIR(st.st_mode)) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
   }
-  if (absl::Status parent = MakeDirs(DirName(path), mode); !parent.ok()) return parent;
+  if (absl::Status parent = MakeDirs(ParentDirectory(path), mode); !parent.ok()) return parent;
   if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return ErrnoError("mkdir", path);
   return absl::OkStatus();
 }
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, mode_t mode) {
-  const std::string dir = DirName(path);
+  const std::string dir = ParentDirectory(path);
   if (absl::Status made = MakeDirs(dir, 0755); !made.ok()) return made;
   std::string tmp = absl::StrCat(path, ".tmp.XXXXXX");
   // mkstemp creates the file 0600, so a secret is never readable by others.
@@ -98,12 +91,56 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     unlink(tmp.c_str());
     return status;
   }
-  int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return ErrnoError("open directory", dir);
-  const bool synced = fsync(dir_fd) == 0;
-  close(dir_fd);
-  if (!synced) return ErrnoError("fsync directory", dir);
+  return SyncDirectory(dir);
+}
+
+absl::Status WriteNewFile(const std::string& path, absl::string_view content, mode_t mode) {
+  std::random_device random;
+  const std::string tmp = absl::StrCat(path, ".tmp.", random(), random());
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return ErrnoError("create", tmp);
+  size_t written = 0;
+  int err = 0;
+  while (written < content.size() && err == 0) {
+    const ssize_t n = write(fd, content.data() + written, content.size() - written);
+    if (n >= 0) {
+      written += static_cast<size_t>(n);
+    } else if (errno != EINTR) {
+      err = errno;
+    }
+  }
+  if (err == 0 && fsync(fd) != 0) err = errno;
+  if (close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    unlink(tmp.c_str());
+    return ErrnoError("write", tmp, err);
+  }
+  // link(2) fails with EEXIST instead of replacing, unlike rename(2).
+  if (link(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
+    unlink(tmp.c_str());
+    if (err == EEXIST) {
+      return absl::AlreadyExistsError(absl::StrCat(path, " exists; refusing to overwrite it"));
+    }
+    return ErrnoError("link into place", path, err);
+  }
+  unlink(tmp.c_str());
   return absl::OkStatus();
+}
+
+absl::Status SyncDirectory(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open directory", dir);
+  const int err = fsync(fd) == 0 ? 0 : errno;
+  close(fd);
+  return err == 0 ? absl::OkStatus() : ErrnoError("fsync directory", dir, err);
+}
+
+std::string ParentDirectory(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
 }
 
 absl::StatusOr<std::optional<std::string>> ReadFileIfExists(const std::string& path) {

@@ -19,6 +19,20 @@ namespace bamctl {
 // exists with a wider mode than `mode`, even briefly.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, mode_t mode);
 
+// Writes `content` to a new file `path` with `mode` from its creation (a key
+// is never readable by others, not even before a chmod), fsynced, and links
+// it into place only if `path` is free (AlreadyExists otherwise): a crash
+// leaves no half-written file, and an existing file is never replaced. The
+// caller syncs the directory (SyncDirectory) once it has written its files.
+absl::Status WriteNewFile(const std::string& path, absl::string_view content, mode_t mode);
+
+// fsync of directory `dir`, so the names created or renamed in it survive
+// a crash.
+absl::Status SyncDirectory(const std::string& dir);
+
+// The directory part of `path` ("." for a bare name, "/" for the root).
+std::string ParentDirectory(const std::string& path);
+
 // The content of `path`, nullopt when it does not exist; other failures
 // (permissions, a directory) are errors naming the path.
 absl::StatusOr<std::optional<std::string>> ReadFileIfExists(const std::string& path);

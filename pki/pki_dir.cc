@@ -1,14 +1,10 @@
 #include "pki/pki_dir.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <optional>
-#include <random>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -38,61 +34,9 @@ struct NewFile {
   mode_t mode;
 };
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path, int err) {
-  std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
-  if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
-  return absl::InternalError(message);
-}
-
 bool Exists(const std::string& path) {
   struct stat st;
   return lstat(path.c_str(), &st) == 0;
-}
-
-// Writes `content` to a new file `path` with `mode` from its creation (a key
-// is never readable by others, not even before a chmod), and links it into
-// place only if `path` is free: a crash leaves no half-written file, and an
-// existing file is never replaced.
-absl::Status WriteNewFile(const std::string& path, absl::string_view content, mode_t mode) {
-  std::random_device random;
-  const std::string tmp = absl::StrCat(path, ".tmp.", random(), random());
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return ErrnoError("create", tmp, errno);
-  size_t written = 0;
-  int err = 0;
-  while (written < content.size() && err == 0) {
-    const ssize_t n = write(fd, content.data() + written, content.size() - written);
-    if (n >= 0) {
-      written += static_cast<size_t>(n);
-    } else if (errno != EINTR) {
-      err = errno;
-    }
-  }
-  if (err == 0 && fsync(fd) != 0) err = errno;
-  if (close(fd) != 0 && err == 0) err = errno;
-  if (err != 0) {
-    unlink(tmp.c_str());
-    return ErrnoError("write", tmp, err);
-  }
-  // link(2) fails with EEXIST instead of replacing, unlike rename(2).
-  if (link(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
-    unlink(tmp.c_str());
-    if (err == EEXIST) {
-      return absl::AlreadyExistsError(absl::StrCat(path, " exists; refusing to overwrite it"));
-    }
-    return ErrnoError("link into place", path, err);
-  }
-  unlink(tmp.c_str());
-  return absl::OkStatus();
-}
-
-absl::Status SyncDir(const std::string& dir) {
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open directory", dir, errno);
-  const int err = fsync(fd) == 0 ? 0 : errno;
-  close(fd);
-  return err == 0 ? absl::OkStatus() : ErrnoError("fsync directory", dir, err);
 }
 
 std::string PathIn(const std::string& dir, absl::string_view name) {
@@ -123,7 +67,7 @@ absl::StatusOr<std::vector<WrittenFile>> WriteAll(const std::string& dir,
     }
     written.push_back({path, file.mode});
   }
-  RETURN_IF_ERROR(SyncDir(dir));
+  RETURN_IF_ERROR(SyncDirectory(dir));
   return written;
 }
 

@@ -13,10 +13,7 @@
 namespace bamctl {
 
 ControllerClient::ControllerClient(Options options, const Clock* clock, Callbacks callbacks)
-    : options_(std::move(options)), clock_(clock), callbacks_(std::move(callbacks)) {
-  // A failure here is retried (and logged) by Run.
-  (void)MakeChannel();
-}
+    : options_(std::move(options)), clock_(clock), callbacks_(std::move(callbacks)) {}
 
 absl::Status ControllerClient::MakeChannel() {
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
@@ -81,9 +78,16 @@ void ControllerClient::Run() {
       if (stop_) return;
     }
     const int64_t began = clock_->MonotonicMillis();
-    grpc::Status status = stub_ != nullptr
-                              ? Session()
-                              : grpc::Status(grpc::StatusCode::UNAVAILABLE, "no credentials");
+    // A channel is made for the first session and after a renewal, with the
+    // credentials as they are then; failing to make one is retried below.
+    grpc::Status status;
+    if (stub_ == nullptr) {
+      if (absl::Status s = MakeChannel(); !s.ok()) {
+        status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              absl::StrCat("TLS credentials: ", s.ToString()));
+      }
+    }
+    if (stub_ != nullptr) status = Session();
     if (connected_.exchange(false) && callbacks_.on_connected) callbacks_.on_connected(false);
     bool renewed = false;
     {
@@ -91,16 +95,12 @@ void ControllerClient::Run() {
       if (stop_) return;
       std::swap(renewed, renewed_);
     }
-    if (renewed || stub_ == nullptr) {
-      if (absl::Status s = MakeChannel(); !s.ok()) {
-        spdlog::error("controller {}: TLS credentials: {}", options_.target, s.ToString());
-        stub_.reset();
-      } else if (renewed) {
-        spdlog::info("controller {}: reconnecting with the renewed certificate", options_.target);
-        backoff = options_.backoff_initial;
-        next_renewal_request_ms_ = 0;  // the new certificate has its own due time
-        continue;
-      }
+    if (renewed) {
+      spdlog::info("controller {}: reconnecting with the renewed certificate", options_.target);
+      stub_.reset();
+      backoff = options_.backoff_initial;
+      next_renewal_request_ms_ = 0;  // the new certificate has its own due time
+      continue;
     }
     // A session that lasted was a working connection: start over small.
     if (clock_->MonotonicMillis() - began > 30'000) {

@@ -1,12 +1,10 @@
 #include "agentd/tls/node_credentials.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,16 +26,6 @@ absl::StatusOr<std::string> ReadRequired(const std::string& path, absl::string_v
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::Status SyncDirOf(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("open directory", dir);
-  const int rc = fsync(fd);
-  close(fd);
-  return rc == 0 ? absl::OkStatus() : Errno("fsync directory", dir);
 }
 
 absl::Status RenameOver(const std::string& from, const std::string& to) {
@@ -94,8 +82,8 @@ absl::Status InstallNodeCredentials(const NodeTlsFiles& files, absl::string_view
   RETURN_IF_ERROR(WriteFileAtomically(cert_new, cert_pem, 0644));
   RETURN_IF_ERROR(RenameOver(key_new, files.key_file));
   RETURN_IF_ERROR(RenameOver(cert_new, files.cert_file));
-  RETURN_IF_ERROR(SyncDirOf(files.key_file));
-  return SyncDirOf(files.cert_file);
+  RETURN_IF_ERROR(SyncDirectory(ParentDirectory(files.key_file)));
+  return SyncDirectory(ParentDirectory(files.cert_file));
 }
 
 absl::Status RecoverInterruptedRenewal(const NodeTlsFiles& files) {
@@ -112,7 +100,7 @@ absl::Status RecoverInterruptedRenewal(const NodeTlsFiles& files) {
     if (key.has_value() && CheckKeyMatchesCertificate(*cert, *key).ok()) {
       if (pending_key.has_value()) RETURN_IF_ERROR(RenameOver(key_new, files.key_file));
       RETURN_IF_ERROR(RenameOver(cert_new, files.cert_file));
-      return SyncDirOf(files.cert_file);
+      return SyncDirectory(ParentDirectory(files.cert_file));
     }
   }
   // A renewal cut short before both files were written: the old pair stands.
