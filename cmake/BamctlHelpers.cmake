@@ -1,8 +1,11 @@
-# bamctl_add_test(NAME name SOURCES ... DEPS ... [LABELS unit|integration])
+# bamctl_add_test(NAME name SOURCES ... DEPS ... [LABELS unit|integration]
+#                 [PROGRAMS bam-controller bam-agentd bam-emulator bamctl])
 # One helper registers every test so that labels, timeouts and the GoogleTest
-# main are uniform across the tree.
+# main are uniform across the tree. PROGRAMS are built before the test and
+# found by it through $BAMCTL_CONTROLLER_BIN, $BAMCTL_AGENTD_BIN,
+# $BAMCTL_EMULATOR_BIN and $BAMCTL_BIN.
 function(bamctl_add_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;DEPS;LABELS;PROGRAMS" ${ARGN})
   if(NOT T_LABELS)
     set(T_LABELS unit)
   endif()
@@ -16,4 +19,15 @@ function(bamctl_add_test)
     LABELS "${T_LABELS}"
     TIMEOUT ${T_TIMEOUT}
     ENVIRONMENT "BAMCTL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  foreach(program IN LISTS T_PROGRAMS)
+    if(program STREQUAL "bamctl")
+      set(variable BAMCTL_BIN)
+    else()
+      string(REGEX REPLACE "^bam-" "" variable "${program}")
+      string(TOUPPER "BAMCTL_${variable}_BIN" variable)
+    endif()
+    set_property(TEST ${T_NAME} APPEND PROPERTY
+      ENVIRONMENT "${variable}=$<TARGET_FILE:${program}>")
+    add_dependencies(${T_NAME} ${program})
+  endforeach()
 endfunction()

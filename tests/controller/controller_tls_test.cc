@@ -18,6 +18,7 @@
 #include "pki/certs.h"
 #include "proto/controller.grpc.pb.h"
 #include "tests/util/fake_agent_stream.h"
+#include "tests/util/test_pki.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -35,20 +36,10 @@ class ControllerTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("controller_tls");
-    absl::StatusOr<CertificateAuthority> ca =
-        CertificateAuthority::Create("tls-test", absl::Hours(24));
+    const fs::path tls = dir_ / "tls";
+    absl::StatusOr<CertificateAuthority> ca = testing::MakeControllerTlsDir(tls, "127.0.0.1");
     ASSERT_TRUE(ca.ok()) << ca.status();
     ca_ = std::make_unique<CertificateAuthority>(*std::move(ca));
-    absl::StatusOr<KeyAndCertificate> serving = ca_->Issue(
-        "controller", PeerRole::kController, absl::Hours(1), {"localhost"}, {"127.0.0.1"});
-    ASSERT_TRUE(serving.ok()) << serving.status();
-    const fs::path tls = dir_ / "tls";
-    ASSERT_TRUE(WriteFileAtomically((tls / "ca.crt").string(), ca_->cert_pem(), 0644).ok());
-    ASSERT_TRUE(WriteFileAtomically((tls / "ca.key").string(), ca_->key_pem(), 0600).ok());
-    ASSERT_TRUE(
-        WriteFileAtomically((tls / "controller.crt").string(), serving->cert_pem, 0644).ok());
-    ASSERT_TRUE(
-        WriteFileAtomically((tls / "controller.key").string(), serving->key_pem, 0600).ok());
 
     ControllerOptions options;
     options.listen = "127.0.0.1:0";
@@ -72,16 +63,13 @@ class ControllerTlsTest : public ::testing::Test {
                                          const CertificateAuthority* ca = nullptr,
                                          absl::Duration lifetime = absl::Hours(1)) {
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ca_->cert_pem();
     if (!name.empty()) {
-      absl::StatusOr<KeyAndCertificate> cert =
-          (ca != nullptr ? ca : ca_.get())->Issue(name, role, lifetime);
-      EXPECT_TRUE(cert.ok()) << cert.status();
-      if (cert.ok()) {
-        ssl.pem_private_key = cert->key_pem;
-        ssl.pem_cert_chain = cert->cert_pem;
-      }
+      absl::StatusOr<grpc::SslCredentialsOptions> client =
+          testing::ClientTlsOptions(ca != nullptr ? *ca : *ca_, name, role, lifetime);
+      EXPECT_TRUE(client.ok()) << client.status();
+      if (client.ok()) ssl = *std::move(client);
     }
+    ssl.pem_root_certs = ca_->cert_pem();  // the controller's, whoever issued the client's
     return grpc::CreateChannel(target_, grpc::SslCredentials(ssl));
   }
 

@@ -19,6 +19,7 @@
 #include "proto/controller.grpc.pb.h"
 #include "tests/integration/child_process.h"
 #include "tests/util/loopback_subnet.h"
+#include "tests/util/test_pki.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -57,20 +58,10 @@ class AgentEnrolmentTest : public ::testing::Test {
     address_ = absl::StrCat(host_, ":7443");
     node_address_ = subnet.Address(1);
 
-    absl::StatusOr<CertificateAuthority> ca =
-        CertificateAuthority::Create("enrol", absl::Hours(24));
+    const fs::path tls = dir_ / "tls";
+    absl::StatusOr<CertificateAuthority> ca = testing::MakeControllerTlsDir(tls, host_);
     ASSERT_TRUE(ca.ok()) << ca.status();
     ca_ = std::make_unique<CertificateAuthority>(*std::move(ca));
-    absl::StatusOr<KeyAndCertificate> serving =
-        ca_->Issue("controller", PeerRole::kController, absl::Hours(1), {}, {host_});
-    ASSERT_TRUE(serving.ok()) << serving.status();
-    const fs::path tls = dir_ / "tls";
-    ASSERT_TRUE(WriteFileAtomically((tls / "ca.crt").string(), ca_->cert_pem(), 0644).ok());
-    ASSERT_TRUE(WriteFileAtomically((tls / "ca.key").string(), ca_->key_pem(), 0600).ok());
-    ASSERT_TRUE(
-        WriteFileAtomically((tls / "controller.crt").string(), serving->cert_pem, 0644).ok());
-    ASSERT_TRUE(
-        WriteFileAtomically((tls / "controller.key").string(), serving->key_pem, 0600).ok());
 
     std::vector<std::string> argv = {Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
                                      "--db=" + (dir_ / "controller.db").string(),
@@ -81,14 +72,10 @@ class AgentEnrolmentTest : public ::testing::Test {
     ASSERT_TRUE(child.ok()) << child.status();
     controller_ = std::move(*child);
 
-    absl::StatusOr<KeyAndCertificate> admin =
-        ca_->Issue("admin", PeerRole::kOperator, absl::Hours(1));
-    ASSERT_TRUE(admin.ok());
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ca_->cert_pem();
-    ssl.pem_cert_chain = admin->cert_pem;
-    ssl.pem_private_key = admin->key_pem;
-    auto channel = grpc::CreateChannel(address_, grpc::SslCredentials(ssl));
+    absl::StatusOr<grpc::SslCredentialsOptions> admin =
+        testing::ClientTlsOptions(*ca_, "admin", PeerRole::kOperator);
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    auto channel = grpc::CreateChannel(address_, grpc::SslCredentials(*admin));
     ASSERT_TRUE(channel->WaitForConnected(Deadline(30)))
         << "bam-controller did not start; see " << (dir_ / "controller.log").string();
     cluster_ = v1::ClusterService::NewStub(channel);
