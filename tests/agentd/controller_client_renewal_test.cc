@@ -121,20 +121,32 @@ class FakeCredentials : public NodeCredentialSource {
   std::string installed_ ABSL_GUARDED_BY(mu_);
 };
 
-TEST(ControllerClientRenewalTest, RenewsWhenDueAndDialsAgainWithTheNewCertificate) {
-  FakeController controller;
-  int port = 0;
+// `controller` served on a loopback port (in `port`).
+std::unique_ptr<grpc::Server> Serve(FakeController* controller, int* port) {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&controller);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(controller);
+  return builder.BuildAndStart();
+}
 
-  FakeCredentials credentials;
+// A client of node1 for the controller on `port`, heartbeating every 20 ms
+// (each heartbeat a renewal check).
+ControllerClient::Options ClientOptions(int port) {
   ControllerClient::Options options;
   options.target = "127.0.0.1:" + std::to_string(port);
   options.node = "node1";
   options.heartbeat = std::chrono::milliseconds(20);
+  return options;
+}
+
+TEST(ControllerClientRenewalTest, RenewsWhenDueAndDialsAgainWithTheNewCertificate) {
+  FakeController controller;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = Serve(&controller, &port);
+  ASSERT_NE(server, nullptr);
+
+  FakeCredentials credentials;
+  ControllerClient::Options options = ClientOptions(port);
   options.credentials = &credentials;
   ControllerClient client(options, SystemClock::Get(), {});
   client.Start();
@@ -158,18 +170,12 @@ TEST(ControllerClientRenewalTest, RenewsWhenDueAndDialsAgainWithTheNewCertificat
 TEST(ControllerClientRenewalTest, ARefusedRenewalIsAskedAgainAfterTheRetryInterval) {
   FakeController controller(/*refuse=*/true);
   int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&controller);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = Serve(&controller, &port);
   ASSERT_NE(server, nullptr);
 
   FakeCredentials credentials;
   credentials.set_due_ms(0);
-  ControllerClient::Options options;
-  options.target = "127.0.0.1:" + std::to_string(port);
-  options.node = "node1";
-  options.heartbeat = std::chrono::milliseconds(20);
+  ControllerClient::Options options = ClientOptions(port);
   options.renewal_retry = std::chrono::milliseconds(100);
   options.credentials = &credentials;
   ControllerClient client(options, SystemClock::Get(), {});
