@@ -42,9 +42,16 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       if (finished_) return;
       const size_t bytes = message.ByteSizeLong();
       // A peer that does not read must not grow the controller: past the
-      // bound it is dropped (it reconnects and gets its plan again).
+      // bound it is dropped (it reconnects and gets its plan again). Send
+      // runs under the hub's lock, so the stream is finished here without
+      // FinishOnce's Unregister (which takes that lock); OnDone unregisters.
       if (out_.size() >= kMaxQueuedMessages || queued_bytes_ + bytes > kMaxQueuedBytes) {
         overflow = true;
+        finished_ = true;
+        Finish(grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            absl::StrCat("more than ", kMaxQueuedMessages, " messages or ", kMaxQueuedBytes >> 20,
+                         " MiB queued for this agent: it does not read")));
       } else {
         queued_bytes_ += bytes;
         out_.push_back(std::move(message));
@@ -52,12 +59,8 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       }
     }
     if (overflow) {
-      spdlog::warn("agent {} ({}) does not read its stream; dropping it", node_, peer_);
+      spdlog::warn("agent {} ({}) does not read its stream; dropped it", node_, peer_);
       service_->metrics_->streams_dropped_slow.Increment();
-      FinishOnce(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("more than ", kMaxQueuedMessages, " messages or ", kMaxQueuedBytes >> 20,
-                       " MiB queued for this agent: it does not read")));
       return;
     }
     if (start != nullptr) StartWrite(start);  // outside the lock: it may call back

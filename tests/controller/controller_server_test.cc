@@ -260,6 +260,24 @@ TEST_F(ControllerServerTest, UnknownAndDuplicateAgentsAreRefused) {
   EXPECT_THAT(twice.error_message(), HasSubstr("already connected"));
 }
 
+TEST_F(ControllerServerTest, AnAgentThatDoesNotReadIsDropped) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  FakeAgent agent(agents_.get(), "node1");
+  // Each heartbeat is answered; the agent never reads the answers, so once
+  // the transport's windows are full they queue at the controller.
+  v1::AgentMessage beat;
+  beat.mutable_heartbeat()->set_sent_ms(1);
+  int written = 0;
+  while (written < 200000 && agent.Write(beat)) ++written;
+  grpc::Status dropped = agent.Close();
+  EXPECT_EQ(dropped.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << written;
+  EXPECT_THAT(dropped.error_message(), HasSubstr("it does not read"));
+  // The node may connect again (it was unregistered).
+  FakeAgent again(agents_.get(), "node1");
+  EXPECT_TRUE(again.NextPlan().has_value());
+}
+
 TEST_F(ControllerServerTest, RollbackHistoryEventsAndMetrics) {
   v1::ApplyResponse r;
   ASSERT_TRUE(Apply(seed_, &r).ok());
