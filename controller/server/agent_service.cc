@@ -151,9 +151,7 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
         // Named after the stream's verified node: a node renews only itself.
         v1::ControllerMessage reply;
         absl::StatusOr<std::string> cert =
-            service_->enrolment_ == nullptr
-                ? absl::FailedPreconditionError("this controller issues no certificates")
-                : service_->enrolment_->Renew(node_, message.renew().csr_pem());
+            service_->enrolment_->Renew(node_, message.renew().csr_pem());
         if (cert.ok()) {
           reply.mutable_renewed()->set_cert_pem(*cert);
           spdlog::info("certificate of node {} renewed", node_);

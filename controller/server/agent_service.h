@@ -23,7 +23,6 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   // are dropped).
   // Each stream is authorized by `authz`: a node certificate, whose name
   // the stream's hello must carry.
-  // `enrolment` may be null (renewals refused).
   AgentServiceImpl(const Authorizer* authz, DesiredState* state, Store* store, AgentHub* hub,
                    ReportBatcher* batcher, ControllerMetrics* metrics, RolloutEngine* rollouts,
                    Enrolment* enrolment)

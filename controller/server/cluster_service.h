@@ -21,7 +21,6 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   // restarts: those calls fail Unimplemented).
   // Every call is authorized by `authz` first: reads need a viewer or
   // operator certificate, changes an operator's.
-  // `enrolment` may be null (no node tokens: that call fails Unimplemented).
   ClusterServiceImpl(const Authorizer* authz, DesiredState* state, Store* store,
                      ControllerMetrics* metrics, RolloutEngine* rollouts, Enrolment* enrolment)
       : authz_(authz),
