@@ -172,7 +172,9 @@ void ControllerServer::Wait() {
 }
 
 void ControllerServer::Shutdown() {
-  if (stopping_.exchange(true)) return;
+  absl::MutexLock shutdown_lock(&shutdown_mu_);
+  if (stopped_) return;
+  stopped_ = true;
   if (server_ != nullptr) {
     // Ends open agent streams (their reactors finish) after a short grace.
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
