@@ -5,7 +5,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/net_util.h"
@@ -33,6 +35,7 @@ constexpr char kSpec[] =
 class AgentTest : public testing::LocalClusterFixture {
  protected:
   AgentTest() : LocalClusterFixture(kSpec) {}
+  explicit AgentTest(Settings settings) : LocalClusterFixture(kSpec, std::move(settings)) {}
 
   void SetUp() override {
     LocalClusterFixture::SetUp();
@@ -111,6 +114,52 @@ TEST_F(AgentTest, AControllerOutageLeavesRolesUntouched) {
   EXPECT_EQ(status->nodes(0).applied_version(), 1);
   EXPECT_EQ(RolePid(kNode, "zookeeper"), zk_pid_);
   EXPECT_TRUE(Alive(agent));
+}
+
+// Node certificates that live a minute (plus the minute of clock skew the CA
+// grants at the start): the agent renews 20 s after each issue, while its
+// role runs.
+class AgentRenewalTest : public AgentTest {
+ protected:
+  AgentRenewalTest() : AgentTest(ShortCertificates()) {}
+  static Settings ShortCertificates() {
+    Settings settings;
+    settings.cluster.controller_flags = {"--node_cert_lifetime_ms=60000"};
+    return settings;
+  }
+};
+
+TEST_F(AgentRenewalTest, ARenewalRestartsNoRoleAndLosesNoReport) {
+  const std::string first = cluster().NodeCertificate(kNode);
+  ASSERT_FALSE(first.empty());
+  std::string renewed = first;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (renewed == first && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    renewed = cluster().NodeCertificate(kNode);
+  }
+  ASSERT_NE(renewed, first) << "no renewal within 60 s; logs in " << cluster().dir();
+
+  // Back on its stream with the new certificate, the same role process,
+  // never restarted.
+  absl::StatusOr<v1::GetStatusResponse> status = cluster().WaitFor(
+      [&](const v1::GetStatusResponse& s) { return s.converged() && s.nodes(0).connected(); },
+      std::chrono::seconds(30));
+  ASSERT_TRUE(status.ok()) << status.status();
+  const v1::RoleStatus* zk = LocalCluster::FindRole(*status, kNode, "zookeeper");
+  ASSERT_NE(zk, nullptr);
+  EXPECT_EQ(zk->pid(), zk_pid_);
+  EXPECT_EQ(zk->restarts(), 0u);
+
+  // What happens next still reaches the controller: a kill is reported.
+  ASSERT_EQ(kill(static_cast<pid_t>(zk_pid_), SIGKILL), 0);
+  status = cluster().WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        const v1::RoleStatus* r = LocalCluster::FindRole(s, kNode, "zookeeper");
+        return r != nullptr && r->restarts() == 1 && r->pid() != zk_pid_ && s.converged();
+      },
+      std::chrono::seconds(60));
+  EXPECT_TRUE(status.ok()) << status.status();
 }
 
 }  // namespace

@@ -11,10 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "controller/store/store.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "pki/certs.h"
 #include "proto/controller.grpc.pb.h"
 #include "tests/integration/child_process.h"
 #include "tests/util/loopback_subnet.h"
+#include "tests/util/test_pki.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -28,27 +31,41 @@ std::string ControllerBinary() {
   return bin != nullptr ? bin : "";
 }
 
-// bam-controller on this process's loopback subnet: restarted on the same
-// address and port, which no other process uses.
+// bam-controller on this process's loopback subnet, serving mutual TLS:
+// restarted on the same address and port, which no other process uses.
+// Operators' calls go as admin, the agent stream as node3's certificate.
 class ControllerProcess {
  public:
   explicit ControllerProcess(const fs::path& dir)
       : dir_(dir),
-        address_(absl::StrCat(testing::ProcessLoopbackSubnet().ServerAddress(), ":7443")) {}
+        host_(testing::ProcessLoopbackSubnet().ServerAddress()),
+        address_(absl::StrCat(host_, ":7443")) {}
 
   void Start() {
+    if (ca_ == nullptr) {
+      absl::StatusOr<CertificateAuthority> ca =
+          testing::MakeControllerTlsDir((dir_ / "pki").string(), host_);
+      ASSERT_TRUE(ca.ok()) << ca.status();
+      ca_ = std::make_unique<CertificateAuthority>(*std::move(ca));
+    }
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
         {ControllerBinary(), "--listen=" + address_, "--db=" + (dir_ / "controller.db").string(),
-         "--metrics_listen=", "--report_flush_interval_ms=10", "--insecure_plaintext"},
+         "--metrics_listen=", "--report_flush_interval_ms=10",
+         "--tls_dir=" + (dir_ / "pki").string()},
         {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     process_ = std::move(*child);
-    channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    absl::StatusOr<grpc::SslCredentialsOptions> admin =
+        testing::ClientTlsOptions(*ca_, "admin", PeerRole::kOperator);
+    absl::StatusOr<grpc::SslCredentialsOptions> node =
+        testing::ClientTlsOptions(*ca_, "node3", PeerRole::kNode);
+    ASSERT_TRUE(admin.ok() && node.ok());
+    channel_ = grpc::CreateChannel(address_, grpc::SslCredentials(*admin));
     ASSERT_TRUE(
         channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30)))
         << "bam-controller did not start; see " << dir_ / "controller.log";
     stub_ = v1::ClusterService::NewStub(channel_);
-    agents_ = v1::AgentService::NewStub(channel_);
+    agents_ = v1::AgentService::NewStub(grpc::CreateChannel(address_, grpc::SslCredentials(*node)));
   }
   void Kill9() { process_.reset(); }  // SIGKILL to the group, then reaped
 
@@ -57,7 +74,9 @@ class ControllerProcess {
 
  private:
   fs::path dir_;
+  std::string host_;
   std::string address_;
+  std::unique_ptr<CertificateAuthority> ca_;
   std::unique_ptr<testing::ChildProcess> process_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ClusterService::Stub> stub_;
@@ -150,7 +169,7 @@ TEST(ControllerCrashTest, KillDuringApplyLosesNoAcknowledgedVersion) {
   agent_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   auto stream = controller.agents()->Connect(&agent_ctx);
   v1::AgentMessage hello;
-  hello.mutable_hello()->set_node("node4");
+  hello.mutable_hello()->set_node("node3");  // the node its certificate names
   ASSERT_TRUE(stream->Write(hello));
   v1::ControllerMessage message;
   ASSERT_TRUE(stream->Read(&message));
