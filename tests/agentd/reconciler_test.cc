@@ -458,6 +458,26 @@ TEST_F(ReconcilerTest, APlanForAnotherClusterIsRefusedWholeAndNothingApplied) {
   EXPECT_EQ(r_->Report().applied_version(), 3);
 }
 
+// A state file from before the pin has no cluster_name: the cluster of the
+// plan it holds is the pin.
+TEST_F(ReconcilerTest, AStateFileFromBeforeThePinPinsTheClusterOfItsPlan) {
+  v1::AgentState old;
+  old.set_plan_version(4);
+  old.set_plan_hash("hash-0-4");
+  *old.mutable_plan() = testing::SeedNodePlan("node3");
+  ASSERT_TRUE(StateFile(options_.state_dir + "/agent.state").Save(old).ok());
+  Restart();
+  EXPECT_EQ(r_->Report().applied_version(), 4);
+  v1::PlanUpdate foreign;
+  foreign.set_epoch(1);
+  foreign.set_version(5);
+  *foreign.mutable_plan() = testing::SeedNodePlan("node3");
+  foreign.mutable_plan()->set_cluster_name("other-cluster");
+  EXPECT_FALSE(r_->OfferPlan(foreign).accepted);
+  Offer(testing::SeedNodePlan("node3"), 5, 1);  // its own cluster, epoch 1 over none
+  EXPECT_EQ(r_->Report().applied_epoch(), 1);
+}
+
 TEST_F(ReconcilerTest, AServiceLeavingThePlanIsStopped) {
   Offer(testing::SeedNodePlan("node3"), 1);
   r_->Pass();
