@@ -21,13 +21,17 @@ void AgentHub::Unregister(const std::string& node, AgentStream* stream) {
   if (it != streams_.end() && it->second.stream == stream) streams_.erase(it);
 }
 
-bool AgentHub::OfferPlan(const std::string& node, int64_t version, const v1::NodePlan& plan,
-                         const std::string& plan_hash) {
+bool AgentHub::OfferPlan(const std::string& node, int64_t epoch, int64_t version,
+                         const v1::NodePlan& plan, const std::string& plan_hash) {
   absl::MutexLock lock(&mu_);
   auto it = streams_.find(node);
-  if (it == streams_.end() || it->second.held_hash == plan_hash) return false;
+  if (it == streams_.end() ||
+      (it->second.held_hash == plan_hash && it->second.held_epoch == epoch)) {
+    return false;
+  }
   v1::ControllerMessage message;
   v1::PlanUpdate* update = message.mutable_plan();
+  update->set_epoch(epoch);
   update->set_version(version);
   update->set_plan_hash(plan_hash);
   *update->mutable_plan() = plan;
@@ -35,6 +39,7 @@ bool AgentHub::OfferPlan(const std::string& node, int64_t version, const v1::Nod
   // the call. Send only queues.
   it->second.stream->Send(std::move(message));
   it->second.held_hash = plan_hash;  // assumed until the agent reports otherwise
+  it->second.held_epoch = epoch;
   return true;
 }
 
@@ -48,9 +53,12 @@ bool AgentHub::SendCommand(const std::string& node, const v1::Command& command) 
   return true;
 }
 
-void AgentHub::SetHeldHash(const std::string& node, const std::string& plan_hash) {
+void AgentHub::SetHeld(const std::string& node, int64_t epoch, const std::string& plan_hash) {
   absl::MutexLock lock(&mu_);
-  if (auto it = streams_.find(node); it != streams_.end()) it->second.held_hash = plan_hash;
+  if (auto it = streams_.find(node); it != streams_.end()) {
+    it->second.held_hash = plan_hash;
+    it->second.held_epoch = epoch;
+  }
 }
 
 int AgentHub::connected() const {

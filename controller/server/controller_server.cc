@@ -82,6 +82,8 @@ absl::Status ControllerServer::Start() {
   }
   ASSIGN_OR_RETURN(int64_t version, store_->CurrentVersion());
   metrics_->desired_version.Set(static_cast<double>(version));
+  ASSIGN_OR_RETURN(int64_t epoch, store_->Epoch());
+  metrics_->epoch.Set(static_cast<double>(epoch));
 
   batcher_ = std::make_unique<ReportBatcher>(store_.get(), options_.report_flush_interval);
   rollouts_ = std::make_unique<RolloutEngine>(

@@ -121,6 +121,17 @@ CREATE TABLE IF NOT EXISTS node_tokens (
   used_ms INTEGER NOT NULL DEFAULT 0
 );
 )sql"},
+    // The controller's settings, an integer per name. `epoch` numbers the
+    // times a controller took the cluster back (plans carry it; agents order
+    // plans by epoch, then version): 1 in a new database and in one made
+    // before epochs.
+    {R"sql(
+CREATE TABLE IF NOT EXISTS settings (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO settings (name, value) VALUES ('epoch', 1);
+)sql"},
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

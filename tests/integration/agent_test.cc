@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/local_cluster_fixture.h"
+#include "tests/util/test_util.h"
 
 namespace bamctl {
 namespace {
@@ -114,6 +116,48 @@ TEST_F(AgentTest, AControllerOutageLeavesRolesUntouched) {
   EXPECT_EQ(status->nodes(0).applied_version(), 1);
   EXPECT_EQ(RolePid(kNode, "zookeeper"), zk_pid_);
   EXPECT_TRUE(Alive(agent));
+}
+
+// The controller's database is lost after the agent accepted version 2; a
+// controller on a new database takes the cluster back: its version 1 (in
+// epoch 2) is accepted instead of refused as older.
+TEST_F(AgentTest, AControllerOnANewDatabaseTakesTheClusterBack) {
+  const std::string changed =
+      testing::ReplaceOnce(cluster().spec_text(), "tick_time_ms: 500", "tick_time_ms: 600");
+  ASSERT_TRUE(cluster().Apply(changed).ok());
+  absl::StatusOr<v1::GetStatusResponse> status = cluster().WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        return s.nodes(0).holds_desired_plan() && s.nodes(0).applied_version() == 2;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->epoch(), 1);
+  EXPECT_EQ(status->nodes(0).applied_epoch(), 1);
+
+  cluster().KillController();
+  for (const std::filesystem::directory_entry& f :
+       std::filesystem::directory_iterator(cluster().dir())) {
+    if (f.path().filename().string().starts_with("controller.db")) {
+      std::filesystem::remove(f.path());
+    }
+  }
+  ASSERT_TRUE(cluster().StartController().ok());
+  // The agent reconnects holding version 2 of epoch 1; the new controller
+  // has nothing to send until its first apply.
+  status = cluster().WaitFor([&](const v1::GetStatusResponse& s) { return s.epoch() == 2; },
+                             std::chrono::seconds(60));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->desired_version(), 0);
+
+  ASSERT_TRUE(cluster().Apply(cluster().spec_text()).ok());
+  status = cluster().WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        return s.converged() && s.nodes(0).applied_version() == 1 &&
+               s.nodes(0).applied_epoch() == 2;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(RolePid(kNode, "zookeeper"), zk_pid_);  // taken back, not restarted
 }
 
 // Node certificates that live a minute (plus the minute of clock skew the CA
