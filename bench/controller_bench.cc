@@ -10,7 +10,15 @@
 // window is divided by the heartbeats sent. Reports percentiles, the
 // controller's CPU seconds and peak RSS (VmHWM).
 //
+// Transports (--transports=, default plain1,tls):
+//   plain     plaintext, 100 agent streams per channel (hosts multiplexed)
+//   plain1    plaintext, one channel (connection) per agent
+//   tls       mutual TLS as in production: a CA from pki init, the
+//             controller on --tls_dir, and each agent its own node
+//             certificate and so its own connection
+//
 // Usage: controller_bench --controller_bin=PATH [--agents=100,1000,5000]
+//                         [--transports=plain1,tls]
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,8 +39,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/client_callback.h"
+#include "pki/certs.h"
+#include "pki/pki_dir.h"
 #include "proto/controller.grpc.pb.h"
 
 namespace {
@@ -126,10 +138,50 @@ bool WaitAll(const std::vector<std::unique_ptr<Agent>>& agents, int64_t version,
   return false;
 }
 
-int RunOne(const std::string& bin, int n, int port) {
+std::string ReadText(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Credentials for `name` in `role` from `ca`; plaintext when `ca` is null.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const bamctl::CertificateAuthority* ca,
+                                                      const std::string& name,
+                                                      bamctl::PeerRole role) {
+  if (ca == nullptr) return grpc::InsecureChannelCredentials();
+  absl::StatusOr<bamctl::KeyAndCertificate> cert = ca->Issue(name, role, absl::Hours(2));
+  if (!cert.ok()) {
+    std::fprintf(stderr, "issue %s: %s\n", name.c_str(), cert.status().ToString().c_str());
+    std::exit(1);
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca->cert_pem();
+  options.pem_cert_chain = cert->cert_pem;
+  options.pem_private_key = cert->key_pem;
+  return grpc::SslCredentials(options);
+}
+
+int RunOne(const std::string& bin, int n, int port, const std::string& transport) {
   const fs::path dir = fs::temp_directory_path() / absl::StrCat("controller_bench_", n);
   fs::remove_all(dir);
   fs::create_directories(dir);
+  const bool tls = transport == "tls";
+  const int per_channel = transport == "plain" ? 100 : 1;
+  std::unique_ptr<bamctl::CertificateAuthority> ca;
+  if (tls) {
+    const std::string pki = (dir / "pki").string();
+    absl::Status init = bamctl::InitPkiDir(pki, "bench", {"127.0.0.1"}, port).status();
+    absl::StatusOr<bamctl::CertificateAuthority> loaded =
+        init.ok() ? bamctl::CertificateAuthority::Load(ReadText(dir / "pki/ca.crt"),
+                                                       ReadText(dir / "pki/ca.key"))
+                  : absl::StatusOr<bamctl::CertificateAuthority>(init);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "pki: %s\n", loaded.status().ToString().c_str());
+      return 1;
+    }
+    ca = std::make_unique<bamctl::CertificateAuthority>(*std::move(loaded));
+  }
   std::fflush(stdout);  // the child must not inherit unflushed output
   pid_t pid = fork();
   if (pid == 0) {
@@ -137,8 +189,10 @@ int RunOne(const std::string& bin, int n, int port) {
     freopen((dir / "controller.log").c_str(), "a", stderr);
     const std::string listen = absl::StrCat("--listen=127.0.0.1:", port);
     const std::string db = "--db=" + (dir / "c.db").string();
+    const std::string security =
+        tls ? "--tls_dir=" + (dir / "pki").string() : std::string("--insecure_plaintext");
     execl(bin.c_str(), bin.c_str(), listen.c_str(), db.c_str(),
-          "--metrics_listen=", "--insecure_plaintext", static_cast<char*>(nullptr));
+          "--metrics_listen=", security.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   auto cleanup = [&] {
@@ -147,7 +201,8 @@ int RunOne(const std::string& bin, int n, int port) {
     fs::remove_all(dir);
   };
   const std::string target = absl::StrCat("127.0.0.1:", port);
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(target, Credentials(ca.get(), "admin", bamctl::PeerRole::kOperator));
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
     std::fprintf(stderr, "controller did not start\n");
     cleanup();
@@ -167,19 +222,21 @@ int RunOne(const std::string& bin, int n, int port) {
     cleanup();
     return 1;
   }
-  // Agents spread over channels of 100 streams, as separate hosts would be.
+  // Agents spread over channels of `per_channel` streams; with TLS each has
+  // its own certificate, so its own channel, as separate hosts would.
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<bamctl::v1::AgentService::Stub>> stubs;
-  for (int c = 0; c < (n + 99) / 100; ++c) {
+  for (int c = 0; c < (n + per_channel - 1) / per_channel; ++c) {
     grpc::ChannelArguments args;
     args.SetInt("bench.channel", c);  // a distinct channel, not a shared one
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(
+        target, Credentials(ca.get(), absl::StrCat("n", c), bamctl::PeerRole::kNode), args));
     stubs.push_back(bamctl::v1::AgentService::NewStub(channels.back()));
   }
   std::vector<std::unique_ptr<Agent>> agents;
   agents.reserve(n);
   for (int i = 0; i < n; ++i) {
-    agents.push_back(std::make_unique<Agent>(stubs[i / 100].get(), absl::StrCat("n", i)));
+    agents.push_back(std::make_unique<Agent>(stubs[i / per_channel].get(), absl::StrCat("n", i)));
   }
   if (!WaitAll(agents, 1, 120)) {
     std::fprintf(stderr, "not every agent got version 1\n");
@@ -206,9 +263,9 @@ int RunOne(const std::string& bin, int n, int port) {
   }
   for (const auto& a : agents) beats += a->beats_sent.load();
   auto [cpu_after, rss_mb] = Usage(pid);
-  std::printf("%6d  %s  %9.1f %9.1f %9.1f %9.1f  %8.2f  %10.1f  %8.1f\n", n, all ? "all" : "NOT",
-              Percentile(ms, 0.5), Percentile(ms, 0.9), Percentile(ms, 0.99), Percentile(ms, 1.0),
-              cpu_after,
+  std::printf("%-6s  %6d  %s  %9.1f %9.1f %9.1f %9.1f  %8.2f  %10.1f  %8.1f\n", transport.c_str(),
+              n, all ? "all" : "NOT", Percentile(ms, 0.5), Percentile(ms, 0.9),
+              Percentile(ms, 0.99), Percentile(ms, 1.0), cpu_after,
               beats > 0 ? 1e6 * (cpu_after - cpu_before) / static_cast<double>(beats) : 0, rss_mb);
   for (auto& a : agents) a->Stop();
   const auto until = Clock::now() + std::chrono::seconds(10);
@@ -225,9 +282,19 @@ int RunOne(const std::string& bin, int n, int port) {
 int main(int argc, char** argv) {
   std::string bin;
   std::vector<int> sizes = {100, 1000, 5000};
+  std::vector<std::string> transports = {"plain1", "tls"};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (absl::StartsWith(arg, "--controller_bin=")) bin = arg.substr(17);
+    if (absl::StartsWith(arg, "--transports=")) {
+      transports = absl::StrSplit(arg.substr(13), ',');
+      for (const std::string& t : transports) {
+        if (t != "plain" && t != "plain1" && t != "tls") {
+          std::fprintf(stderr, "--transports: \"%s\" is not plain, plain1 or tls\n", t.c_str());
+          return 2;
+        }
+      }
+    }
     if (absl::StartsWith(arg, "--agents=")) {
       sizes.clear();
       for (absl::string_view s : absl::StrSplit(arg.substr(9), ',')) {
@@ -241,10 +308,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::printf(
-      "agents  got  p50 ms    p90 ms    p99 ms    max ms   cpu s   us/heartbeat  rss MiB\n");
+      "transport  agents  got  p50 ms    p90 ms    p99 ms    max ms   cpu s   us/heartbeat  "
+      "rss MiB\n");
   int port = 27443;
-  for (int n : sizes) {
-    if (RunOne(bin, n, port++) != 0) return 1;
+  for (const std::string& transport : transports) {
+    for (int n : sizes) {
+      if (RunOne(bin, n, port++, transport) != 0) return 1;
+    }
   }
   return 0;
 }

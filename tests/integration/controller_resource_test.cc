@@ -95,8 +95,7 @@ TEST_F(ControllerResourceTest, AStreamThatNeverReadsIsDroppedWithinTheBound) {
   EXPECT_TRUE(dropped.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
               dropped.error_code() == grpc::StatusCode::UNAVAILABLE)
       << dropped.error_message() << " after " << written << " heartbeats";
-  absl::StatusOr<std::optional<std::string>> log =
-      ReadFileIfExists(controller_->log().string());
+  absl::StatusOr<std::optional<std::string>> log = ReadFileIfExists(controller_->log().string());
   ASSERT_TRUE(log.ok() && log->has_value());
   EXPECT_THAT(**log, HasSubstr("does not read its stream; dropped it"));
   EXPECT_LT(peak_ - baseline_, kRssBound)
