@@ -124,6 +124,7 @@ PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
   state_.set_plan_version(update.version());
   state_.set_plan_hash(update.plan_hash());
   *state_.mutable_plan() = update.plan();
+  *state_.mutable_hosts() = update.hosts();
   SaveState();  // the plan is persisted before anything acts on it
   return verdict;
 }
@@ -198,7 +199,12 @@ void Reconciler::SyncHosts() {
   if (options_.hosts_file.empty()) return;
   const v1::NodePlan& plan = state_.plan();
   std::vector<v1::HostEntry> entries;
-  if (plan.manage_hosts_file()) entries.assign(plan.hosts().begin(), plan.hosts().end());
+  if (plan.manage_hosts_file()) {
+    // The list that came with the plan; a plan from an older controller, or
+    // a state file from an older agent, carries it in the plan itself.
+    const auto& hosts = state_.hosts().entries_size() > 0 ? state_.hosts().entries() : plan.hosts();
+    entries.assign(hosts.begin(), hosts.end());
+  }
   absl::StatusOr<bool> wrote = SyncHostsFile(options_.hosts_file, plan.cluster_name(), entries);
   if (!wrote.ok()) {
     Notice(absl::StrCat("hosts file: ", wrote.status().message()));
