@@ -40,8 +40,8 @@ namespace {
 // Hadoop + BAM master, a secondary namenode + BAM node, three ZooKeeper +
 // Cassandra nodes, and datanode + tasktracker workers.
 std::string GenerateSpec(int nodes, absl::string_view tick = "2000") {
-  std::string yaml = absl::StrCat("name: bench\nmanage_hosts_file: true\nzookeeper:\n  tick_time_ms: ",
-                                  tick, "\nnodes:\n");
+  std::string yaml = absl::StrCat(
+      "name: bench\nmanage_hosts_file: true\nzookeeper:\n  tick_time_ms: ", tick, "\nnodes:\n");
   absl::StrAppend(&yaml,
                   "- {name: m1, address: 10.0.0.1, roles: [namenode, jobtracker, bam-receiver, "
                   "bam-analyzer, bam-dashboard]}\n"
@@ -49,8 +49,8 @@ std::string GenerateSpec(int nodes, absl::string_view tick = "2000") {
                   "bam-dashboard]}\n");
   for (int i = 0; i < nodes - 2; ++i) {
     absl::StrAppend(&yaml, "- {name: w", i, ", address: 10.", 1 + i / 65536, ".", (i / 256) % 256,
-                    ".", i % 256, ", roles: [",
-                    i < 3 ? "zookeeper, cassandra, " : "", "datanode, tasktracker]}\n");
+                    ".", i % 256, ", roles: [", i < 3 ? "zookeeper, cassandra, " : "",
+                    "datanode, tasktracker]}\n");
   }
   absl::StrAppend(&yaml,
                   "bam:\n  registry_datasource: {password_file: /etc/s/reg}\n"
@@ -153,9 +153,9 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("%6s %8s %8s %8s %10s %10s %10s %10s %10s %10s %10s\n", "nodes", "spec KB",
-              "plan KB", "hosts", "compile50", "compile90", "compile99", "dryrun50", "dryrun90",
-              "dryrun99", "peak MiB");
+  std::printf("%6s %8s %8s %8s %10s %10s %10s %10s %10s %10s %10s\n", "nodes", "spec KB", "plan KB",
+              "hosts", "compile50", "compile90", "compile99", "dryrun50", "dryrun90", "dryrun99",
+              "peak MiB");
   double first_compile = 0;
   double first_dry = 0;
   double first_rss = 0;
@@ -201,11 +201,12 @@ int main(int argc, char** argv) {
       first_rss = rss_mib;
       first_plan = plan_kb;
     } else {
-      std::printf("  %d vs %d nodes (%.1fx): compile p50 %.2fx, dry run p50 %.2fx, plan size %.2fx, "
-                  "peak RSS %.2fx\n",
-                  nodes, first_nodes, static_cast<double>(nodes) / first_nodes,
-                  compile.p50_ms / first_compile, dry.p50_ms / first_dry, plan_kb / first_plan,
-                  rss_mib / first_rss);
+      std::printf(
+          "  %d vs %d nodes (%.1fx): compile p50 %.2fx, dry run p50 %.2fx, plan size %.2fx, "
+          "peak RSS %.2fx\n",
+          nodes, first_nodes, static_cast<double>(nodes) / first_nodes,
+          compile.p50_ms / first_compile, dry.p50_ms / first_dry, plan_kb / first_plan,
+          rss_mib / first_rss);
     }
   }
   return 0;
