@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -120,7 +121,7 @@ int DryRun(bamctl::DesiredState& state, const std::string& text) {
 
 // Peak RSS (KiB) of a child that opens a store holding `base` and dry-runs
 // `changed` once; -1 on failure.
-long PeakRssKib(const std::string& base, const std::string& changed) {
+int64_t PeakRssKib(const std::string& base, const std::string& changed) {
   const pid_t pid = fork();
   if (pid == 0) {
     Controller c;
@@ -188,12 +189,12 @@ int main(int argc, char** argv) {
     if (DryRun(*c.state, changed) < 0) return 1;
     Stats dry = Measure(runs, [&] { DryRun(*c.state, changed); });
     std::filesystem::remove_all(c.dir);
-    const long rss_kib = PeakRssKib(base, changed);
+    const int64_t rss_kib = PeakRssKib(base, changed);
     const double rss_mib = static_cast<double>(rss_kib) / 1024;
-    std::printf("%6d %8.1f %8.1f %8lld %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", nodes,
-                static_cast<double>(base.size()) / 1024, plan_kb,
-                static_cast<long long>(host_entries), compile.p50_ms, compile.p90_ms,
-                compile.p99_ms, dry.p50_ms, dry.p90_ms, dry.p99_ms, rss_mib);
+    std::printf("%6d %8.1f %8.1f %8" PRId64 " %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n",
+                nodes, static_cast<double>(base.size()) / 1024, plan_kb, host_entries,
+                compile.p50_ms, compile.p90_ms, compile.p99_ms, dry.p50_ms, dry.p90_ms, dry.p99_ms,
+                rss_mib);
     if (first_nodes == 0) {
       first_nodes = nodes;
       first_compile = compile.p50_ms;
