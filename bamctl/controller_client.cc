@@ -62,6 +62,10 @@ int Controller::Fail(const grpc::Status& status, std::ostream& err) const {
         err << " Over TLS it also fails when the controller's certificate is not from the "
                "config's ca_file or does not name this host, or when the controller does not "
                "trust the config's cert_file.";
+      } else {
+        err << " This bamctl talks plaintext (no --config or BAMCTL_CONFIG), which a controller "
+               "serving TLS refuses: point BAMCTL_CONFIG at a bamctl.conf (bamctl pki init "
+               "writes one).";
       }
       err << "\n";
       break;

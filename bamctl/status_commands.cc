@@ -101,7 +101,9 @@ int Status(const Invocation& in) {
   if (response.desired_version() == 0) {
     in.out << "no desired state applied yet: not converged\n";
   } else {
-    in.out << "desired version " << response.desired_version() << ": "
+    // The epoch shows once a controller took the cluster back (1 until then).
+    in.out << "desired version " << response.desired_version()
+           << (response.epoch() > 1 ? absl::StrCat(" (epoch ", response.epoch(), ")") : "") << ": "
            << (response.converged() ? "converged" : "not converged") << " (" << converged_nodes
            << " of " << response.nodes_size() << " nodes converged)\n";
   }

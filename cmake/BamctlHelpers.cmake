@@ -13,6 +13,10 @@ function(bamctl_add_test)
     set(T_TIMEOUT 120)
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
+  if("unit" IN_LIST T_LABELS)
+    # Collected into the unit-tests target (the ASan build makes only those).
+    set_property(GLOBAL APPEND PROPERTY BAMCTL_UNIT_TEST_TARGETS ${T_NAME})
+  endif()
   target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
   add_test(NAME ${T_NAME} COMMAND ${T_NAME})
   set_tests_properties(${T_NAME} PROPERTIES

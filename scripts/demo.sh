@@ -5,6 +5,11 @@
 # node), starts bam-controller and one bam-agentd per node in the
 # background, applies the spec and shows the agents converging.
 #
+# Everything talks mutual TLS, as on real hosts: the cluster CA lives in
+# demo-run/pki (bamctl pki init), each agent enrols with a one-time token
+# (bamctl node token create) and keeps its certificate in its state dir,
+# and demo-run/env points bamctl at demo-run/pki/bamctl.conf (admin).
+#
 # ZooKeeper is Debian's real server. Hadoop 1.x, Cassandra and WSO2 BAM
 # cannot be installed here: their homes hold emulated installs (same
 # layout and command lines, backed by tests/emulators/bam-emulator) that
@@ -20,6 +25,7 @@ run=$root/demo-run
 build=$root/build/default
 bamctl=$build/bamctl/bamctl
 listen=127.0.0.1:7443
+pki=$run/pki
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -76,16 +82,28 @@ while IFS=$'\t' read -r node address node_root _ _; do
 done <"$run/nodes.tsv"
 echo "Hadoop, Cassandra and WSO2 BAM are emulated (bam-emulator); ZooKeeper is real."
 
+if [ ! -f "$pki/ca.crt" ]; then
+  echo
+  echo "== bamctl pki init --dir demo-run/pki --controller-host 127.0.0.1"
+  "$bamctl" pki init --dir "$pki" --controller-host 127.0.0.1
+fi
+# A controller left by an older demo that served plaintext is replaced.
+if alive "$run/controller.pid" && ! tr '\0' ' ' <"/proc/$(cat "$run/controller.pid")/cmdline" |
+  grep -q -- --tls_dir; then
+  kill "$(cat "$run/controller.pid")"
+  sleep 1
+fi
 if alive "$run/controller.pid"; then
   echo "== bam-controller already running (pid $(cat "$run/controller.pid"))"
 else
-  echo "== starting bam-controller on $listen (log: demo-run/controller.log)"
+  echo "== starting bam-controller on $listen, mutual TLS (log: demo-run/controller.log)"
   setsid "$build/controller/bam-controller" --listen="$listen" --db="$run/controller.db" \
-    --metrics_listen=127.0.0.1:9464 --insecure_plaintext >>"$run/controller.log" 2>&1 </dev/null &
+    --metrics_listen=127.0.0.1:9464 --tls_dir="$pki" >>"$run/controller.log" 2>&1 </dev/null &
   echo $! >"$run/controller.pid"
 fi
-echo "export BAMCTL_CONTROLLER=$listen" >"$run/env"
-export BAMCTL_CONTROLLER=$listen
+printf 'unset BAMCTL_CONTROLLER\nexport BAMCTL_CONFIG=%s\n' "$pki/bamctl.conf" >"$run/env"
+unset BAMCTL_CONTROLLER
+export BAMCTL_CONFIG=$pki/bamctl.conf
 for _ in $(seq 100); do
   "$bamctl" desired-state history >/dev/null 2>&1 && break
   sleep 0.2
@@ -99,10 +117,23 @@ echo "== bamctl desired-state apply -f demo-run/local-cluster.yaml"
 
 while IFS=$'\t' read -r node address node_root state_dir log_dir; do
   pidfile="$run/$node/agent.pid"
-  if alive "$pidfile"; then continue; fi
+  if alive "$pidfile"; then
+    # One left by an older demo that talked plaintext is replaced.
+    if tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline" | grep -q -- --ca_file; then continue; fi
+    kill "$(cat "$pidfile")"
+    sleep 1
+  fi
+  enrol=()
+  if [ ! -f "$state_dir/node.crt" ]; then
+    # First start: a one-time token, kept off the command line.
+    token_file=$run/$node/enrolment.token
+    (umask 077 && "$bamctl" node token create "$node" --ttl 1h 2>/dev/null >"$token_file")
+    enrol=(--bootstrap_token_file="$token_file")
+    echo "== $node: enrolment token created (bamctl node token create $node)"
+  fi
   echo "== starting bam-agentd for $node on $address (log: demo-run/$node/agent.log)"
-  setsid "$build/agentd/bam-agentd" --config=/dev/null --insecure_plaintext --node="$node" \
-    --controller="$listen" \
+  setsid "$build/agentd/bam-agentd" --config=/dev/null --node="$node" \
+    --controller="$listen" --ca_file="$pki/ca.crt" "${enrol[@]}" \
     --state_dir="$state_dir" --root_dir="$node_root" --log_dir="$log_dir" \
     --metrics_listen="$address:9465" --probe_interval_ms=1000 --resync_ms=2000 \
     >>"$run/$node/agent.log" 2>&1 </dev/null &
@@ -128,16 +159,22 @@ if ! $converged; then
   exit 1
 fi
 
+# Every agent has its certificate now; their used tokens are of no use.
+rm -f "$run"/*/enrolment.token
+
 bamctl=${bamctl#"$root"/}
 cat <<MSG
 
 The seed cluster runs: a controller, five agents, a real ZooKeeper ensemble
-and emulated Hadoop, Cassandra and BAM processes. From another shell:
+and emulated Hadoop, Cassandra and BAM processes, all on mutual TLS (the
+CA and admin's certificate in demo-run/pki). From another shell:
 
   source demo-run/env
   $bamctl status                      # per node and role
   $bamctl nodes -o json               # nodes and their addresses
-  $bamctl events                      # what happened
+  $bamctl events                      # what happened (and which certificate did it)
+  $bamctl pki issue --dir demo-run/pki --name ann --role viewer   # a read-only user:
+  BAMCTL_CONFIG=demo-run/pki/ann.conf $bamctl status            #   reads, cannot apply
   curl -s http://127.0.1.3:9465/metrics | grep bam_agent_   # node3's agent
 
 Things to try:

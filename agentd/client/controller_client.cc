@@ -137,6 +137,7 @@ grpc::Status ControllerClient::Session() {
     hello.mutable_hello()->set_agent_version(options_.agent_version);
     hello.mutable_hello()->set_applied_version(report_.applied_version());
     hello.mutable_hello()->set_applied_plan_hash(report_.applied_plan_hash());
+    hello.mutable_hello()->set_applied_epoch(report_.applied_epoch());
     report_dirty_ = true;  // a new controller session gets the whole report
   }
   bool ok = stream->Write(hello);

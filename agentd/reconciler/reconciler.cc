@@ -20,6 +20,12 @@ namespace {
 
 constexpr int kMaxHandledCommands = 100;
 
+// "v7", or "v7 (epoch 2)" once the controller numbers epochs.
+std::string PlanName(int64_t epoch, int64_t version) {
+  return epoch == 0 ? absl::StrCat("v", version)
+                    : absl::StrCat("v", version, " (epoch ", epoch, ")");
+}
+
 AgentPaths PathsOf(const ReconcilerOptions& o) { return {o.node, o.state_dir, o.log_dir}; }
 
 }  // namespace
@@ -104,25 +110,43 @@ void Reconciler::Start() {
 
 PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
   PlanVerdict verdict;
+  const std::string offered = PlanName(update.epoch(), update.version());
+  // The cluster this agent belongs to: pinned by its first plan. State files
+  // from before the pin have it in the plan they hold.
+  const std::string& pinned =
+      state_.cluster_name().empty() ? state_.plan().cluster_name() : state_.cluster_name();
+  const bool holds_plan = state_.has_plan();
   if (update.plan().node() != options_.node) {
     verdict.reason =
-        absl::StrCat("refused plan v", update.version(), ": it is for node \"",
-                     update.plan().node(), "\", this agent is node \"", options_.node, "\"");
-  } else if (update.version() < state_.plan_version()) {
-    verdict.reason = absl::StrCat("refused plan v", update.version(), ": older than the v",
-                                  state_.plan_version(), " this agent holds");
+        absl::StrCat("refused plan ", offered, ": it is for node \"", update.plan().node(),
+                     "\", this agent is node \"", options_.node, "\"");
+  } else if (holds_plan && update.plan().cluster_name() != pinned) {
+    verdict.reason = absl::StrCat("refused plan ", offered, ": it is for cluster \"",
+                                  update.plan().cluster_name(), "\", this agent belongs to \"",
+                                  pinned, "\" (pinned by the first plan it accepted)");
+  } else if (update.epoch() < state_.plan_epoch()) {
+    verdict.reason =
+        absl::StrCat("refused plan ", offered, ": from an older controller epoch than the ",
+                     PlanName(state_.plan_epoch(), state_.plan_version()), " this agent holds");
+  } else if (update.epoch() == state_.plan_epoch() && update.version() < state_.plan_version()) {
+    verdict.reason =
+        absl::StrCat("refused plan ", offered, ": older than the ",
+                     PlanName(state_.plan_epoch(), state_.plan_version()), " this agent holds");
   }
   if (!verdict.reason.empty()) {
     Notice(verdict.reason);
     return verdict;
   }
   verdict.accepted = true;
-  if (update.version() == state_.plan_version() && update.plan_hash() == state_.plan_hash()) {
+  if (update.epoch() == state_.plan_epoch() && update.version() == state_.plan_version() &&
+      update.plan_hash() == state_.plan_hash()) {
     return verdict;
   }
   verdict.changed = true;
+  state_.set_plan_epoch(update.epoch());
   state_.set_plan_version(update.version());
   state_.set_plan_hash(update.plan_hash());
+  if (state_.cluster_name().empty()) state_.set_cluster_name(update.plan().cluster_name());
   *state_.mutable_plan() = update.plan();
   *state_.mutable_hosts() = update.hosts();
   SaveState();  // the plan is persisted before anything acts on it
@@ -434,6 +458,7 @@ v1::NodeReport Reconciler::Report() const {
   report.set_node(options_.node);
   report.set_agent_version(options_.agent_version);
   report.set_applied_version(state_.plan_version());
+  report.set_applied_epoch(state_.plan_epoch());
   report.set_applied_plan_hash(state_.plan_hash());
   for (const auto& [name, s] : services_) {
     v1::RoleStatus* r = report.add_roles();

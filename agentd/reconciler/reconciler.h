@@ -81,8 +81,12 @@ class Reconciler {
   // run. Never fails on damaged state: that becomes a notice.
   void Start();
 
-  // A plan from the controller. Refused when it is for another node or
-  // older than the plan held; the refusal is also kept as a notice.
+  // A plan from the controller. Plans are ordered by (epoch, version): a
+  // higher epoch wins whatever its version (a controller that took the
+  // cluster back), within an epoch a lower version is refused. Also refused:
+  // a plan for another node, or for another cluster than the one the first
+  // accepted plan named (its cluster_name is pinned in the state file).
+  // A refused plan changes nothing; the refusal is kept as a notice.
   PlanVerdict OfferPlan(const v1::PlanUpdate& update);
   // An operator command: restart a service, or run preflight now.
   void OfferCommand(const v1::Command& command);
@@ -98,6 +102,7 @@ class Reconciler {
   // Processes to watch for exit: wake the loop when one ends.
   std::vector<ProcessId> WatchedProcesses() const;
   int64_t plan_version() const { return state_.plan_version(); }
+  int64_t plan_epoch() const { return state_.plan_epoch(); }
 
   // Per-pass facts for metrics.
   struct ServiceMetrics {

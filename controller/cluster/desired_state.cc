@@ -1,5 +1,6 @@
 #include "controller/cluster/desired_state.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/status/status.h"
@@ -105,6 +106,7 @@ absl::StatusOr<std::shared_ptr<const DesiredState::Current>> DesiredState::Curre
   absl::MutexLock lock(&cache_mu_);
   if (cache_ != nullptr) return cache_;
   auto current = std::make_shared<Current>();
+  ASSIGN_OR_RETURN(current->epoch, store_->Epoch());
   ASSIGN_OR_RETURN(current->version, store_->CurrentVersion());
   if (current->version > 0) {
     ASSIGN_OR_RETURN(current->plans, store_->GetPlans(current->version));
@@ -118,6 +120,35 @@ absl::StatusOr<std::shared_ptr<const DesiredState::Current>> DesiredState::Curre
   }
   cache_ = std::move(current);
   return cache_;
+}
+
+absl::StatusOr<bool> DesiredState::ObserveAgent(const std::string& node, int64_t held_epoch,
+                                                int64_t held_version) {
+  int64_t version = 0;
+  {
+    absl::MutexLock lock(&take_back_mu_);
+    ASSIGN_OR_RETURN(std::shared_ptr<const Current> current, CurrentPlans());
+    const bool newer_epoch = held_epoch > current->epoch;
+    const bool newer_version = held_epoch == current->epoch && held_version > current->version;
+    if (!newer_epoch && !newer_version) return false;
+    version = current->version;
+    const int64_t next = std::max(current->epoch, held_epoch) + 1;
+    const std::string ours =
+        current->version == 0
+            ? absl::StrCat("this controller has no version yet (epoch ", current->epoch, ")")
+            : absl::StrCat("this controller's newest is version ", current->version, " of epoch ",
+                           current->epoch);
+    const std::string message = absl::StrCat(
+        "node ", node, " holds version ", held_version, " of epoch ", held_epoch, ", but ", ours,
+        " (restored from an older backup, or a new database?): the controller takes the cluster "
+        "back in epoch ",
+        next, "; agents replace what they hold with its plans",
+        current->version == 0 ? " from the first apply on" : "");
+    RETURN_IF_ERROR(Annotate(store_->AdvanceEpoch(next, node, message), "taking the cluster back"));
+    Invalidate();
+  }
+  if (listener_) listener_(version);
+  return true;
 }
 
 absl::StatusOr<std::string> DesiredState::SpecText(int64_t version) {
@@ -280,6 +311,7 @@ absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
   for (const NodeRecord& r : records) by_name[r.name] = &r;
   v1::GetStatusResponse response;
   response.set_desired_version(current.version);
+  response.set_epoch(current.epoch);
   bool all = current.version > 0;
   for (size_t i = 0; i < current.plans.size(); ++i) {
     const v1::NodePlan& plan = current.plans[i];
@@ -294,6 +326,7 @@ absl::StatusOr<v1::GetStatusResponse> DesiredState::Status() {
       status->set_last_seen_ms(r.last_seen_ms);
       status->set_agent_version(r.agent_version);
       status->set_applied_version(r.applied_version);
+      status->set_applied_epoch(r.report_extra.applied_epoch());
       for (const v1::RoleStatus& role : r.roles) *status->add_roles() = role;
       *status->mutable_preflight() = r.report_extra.preflight();
       *status->mutable_notices() = r.report_extra.notices();

@@ -66,8 +66,10 @@ class DesiredState {
   // role health, and whether it has converged.
   absl::StatusOr<v1::GetStatusResponse> Status();
 
-  // The current version and its plans, with each plan's hash.
+  // The current version and its plans, with each plan's hash, and the
+  // controller's epoch, which every plan sent carries.
   struct Current {
+    int64_t epoch = 0;
     int64_t version = 0;
     std::vector<v1::NodePlan> plans;
     // The version's one host list, never null (empty when the spec does not
@@ -89,6 +91,19 @@ class DesiredState {
   // would make connecting N agents cost O(N^2).
   absl::StatusOr<std::shared_ptr<const Current>> CurrentPlans();
 
+  // What an agent says it holds (the epoch and version of its plan, from its
+  // hello). When that is a plan this controller cannot have sent, an epoch
+  // above its own or its own epoch with a version above its newest (the
+  // controller was restored from an older backup, or runs on a new
+  // database), the controller takes the cluster back: it moves to an epoch
+  // above both, stored with a "take-back" event naming `node` before any
+  // plan carries it, and calls the version listener so that connected
+  // agents get the current plans (if any) in the new epoch. Returns whether
+  // it took the cluster back. Calls are serialised: of agents saying hello
+  // at once, the first moves the epoch and the others compare with it.
+  absl::StatusOr<bool> ObserveAgent(const std::string& node, int64_t held_epoch,
+                                    int64_t held_version);
+
  private:
   void Invalidate();
   // The stored text of `version`; "" for version 0 (nothing applied yet).
@@ -97,6 +112,7 @@ class DesiredState {
   Store* store_;
   VersionListener listener_;
   PendingRollouts* rollouts_ = nullptr;
+  absl::Mutex take_back_mu_;  // one take-back decision at a time
   absl::Mutex cache_mu_;
   std::shared_ptr<const Current> cache_ ABSL_GUARDED_BY(cache_mu_);
 };

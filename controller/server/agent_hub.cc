@@ -21,13 +21,18 @@ void AgentHub::Unregister(const std::string& node, AgentStream* stream) {
   if (it != streams_.end() && it->second.stream == stream) streams_.erase(it);
 }
 
-bool AgentHub::OfferPlan(const std::string& node, int64_t version, const v1::NodePlan& plan,
-                         std::shared_ptr<const v1::HostList> hosts, const std::string& plan_hash) {
+bool AgentHub::OfferPlan(const std::string& node, int64_t epoch, int64_t version,
+                         const v1::NodePlan& plan, std::shared_ptr<const v1::HostList> hosts,
+                         const std::string& plan_hash) {
   absl::MutexLock lock(&mu_);
   auto it = streams_.find(node);
-  if (it == streams_.end() || it->second.held_hash == plan_hash) return false;
+  if (it == streams_.end() ||
+      (it->second.held_hash == plan_hash && it->second.held_epoch == epoch)) {
+    return false;
+  }
   v1::ControllerMessage message;
   v1::PlanUpdate* update = message.mutable_plan();
+  update->set_epoch(epoch);
   update->set_version(version);
   update->set_plan_hash(plan_hash);
   *update->mutable_plan() = plan;  // O(the node's roles); the host list is shared
@@ -35,6 +40,7 @@ bool AgentHub::OfferPlan(const std::string& node, int64_t version, const v1::Nod
   // the call. Send only queues.
   it->second.stream->Send({std::move(message), std::move(hosts)});
   it->second.held_hash = plan_hash;  // assumed until the agent reports otherwise
+  it->second.held_epoch = epoch;
   return true;
 }
 
@@ -48,9 +54,12 @@ bool AgentHub::SendCommand(const std::string& node, const v1::Command& command) 
   return true;
 }
 
-void AgentHub::SetHeldHash(const std::string& node, const std::string& plan_hash) {
+void AgentHub::SetHeld(const std::string& node, int64_t epoch, const std::string& plan_hash) {
   absl::MutexLock lock(&mu_);
-  if (auto it = streams_.find(node); it != streams_.end()) it->second.held_hash = plan_hash;
+  if (auto it = streams_.find(node); it != streams_.end()) {
+    it->second.held_hash = plan_hash;
+    it->second.held_epoch = epoch;
+  }
 }
 
 int AgentHub::connected() const {

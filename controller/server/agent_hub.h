@@ -33,8 +33,8 @@ class AgentStream {
   virtual std::string Peer() const = 0;
 };
 
-// The connected agents, one stream per node name, and the plan hash each is
-// known to hold, so a new version is pushed only where it differs.
+// The connected agents, one stream per node name, and the plan (epoch and
+// hash) each is known to hold, so a plan is pushed only where it differs.
 class AgentHub : public CommandSender {
  public:
   // AlreadyExists (naming the other peer) when `node` is connected already.
@@ -42,15 +42,17 @@ class AgentHub : public CommandSender {
   // Removes `stream` if it is the node's current one.
   void Unregister(const std::string& node, AgentStream* stream);
 
-  // Sends `plan` (of `version`) and `hosts` (the version's shared host
-  // list, or nullptr when the plan does not manage the hosts file) to the
-  // node's stream unless the agent is known to hold a plan with the same
-  // hash. Returns whether it was sent.
-  bool OfferPlan(const std::string& node, int64_t version, const v1::NodePlan& plan,
+  // Sends `plan` (of `version` in the controller's `epoch`) and `hosts` (the
+  // version's shared host list, or nullptr when the plan does not manage the
+  // hosts file) to the node's stream unless the agent is known to hold a
+  // plan with the same hash in the same epoch (a new epoch is sent even for
+  // an unchanged plan, so the agent holds it in that epoch). Returns whether
+  // it was sent.
+  bool OfferPlan(const std::string& node, int64_t epoch, int64_t version, const v1::NodePlan& plan,
                  std::shared_ptr<const v1::HostList> hosts, const std::string& plan_hash);
   bool SendCommand(const std::string& node, const v1::Command& command) override;
-  // Records the hash the agent reports holding.
-  void SetHeldHash(const std::string& node, const std::string& plan_hash);
+  // Records the plan (epoch, hash) the agent reports holding.
+  void SetHeld(const std::string& node, int64_t epoch, const std::string& plan_hash);
 
   int connected() const;
   bool IsConnected(const std::string& node) const;
@@ -59,6 +61,7 @@ class AgentHub : public CommandSender {
   struct Entry {
     AgentStream* stream;
     std::string held_hash;
+    int64_t held_epoch = 0;
   };
   mutable absl::Mutex mu_;
   std::map<std::string, Entry> streams_ ABSL_GUARDED_BY(mu_);

@@ -167,7 +167,8 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
           spdlog::warn("report from {} refused: {}", node_, std::string(valid.message()));
           return grpc::Status::OK;
         }
-        service_->hub_->SetHeldHash(node_, message.report().applied_plan_hash());
+        service_->hub_->SetHeld(node_, message.report().applied_epoch(),
+                                message.report().applied_plan_hash());
         service_->batcher_->AddReport(message.report());
         return grpc::Status::OK;
       case v1::AgentMessage::kHeartbeat: {
@@ -231,13 +232,33 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
     node_ = hello.node();
     registered_ = true;
     service_->metrics_->connected_agents.Increment();
-    service_->hub_->SetHeldHash(node_, hello.applied_plan_hash());
+    service_->hub_->SetHeld(node_, hello.applied_epoch(), hello.applied_plan_hash());
     WARN_IF_ERROR(service_->store_->SetConnected(node_, true), "marking {} connected", node_);
-    spdlog::info("agent {} connected from {} (agent {}, holds version {})", node_, peer_,
-                 hello.agent_version(), hello.applied_version());
-    if (plan != nullptr &&
-        service_->hub_->OfferPlan(node_, current->version, *plan, current->HostsFor(*plan),
-                                  current->hashes[current->by_node.at(node_)])) {
+    spdlog::info("agent {} connected from {} (agent {}, holds version {} of epoch {})", node_,
+                 peer_, hello.agent_version(), hello.applied_version(), hello.applied_epoch());
+    // An agent holding a plan this controller cannot have sent makes it take
+    // the cluster back (a new epoch, pushed to every connected agent). The
+    // hello is enough: what an agent holds changes afterwards only by the
+    // plans this controller sends it.
+    absl::StatusOr<bool> taken_back =
+        service_->state_->ObserveAgent(node_, hello.applied_epoch(), hello.applied_version());
+    if (!taken_back.ok()) {
+      // Its plans then stay in the old epoch, which the agent refuses and
+      // notices; the next hello tries again.
+      WARN_IF_ERROR(taken_back.status(), "agent {}", node_);
+    } else if (*taken_back) {
+      spdlog::warn(
+          "agent {} holds version {} of epoch {}, newer than this controller's: took the cluster "
+          "back in a new epoch (see events)",
+          node_, hello.applied_version(), hello.applied_epoch());
+      current_ptr = service_->state_->CurrentPlans();
+      if (!current_ptr.ok()) return ToGrpc(current_ptr.status());
+      current = current_ptr->get();
+      plan = current->Find(node_);
+    }
+    if (plan != nullptr && service_->hub_->OfferPlan(node_, current->epoch, current->version, *plan,
+                                                     current->HostsFor(*plan),
+                                                     current->hashes[current->by_node.at(node_)])) {
       service_->metrics_->plan_pushes.Increment();
     }
     return grpc::Status::OK;
@@ -271,8 +292,9 @@ void AgentServiceImpl::PushVersion(int64_t version) {
     return;
   }
   const DesiredState::Current& c = **current;
+  metrics_->epoch.Set(static_cast<double>(c.epoch));
   for (size_t i = 0; i < c.plans.size(); ++i) {
-    if (hub_->OfferPlan(c.plans[i].node(), c.version, c.plans[i], c.HostsFor(c.plans[i]),
+    if (hub_->OfferPlan(c.plans[i].node(), c.epoch, c.version, c.plans[i], c.HostsFor(c.plans[i]),
                         c.hashes[i])) {
       metrics_->plan_pushes.Increment();
     }

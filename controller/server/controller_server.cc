@@ -82,6 +82,8 @@ absl::Status ControllerServer::Start() {
   }
   ASSIGN_OR_RETURN(int64_t version, store_->CurrentVersion());
   metrics_->desired_version.Set(static_cast<double>(version));
+  ASSIGN_OR_RETURN(int64_t epoch, store_->Epoch());
+  metrics_->epoch.Set(static_cast<double>(epoch));
 
   batcher_ = std::make_unique<ReportBatcher>(store_.get(), options_.report_flush_interval);
   rollouts_ = std::make_unique<RolloutEngine>(
@@ -127,6 +129,13 @@ absl::Status ControllerServer::Start() {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   // Agents ping too (to notice a dead controller); allow it.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
+  // A fixed receive window per stream: with BDP probing gRPC grows it to
+  // tens of MB for a peer that sends fast, and buffers that much for each;
+  // 1,000 results of 256 KiB from one node left the controller 28-38 MB
+  // larger, against 3 MB with this (tests/integration/
+  // controller_resource_test.cc). Agents send small reports; nothing here
+  // needs the throughput.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
@@ -172,7 +181,9 @@ void ControllerServer::Wait() {
 }
 
 void ControllerServer::Shutdown() {
-  if (stopping_.exchange(true)) return;
+  absl::MutexLock shutdown_lock(&shutdown_mu_);
+  if (stopped_) return;
+  stopped_ = true;
   if (server_ != nullptr) {
     // Ends open agent streams (their reactors finish) after a short grace.
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);

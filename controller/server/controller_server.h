@@ -1,7 +1,6 @@
 #ifndef BAMCTL_CONTROLLER_SERVER_CONTROLLER_SERVER_H_
 #define BAMCTL_CONTROLLER_SERVER_CONTROLLER_SERVER_H_
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -89,7 +88,11 @@ class ControllerServer {
   std::unique_ptr<EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  std::atomic<bool> stopping_{false};
+  // Held through the whole of Shutdown: a second caller (the signal
+  // thread and main's own call, or the destructor) waits for the first to
+  // finish instead of returning while threads are still being joined.
+  absl::Mutex shutdown_mu_;
+  bool stopped_ ABSL_GUARDED_BY(shutdown_mu_) = false;
   absl::Mutex maintenance_mu_;
   bool stop_maintenance_ ABSL_GUARDED_BY(maintenance_mu_) = false;
   std::thread maintenance_;  // refreshes gauges every 500 ms on clock_

@@ -53,6 +53,11 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                           .Help("The current desired-state version")
                           .Register(registry)
                           .Add({})),
+      epoch(prometheus::BuildGauge()
+                .Name("bamctl_controller_epoch")
+                .Help("The controller's epoch, raised each time it takes the cluster back")
+                .Register(registry)
+                .Add({})),
       nodes_converged(Nodes(registry).Add({{"state", "converged"}})),
       nodes_not_converged(Nodes(registry).Add({{"state", "not_converged"}})),
       streams_dropped_slow(prometheus::BuildCounter()

@@ -21,6 +21,8 @@ struct ControllerMetrics {
   prometheus::Counter& applies_refused;
   prometheus::Histogram& apply_seconds;
   prometheus::Gauge& desired_version;
+  // The epoch plans carry (DesiredState::ObserveAgent raises it).
+  prometheus::Gauge& epoch;
   prometheus::Gauge& nodes_converged;
   prometheus::Gauge& nodes_not_converged;
   // Agent streams dropped because their agent did not read what was queued.

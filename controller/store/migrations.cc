@@ -123,6 +123,17 @@ CREATE TABLE IF NOT EXISTS node_tokens (
   used_ms INTEGER NOT NULL DEFAULT 0
 );
 )sql"},
+    // The controller's settings, an integer per name. `epoch` numbers the
+    // times a controller took the cluster back (plans carry it; agents order
+    // plans by epoch, then version): 1 in a new database and in one made
+    // before epochs.
+    {R"sql(
+CREATE TABLE IF NOT EXISTS settings (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO settings (name, value) VALUES ('epoch', 1);
+)sql"},
     // The host list left NodePlan (a copy per node made plans N² entries):
     // one list per version, and every version's plans compiled again.
     {"", AddHostsAndRecompilePlans},
@@ -222,7 +233,7 @@ absl::Status ConvertAutoRolloutSteps(SqliteDb& db) {
 }
 
 // Compiles every stored version's plans again from its effective spec;
-// with `hosts`, also stores its host list (the column exists from schema 7).
+// with `hosts`, also stores its host list (the column exists from schema 8).
 absl::Status Recompile(SqliteDb& db, bool hosts) {
   ASSIGN_OR_RETURN(auto select,
                    SqliteStmt::Prepare(db, "SELECT version, effective_spec FROM spec_versions"));

@@ -86,6 +86,36 @@ absl::StatusOr<int64_t> Store::CurrentVersion() {
   return CurrentVersionLocked();
 }
 
+absl::StatusOr<int64_t> Store::EpochLocked() {
+  ASSIGN_OR_RETURN(auto stmt,
+                   SqliteStmt::Prepare(*db_, "SELECT value FROM settings WHERE name = 'epoch'"));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return absl::DataLossError("the settings table has no epoch");
+  return stmt->Int(0);
+}
+
+absl::StatusOr<int64_t> Store::Epoch() {
+  absl::MutexLock lock(&mu_);
+  return EpochLocked();
+}
+
+absl::Status Store::AdvanceEpoch(int64_t epoch, absl::string_view node, absl::string_view message) {
+  absl::MutexLock lock(&mu_);
+  Transaction tx(*db_);
+  RETURN_IF_ERROR(tx.Begin());
+  ASSIGN_OR_RETURN(int64_t current, EpochLocked());
+  if (epoch <= current) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot move to epoch ", epoch, ": the controller is at epoch ", current, " already"));
+  }
+  ASSIGN_OR_RETURN(auto update,
+                   SqliteStmt::Prepare(*db_, "UPDATE settings SET value = ? WHERE name = 'epoch'"));
+  update->Bind(1, epoch);
+  RETURN_IF_ERROR(update->Run());
+  RETURN_IF_ERROR(AppendEvent("take-back", "", node, message));
+  return tx.Commit();
+}
+
 absl::Status Store::CheckExpected(std::optional<int64_t> expected) {
   if (!expected) return absl::OkStatus();
   ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked());

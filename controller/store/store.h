@@ -117,6 +117,16 @@ class Store {
 
   // The newest version number; 0 before the first apply.
   absl::StatusOr<int64_t> CurrentVersion();
+
+  // The controller's epoch: 1 in a new database, raised each time the
+  // controller takes the cluster back from agents holding newer plans.
+  // Plans carry it; agents order plans by (epoch, version).
+  absl::StatusOr<int64_t> Epoch();
+  // Stores `epoch` with a "take-back" event naming `node` and saying
+  // `message`, in one transaction, so the epoch is durable before a plan
+  // carries it. FailedPrecondition, naming both, unless `epoch` is greater
+  // than the stored one (epochs never go back).
+  absl::Status AdvanceEpoch(int64_t epoch, absl::string_view node, absl::string_view message);
   absl::StatusOr<VersionRecord> GetVersion(int64_t version);
   absl::StatusOr<v1::ClusterSpec> GetEffectiveSpec(int64_t version);
   // Newest first, at most `limit`.
@@ -167,6 +177,7 @@ class Store {
       : db_(std::move(db)), lock_fd_(lock_fd), clock_(clock) {}
 
   absl::StatusOr<int64_t> CurrentVersionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> EpochLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RecordReportLocked(const v1::NodeReport& report, int64_t now, SqliteStmt& upsert,
                                   SqliteStmt& clear, SqliteStmt& role)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

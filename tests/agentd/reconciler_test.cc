@@ -63,10 +63,11 @@ class ReconcilerTest : public ::testing::Test {
 
   // Offers `plan` as the controller sends it: with the seed's host list
   // beside it when the plan manages the hosts file.
-  void Offer(const v1::NodePlan& plan, int64_t version) {
+  void Offer(const v1::NodePlan& plan, int64_t version, int64_t epoch = 0) {
     v1::PlanUpdate update;
+    update.set_epoch(epoch);
     update.set_version(version);
-    update.set_plan_hash(absl::StrCat("hash-", version));
+    update.set_plan_hash(absl::StrCat("hash-", epoch, "-", version));
     *update.mutable_plan() = plan;
     if (plan.manage_hosts_file()) *update.mutable_hosts() = testing::SeedHosts();
     ASSERT_TRUE(r_->OfferPlan(update).accepted);
@@ -419,6 +420,108 @@ TEST_F(ReconcilerTest, PlansForAnotherNodeOrOlderVersionsAreRefused) {
   EXPECT_THAT(v.reason, HasSubstr("older than the v5"));
   EXPECT_EQ(r_->Report().applied_version(), 5);
   EXPECT_THAT(r_->Report().notices(), Contains(HasSubstr("refused plan v4")));
+}
+
+// A controller restored from an older backup, or on a fresh database, takes
+// the cluster back in a new epoch: its lower version numbers win then.
+TEST_F(ReconcilerTest, PlansAreOrderedByEpochThenVersion) {
+  Offer(testing::SeedNodePlan("node3"), 7, 1);
+  v1::PlanUpdate stale;
+  stale.set_epoch(1);
+  stale.set_version(6);
+  *stale.mutable_plan() = testing::SeedNodePlan("node3");
+  PlanVerdict v = r_->OfferPlan(stale);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_THAT(v.reason, HasSubstr("refused plan v6 (epoch 1): older than the v7 (epoch 1)"));
+
+  v1::PlanUpdate taken_back;
+  taken_back.set_epoch(2);
+  taken_back.set_version(1);
+  taken_back.set_plan_hash("hash-2-1");
+  *taken_back.mutable_plan() =
+      testing::SeedNodePlan("node3", "tick_time_ms: 2000", "tick_time_ms: 3000");
+  v = r_->OfferPlan(taken_back);
+  EXPECT_TRUE(v.accepted);
+  EXPECT_TRUE(v.changed);
+  r_->Pass();
+  EXPECT_THAT(Read(ZooCfgPath()), HasSubstr("tickTime=3000"));
+  EXPECT_EQ(r_->Report().applied_epoch(), 2);
+  EXPECT_EQ(r_->Report().applied_version(), 1);
+
+  // The old epoch is refused now, whatever its version; across a restart.
+  Restart();
+  EXPECT_EQ(r_->Report().applied_epoch(), 2);
+  EXPECT_EQ(r_->Report().applied_version(), 1);
+  stale.set_version(9);
+  v = r_->OfferPlan(stale);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_THAT(v.reason,
+              HasSubstr("refused plan v9 (epoch 1): from an older controller epoch than the v1 "
+                        "(epoch 2) this agent holds"));
+  EXPECT_EQ(r_->Report().applied_version(), 1);
+}
+
+// A plan from a controller of epoch 1 replaces one a controller without
+// epochs (0) sent, even with a lower version.
+TEST_F(ReconcilerTest, APlanWithoutEpochIsOlderThanAnyEpoch) {
+  Offer(testing::SeedNodePlan("node3"), 7);
+  Offer(testing::SeedNodePlan("node3"), 1, 1);
+  EXPECT_EQ(r_->Report().applied_epoch(), 1);
+  EXPECT_EQ(r_->Report().applied_version(), 1);
+}
+
+TEST_F(ReconcilerTest, APlanForAnotherClusterIsRefusedWholeAndNothingApplied) {
+  const v1::NodePlan ours = testing::SeedNodePlan("node3");
+  ASSERT_FALSE(ours.cluster_name().empty());
+  Offer(ours, 3, 1);
+  r_->Pass();
+  const std::string zoo_cfg = Read(ZooCfgPath());
+  const size_t launches = launcher_.launches.size();
+
+  v1::PlanUpdate foreign;
+  foreign.set_epoch(9);  // newer in every way but the name
+  foreign.set_version(40);
+  foreign.set_plan_hash("foreign");
+  *foreign.mutable_plan() =
+      testing::SeedNodePlan("node3", "tick_time_ms: 2000", "tick_time_ms: 3000");
+  foreign.mutable_plan()->set_cluster_name("other-cluster");
+  PlanVerdict v = r_->OfferPlan(foreign);
+  EXPECT_FALSE(v.accepted);
+  EXPECT_THAT(v.reason, HasSubstr(absl::StrCat("it is for cluster \"other-cluster\", this agent "
+                                               "belongs to \"",
+                                               ours.cluster_name(), "\"")));
+  r_->Pass();
+  EXPECT_EQ(Read(ZooCfgPath()), zoo_cfg);
+  EXPECT_EQ(launcher_.launches.size(), launches);
+  EXPECT_EQ(r_->Report().applied_epoch(), 1);
+  EXPECT_EQ(r_->Report().applied_version(), 3);
+  EXPECT_EQ(r_->Report().applied_plan_hash(), "hash-1-3");
+  EXPECT_THAT(r_->Report().notices(), Contains(HasSubstr("for cluster \"other-cluster\"")));
+
+  // The pin is kept in the state file: a restarted agent refuses it too.
+  Restart();
+  EXPECT_FALSE(r_->OfferPlan(foreign).accepted);
+  EXPECT_EQ(r_->Report().applied_version(), 3);
+}
+
+// A state file from before the pin has no cluster_name: the cluster of the
+// plan it holds is the pin.
+TEST_F(ReconcilerTest, AStateFileFromBeforeThePinPinsTheClusterOfItsPlan) {
+  v1::AgentState old;
+  old.set_plan_version(4);
+  old.set_plan_hash("hash-0-4");
+  *old.mutable_plan() = testing::SeedNodePlan("node3");
+  ASSERT_TRUE(StateFile(options_.state_dir + "/agent.state").Save(old).ok());
+  Restart();
+  EXPECT_EQ(r_->Report().applied_version(), 4);
+  v1::PlanUpdate foreign;
+  foreign.set_epoch(1);
+  foreign.set_version(5);
+  *foreign.mutable_plan() = testing::SeedNodePlan("node3");
+  foreign.mutable_plan()->set_cluster_name("other-cluster");
+  EXPECT_FALSE(r_->OfferPlan(foreign).accepted);
+  Offer(testing::SeedNodePlan("node3"), 5, 1);  // its own cluster, epoch 1 over none
+  EXPECT_EQ(r_->Report().applied_epoch(), 1);
 }
 
 TEST_F(ReconcilerTest, AServiceLeavingThePlanIsStopped) {

@@ -42,7 +42,7 @@ TEST(AgentHubTest, EveryPushSharesTheVersionsHostList) {
   }
   for (int i = 0; i < 3; ++i) {
     const std::string node = "n" + std::to_string(i);
-    EXPECT_TRUE(hub.OfferPlan(node, 1, Plan(node, true), shared, "h" + node));
+    EXPECT_TRUE(hub.OfferPlan(node, 1, 1, Plan(node, true), shared, "h" + node));
   }
   for (const auto& stream : streams) {
     ASSERT_EQ(stream->sent.size(), 1u);
@@ -54,8 +54,8 @@ TEST(AgentHubTest, EveryPushSharesTheVersionsHostList) {
   EXPECT_EQ(shared.use_count(), 4);  // held by the three queued pushes
 
   // Held already: nothing sent. A plan without the hosts file: no list.
-  EXPECT_FALSE(hub.OfferPlan("n0", 1, Plan("n0", true), shared, "hn0"));
-  EXPECT_TRUE(hub.OfferPlan("n0", 2, Plan("n0", false), nullptr, "other"));
+  EXPECT_FALSE(hub.OfferPlan("n0", 1, 1, Plan("n0", true), shared, "hn0"));
+  EXPECT_TRUE(hub.OfferPlan("n0", 1, 2, Plan("n0", false), nullptr, "other"));
   EXPECT_EQ(streams[0]->sent.back().plan_hosts, nullptr);
 }
 

@@ -401,6 +401,69 @@ TEST_F(ControllerServerTest, StateSurvivesARestart) {
   }));
 }
 
+// A controller on a new database meets an agent that converged on another
+// database (version 7 of epoch 1): it takes the cluster back in epoch 2,
+// sends nothing before its first apply, then its version 1 in epoch 2 (which
+// the agent orders above what it holds); the epoch survives a restart.
+TEST_F(ControllerServerTest, AFreshDatabaseTakesTheClusterBackAndKeepsItsEpoch) {
+  v1::PlanUpdate held;
+  held.set_epoch(1);
+  held.set_version(7);
+  held.set_plan_hash("from-the-lost-database");
+  FakeAgent node3(agents_.get(), "node3", held);
+  ASSERT_TRUE(Eventually([&] { return *server_->store()->Epoch() == 2; }));
+  {
+    grpc::ClientContext ctx;
+    v1::ListEventsResponse events;
+    ASSERT_TRUE(cluster_->ListEvents(&ctx, v1::ListEventsRequest(), &events).ok());
+    ASSERT_GE(events.events_size(), 1);
+    const v1::Event* take_back = nullptr;
+    for (const v1::Event& e : events.events()) {
+      if (e.kind() == "take-back") take_back = &e;
+    }
+    ASSERT_NE(take_back, nullptr);
+    EXPECT_EQ(take_back->node(), "node3");
+    EXPECT_THAT(take_back->message(), HasSubstr("holds version 7 of epoch 1"));
+    EXPECT_THAT(take_back->message(), HasSubstr("epoch 2"));
+  }
+
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  std::optional<v1::PlanUpdate> plan = node3.NextPlan();  // the first plan it gets
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->epoch(), 2);
+  EXPECT_EQ(plan->version(), 1);
+  node3.Report(*plan, v1::HEALTH_HEALTHY);
+  EXPECT_TRUE(Eventually([&] { return Status().nodes(2).converged(); }));
+  EXPECT_EQ(Status().epoch(), 2);
+  EXPECT_EQ(Status().nodes(2).applied_epoch(), 2);
+  absl::StatusOr<std::string> metrics =
+      TcpRequest("127.0.0.1", std::stoi(server_->metrics_address().substr(10)),
+                 "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(5));
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(*metrics, HasSubstr("bamctl_controller_epoch 2"));
+  node3.Close();
+
+  server_.reset();
+  ControllerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.insecure_plaintext = true;
+  options.db_path = (dir_ / "state/controller.db").string();
+  options.metrics_listen = "";
+  options.shutdown_grace = std::chrono::milliseconds(100);
+  server_ = std::make_unique<ControllerServer>(options);
+  ASSERT_TRUE(server_->Start().ok());
+  EXPECT_EQ(*server_->store()->Epoch(), 2);
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto agents = v1::AgentService::NewStub(channel);
+  FakeAgent node1(agents.get(), "node1");
+  std::optional<v1::PlanUpdate> plan1 = node1.NextPlan();
+  ASSERT_TRUE(plan1.has_value());
+  EXPECT_EQ(plan1->epoch(), 2);
+  EXPECT_EQ(*server_->store()->Epoch(), 2);
+}
+
 // An agent that stops answering (frozen process, dead path) without closing
 // its connection is noticed by keepalive within seconds.
 TEST_F(ControllerServerTest, SilentAgentIsDroppedByKeepalive) {

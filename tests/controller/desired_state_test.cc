@@ -121,5 +121,62 @@ TEST_F(DesiredStateTest, TextThatIsNotUtf8IsRefusedWithWhereItBreaksAndNothingSt
   EXPECT_EQ(*store_->CurrentVersion(), 0);
 }
 
+// An agent holding a version newer than any of this controller's, in the
+// controller's epoch: the controller was restored from an older backup.
+TEST_F(DesiredStateTest, ANewerVersionOfItsOwnEpochMakesTheControllerTakeTheClusterBack) {
+  std::vector<int64_t> pushed;
+  state_->SetVersionListener([&](int64_t version) { pushed.push_back(version); });
+  ASSERT_TRUE(Apply(kSpec).ok());
+  pushed.clear();
+  EXPECT_FALSE(*state_->ObserveAgent("zk1", 1, 1));  // what it sent: nothing to do
+  EXPECT_FALSE(*state_->ObserveAgent("zk1", 0, 9));  // an agent from before epochs
+  EXPECT_TRUE(pushed.empty());
+  EXPECT_EQ((*state_->CurrentPlans())->epoch, 1);
+
+  absl::StatusOr<bool> taken = state_->ObserveAgent("zk1", 1, 7);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_TRUE(*taken);
+  EXPECT_EQ(*store_->Epoch(), 2);  // persisted before any plan carries it
+  EXPECT_EQ((*state_->CurrentPlans())->epoch, 2);
+  EXPECT_EQ(pushed, std::vector<int64_t>{1});  // the plans go out in the new epoch
+  EXPECT_EQ(state_->Status()->epoch(), 2);
+  auto events = store_->ListEvents(1);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->at(0).kind, "take-back");
+  EXPECT_EQ(events->at(0).node, "zk1");
+  EXPECT_THAT(events->at(0).message,
+              HasSubstr("node zk1 holds version 7 of epoch 1, but this controller's newest is "
+                        "version 1 of epoch 1"));
+  EXPECT_THAT(events->at(0).message, HasSubstr("takes the cluster back in epoch 2"));
+
+  // The next agent saying the same compares with the new epoch.
+  EXPECT_FALSE(*state_->ObserveAgent("zk1", 1, 7));
+  EXPECT_EQ(*store_->Epoch(), 2);
+}
+
+// A fresh database (epoch 1) meeting agents of a controller that took the
+// cluster back before (epoch 3): it moves above every epoch it has seen, and
+// with no version yet it sends nothing until the first apply.
+TEST_F(DesiredStateTest, AHigherEpochMakesAFreshControllerMoveAboveIt) {
+  std::vector<int64_t> pushed;
+  state_->SetVersionListener([&](int64_t version) { pushed.push_back(version); });
+  ASSERT_TRUE(*state_->ObserveAgent("zk1", 3, 2));
+  EXPECT_EQ(*store_->Epoch(), 4);
+  EXPECT_EQ(pushed, std::vector<int64_t>{0});
+  EXPECT_TRUE((*state_->CurrentPlans())->plans.empty());
+  auto events = store_->ListEvents(1);
+  ASSERT_TRUE(events.ok());
+  EXPECT_THAT(events->at(0).message, HasSubstr("this controller has no version yet (epoch 1)"));
+
+  absl::StatusOr<v1::ApplyResponse> applied = Apply(kSpec);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  auto current = state_->CurrentPlans();
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ((*current)->epoch, 4);
+  EXPECT_EQ((*current)->version, 1);
+  EXPECT_FALSE(*state_->ObserveAgent("zk1", 3, 2));
+}
+
 }  // namespace
 }  // namespace bamctl

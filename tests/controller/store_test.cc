@@ -252,7 +252,8 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   }
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(Store::SchemaVersion(), 7);
+  EXPECT_EQ(Store::SchemaVersion(), 8);
+  EXPECT_EQ(*(*store)->Epoch(), 1);
   auto nodes = (*store)->ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status();
   ASSERT_EQ(nodes->size(), 1u);
@@ -397,7 +398,7 @@ TEST_F(StoreTest, HostListIsStoredOncePerVersionAndRolledBackWithIt) {
   EXPECT_EQ(store->GetHosts(9).status().code(), absl::StatusCode::kNotFound);
 }
 
-// Schema 6 stored a copy of the host list in every node's plan: migration 7
+// Schema 7 stored a copy of the host list in every node's plan: migration 8
 // keeps one per version and compiles the plans again without the copies.
 TEST_F(StoreTest, PlansWithAHostListPerNodeKeepOneListPerVersion) {
   LoadedSpec seed = LoadSpec(testing::ReadSourceFile("examples/seed-cluster.yaml"));
@@ -420,7 +421,7 @@ TEST_F(StoreTest, PlansWithAHostListPerNodeKeepOneListPerVersion) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(
-        sqlite3_exec(db, "ALTER TABLE spec_versions DROP COLUMN hosts; PRAGMA user_version = 6",
+        sqlite3_exec(db, "ALTER TABLE spec_versions DROP COLUMN hosts; PRAGMA user_version = 7",
                      nullptr, nullptr, nullptr),
         SQLITE_OK)
         << sqlite3_errmsg(db);
@@ -449,6 +450,46 @@ TEST_F(StoreTest, StateSurvivesReopen) {
   auto store = OpenOrDie();
   EXPECT_EQ(*store->CurrentVersion(), 1);
   EXPECT_EQ(store->GetVersion(1)->spec_text, "kept");
+}
+
+TEST_F(StoreTest, TheEpochStartsAtOneOnlyRisesAndSurvivesReopen) {
+  {
+    auto store = OpenOrDie();
+    EXPECT_EQ(*store->Epoch(), 1);
+    ASSERT_TRUE(store->AdvanceEpoch(3, "n1", "taken back").ok());
+    absl::Status back = store->AdvanceEpoch(3, "n2", "again");
+    EXPECT_EQ(back.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(back.message()),
+                HasSubstr("cannot move to epoch 3: the controller is at epoch 3 already"));
+    auto events = store->ListEvents(10);
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 1u);  // the refused move recorded nothing
+    EXPECT_EQ(events->at(0).kind, "take-back");
+    EXPECT_EQ(events->at(0).node, "n1");
+    EXPECT_EQ(events->at(0).message, "taken back");
+  }
+  auto store = OpenOrDie();
+  EXPECT_EQ(*store->Epoch(), 3);
+}
+
+// A database of schema 6 (before epochs) is at epoch 1 once migrated.
+TEST_F(StoreTest, ADatabaseFromBeforeEpochsIsAtEpochOne) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_TRUE(store->CommitVersion(Request("old")).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "DROP TABLE settings; PRAGMA user_version = 6", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->Epoch(), 1);
+  EXPECT_EQ(*store->CurrentVersion(), 1);
 }
 
 TEST_F(StoreTest, OneControllerPerDatabase) {

@@ -5,13 +5,17 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/net_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/local_cluster_fixture.h"
+#include "tests/util/test_util.h"
 
 namespace bamctl {
 namespace {
@@ -33,6 +37,7 @@ constexpr char kSpec[] =
 class AgentTest : public testing::LocalClusterFixture {
  protected:
   AgentTest() : LocalClusterFixture(kSpec) {}
+  explicit AgentTest(Settings settings) : LocalClusterFixture(kSpec, std::move(settings)) {}
 
   void SetUp() override {
     LocalClusterFixture::SetUp();
@@ -111,6 +116,94 @@ TEST_F(AgentTest, AControllerOutageLeavesRolesUntouched) {
   EXPECT_EQ(status->nodes(0).applied_version(), 1);
   EXPECT_EQ(RolePid(kNode, "zookeeper"), zk_pid_);
   EXPECT_TRUE(Alive(agent));
+}
+
+// The controller's database is lost after the agent accepted version 2; a
+// controller on a new database takes the cluster back: its version 1 (in
+// epoch 2) is accepted instead of refused as older.
+TEST_F(AgentTest, AControllerOnANewDatabaseTakesTheClusterBack) {
+  const std::string changed =
+      testing::ReplaceOnce(cluster().spec_text(), "tick_time_ms: 500", "tick_time_ms: 600");
+  ASSERT_TRUE(cluster().Apply(changed).ok());
+  absl::StatusOr<v1::GetStatusResponse> status = cluster().WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        return s.nodes(0).holds_desired_plan() && s.nodes(0).applied_version() == 2;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->epoch(), 1);
+  EXPECT_EQ(status->nodes(0).applied_epoch(), 1);
+
+  cluster().KillController();
+  for (const std::filesystem::directory_entry& f :
+       std::filesystem::directory_iterator(cluster().dir())) {
+    if (f.path().filename().string().starts_with("controller.db")) {
+      std::filesystem::remove(f.path());
+    }
+  }
+  ASSERT_TRUE(cluster().StartController().ok());
+  // The agent reconnects holding version 2 of epoch 1; the new controller
+  // has nothing to send until its first apply.
+  status = cluster().WaitFor([&](const v1::GetStatusResponse& s) { return s.epoch() == 2; },
+                             std::chrono::seconds(60));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->desired_version(), 0);
+
+  ASSERT_TRUE(cluster().Apply(cluster().spec_text()).ok());
+  status = cluster().WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        return s.converged() && s.nodes(0).applied_version() == 1 &&
+               s.nodes(0).applied_epoch() == 2;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(RolePid(kNode, "zookeeper"), zk_pid_);  // taken back, not restarted
+}
+
+// Node certificates that live a minute (plus the minute of clock skew the CA
+// grants at the start): the agent renews 20 s after each issue, while its
+// role runs.
+class AgentRenewalTest : public AgentTest {
+ protected:
+  AgentRenewalTest() : AgentTest(ShortCertificates()) {}
+  static Settings ShortCertificates() {
+    Settings settings;
+    settings.cluster.controller_flags = {"--node_cert_lifetime_ms=60000"};
+    return settings;
+  }
+};
+
+TEST_F(AgentRenewalTest, ARenewalRestartsNoRoleAndLosesNoReport) {
+  const std::string first = cluster().NodeCertificate(kNode);
+  ASSERT_FALSE(first.empty());
+  std::string renewed = first;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (renewed == first && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    renewed = cluster().NodeCertificate(kNode);
+  }
+  ASSERT_NE(renewed, first) << "no renewal within 60 s; logs in " << cluster().dir();
+
+  // Back on its stream with the new certificate, the same role process,
+  // never restarted.
+  absl::StatusOr<v1::GetStatusResponse> status = cluster().WaitFor(
+      [&](const v1::GetStatusResponse& s) { return s.converged() && s.nodes(0).connected(); },
+      std::chrono::seconds(30));
+  ASSERT_TRUE(status.ok()) << status.status();
+  const v1::RoleStatus* zk = LocalCluster::FindRole(*status, kNode, "zookeeper");
+  ASSERT_NE(zk, nullptr);
+  EXPECT_EQ(zk->pid(), zk_pid_);
+  EXPECT_EQ(zk->restarts(), 0u);
+
+  // What happens next still reaches the controller: a kill is reported.
+  ASSERT_EQ(kill(static_cast<pid_t>(zk_pid_), SIGKILL), 0);
+  status = cluster().WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        const v1::RoleStatus* r = LocalCluster::FindRole(s, kNode, "zookeeper");
+        return r != nullptr && r->restarts() == 1 && r->pid() != zk_pid_ && s.converged();
+      },
+      std::chrono::seconds(60));
+  EXPECT_TRUE(status.ok()) << status.status();
 }
 
 }  // namespace

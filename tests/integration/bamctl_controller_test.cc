@@ -1,8 +1,11 @@
 // The built binaries together: bam-controller as a process, bamctl as an
 // operator runs it against it.
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "pki/client_config.h"
 #include "tests/integration/child_process.h"
 #include "tests/util/loopback_subnet.h"
 #include "tests/util/test_util.h"
@@ -40,14 +44,27 @@ class BamctlControllerTest : public ::testing::Test {
     // This process's loopback subnet: fixed ports no other process uses.
     host_ = testing::ProcessLoopbackSubnet().ServerAddress();
     address_ = absl::StrCat(host_, ":7443");
+    // The operator's first step: a PKI for the controller's address (its
+    // default port), whose bamctl.conf every later call uses.
+    pki_ = (dir_ / "pki").string();
+    Result init = Bamctl({"pki", "init", "--dir", pki_, "--controller-host", host_});
+    ASSERT_EQ(init.code, 0) << init.output;
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
         {Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
          "--db=" + (dir_ / "controller.db").string(),
-         absl::StrCat("--metrics_listen=", host_, ":", kMetricsPort), "--insecure_plaintext"},
+         absl::StrCat("--metrics_listen=", host_, ":", kMetricsPort), "--tls_dir=" + pki_},
         {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     controller_ = std::move(*child);
-    auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    absl::StatusOr<ClientConfig> admin = ReadClientConfig(pki_ + "/bamctl.conf");
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    absl::StatusOr<ClientTls> tls = LoadClientTls(*admin);
+    ASSERT_TRUE(tls.ok()) << tls.status();
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = tls->ca_pem;
+    options.pem_cert_chain = tls->cert_pem;
+    options.pem_private_key = tls->key_pem;
+    auto channel = grpc::CreateChannel(address_, grpc::SslCredentials(options));
     ASSERT_TRUE(
         channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30)))
         << "bam-controller did not start; see " << (dir_ / "controller.log").string();
@@ -59,11 +76,18 @@ class BamctlControllerTest : public ::testing::Test {
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);  // else kept for its logs
   }
 
+  // bamctl as admin (pki/bamctl.conf), or with `config` ("": none).
   Result Bamctl(std::vector<std::string> args) {
+    return BamctlWith(std::move(args), pki_ + "/bamctl.conf");
+  }
+  Result BamctlWith(std::vector<std::string> args, const std::string& config) {
     args.insert(args.begin(), Env("BAMCTL_BIN"));
     const fs::path log = dir_ / absl::StrCat("bamctl-", runs_++, ".log");
-    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
-        args, {{"BAMCTL_CONTROLLER", address_}, {"USER", "e2e"}}, dir_.string(), log.string());
+    std::map<std::string, std::string> env = {{"USER", "e2e"}};
+    env[config.empty() ? "BAMCTL_CONTROLLER" : "BAMCTL_CONFIG"] =
+        config.empty() ? address_ : config;
+    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child =
+        testing::ChildProcess::Start(args, env, dir_.string(), log.string());
     if (!child.ok()) {
       ADD_FAILURE() << child.status();
       return {-1, ""};
@@ -79,6 +103,7 @@ class BamctlControllerTest : public ::testing::Test {
   static constexpr int kMetricsPort = 9464;
 
   fs::path dir_;
+  std::string pki_;
   std::string host_;  // the controller's address, without the port
   std::string address_;
   std::string spec_;
@@ -112,6 +137,48 @@ TEST_F(BamctlControllerTest, ApplyGetStatusAndRefusal) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_THAT(bad.output, HasSubstr("bad.yaml:46:23: error: cassandra.replication_factor"));
   EXPECT_THAT(Bamctl({"desired-state", "get", "-o", "json"}).output, HasSubstr("\"version\": 1"));
+}
+
+// Who may do what, end to end through bamctl's own config files.
+TEST_F(BamctlControllerTest, ViewersReadOperatorsChangeAndPlaintextIsRefused) {
+  ASSERT_EQ(Bamctl({"desired-state", "apply", "-f", spec_}).code, 0);
+  Result issue = Bamctl({"pki", "issue", "--dir", pki_, "--name", "ann", "--role", "viewer"});
+  ASSERT_EQ(issue.code, 0) << issue.output;
+  const std::string viewer = pki_ + "/ann.conf";
+
+  Result history = BamctlWith({"desired-state", "history"}, viewer);
+  EXPECT_EQ(history.code, 0) << history.output;
+  Result apply = BamctlWith({"desired-state", "apply", "-f", spec_, "-m", "again"}, viewer);
+  EXPECT_NE(apply.code, 0);
+  EXPECT_THAT(apply.output, HasSubstr("ann"));
+  EXPECT_THAT(apply.output, HasSubstr("viewer"));
+  Result token = BamctlWith({"node", "token", "create", "node1"}, viewer);
+  EXPECT_NE(token.code, 0) << token.output;
+
+  // An operator makes tokens; a token is never for a node the spec lacks.
+  Result made = Bamctl({"node", "token", "create", "node1", "--ttl", "10m"});
+  EXPECT_EQ(made.code, 0) << made.output;
+  Result stranger = Bamctl({"node", "token", "create", "node9"});
+  EXPECT_NE(stranger.code, 0);
+  EXPECT_THAT(stranger.output, HasSubstr("node9"));
+
+  // No config: bamctl talks plaintext, which a TLS controller refuses.
+  Result plain = BamctlWith({"status"}, "");
+  EXPECT_NE(plain.code, 0);
+  EXPECT_THAT(plain.output, HasSubstr(address_));
+  EXPECT_THAT(plain.output, HasSubstr("plaintext"));
+  EXPECT_THAT(plain.output, HasSubstr("BAMCTL_CONFIG"));
+  EXPECT_EQ(Bamctl({"desired-state", "history"}).output.find("again"), std::string::npos);
+}
+
+// systemd stops the controller with SIGTERM: it must exit 0, not abort
+// while its signal thread is still shutting it down.
+TEST_F(BamctlControllerTest, SigtermStopsTheControllerCleanly) {
+  ASSERT_EQ(Bamctl({"desired-state", "apply", "-f", spec_}).code, 0);
+  ASSERT_EQ(kill(controller_->pid(), SIGTERM), 0);
+  absl::StatusOr<int> code = controller_->Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << "see " << (dir_ / "controller.log").string();
 }
 
 // /metrics as Prometheus' own linter sees it.

@@ -10,11 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "controller/store/store.h"
-#include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "proto/controller.grpc.pb.h"
-#include "tests/integration/child_process.h"
-#include "tests/util/loopback_subnet.h"
+#include "tests/integration/controller_process.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -23,53 +21,15 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string ControllerBinary() {
-  const char* bin = std::getenv("BAMCTL_CONTROLLER_BIN");
-  return bin != nullptr ? bin : "";
-}
-
-// bam-controller on this process's loopback subnet: restarted on the same
-// address and port, which no other process uses.
-class ControllerProcess {
- public:
-  explicit ControllerProcess(const fs::path& dir)
-      : dir_(dir),
-        address_(absl::StrCat(testing::ProcessLoopbackSubnet().ServerAddress(), ":7443")) {}
-
-  void Start() {
-    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
-        {ControllerBinary(), "--listen=" + address_, "--db=" + (dir_ / "controller.db").string(),
-         "--metrics_listen=", "--report_flush_interval_ms=10", "--insecure_plaintext"},
-        {}, dir_.string(), (dir_ / "controller.log").string());
-    ASSERT_TRUE(child.ok()) << child.status();
-    process_ = std::move(*child);
-    channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(
-        channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(30)))
-        << "bam-controller did not start; see " << dir_ / "controller.log";
-    stub_ = v1::ClusterService::NewStub(channel_);
-    agents_ = v1::AgentService::NewStub(channel_);
-  }
-  void Kill9() { process_.reset(); }  // SIGKILL to the group, then reaped
-
-  v1::ClusterService::Stub* stub() { return stub_.get(); }
-  v1::AgentService::Stub* agents() { return agents_.get(); }
-
- private:
-  fs::path dir_;
-  std::string address_;
-  std::unique_ptr<testing::ChildProcess> process_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::ClusterService::Stub> stub_;
-  std::unique_ptr<v1::AgentService::Stub> agents_;
-};
-
 TEST(ControllerCrashTest, KillDuringApplyLosesNoAcknowledgedVersion) {
-  if (ControllerBinary().empty()) GTEST_SKIP() << "BAMCTL_CONTROLLER_BIN not set";
+  if (testing::ControllerBinary().empty()) GTEST_SKIP() << "BAMCTL_CONTROLLER_BIN not set";
   const fs::path dir = testing::MakeTempDir("controller_crash");
   const std::string seed = testing::ReadSourceFile("examples/seed-cluster.yaml");
-  ControllerProcess controller(dir);
-  ASSERT_NO_FATAL_FAILURE(controller.Start());
+  testing::ControllerProcess controller(dir);
+  absl::Status started = controller.Start();
+  ASSERT_TRUE(started.ok()) << started;
+  absl::StatusOr<std::unique_ptr<v1::AgentService::Stub>> agents = controller.AgentStub("node3");
+  ASSERT_TRUE(agents.ok()) << agents.status();
 
   // A stream of agent reports in the background, as from a live cluster.
   std::atomic<bool> stop{false};
@@ -77,7 +37,7 @@ TEST(ControllerCrashTest, KillDuringApplyLosesNoAcknowledgedVersion) {
     while (!stop) {
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-      auto stream = controller.agents()->Connect(&ctx);
+      auto stream = (*agents)->Connect(&ctx);
       v1::AgentMessage hello;
       hello.mutable_hello()->set_node("node3");
       if (!stream->Write(hello)) continue;
@@ -109,7 +69,7 @@ TEST(ControllerCrashTest, KillDuringApplyLosesNoAcknowledgedVersion) {
     request.set_spec_text(seed + absl::StrCat("# revision ", i, "\n"));
     request.set_author("crash-test");
     v1::ApplyResponse response;
-    if (!controller.stub()->ApplyDesiredState(&ctx, request, &response).ok()) break;
+    if (!controller.cluster()->ApplyDesiredState(&ctx, request, &response).ok()) break;
     acknowledged.push_back(response.version());
   }
   killer.join();
@@ -139,18 +99,19 @@ TEST(ControllerCrashTest, KillDuringApplyLosesNoAcknowledgedVersion) {
 
   // Restarted on the same database and port: serves the same history, and
   // an agent gets the newest plan.
-  ASSERT_NO_FATAL_FAILURE(controller.Start());
+  started = controller.Start();
+  ASSERT_TRUE(started.ok()) << started;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::ListVersionsResponse versions;
-  ASSERT_TRUE(controller.stub()->ListVersions(&ctx, v1::ListVersionsRequest(), &versions).ok());
+  ASSERT_TRUE(controller.cluster()->ListVersions(&ctx, v1::ListVersionsRequest(), &versions).ok());
   ASSERT_GT(versions.versions_size(), 0);
   EXPECT_GE(versions.versions(0).version(), acknowledged.back());
   grpc::ClientContext agent_ctx;
   agent_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  auto stream = controller.agents()->Connect(&agent_ctx);
+  auto stream = (*agents)->Connect(&agent_ctx);
   v1::AgentMessage hello;
-  hello.mutable_hello()->set_node("node4");
+  hello.mutable_hello()->set_node("node3");  // the node its certificate names
   ASSERT_TRUE(stream->Write(hello));
   v1::ControllerMessage message;
   ASSERT_TRUE(stream->Read(&message));

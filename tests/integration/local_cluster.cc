@@ -6,14 +6,19 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
 #include "localcluster/local_cluster_layout.h"
+#include "pki/client_config.h"
 #include "proto/enum_text.h"
 #include "tests/util/loopback_subnet.h"
+#include "tests/util/test_pki.h"
 
 namespace bamctl::testing {
 
@@ -100,6 +105,16 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Create(const fs::pat
   if (!layout.ok()) return layout.status();
   std::unique_ptr<LocalCluster> cluster(new LocalCluster(dir, std::move(options)));
   cluster->spec_text_ = layout->spec_text;
+  // As an operator would: pki init for the controller's address, then
+  // talk as the admin it made, through its bamctl.conf.
+  const std::string host = LoopbackSubnet(cluster->options_.address_base).ServerAddress();
+  RETURN_IF_ERROR(MakeControllerTlsDir(cluster->pki_dir().string(), host).status());
+  ASSIGN_OR_RETURN(ClientConfig admin,
+                   ReadClientConfig((cluster->pki_dir() / "bamctl.conf").string()));
+  ASSIGN_OR_RETURN(ClientTls admin_tls, LoadClientTls(admin));
+  cluster->admin_tls_.pem_root_certs = admin_tls.ca_pem;
+  cluster->admin_tls_.pem_cert_chain = admin_tls.cert_pem;
+  cluster->admin_tls_.pem_private_key = admin_tls.key_pem;
   for (const LocalNode& n : layout->nodes) {
     cluster->nodes_.push_back(n.name);
     cluster->addresses_[n.name] = n.address;
@@ -160,6 +175,10 @@ std::string LocalCluster::Address(const std::string& node) const {
   auto it = addresses_.find(node);
   return it == addresses_.end() ? "" : it->second;
 }
+std::string LocalCluster::NodeCertificate(const std::string& node) const {
+  absl::StatusOr<std::optional<std::string>> cert = ReadFileIfExists(StateDir(node) + "/node.crt");
+  return cert.ok() && cert->has_value() ? **cert : "";
+}
 std::string LocalCluster::controller_address() const {
   return absl::StrCat(LoopbackSubnet(options_.address_base).ServerAddress(), ":", kControllerPort);
 }
@@ -168,14 +187,18 @@ absl::Status LocalCluster::StartController() {
   controller_.reset();
   stub_.reset();
   channel_.reset();
-  absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
-      {EnvOr("BAMCTL_CONTROLLER_BIN", "bam-controller"), "--listen=" + controller_address(),
-       "--db=" + (dir_ / "controller.db").string(),
-       "--metrics_listen=", "--report_flush_interval_ms=20", "--insecure_plaintext"},
-      {}, dir_.string(), (dir_ / "controller.log").string());
+  std::vector<std::string> argv = {EnvOr("BAMCTL_CONTROLLER_BIN", "bam-controller"),
+                                   "--listen=" + controller_address(),
+                                   "--db=" + (dir_ / "controller.db").string(),
+                                   "--metrics_listen=",
+                                   "--report_flush_interval_ms=20",
+                                   "--tls_dir=" + pki_dir().string()};
+  argv.insert(argv.end(), options_.controller_flags.begin(), options_.controller_flags.end());
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      ChildProcess::Start(argv, {}, dir_.string(), (dir_ / "controller.log").string());
   if (!child.ok()) return child.status();
   controller_ = std::move(*child);
-  channel_ = grpc::CreateChannel(controller_address(), grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateChannel(controller_address(), grpc::SslCredentials(admin_tls_));
   // Bounded, and a controller that exits at start (its address taken) fails
   // at once instead of after the whole wait.
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(30);
@@ -203,17 +226,40 @@ absl::Status LocalCluster::StartAgents() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> LocalCluster::WriteEnrolmentToken(const std::string& node) {
+  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
+  v1::CreateNodeTokenRequest request;
+  request.set_node(node);
+  v1::CreateNodeTokenResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (grpc::Status s = stub_->CreateNodeToken(&ctx, request, &response); !s.ok()) {
+    return FromGrpc(s, absl::StrCat("token for ", node));
+  }
+  const std::string path = (dir_ / node / "enrolment.token").string();
+  std::error_code ec;
+  fs::create_directories(dir_ / node, ec);
+  RETURN_IF_ERROR(WriteFileAtomically(path, response.token(), 0600));
+  return path;
+}
+
 absl::Status LocalCluster::StartAgent(const std::string& node) {
   agents_.erase(node);
   std::vector<std::string> argv = {EnvOr("BAMCTL_AGENTD_BIN", "bam-agentd"),
                                    "--config=/dev/null",
-                                   "--insecure_plaintext",
+                                   "--ca_file=" + (pki_dir() / "ca.crt").string(),
                                    "--node=" + node,
                                    "--controller=" + controller_address(),
                                    "--state_dir=" + StateDir(node),
                                    "--root_dir=" + NodeRoot(node),
                                    "--log_dir=" + LogDir(node),
                                    absl::StrCat("--metrics_listen=", addresses_[node], ":9465")};
+  // First start: enrol with a token. Later starts hold a certificate.
+  if (NodeCertificate(node).empty()) {
+    absl::StatusOr<std::string> token_file = WriteEnrolmentToken(node);
+    if (!token_file.ok()) return token_file.status();
+    argv.push_back("--bootstrap_token_file=" + *token_file);
+  }
   argv.insert(argv.end(), options_.agent_flags.begin(), options_.agent_flags.end());
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       ChildProcess::Start(argv, {}, dir_.string(), (dir_ / node / "agent.log").string());

@@ -20,7 +20,11 @@ namespace bamctl::testing {
 
 // A whole cluster on one machine, in the spirit of a mini-cluster: one
 // bam-controller (SQLite file in the run dir) and one bam-agentd per node of
-// the spec, each node with its own loopback address, root dir, state dir
+// the spec, all on mutual TLS as in production: the controller serves from
+// a `bamctl pki init` directory (pki/ in the run dir, CA key included), the
+// test talks to it as `admin`, and each agent enrols with a one-time token
+// the first time it starts (later starts reuse the certificate in its state
+// dir), each node with its own loopback address, root dir, state dir
 // and log dir. Addresses come from the test process's own loopback subnet
 // (tests/util/loopback_subnet.h): node N at <base>.N, the controller at
 // <base>.254:7443, so test binaries running at the same time never share an
@@ -37,6 +41,9 @@ class LocalCluster {
     std::string address_base;
     std::vector<std::string> agent_flags = {"--probe_interval_ms=250", "--resync_ms=1000",
                                             "--heartbeat_ms=1000", "--backoff_initial_ms=200"};
+    // Added to the controller's command line (e.g. a short
+    // --node_cert_lifetime_ms to see renewals).
+    std::vector<std::string> controller_flags;
   };
 
   // Lays the spec out on this machine (localcluster/: addresses, node
@@ -85,11 +92,17 @@ class LocalCluster {
   // The spec as applied (rewritten for this machine).
   const std::string& spec_text() const { return spec_text_; }
   std::string controller_address() const;
+  // The controller's TLS dir (ca.crt, bamctl.conf for admin, ...).
+  std::filesystem::path pki_dir() const { return dir_ / "pki"; }
+  // The certificate the node's agent holds (empty before it enrolled).
+  std::string NodeCertificate(const std::string& node) const;
 
  private:
   LocalCluster(std::filesystem::path dir, Options options)
       : dir_(std::move(dir)), options_(std::move(options)) {}
   void KillRoles();
+  // A one-time token for `node`, from the controller, in a 0600 file.
+  absl::StatusOr<std::string> WriteEnrolmentToken(const std::string& node);
   // The controller and agents that have exited on their own, for messages.
   std::string ExitedDaemons();
 
@@ -102,6 +115,7 @@ class LocalCluster {
   std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ClusterService::Stub> stub_;
+  grpc::SslCredentialsOptions admin_tls_;
 };
 
 // Pids of live processes whose environment has BAMCTL_SERVICE with `needle`

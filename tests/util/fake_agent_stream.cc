@@ -4,12 +4,17 @@
 
 namespace bamctl::testing {
 
-FakeAgent::FakeAgent(v1::AgentService::StubInterface* stub, const std::string& node) : node_(node) {
+FakeAgent::FakeAgent(v1::AgentService::StubInterface* stub, const std::string& node,
+                     const v1::PlanUpdate& held)
+    : node_(node) {
   ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   stream_ = stub->Connect(&ctx_);
   v1::AgentMessage hello;
   hello.mutable_hello()->set_node(node);
   hello.mutable_hello()->set_agent_version("test");
+  hello.mutable_hello()->set_applied_epoch(held.epoch());
+  hello.mutable_hello()->set_applied_version(held.version());
+  hello.mutable_hello()->set_applied_plan_hash(held.plan_hash());
   stream_->Write(hello);
 }
 
@@ -33,6 +38,7 @@ void FakeAgent::Report(const v1::PlanUpdate& held, v1::Health health) {
   v1::AgentMessage message;
   v1::NodeReport* report = message.mutable_report();
   report->set_node(node_);
+  report->set_applied_epoch(held.epoch());
   report->set_applied_version(held.version());
   report->set_applied_plan_hash(held.plan_hash());
   v1::RoleStatus* role = report->add_roles();

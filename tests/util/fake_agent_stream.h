@@ -15,7 +15,13 @@ namespace bamctl::testing {
 // stream has a 20 s deadline).
 class FakeAgent {
  public:
-  FakeAgent(v1::AgentService::StubInterface* stub, const std::string& node);
+  FakeAgent(v1::AgentService::StubInterface* stub, const std::string& node)
+      : FakeAgent(stub, node, v1::PlanUpdate()) {}
+  // The same, saying in its hello that it holds `held` (its epoch, version
+  // and plan hash), as a restarted agent or one that a controller restored
+  // from an older backup finds.
+  FakeAgent(v1::AgentService::StubInterface* stub, const std::string& node,
+            const v1::PlanUpdate& held);
   ~FakeAgent() { Close(); }
 
   // The next plan the controller sends, or nullopt when the stream ends.
