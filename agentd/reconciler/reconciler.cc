@@ -148,6 +148,7 @@ PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
   state_.set_plan_hash(update.plan_hash());
   if (state_.cluster_name().empty()) state_.set_cluster_name(update.plan().cluster_name());
   *state_.mutable_plan() = update.plan();
+  *state_.mutable_hosts() = update.hosts();
   SaveState();  // the plan is persisted before anything acts on it
   return verdict;
 }
@@ -222,7 +223,12 @@ void Reconciler::SyncHosts() {
   if (options_.hosts_file.empty()) return;
   const v1::NodePlan& plan = state_.plan();
   std::vector<v1::HostEntry> entries;
-  if (plan.manage_hosts_file()) entries.assign(plan.hosts().begin(), plan.hosts().end());
+  if (plan.manage_hosts_file()) {
+    // The list that came with the plan; a plan from an older controller, or
+    // a state file from an older agent, carries it in the plan itself.
+    const auto& hosts = state_.hosts().entries_size() > 0 ? state_.hosts().entries() : plan.hosts();
+    entries.assign(hosts.begin(), hosts.end());
+  }
   absl::StatusOr<bool> wrote = SyncHostsFile(options_.hosts_file, plan.cluster_name(), entries);
   if (!wrote.ok()) {
     Notice(absl::StrCat("hosts file: ", wrote.status().message()));

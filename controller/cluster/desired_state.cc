@@ -44,17 +44,24 @@ std::vector<std::string> Warnings(const LoadedSpec& spec, const std::string& fil
   return out;
 }
 
-std::map<std::string, std::string> PlanBytesByNode(const std::vector<v1::NodePlan>& plans) {
+// node -> PlanHash: what the node is sent, its share of the host list
+// included (hashed once, not once per node).
+std::map<std::string, std::string> HashByNode(const std::vector<v1::NodePlan>& plans,
+                                              const v1::HostList& hosts) {
+  const std::string digest = HostsDigest(hosts);
   std::map<std::string, std::string> out;
-  for (const v1::NodePlan& p : plans) out[p.node()] = p.SerializeAsString();
+  for (const v1::NodePlan& p : plans) out[p.node()] = PlanHash(p, digest);
   return out;
 }
 
-// Nodes whose plan is new, gone or different.
-std::vector<std::string> ChangedNodes(const std::vector<v1::NodePlan>& before,
-                                      const std::vector<v1::NodePlan>& after) {
-  std::map<std::string, std::string> a = PlanBytesByNode(before);
-  std::map<std::string, std::string> b = PlanBytesByNode(after);
+// Nodes whose plan (or, where it manages the hosts file, host list) is new,
+// gone or different.
+std::vector<std::string> ChangedNodes(const DesiredState::Current& before,
+                                      const std::vector<v1::NodePlan>& after,
+                                      const v1::HostList& after_hosts) {
+  std::map<std::string, std::string> a;
+  for (size_t i = 0; i < before.plans.size(); ++i) a[before.plans[i].node()] = before.hashes[i];
+  std::map<std::string, std::string> b = HashByNode(after, after_hosts);
   std::vector<std::string> changed;
   for (const auto& [node, bytes] : b) {
     auto it = a.find(node);
@@ -82,7 +89,13 @@ absl::StatusOr<std::map<std::string, std::string>> DisplayFiles(const v1::NodePl
 
 }  // namespace
 
-std::string PlanHash(const v1::NodePlan& plan) { return Sha256Hex(plan.SerializeAsString()); }
+std::string HostsDigest(const v1::HostList& hosts) { return Sha256Hex(hosts.SerializeAsString()); }
+
+std::string PlanHash(const v1::NodePlan& plan, absl::string_view hosts_digest) {
+  std::string bytes = plan.SerializeAsString();
+  if (plan.manage_hosts_file()) absl::StrAppend(&bytes, "\nhosts ", hosts_digest);
+  return Sha256Hex(bytes);
+}
 
 const v1::NodePlan* DesiredState::Current::Find(const std::string& node) const {
   auto it = by_node.find(node);
@@ -97,9 +110,12 @@ absl::StatusOr<std::shared_ptr<const DesiredState::Current>> DesiredState::Curre
   ASSIGN_OR_RETURN(current->version, store_->CurrentVersion());
   if (current->version > 0) {
     ASSIGN_OR_RETURN(current->plans, store_->GetPlans(current->version));
+    ASSIGN_OR_RETURN(v1::HostList hosts, store_->GetHosts(current->version));
+    current->hosts = std::make_shared<const v1::HostList>(std::move(hosts));
   }
+  const std::string digest = HostsDigest(*current->hosts);
   for (size_t i = 0; i < current->plans.size(); ++i) {
-    current->hashes.push_back(PlanHash(current->plans[i]));
+    current->hashes.push_back(PlanHash(current->plans[i], digest));
     current->by_node[current->plans[i].node()] = i;
   }
   cache_ = std::move(current);
@@ -152,12 +168,16 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& re
   ASSIGN_OR_RETURN(std::shared_ptr<const Current> current_ptr, CurrentPlans());
   const Current& current = *current_ptr;
   ASSIGN_OR_RETURN(std::string current_text, SpecText(current.version));
-  std::vector<v1::NodePlan> plans(loaded.plan.nodes().begin(), loaded.plan.nodes().end());
+  std::vector<v1::NodePlan> plans;
+  plans.reserve(loaded.plan.nodes_size());
+  for (v1::NodePlan& node : *loaded.plan.mutable_nodes()) plans.push_back(std::move(node));
 
   v1::ApplyResponse response;
   response.set_spec_diff(UnifiedDiff(current_text, request.spec_text(),
                                      absl::StrCat("version ", current.version), file));
-  for (std::string& node : ChangedNodes(current.plans, plans)) response.add_changed_nodes(node);
+  for (std::string& node : ChangedNodes(current, plans, loaded.plan.hosts())) {
+    response.add_changed_nodes(node);
+  }
   for (std::string& w : Warnings(loaded.spec, file)) response.add_warnings(w);
 
   if (request.dry_run()) {
@@ -175,6 +195,7 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Apply(const v1::ApplyRequest& re
   commit.spec_text = request.spec_text();
   commit.effective_spec = loaded.spec.spec;
   commit.plans = std::move(plans);
+  commit.hosts = std::move(*loaded.plan.mutable_hosts());
   commit.author = request.author();
   commit.comment = request.comment();
   if (request.has_expected_version()) commit.expected_version = request.expected_version();
@@ -203,13 +224,16 @@ absl::StatusOr<v1::ApplyResponse> DesiredState::Rollback(const v1::RollbackReque
   ASSIGN_OR_RETURN(CommitResult result,
                    store_->Rollback(request.version(), request.author(), expected));
   ASSIGN_OR_RETURN(std::vector<v1::NodePlan> after, store_->GetPlans(result.version));
+  ASSIGN_OR_RETURN(v1::HostList after_hosts, store_->GetHosts(result.version));
   ASSIGN_OR_RETURN(VersionRecord restored, store_->GetVersion(result.version));
   v1::ApplyResponse response;
   response.set_version(result.version);
   response.set_spec_diff(UnifiedDiff(before_text, restored.spec_text,
                                      absl::StrCat("version ", before.version),
                                      absl::StrCat("version ", request.version())));
-  for (std::string& node : ChangedNodes(before.plans, after)) response.add_changed_nodes(node);
+  for (std::string& node : ChangedNodes(before, after, after_hosts)) {
+    response.add_changed_nodes(node);
+  }
   Invalidate();
   if (listener_) listener_(result.version);
   return response;

@@ -72,8 +72,17 @@ class DesiredState {
     int64_t epoch = 0;
     int64_t version = 0;
     std::vector<v1::NodePlan> plans;
-    std::vector<std::string> hashes;  // PlanHash of plans[i]
+    // The version's one host list, never null (empty when the spec does not
+    // manage hosts files). Immutable: every plan push to a node that
+    // manages its hosts file refers to it instead of copying it.
+    std::shared_ptr<const v1::HostList> hosts = std::make_shared<const v1::HostList>();
+    std::vector<std::string> hashes;  // PlanHash(plans[i], HostsDigest(*hosts))
     std::map<std::string, size_t> by_node;
+    // `hosts` when plans[i] manages the hosts file, else nullptr: what a
+    // push of plans[i] carries beside it.
+    std::shared_ptr<const v1::HostList> HostsFor(const v1::NodePlan& plan) const {
+      return plan.manage_hosts_file() ? hosts : nullptr;
+    }
     // The plan of `node`, or nullptr.
     const v1::NodePlan* Find(const std::string& node) const;
   };
@@ -108,8 +117,15 @@ class DesiredState {
   std::shared_ptr<const Current> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
-// SHA-256 of a plan's serialized bytes: what agents report back.
-std::string PlanHash(const v1::NodePlan& plan);
+// SHA-256 (hex) of a host list's serialized bytes; computed once per
+// version, whatever the number of nodes.
+std::string HostsDigest(const v1::HostList& hosts);
+
+// What agents report back as the plan they hold: SHA-256 of the plan's
+// serialized bytes, and of `hosts_digest` too when the plan manages the
+// hosts file (so a changed host list reaches every such node). A plan that
+// does not manage it hashes as it always has.
+std::string PlanHash(const v1::NodePlan& plan, absl::string_view hosts_digest);
 
 }  // namespace bamctl
 

@@ -22,7 +22,8 @@ void AgentHub::Unregister(const std::string& node, AgentStream* stream) {
 }
 
 bool AgentHub::OfferPlan(const std::string& node, int64_t epoch, int64_t version,
-                         const v1::NodePlan& plan, const std::string& plan_hash) {
+                         const v1::NodePlan& plan, std::shared_ptr<const v1::HostList> hosts,
+                         const std::string& plan_hash) {
   absl::MutexLock lock(&mu_);
   auto it = streams_.find(node);
   if (it == streams_.end() ||
@@ -34,10 +35,10 @@ bool AgentHub::OfferPlan(const std::string& node, int64_t epoch, int64_t version
   update->set_epoch(epoch);
   update->set_version(version);
   update->set_plan_hash(plan_hash);
-  *update->mutable_plan() = plan;
+  *update->mutable_plan() = plan;  // O(the node's roles); the host list is shared
   // Sent under the lock: Unregister waits for it, so the stream outlives
   // the call. Send only queues.
-  it->second.stream->Send(std::move(message));
+  it->second.stream->Send({std::move(message), std::move(hosts)});
   it->second.held_hash = plan_hash;  // assumed until the agent reports otherwise
   it->second.held_epoch = epoch;
   return true;
@@ -49,7 +50,7 @@ bool AgentHub::SendCommand(const std::string& node, const v1::Command& command) 
   if (it == streams_.end()) return false;
   v1::ControllerMessage message;
   *message.mutable_command() = command;
-  it->second.stream->Send(std::move(message));
+  it->second.stream->Send({std::move(message), nullptr});
   return true;
 }
 

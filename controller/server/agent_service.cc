@@ -14,6 +14,38 @@
 #include "spdlog/spdlog.h"
 
 namespace bamctl {
+namespace {
+
+// A message in a stream's queue. A shared host list is lent to the
+// message's plan update (unsafe_arena_set_allocated_hosts: the pointer, no
+// copy) while the message is queued and written, and taken back before the
+// message is destroyed, so the message never owns or frees it. gRPC only
+// reads (serializes) it, and protobuf's cached sizes are atomic, so many
+// streams may write one list at once. Not movable: it lives in the deque.
+class QueuedMessage {
+ public:
+  explicit QueuedMessage(OutgoingMessage out)
+      : message_(std::move(out.message)), hosts_(std::move(out.plan_hosts)) {
+    if (hosts_ != nullptr) {
+      // Never written through: the const is restored by taking it back.
+      message_.mutable_plan()->unsafe_arena_set_allocated_hosts(
+          const_cast<v1::HostList*>(hosts_.get()));
+    }
+  }
+  ~QueuedMessage() {
+    if (hosts_ != nullptr) (void)message_.mutable_plan()->unsafe_arena_release_hosts();
+  }
+  QueuedMessage(const QueuedMessage&) = delete;
+  QueuedMessage& operator=(const QueuedMessage&) = delete;
+
+  const v1::ControllerMessage& message() const { return message_; }
+
+ private:
+  v1::ControllerMessage message_;
+  std::shared_ptr<const v1::HostList> hosts_;  // lent to message_, or null
+};
+
+}  // namespace
 
 // One agent's stream. Reads are chained (one outstanding StartRead), writes
 // are queued and chained (one outstanding StartWrite). Deletes itself when
@@ -34,13 +66,14 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
     StartRead(&in_);
   }
 
-  void Send(v1::ControllerMessage message) override {
+  void Send(OutgoingMessage outgoing) override {
     const v1::ControllerMessage* start = nullptr;
     bool overflow = false;
     {
       absl::MutexLock lock(&mu_);
       if (finished_) return;
-      const size_t bytes = message.ByteSizeLong();
+      size_t bytes = outgoing.message.ByteSizeLong();
+      if (outgoing.plan_hosts != nullptr) bytes += outgoing.plan_hosts->ByteSizeLong();
       // A peer that does not read must not grow the controller: past the
       // bound it is dropped (it reconnects and gets its plan again). Send
       // runs under the hub's lock, so the stream is finished here without
@@ -54,8 +87,8 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
                          " MiB queued for this agent: it does not read")));
       } else {
         queued_bytes_ += bytes;
-        out_.push_back(std::move(message));
-        if (out_.size() == 1) start = &out_.front();  // deque: stays valid
+        out_.emplace_back(std::move(outgoing));
+        if (out_.size() == 1) start = &out_.front().message();  // deque: stays valid
       }
     }
     if (overflow) {
@@ -85,11 +118,11 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
     {
       absl::MutexLock lock(&mu_);
       if (!out_.empty()) {
-        queued_bytes_ -= std::min(queued_bytes_, out_.front().ByteSizeLong());
+        queued_bytes_ -= std::min(queued_bytes_, out_.front().message().ByteSizeLong());
         out_.pop_front();
       }
       if (!ok) return;  // the stream is going away; OnDone follows
-      if (!out_.empty() && !finished_) next = &out_.front();
+      if (!out_.empty() && !finished_) next = &out_.front().message();
     }
     if (next != nullptr) StartWrite(next);
   }
@@ -143,7 +176,7 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
         v1::ControllerMessage reply;  // lets the agent measure its clock offset
         reply.mutable_time()->set_agent_sent_ms(message.heartbeat().sent_ms());
         reply.mutable_time()->set_controller_ms(service_->store_->NowMillis());
-        Send(std::move(reply));
+        Send({std::move(reply), nullptr});
         return grpc::Status::OK;
       }
       case v1::AgentMessage::kHello:
@@ -161,7 +194,7 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
           spdlog::warn("certificate renewal of node {} refused: {}", node_,
                        cert.status().ToString());
         }
-        Send(std::move(reply));
+        Send({std::move(reply), nullptr});
         return grpc::Status::OK;
       }
       case v1::AgentMessage::kCommandResult:
@@ -224,6 +257,7 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       plan = current->Find(node_);
     }
     if (plan != nullptr && service_->hub_->OfferPlan(node_, current->epoch, current->version, *plan,
+                                                     current->HostsFor(*plan),
                                                      current->hashes[current->by_node.at(node_)])) {
       service_->metrics_->plan_pushes.Increment();
     }
@@ -240,7 +274,7 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
   std::string node_;
   bool registered_ = false;  // touched only by the read chain and OnDone
   absl::Mutex mu_;
-  std::deque<v1::ControllerMessage> out_ ABSL_GUARDED_BY(mu_);
+  std::deque<QueuedMessage> out_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -260,7 +294,8 @@ void AgentServiceImpl::PushVersion(int64_t version) {
   const DesiredState::Current& c = **current;
   metrics_->epoch.Set(static_cast<double>(c.epoch));
   for (size_t i = 0; i < c.plans.size(); ++i) {
-    if (hub_->OfferPlan(c.plans[i].node(), c.epoch, c.version, c.plans[i], c.hashes[i])) {
+    if (hub_->OfferPlan(c.plans[i].node(), c.epoch, c.version, c.plans[i], c.HostsFor(c.plans[i]),
+                        c.hashes[i])) {
       metrics_->plan_pushes.Increment();
     }
   }

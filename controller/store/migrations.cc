@@ -1,6 +1,7 @@
 #include "controller/store/migrations.h"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,6 +29,7 @@ constexpr int32_t kApplicationId = 0x62616d63;
 // unknown fields into the enums (text as EnumText gives it).
 absl::Status ConvertStringStates(SqliteDb& db);
 absl::Status RecompilePlans(SqliteDb& db);
+absl::Status AddHostsAndRecompilePlans(SqliteDb& db);
 // Auto-rollouts written before the AutoRollout message kept their children
 // as fake steps (the service in nodes(0), the child's id in
 // command_ids(0)): move them into auto_rollout.children.
@@ -132,6 +134,9 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 INSERT OR IGNORE INTO settings (name, value) VALUES ('epoch', 1);
 )sql"},
+    // The host list left NodePlan (a copy per node made plans N² entries):
+    // one list per version, and every version's plans compiled again.
+    {"", AddHostsAndRecompilePlans},
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -227,7 +232,9 @@ absl::Status ConvertAutoRolloutSteps(SqliteDb& db) {
   return SaveOperations(db, converted);
 }
 
-absl::Status RecompilePlans(SqliteDb& db) {
+// Compiles every stored version's plans again from its effective spec;
+// with `hosts`, also stores its host list (the column exists from schema 8).
+absl::Status Recompile(SqliteDb& db, bool hosts) {
   ASSIGN_OR_RETURN(auto select,
                    SqliteStmt::Prepare(db, "SELECT version, effective_spec FROM spec_versions"));
   std::vector<std::pair<int64_t, v1::ClusterPlan>> compiled;
@@ -247,7 +254,17 @@ absl::Status RecompilePlans(SqliteDb& db) {
   ASSIGN_OR_RETURN(auto insert, SqliteStmt::Prepare(db,
                                                     "INSERT INTO plans (version, node, plan, "
                                                     "plan_hash) VALUES (?, ?, ?, ?)"));
+  std::unique_ptr<SqliteStmt> set_hosts;
+  if (hosts) {
+    ASSIGN_OR_RETURN(
+        set_hosts, SqliteStmt::Prepare(db, "UPDATE spec_versions SET hosts = ? WHERE version = ?"));
+  }
   for (const auto& [version, plan] : compiled) {
+    if (hosts) {
+      set_hosts->BindBlob(1, plan.hosts().SerializeAsString()).Bind(2, version);
+      RETURN_IF_ERROR(set_hosts->Run());
+      RETURN_IF_ERROR(set_hosts->Reset());
+    }
     clear->Bind(1, version);
     RETURN_IF_ERROR(clear->Run());
     RETURN_IF_ERROR(clear->Reset());
@@ -259,6 +276,21 @@ absl::Status RecompilePlans(SqliteDb& db) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status RecompilePlans(SqliteDb& db) { return Recompile(db, /*hosts=*/false); }
+
+// Adds spec_versions.hosts unless it is there already (SQLite has no ADD
+// COLUMN IF NOT EXISTS), then compiles every version again.
+absl::Status AddHostsAndRecompilePlans(SqliteDb& db) {
+  ASSIGN_OR_RETURN(
+      int64_t has_hosts,
+      QueryInt(db, "SELECT count(*) FROM pragma_table_info('spec_versions') WHERE name = 'hosts'"));
+  if (has_hosts == 0) {
+    RETURN_IF_ERROR(
+        db.Exec("ALTER TABLE spec_versions ADD COLUMN hosts BLOB NOT NULL DEFAULT x''"));
+  }
+  return Recompile(db, /*hosts=*/true);
 }
 
 }  // namespace

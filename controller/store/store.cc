@@ -128,15 +128,15 @@ absl::Status Store::CheckExpected(std::optional<int64_t> expected) {
 }
 
 absl::StatusOr<int64_t> Store::InsertVersion(const std::string& text, const std::string& effective,
-                                             const std::string& author, const std::string& comment,
-                                             int64_t rollback_of) {
+                                             const std::string& hosts, const std::string& author,
+                                             const std::string& comment, int64_t rollback_of) {
   ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked());
   const int64_t version = current + 1;
   ASSIGN_OR_RETURN(auto insert, SqliteStmt::Prepare(*db_,
                                                     "INSERT INTO spec_versions (version, "
                                                     "spec_text, effective_spec, content_hash, "
-                                                    "author, comment, created_ms, rollback_of) "
-                                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                                                    "author, comment, created_ms, rollback_of, "
+                                                    "hosts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   insert->Bind(1, version)
       .Bind(2, text)
       .BindBlob(3, effective)
@@ -149,6 +149,7 @@ absl::StatusOr<int64_t> Store::InsertVersion(const std::string& text, const std:
   } else {
     insert->BindNull(8);
   }
+  insert->BindBlob(9, hosts);
   RETURN_IF_ERROR(insert->Run());
   return version;
 }
@@ -173,8 +174,12 @@ absl::StatusOr<CommitResult> Store::CommitVersion(const CommitRequest& request) 
   if (!request.effective_spec.SerializeToString(&effective)) {
     return absl::InternalError("cannot serialize the effective spec");
   }
-  ASSIGN_OR_RETURN(int64_t version,
-                   InsertVersion(request.spec_text, effective, request.author, request.comment, 0));
+  std::string hosts;
+  if (!request.hosts.SerializeToString(&hosts)) {
+    return absl::InternalError("cannot serialize the host list");
+  }
+  ASSIGN_OR_RETURN(int64_t version, InsertVersion(request.spec_text, effective, hosts,
+                                                  request.author, request.comment, 0));
   ASSIGN_OR_RETURN(auto insert_plan,
                    SqliteStmt::Prepare(*db_,
                                        "INSERT INTO plans (version, node, plan, plan_hash) "
@@ -200,7 +205,7 @@ absl::StatusOr<CommitResult> Store::Rollback(int64_t target, const std::string& 
   RETURN_IF_ERROR(tx.Begin());
   RETURN_IF_ERROR(CheckExpected(expected_version));
   ASSIGN_OR_RETURN(auto old, SqliteStmt::Prepare(*db_,
-                                                 "SELECT spec_text, effective_spec FROM "
+                                                 "SELECT spec_text, effective_spec, hosts FROM "
                                                  "spec_versions WHERE version = ?"));
   old->Bind(1, target);
   ASSIGN_OR_RETURN(bool found, old->Step());
@@ -210,7 +215,7 @@ absl::StatusOr<CommitResult> Store::Rollback(int64_t target, const std::string& 
         absl::StrCat("no version ", target, "; versions are 1 to ", current));
   }
   ASSIGN_OR_RETURN(int64_t version,
-                   InsertVersion(old->Text(0), old->Text(1), author,
+                   InsertVersion(old->Text(0), old->Text(1), old->Text(2), author,
                                  absl::StrCat("rollback to version ", target), target));
   ASSIGN_OR_RETURN(auto copy, SqliteStmt::Prepare(*db_,
                                                   "INSERT INTO plans (version, node, plan, "
@@ -269,6 +274,20 @@ absl::StatusOr<std::vector<VersionRecord>> Store::ListVersions(int limit) {
                    stmt->Int(5), stmt->Int(6)});
   }
   return out;
+}
+
+absl::StatusOr<v1::HostList> Store::GetHosts(int64_t version) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(auto stmt,
+                   SqliteStmt::Prepare(*db_, "SELECT hosts FROM spec_versions WHERE version = ?"));
+  stmt->Bind(1, version);
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no version ", version));
+  v1::HostList hosts;
+  if (!hosts.ParseFromString(stmt->Text(0))) {
+    return absl::DataLossError(absl::StrCat("version ", version, ": the host list does not parse"));
+  }
+  return hosts;
 }
 
 absl::StatusOr<std::vector<v1::NodePlan>> Store::GetPlans(int64_t version) {

@@ -40,6 +40,8 @@ struct CommitRequest {
   std::string spec_text;
   v1::ClusterSpec effective_spec;
   std::vector<v1::NodePlan> plans;
+  // The version's host list (ClusterPlan.hosts), stored once per version.
+  v1::HostList hosts;
   std::string author;
   std::string comment;
   // Optimistic concurrency: refuse unless the current version is this one.
@@ -108,7 +110,7 @@ class Store {
   // stores nothing and returns that version with unchanged=true.
   absl::StatusOr<CommitResult> CommitVersion(const CommitRequest& request);
 
-  // Stores a new version equal to `target` (its text and plans), as one
+  // Stores a new version equal to `target` (its text, plans and host list), as one
   // transaction. NotFound for an unknown target.
   absl::StatusOr<CommitResult> Rollback(int64_t target, const std::string& author,
                                         std::optional<int64_t> expected_version);
@@ -130,6 +132,8 @@ class Store {
   // Newest first, at most `limit`.
   absl::StatusOr<std::vector<VersionRecord>> ListVersions(int limit);
   absl::StatusOr<std::vector<v1::NodePlan>> GetPlans(int64_t version);
+  // The host list of `version` (empty unless its spec manages hosts files).
+  absl::StatusOr<v1::HostList> GetHosts(int64_t version);
 
   // Records agent reports in one transaction (callers batch them): each valid report; one that is
   // malformed (ValidateReport) or fails to be written is refused alone, the others are recorded,
@@ -179,8 +183,9 @@ class Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckExpected(std::optional<int64_t> expected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> InsertVersion(const std::string& text, const std::string& effective,
-                                        const std::string& author, const std::string& comment,
-                                        int64_t rollback_of) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                        const std::string& hosts, const std::string& author,
+                                        const std::string& comment, int64_t rollback_of)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AppendEvent(absl::string_view kind, absl::string_view actor, absl::string_view node,
                            absl::string_view message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -36,6 +37,9 @@ struct Topology {
   std::vector<std::string> cassandra_tokens;  // per node index; empty if none
   std::vector<std::string> seed_hosts;        // cassandra.seeds as hosts
   Partitioner partitioner = Partitioner::kRandom;
+  std::vector<int> zookeeper_by_id;  // ZooKeeper nodes by zookeeper_server_id
+  int schema_node = -1;              // see SchemaNode()
+  std::string hive_aux_jars_path;    // the same on every BAM node
 };
 
 v1::Endpoint EndpointOf(const std::string& host, uint32_t port) {
@@ -53,7 +57,18 @@ class Compiler {
     RETURN_IF_ERROR(Analyze());
     v1::ClusterPlan plan;
     plan.set_cluster_name(spec_.name());
+    plan.mutable_nodes()->Reserve(spec_.nodes_size());
     for (int i = 0; i < spec_.nodes_size(); ++i) *plan.add_nodes() = CompileNode(i);
+    // One list for the whole cluster: a copy per node would make an N-node
+    // plan N² entries (16M at 4,000 nodes).
+    if (spec_.manage_hosts_file()) {
+      plan.mutable_hosts()->mutable_entries()->Reserve(spec_.nodes_size());
+      for (const NodeSpec& node : spec_.nodes()) {
+        v1::HostEntry* entry = plan.mutable_hosts()->add_entries();
+        entry->set_name(node.name());
+        entry->set_address(node.address());
+      }
+    }
     return plan;
   }
 
@@ -80,6 +95,19 @@ class Compiler {
         if (topo_.roles[i].insert(*kind).second) topo_.nodes_with[*kind].push_back(i);
       }
     }
+    // Facts every node of a role shares, computed once rather than per node.
+    topo_.zookeeper_by_id = With(RoleKind::kZooKeeper);
+    std::sort(topo_.zookeeper_by_id.begin(), topo_.zookeeper_by_id.end(), [this](int a, int b) {
+      return spec_.nodes(a).zookeeper_server_id() < spec_.nodes(b).zookeeper_server_id();
+    });
+    topo_.schema_node = SchemaNode();
+    std::vector<std::string> jars;
+    for (absl::string_view jar : kHiveAuxPlugins) {
+      jars.push_back(absl::StrCat("file://${CARBON_HOME}/repository/components/plugins/", jar));
+    }
+    jars.push_back(absl::StrCat("file://${CARBON_HOME}/repository/components/lib/",
+                                spec_.bam().mysql_connector_jar()));
+    topo_.hive_aux_jars_path = absl::StrJoin(jars, ",");
     for (RoleKind kind : {RoleKind::kNameNode, RoleKind::kJobTracker}) {
       bool needed = !With(RoleKind::kBamAnalyzer).empty();
       for (RoleKind k : AllRoleKinds()) needed = needed || (IsHadoopRole(k) && !With(k).empty());
@@ -101,9 +129,12 @@ class Compiler {
           "unknown partitioner \"", spec_.cassandra().partitioner(), "\" (spec not validated)"));
     }
     topo_.partitioner = *p;
+    // By name, so many seeds over many nodes stay O(seeds + nodes).
+    absl::flat_hash_map<absl::string_view, int> cassandra_by_name;
+    for (int n : nodes) cassandra_by_name.emplace(spec_.nodes(n).name(), n);
     for (const std::string& seed : spec_.cassandra().seeds()) {
-      for (int n : nodes) {
-        if (spec_.nodes(n).name() == seed) topo_.seed_hosts.push_back(HostOf(n));
+      if (auto it = cassandra_by_name.find(seed); it != cassandra_by_name.end()) {
+        topo_.seed_hosts.push_back(HostOf(it->second));
       }
     }
     size_t with_token = 0;
@@ -138,7 +169,8 @@ class Compiler {
   }
 
   // The one BAM node that creates the registry schema: the toolbox
-  // deployer's (the designated analyzer), else the first BAM node.
+  // deployer's (the designated analyzer), else the first BAM node. O(nodes):
+  // computed once, in Analyze.
   int SchemaNode() {
     for (int n : With(RoleKind::kBamAnalyzer)) {
       if (spec_.nodes(n).name() == spec_.bam().toolbox_deployer_node()) return n;
@@ -175,12 +207,6 @@ class Compiler {
     for (const std::string& role : spec_.restart_on_config_change()) {
       std::optional<RoleKind> kind = ParseRoleName(role);
       if (kind && Has(i, *kind)) plan.add_restart_on_config_change(role);
-    }
-    for (const NodeSpec& other : spec_.nodes()) {
-      if (!spec_.manage_hosts_file()) break;
-      v1::HostEntry* entry = plan.add_hosts();
-      entry->set_name(other.name());
-      entry->set_address(other.address());
     }
     for (const PortUse& use : PortsOfNode(spec_, node)) {
       v1::PortClaim* claim = plan.add_ports();
@@ -248,11 +274,7 @@ class Compiler {
     out->set_sync_limit(z.sync_limit());
     out->set_version(z.version());
     out->set_conf_dir(z.conf_dir());
-    std::vector<int> members = With(RoleKind::kZooKeeper);
-    std::sort(members.begin(), members.end(), [this](int a, int b) {
-      return spec_.nodes(a).zookeeper_server_id() < spec_.nodes(b).zookeeper_server_id();
-    });
-    for (int m : members) {
+    for (int m : topo_.zookeeper_by_id) {
       v1::ZooKeeperServer* server = out->add_servers();
       server->set_id(spec_.nodes(m).zookeeper_server_id());
       server->set_node(spec_.nodes(m).name());
@@ -327,11 +349,7 @@ class Compiler {
     AddDataSource(b.summary_datasource(), "WSO2BAM_DATASOURCE",
                   "The datasource used for registry and user manager", out);
     out->set_remote_registry_url(b.remote_registry_url());
-    std::vector<int> zk = With(RoleKind::kZooKeeper);
-    std::sort(zk.begin(), zk.end(), [this](int a, int b) {
-      return spec_.nodes(a).zookeeper_server_id() < spec_.nodes(b).zookeeper_server_id();
-    });
-    for (int n : zk) {
+    for (int n : topo_.zookeeper_by_id) {
       *out->add_coordination_servers() = EndpointOf(HostOf(n), spec_.zookeeper().client_port());
     }
     out->set_coordination_session_timeout_ms(b.coordination_session_timeout_ms());
@@ -342,20 +360,14 @@ class Compiler {
       *out->mutable_namenode() = NameNode();
       *out->mutable_jobtracker() = JobTracker();
     }
-    std::vector<std::string> jars;
-    for (absl::string_view jar : kHiveAuxPlugins) {
-      jars.push_back(absl::StrCat("file://${CARBON_HOME}/repository/components/plugins/", jar));
-    }
-    jars.push_back(
-        absl::StrCat("file://${CARBON_HOME}/repository/components/lib/", b.mysql_connector_jar()));
-    out->set_hive_aux_jars_path(absl::StrJoin(jars, ","));
+    out->set_hive_aux_jars_path(topo_.hive_aux_jars_path);
     out->set_mysql_connector_jar(b.mysql_connector_jar());
     out->set_https_port(b.https_port() + b.port_offset());
     out->set_http_port(b.http_port() + b.port_offset());
     out->set_thrift_port(b.thrift_port() + b.port_offset());
     out->set_thrift_secure_port(b.thrift_secure_port() + b.port_offset());
     *out->mutable_mysql() = EndpointOf(spec_.mysql().host(), spec_.mysql().port());
-    out->set_run_registry_schema(b.manage_registry_schema() && i == SchemaNode());
+    out->set_run_registry_schema(b.manage_registry_schema() && i == topo_.schema_node);
   }
 
   const ClusterSpec& spec_;

@@ -61,12 +61,15 @@ class ReconcilerTest : public ::testing::Test {
     r_->Start();
   }
 
+  // Offers `plan` as the controller sends it: with the seed's host list
+  // beside it when the plan manages the hosts file.
   void Offer(const v1::NodePlan& plan, int64_t version, int64_t epoch = 0) {
     v1::PlanUpdate update;
     update.set_epoch(epoch);
     update.set_version(version);
     update.set_plan_hash(absl::StrCat("hash-", epoch, "-", version));
     *update.mutable_plan() = plan;
+    if (plan.manage_hosts_file()) *update.mutable_hosts() = testing::SeedHosts();
     ASSERT_TRUE(r_->OfferPlan(update).accepted);
   }
 
@@ -282,6 +285,49 @@ TEST_F(ReconcilerTest, AConfigChangeMarksRunningRolesPendingAndStartsOthersWithN
   EXPECT_THAT(role.reason(), HasSubstr("restart pending"));
   EXPECT_THAT(launcher_.stops, IsEmpty());
   EXPECT_EQ(r_->Report().applied_version(), 2);
+}
+
+// The block the agent wrote when every NodePlan carried the host list
+// (before issue 12): the host list beside the plan must give the same.
+constexpr absl::string_view kSeedHostsBlock =
+    "# BEGIN bamctl cluster bam-seed (managed by bam-agentd; edits here are overwritten)\n"
+    "192.168.4.100\tnode1\n"
+    "192.168.4.101\tnode2\n"
+    "192.168.4.102\tnode3\n"
+    "192.168.4.103\tnode4\n"
+    "192.168.4.104\tnode5\n"
+    "# END bamctl cluster bam-seed\n";
+
+TEST_F(ReconcilerTest, HostsBlockFromTheVersionsHostListIsTheSeedsBlock) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  EXPECT_EQ(Read("/etc/hosts"), kSeedHostsBlock);
+}
+
+// A controller from before issue 12 sends the host list inside the plan; an
+// agent from before it saved such a plan in its state file. Both still give
+// the same block.
+TEST_F(ReconcilerTest, LegacyHostListInsideThePlanStillWritesTheBlock) {
+  v1::NodePlan legacy = testing::SeedNodePlan("node3");
+  *legacy.mutable_hosts() = testing::SeedHosts().entries();
+  v1::PlanUpdate update;
+  update.set_version(1);
+  update.set_plan_hash("legacy");
+  *update.mutable_plan() = legacy;
+  ASSERT_TRUE(r_->OfferPlan(update).accepted);
+  r_->Pass();
+  EXPECT_EQ(Read("/etc/hosts"), kSeedHostsBlock);
+
+  // An old agent's state file: the plan with hosts inside, no HostList.
+  v1::AgentState old_state;
+  old_state.set_plan_version(1);
+  old_state.set_plan_hash("legacy");
+  *old_state.mutable_plan() = legacy;
+  ASSERT_TRUE(state_->Save(old_state).ok());
+  fs::remove(options_.root_dir + "/etc/hosts");
+  Restart();
+  r_->Pass();
+  EXPECT_EQ(Read("/etc/hosts"), kSeedHostsBlock);
 }
 
 TEST_F(ReconcilerTest, RolesTheSpecLetsRestartOnChangeAreRestartedByTheAgent) {

@@ -241,6 +241,44 @@ TEST_F(ControllerServerTest, AgentsGetTheirPlansAndConverge) {
   EXPECT_TRUE(Eventually([&] { return !Status().nodes(2).connected(); }));
 }
 
+// Issue 12: the host list travels once beside each node's plan (the seed
+// manages hosts files), not inside it; a host list change alone reaches
+// every node.
+TEST_F(ControllerServerTest, PlansArriveWithTheVersionsHostList) {
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  FakeAgent node1(agents_.get(), "node1");
+  std::optional<v1::PlanUpdate> plan = node1.NextPlan();
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_TRUE(plan->plan().manage_hosts_file());
+  EXPECT_EQ(plan->plan().hosts_size(), 0);  // the legacy field stays empty
+  ASSERT_EQ(plan->hosts().entries_size(), 5);
+  EXPECT_EQ(plan->hosts().entries(4).name(), "node5");
+  EXPECT_EQ(plan->hosts().entries(4).address(), "192.168.4.104");
+  node1.Report(*plan, v1::HEALTH_HEALTHY);
+  EXPECT_TRUE(Eventually([&] { return Status().nodes(0).converged(); }));
+
+  // node5 moves: node1's own plan is the same, its host list is not.
+  ASSERT_TRUE(
+      Apply(ReplaceOnce(seed_, "address: 192.168.4.104", "address: 192.168.4.114"), &r).ok());
+  EXPECT_EQ(std::count(r.changed_nodes().begin(), r.changed_nodes().end(), "node1"), 1);
+  std::optional<v1::PlanUpdate> next = node1.NextPlan();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->version(), 2);
+  EXPECT_EQ(next->plan().SerializeAsString(), plan->plan().SerializeAsString());
+  EXPECT_NE(next->plan_hash(), plan->plan_hash());
+  ASSERT_EQ(next->hosts().entries_size(), 5);
+  EXPECT_EQ(next->hosts().entries(4).address(), "192.168.4.114");
+
+  // Without manage_hosts_file no list is sent.
+  ASSERT_TRUE(
+      Apply(ReplaceOnce(seed_, "manage_hosts_file: true", "manage_hosts_file: false"), &r).ok());
+  std::optional<v1::PlanUpdate> off = node1.NextPlan();
+  ASSERT_TRUE(off.has_value());
+  EXPECT_FALSE(off->plan().manage_hosts_file());
+  EXPECT_FALSE(off->has_hosts());
+}
+
 TEST_F(ControllerServerTest, UnknownAndDuplicateAgentsAreRefused) {
   v1::ApplyResponse r;
   ASSERT_TRUE(Apply(seed_, &r).ok());

@@ -252,7 +252,7 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   }
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(Store::SchemaVersion(), 7);
+  EXPECT_EQ(Store::SchemaVersion(), 8);
   EXPECT_EQ(*(*store)->Epoch(), 1);
   auto nodes = (*store)->ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status();
@@ -375,6 +375,71 @@ TEST_F(StoreTest, PlansFromBeforeEndpointsAreCompiledAgainFromTheStoredSpec) {
     }
     EXPECT_TRUE(found) << plan.node();
   }
+}
+
+TEST_F(StoreTest, HostListIsStoredOncePerVersionAndRolledBackWithIt) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  CommitRequest r = Request("one");
+  v1::HostEntry* entry = r.hosts.add_entries();
+  entry->set_name("n1");
+  entry->set_address("10.0.0.1");
+  ASSERT_TRUE(store->CommitVersion(r).ok());
+  ASSERT_TRUE(store->CommitVersion(Request("two")).ok());  // no host list
+  absl::StatusOr<v1::HostList> one = store->GetHosts(1);
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_EQ(one->entries_size(), 1);
+  EXPECT_EQ(one->entries(0).address(), "10.0.0.1");
+  EXPECT_EQ(store->GetHosts(2)->entries_size(), 0);
+  ASSERT_TRUE(store->Rollback(1, "bob", std::nullopt).ok());
+  absl::StatusOr<v1::HostList> three = store->GetHosts(3);
+  ASSERT_TRUE(three.ok()) << three.status();
+  EXPECT_EQ(three->SerializeAsString(), one->SerializeAsString());
+  EXPECT_EQ(store->GetHosts(9).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Schema 7 stored a copy of the host list in every node's plan: migration 8
+// keeps one per version and compiles the plans again without the copies.
+TEST_F(StoreTest, PlansWithAHostListPerNodeKeepOneListPerVersion) {
+  LoadedSpec seed = LoadSpec(testing::ReadSourceFile("examples/seed-cluster.yaml"));
+  ASSERT_TRUE(seed.ok());
+  absl::StatusOr<v1::ClusterPlan> compiled = CompileTopology(seed.spec);
+  ASSERT_TRUE(compiled.ok());
+  ASSERT_EQ(compiled->hosts().entries_size(), 5);
+  {
+    auto store = OpenOrDie();
+    CommitRequest r = Request("seed");
+    r.effective_spec = seed.spec;
+    r.plans.clear();
+    for (v1::NodePlan plan : compiled->nodes()) {  // as schema 6 stored them
+      *plan.mutable_hosts() = compiled->hosts().entries();
+      r.plans.push_back(plan);
+    }
+    ASSERT_TRUE(store->CommitVersion(r).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "ALTER TABLE spec_versions DROP COLUMN hosts; PRAGMA user_version = 7",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<std::vector<v1::NodePlan>> plans = store->GetPlans(1);
+  ASSERT_TRUE(plans.ok()) << plans.status();
+  ASSERT_EQ(plans->size(), 5u);
+  for (size_t i = 0; i < plans->size(); ++i) {
+    EXPECT_EQ((*plans)[i].hosts_size(), 0) << (*plans)[i].node();
+    EXPECT_EQ((*plans)[i].SerializeAsString(),
+              compiled->nodes(static_cast<int>(i)).SerializeAsString());
+  }
+  absl::StatusOr<v1::HostList> hosts = store->GetHosts(1);
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  EXPECT_EQ(hosts->SerializeAsString(), compiled->hosts().SerializeAsString());
 }
 
 TEST_F(StoreTest, StateSurvivesReopen) {

@@ -30,6 +30,14 @@ v1::NodePlan SeedNodePlanEdited(absl::string_view node,
   return v1::NodePlan();
 }
 
+v1::HostList SeedHosts() {
+  LoadedSpec loaded = LoadSpec(ReadSourceFile("examples/seed-cluster.yaml"));
+  EXPECT_TRUE(loaded.ok());
+  absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded.spec);
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  return plan.ok() ? plan->hosts() : v1::HostList();
+}
+
 std::vector<std::pair<std::string, std::string>> Ipv6SeedEdits() {
   return {
       {"manage_hosts_file: true\n", "manage_hosts_file: true\nrender_addresses: true\n"},

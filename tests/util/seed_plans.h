@@ -16,6 +16,10 @@ namespace bamctl::testing {
 v1::NodePlan SeedNodePlan(absl::string_view node, absl::string_view edit_from = "",
                           absl::string_view edit_to = "");
 
+// The host list compiled from examples/seed-cluster.yaml (ClusterPlan.hosts:
+// its five nodes, spec order).
+v1::HostList SeedHosts();
+
 // The same after several edits, applied in order.
 v1::NodePlan SeedNodePlanEdited(absl::string_view node,
                                 const std::vector<std::pair<std::string, std::string>>& edits);

@@ -47,15 +47,59 @@ TEST(CompilerTest, SeedRolesPerNode) {
   EXPECT_FALSE(Node(plan, 0).has_cassandra());
   EXPECT_TRUE(Node(plan, 0).has_bam());
   EXPECT_FALSE(Node(plan, 2).has_bam());
-  EXPECT_EQ(Node(plan, 3).hosts_size(), 5);
-  EXPECT_EQ(Node(plan, 3).hosts(1).address(), "192.168.4.101");
+  EXPECT_TRUE(Node(plan, 3).manage_hosts_file());
+  ASSERT_EQ(plan.hosts().entries_size(), 5);
+  EXPECT_EQ(plan.hosts().entries(1).name(), "node2");
+  EXPECT_EQ(plan.hosts().entries(1).address(), "192.168.4.101");
 }
 
 TEST(CompilerTest, HostsOnlyWhenTheSpecManagesTheHostsFile) {
   v1::ClusterPlan plan =
       Compile(ReplaceOnce(Seed(), "manage_hosts_file: true\n", "manage_hosts_file: false\n"));
   EXPECT_FALSE(Node(plan, 3).manage_hosts_file());
-  EXPECT_THAT(Node(plan, 3).hosts(), IsEmpty());
+  EXPECT_THAT(plan.hosts().entries(), IsEmpty());
+}
+
+// A cluster of `nodes` nodes managing hosts files: three ZooKeeper and
+// Cassandra seeds, one master, and workers.
+std::string ManagedSpec(int nodes) {
+  std::string yaml = "name: big\nmanage_hosts_file: true\nnodes:\n";
+  absl::StrAppend(&yaml,
+                  "  - {name: m, address: 10.0.0.1, roles: [namenode, jobtracker, "
+                  "bam-receiver, bam-analyzer, bam-dashboard]}\n");
+  for (int i = 1; i < nodes; ++i) {
+    absl::StrAppend(&yaml, "  - {name: w", i, ", address: 10.", 1 + i / 65536, ".", (i / 256) % 256,
+                    ".", i % 256, ", roles: [datanode, tasktracker",
+                    i <= 3 ? ", zookeeper, cassandra" : "", "]}\n");
+  }
+  absl::StrAppend(&yaml,
+                  "bam:\n  registry_datasource: {password_file: /etc/s/reg}\n"
+                  "  summary_datasource: {password_file: /etc/s/bam}\n"
+                  "mysql: {host: db}\n");
+  return yaml;
+}
+
+// Issue 12: the host list is in the plan once, not once per node.
+TEST(CompilerTest, OneHostListPerClusterNotPerNode) {
+  for (int n : {10, 100}) {
+    v1::ClusterPlan plan = Compile(ManagedSpec(n));
+    ASSERT_EQ(plan.nodes_size(), n);
+    int64_t entries = plan.hosts().entries_size();
+    for (const v1::NodePlan& node : plan.nodes()) {
+      EXPECT_TRUE(node.manage_hosts_file());
+      entries += node.hosts_size();
+    }
+    EXPECT_EQ(entries, n) << n << " nodes";
+    EXPECT_EQ(plan.hosts().entries(n - 1).name(), absl::StrCat("w", n - 1));
+  }
+}
+
+// 10x the nodes is about 10x the bytes (N², as before, would be 100x).
+TEST(CompilerTest, SerializedPlanGrowsLinearly) {
+  const size_t small = Compile(ManagedSpec(100)).ByteSizeLong();
+  const size_t large = Compile(ManagedSpec(1000)).ByteSizeLong();
+  EXPECT_LT(static_cast<double>(large) / static_cast<double>(small), 15.0)
+      << small << " bytes at 100 nodes, " << large << " at 1000";
 }
 
 TEST(CompilerTest, SeedZooKeeperIdsAndServerLines) {
