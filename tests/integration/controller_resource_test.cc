@@ -86,7 +86,9 @@ TEST_F(ControllerResourceTest, AStreamThatNeverReadsIsDroppedWithinTheBound) {
   // per-stream limit drops the stream.
   int written = 0;
   while (written < 400000 && agent.Write(beat)) {
-    if (++written % 5000 == 0) ASSERT_NO_FATAL_FAILURE(Sample());
+    if (++written % 5000 == 0) {
+      ASSERT_NO_FATAL_FAILURE(Sample());
+    }
   }
   ASSERT_NO_FATAL_FAILURE(Sample());
   grpc::Status dropped = agent.Close();
@@ -117,7 +119,9 @@ TEST_F(ControllerResourceTest, AThousandOversizedCommandResultsKeepNothingBig) {
   for (int i = 0; i < 1000; ++i) {
     result.mutable_command_result()->set_command_id(absl::StrCat("op-1-step-", i));
     ASSERT_TRUE(agent.Write(result)) << "the stream ended after " << i << " results";
-    if (i % 100 == 0) ASSERT_NO_FATAL_FAILURE(Sample());
+    if (i % 100 == 0) {
+      ASSERT_NO_FATAL_FAILURE(Sample());
+    }
   }
   // Still served: a heartbeat after them is answered, so all were taken.
   v1::AgentMessage beat;

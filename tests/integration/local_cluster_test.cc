@@ -159,7 +159,9 @@ TEST_F(SeedClusterTest, TheSeedConvergesWithOneZooKeeperLeaderAndTheRenderedFile
       struct stat st;
       ASSERT_EQ(stat(f.path.c_str(), &st), 0);
       EXPECT_EQ(st.st_mode & 0777, f.mode) << f.path;
-      if (!f.secret) EXPECT_EQ(**disk, f.content) << node.node() << ": " << f.path;
+      if (!f.secret) {
+        EXPECT_EQ(**disk, f.content) << node.node() << ": " << f.path;
+      }
     }
   }
 }
