@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bench/timing.h"
 #include "common/clock.h"
 #include "controller/cluster/desired_state.h"
 #include "controller/store/store.h"
@@ -36,6 +37,9 @@
 #include "roles/topology/compiler.h"
 
 namespace {
+
+using bamctl::bench::Measure;
+using bamctl::bench::Stats;
 
 // A seed-shaped cluster of `nodes` nodes that manages hosts files: one
 // Hadoop + BAM master, a secondary namenode + BAM node, three ZooKeeper +
@@ -58,26 +62,6 @@ std::string GenerateSpec(int nodes, absl::string_view tick = "2000") {
                   "  summary_datasource: {password_file: /etc/s/bam}\n"
                   "mysql: {host: db}\n");
   return yaml;
-}
-
-struct Stats {
-  double p50_ms, p90_ms, p99_ms;
-};
-
-template <typename F>
-Stats Measure(int runs, F&& f) {
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    f();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
-  }
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
-  };
-  return {at(0.50), at(0.90), at(0.99)};
 }
 
 // A store in a fresh directory holding `base` as version 1.

@@ -14,10 +14,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "bench/timing.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
 
 namespace {
+
+using bamctl::bench::Measure;
+using bamctl::bench::Stats;
 
 // A seed-shaped cluster: two BAM + Hadoop master nodes, three ZooKeeper
 // servers, and `workers` datanode + tasktracker + Cassandra nodes.
@@ -38,26 +42,6 @@ std::string GenerateSpec(int workers) {
                   "  summary_datasource: {password_file: /etc/s/bam}\n"
                   "mysql: {host: db}\n");
   return yaml;
-}
-
-struct Stats {
-  double p50_ms, p90_ms, p99_ms;
-};
-
-template <typename F>
-Stats Measure(int runs, F&& f) {
-  std::vector<double> ms;
-  for (int i = 0; i < runs; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    f();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
-  }
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) {
-    return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))];
-  };
-  return {at(0.50), at(0.90), at(0.99)};
 }
 
 }  // namespace
