@@ -112,13 +112,9 @@ class ControllerServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("controller_test");
-    ControllerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.insecure_plaintext = true;
-    options.db_path = (dir_ / "state/controller.db").string();
+    ControllerOptions options = Options("127.0.0.1:0");
     options.metrics_listen = "127.0.0.1:0";
     options.report_flush_interval = std::chrono::milliseconds(20);
-    options.shutdown_grace = std::chrono::milliseconds(100);
     options.keepalive_time = std::chrono::milliseconds(500);
     options.keepalive_timeout = std::chrono::milliseconds(500);
     server_ = std::make_unique<ControllerServer>(options);
@@ -132,6 +128,17 @@ class ControllerServerTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     fs::remove_all(dir_);
+  }
+
+  // A plaintext controller on `listen` over this test's database.
+  ControllerOptions Options(const std::string& listen) const {
+    ControllerOptions options;
+    options.listen = listen;
+    options.insecure_plaintext = true;
+    options.db_path = (dir_ / "state/controller.db").string();
+    options.metrics_listen = "";
+    options.shutdown_grace = std::chrono::milliseconds(100);
+    return options;
   }
 
   grpc::Status Apply(const std::string& text, v1::ApplyResponse* response,
@@ -383,13 +390,7 @@ TEST_F(ControllerServerTest, StateSurvivesARestart) {
   ASSERT_TRUE(Apply(seed_, &r).ok());
   const int port = server_->port();
   server_.reset();
-  ControllerOptions options;
-  options.listen = absl::StrCat("127.0.0.1:", port);
-  options.insecure_plaintext = true;
-  options.db_path = (dir_ / "state/controller.db").string();
-  options.metrics_listen = "";
-  options.shutdown_grace = std::chrono::milliseconds(100);
-  server_ = std::make_unique<ControllerServer>(options);
+  server_ = std::make_unique<ControllerServer>(Options(absl::StrCat("127.0.0.1:", port)));
   ASSERT_TRUE(server_->Start().ok());
   EXPECT_EQ(*server_->store()->CurrentVersion(), 1);
   // The old channel reconnects by itself.
@@ -445,13 +446,7 @@ TEST_F(ControllerServerTest, AFreshDatabaseTakesTheClusterBackAndKeepsItsEpoch) 
   node3.Close();
 
   server_.reset();
-  ControllerOptions options;
-  options.listen = "127.0.0.1:0";
-  options.insecure_plaintext = true;
-  options.db_path = (dir_ / "state/controller.db").string();
-  options.metrics_listen = "";
-  options.shutdown_grace = std::chrono::milliseconds(100);
-  server_ = std::make_unique<ControllerServer>(options);
+  server_ = std::make_unique<ControllerServer>(Options("127.0.0.1:0"));
   ASSERT_TRUE(server_->Start().ok());
   EXPECT_EQ(*server_->store()->Epoch(), 2);
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
