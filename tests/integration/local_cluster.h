@@ -20,18 +20,22 @@ namespace bamctl::testing {
 
 // A whole cluster on one machine, in the spirit of a mini-cluster: one
 // bam-controller (SQLite file in the run dir) and one bam-agentd per node of
-// the spec, all on mutual TLS as in production: the controller serves from
-// a `bamctl pki init` directory (pki/ in the run dir, CA key included), the
-// test talks to it as `admin`, and each agent enrols with a one-time token
-// the first time it starts (later starts reuse the certificate in its state
-// dir), each node with its own loopback address, root dir, state dir
+// the spec, each node with its own loopback address, root dir, state dir
 // and log dir. Addresses come from the test process's own loopback subnet
 // (tests/util/loopback_subnet.h): node N at <base>.N, the controller at
-// <base>.254:7443, so test binaries running at the same time never share an
-// address and the ports the spec names can stay fixed. The roles run for real from the files the
-// agents render. Every wait is bounded; the destructor kills the agents,
-// the controller and every role process the agents started, also when a
-// test fails half-way.
+// <base>.254:7443, so test binaries running at the same time never share
+// an address and the ports the spec names can stay fixed. The roles run for
+// real from the files the agents render.
+//
+// All of it talks mutual TLS as in production: the controller serves from
+// a `bamctl pki init` directory (pki/ in the run dir, CA key included), the
+// test talks to it as `admin`, and each agent enrols with a one-time token
+// the first time it starts (later starts reuse the certificate in its
+// state dir).
+//
+// Every wait is bounded; the destructor kills the agents, the controller
+// and every role process the agents started, also when a test fails
+// half-way.
 class LocalCluster {
  public:
   struct Options {
