@@ -8,6 +8,8 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
   clang-format clang-tidy
+  # the sanitizer build (and fuzzing) uses clang with its runtimes and lld
+  clang-14 libclang-rt-14-dev lld-14
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libssl-dev
   libabsl-dev libsqlite3-dev sqlite3 libzookeeper-mt-dev prometheus-cpp-dev

@@ -5,7 +5,7 @@
 #   2. format check of the tracked C++ and proto sources
 #   3. default preset (RelWithDebInfo): build, all tests
 #   4. clang-tidy over the sources
-#   5. asan preset (ASan + UBSan): build what the unit tests run, run them
+#   5. asan preset (clang, ASan + UBSan): build what the unit tests run, run them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

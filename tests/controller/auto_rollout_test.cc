@@ -30,7 +30,7 @@ absl::Status NeedsDowntime() {
   one.node = "zk1";
   one.connected = true;
   one.healthy = true;
-  return PlanRollout(RolloutRequest{"zookeeper"}, "zookeeper", single, {one}).status();
+  return PlanRollout(RolloutRequest{.role = "zookeeper"}, "zookeeper", single, {one}).status();
 }
 
 class AutoRolloutTest : public testing::ZooKeeperTrioTest {

@@ -30,7 +30,7 @@ std::vector<Instance> Ensemble(int n, int leader) {
 }
 
 TEST(RolloutPlannerTest, ZooKeeperFollowersOneAtATimeAndTheLeaderLast) {
-  RolloutRequest r{"zookeeper"};
+  RolloutRequest r{.role = "zookeeper"};
   absl::StatusOr<RolloutPlan> plan = PlanRollout(r, "zookeeper", ZooKeeper(), Ensemble(3, 0));
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->batches, (Batches{{"node2"}, {"node3"}, {"node1"}}));
@@ -39,7 +39,7 @@ TEST(RolloutPlannerTest, ZooKeeperFollowersOneAtATimeAndTheLeaderLast) {
 }
 
 TEST(RolloutPlannerTest, BatchesNeverPastTheQuorum) {
-  RolloutRequest r{"zookeeper"};
+  RolloutRequest r{.role = "zookeeper"};
   r.batch_size = 2;
   RestartSafety five = ZooKeeper();
   five.max_unavailable = 2;
@@ -60,7 +60,7 @@ TEST(RolloutPlannerTest, BatchesNeverPastTheQuorum) {
 TEST(RolloutPlannerTest, RefusesWhenAMemberIsUnhealthyUnlessForced) {
   std::vector<Instance> ensemble = Ensemble(3, 0);
   ensemble[2].healthy = false;
-  RolloutRequest r{"zookeeper"};
+  RolloutRequest r{.role = "zookeeper"};
   absl::StatusOr<RolloutPlan> plan = PlanRollout(r, "zookeeper", ZooKeeper(), ensemble);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -76,7 +76,7 @@ TEST(RolloutPlannerTest, AnUnknownLeaderIsAFailedCheck) {
   std::vector<Instance> ensemble = Ensemble(3, 0);
   ensemble[0].zookeeper_mode = "";
   absl::StatusOr<RolloutPlan> plan =
-      PlanRollout(RolloutRequest{"zookeeper"}, "zookeeper", ZooKeeper(), ensemble);
+      PlanRollout(RolloutRequest{.role = "zookeeper"}, "zookeeper", ZooKeeper(), ensemble);
   ASSERT_FALSE(plan.ok());
   EXPECT_THAT(std::string(plan.status().message()),
               HasSubstr("one leader: expected exactly one leader; servers report: node1 unknown"));
@@ -87,7 +87,7 @@ TEST(RolloutPlannerTest, SingleMastersNeedAllowDowntime) {
   nn.order = RestartSafety::Order::kSingleInstanceDowntime;
   nn.requires_downtime_flag = true;
   std::vector<Instance> one = Ensemble(1, -1);
-  RolloutRequest r{"namenode"};
+  RolloutRequest r{.role = "namenode"};
   r.force = true;  // does not stand in for --allow-downtime
   absl::StatusOr<RolloutPlan> plan = PlanRollout(r, "namenode", nn, one);
   ASSERT_FALSE(plan.ok());
@@ -103,12 +103,13 @@ TEST(RolloutPlannerTest, AnalyzersStandbyFirstAndOthersInBatches) {
   bam.order = RestartSafety::Order::kStandbyBeforeActive;
   std::vector<Instance> two = Ensemble(2, -1);
   two[0].task_holder = true;
-  absl::StatusOr<RolloutPlan> plan = PlanRollout(RolloutRequest{"bam-analyzer"}, "bam", bam, two);
+  absl::StatusOr<RolloutPlan> plan =
+      PlanRollout(RolloutRequest{.role = "bam-analyzer"}, "bam", bam, two);
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->batches, (Batches{{"node2"}, {"node1"}}));
 
   RestartSafety any;
-  RolloutRequest r{"datanode"};
+  RolloutRequest r{.role = "datanode"};
   r.batch_size = 2;
   plan = PlanRollout(r, "datanode", any, Ensemble(3, -1));
   ASSERT_TRUE(plan.ok());
@@ -119,7 +120,7 @@ TEST(RolloutPlannerTest, NodesAndPendingNarrowTheSet) {
   std::vector<Instance> ensemble = Ensemble(3, 0);
   ensemble[1].restart_pending = true;
   ensemble[0].restart_pending = true;
-  RolloutRequest r{"zookeeper"};
+  RolloutRequest r{.role = "zookeeper"};
   r.pending_only = true;
   absl::StatusOr<RolloutPlan> plan = PlanRollout(r, "zookeeper", ZooKeeper(), ensemble);
   ASSERT_TRUE(plan.ok());
@@ -141,7 +142,7 @@ TEST(RolloutPlannerTest, EveryRefusalSaysWhyInItsType) {
   RestartSafety nn;
   nn.order = RestartSafety::Order::kSingleInstanceDowntime;
   nn.requires_downtime_flag = true;
-  RolloutRequest namenode{"namenode"};
+  RolloutRequest namenode{.role = "namenode"};
   absl::Status downtime = PlanRollout(namenode, "namenode", nn, Ensemble(1, -1)).status();
   EXPECT_EQ(downtime.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(RolloutRefusalOf(downtime), RolloutRefusal::kNeedsDowntime);
@@ -149,11 +150,12 @@ TEST(RolloutPlannerTest, EveryRefusalSaysWhyInItsType) {
   std::vector<Instance> unhealthy = Ensemble(3, 0);
   unhealthy[1].healthy = false;
   absl::Status check =
-      PlanRollout(RolloutRequest{"zookeeper"}, "zookeeper", ZooKeeper(), unhealthy).status();
+      PlanRollout(RolloutRequest{.role = "zookeeper"}, "zookeeper", ZooKeeper(), unhealthy)
+          .status();
   EXPECT_EQ(check.code(), absl::StatusCode::kFailedPrecondition);  // the same code as above
   EXPECT_EQ(RolloutRefusalOf(check), RolloutRefusal::kPreCheckFailed);
 
-  RolloutRequest too_big{"zookeeper"};
+  RolloutRequest too_big{.role = "zookeeper"};
   too_big.batch_size = 3;
   EXPECT_EQ(
       RolloutRefusalOf(PlanRollout(too_big, "zookeeper", ZooKeeper(), Ensemble(3, 0)).status()),

@@ -159,7 +159,9 @@ TEST(NodeRendererTest, SecretsOnlyInSecretFiles) {
       const bool holds = f.content.find(secret) != std::string::npos;
       with_secret += holds ? 1 : 0;
       EXPECT_EQ(holds, f.secret) << f.path;
-      if (f.secret) EXPECT_EQ(f.mode, 0600u) << f.path;
+      if (f.secret) {
+        EXPECT_EQ(f.mode, 0600u) << f.path;
+      }
     }
     EXPECT_EQ(with_secret, 1) << node;  // master-datasources.xml
   }
