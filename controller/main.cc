@@ -25,6 +25,13 @@ ABSL_FLAG(bool, insecure_plaintext, false,
 // Hidden (no help text people need): tests shorten it to watch a renewal.
 ABSL_FLAG(int64_t, node_cert_lifetime_ms, 0,
           "lifetime of node certificates this controller signs; 0: 30 days (tests only)");
+ABSL_FLAG(int64_t, retain_events, 100000,
+          "keep at most this many of the newest audit events (bamctl events); 0 keeps all");
+ABSL_FLAG(int64_t, retain_events_days, 0,
+          "also prune audit events older than this many days; 0: no age limit");
+ABSL_FLAG(int64_t, retain_versions, 1000,
+          "keep the newest this many desired-state versions, and any still in use (the current "
+          "one, one a node holds, one an unfinished operation names); 0 keeps all");
 ABSL_FLAG(int, keepalive_time_ms, 2000, "HTTP/2 ping interval towards agents");
 ABSL_FLAG(int, keepalive_timeout_ms, 2000, "time to wait for a ping answer before dropping");
 
@@ -53,6 +60,9 @@ int main(int argc, char** argv) {
   options.keepalive_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_keepalive_timeout_ms));
   options.node_cert_lifetime =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_node_cert_lifetime_ms));
+  options.retain_events = absl::GetFlag(FLAGS_retain_events);
+  options.retain_events_days = absl::GetFlag(FLAGS_retain_events_days);
+  options.retain_versions = absl::GetFlag(FLAGS_retain_versions);
   bamctl::ControllerServer server(options);
   if (absl::Status s = server.Start(); !s.ok()) {
     spdlog::critical("bam-controller: {}", s.ToString());

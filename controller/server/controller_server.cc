@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,36 @@ absl::StatusOr<std::unique_ptr<CertificateAuthority>> LoadCaForEnrolment(
 // refreshed.
 constexpr int64_t kMaintenanceIntervalMs = 500;
 
+constexpr int64_t kMillisPerDay = int64_t{24} * 3600 * 1000;
+constexpr int64_t kMaxRetainDays = 36500;
+
+// The store's retention policy from the options; InvalidArgument naming the
+// flag for a value out of range.
+absl::StatusOr<RetentionPolicy> RetentionFromOptions(const ControllerOptions& options) {
+  for (const auto& [flag, value] :
+       {std::pair<const char*, int64_t>{"retain_events", options.retain_events},
+        {"retain_events_days", options.retain_events_days},
+        {"retain_versions", options.retain_versions}}) {
+    if (value < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, " must be >= 0 (0 keeps all), got ", value));
+    }
+  }
+  if (options.retain_events_days > kMaxRetainDays) {
+    return absl::InvalidArgumentError(absl::StrCat("--retain_events_days must be at most ",
+                                                   kMaxRetainDays, " (0 keeps all), got ",
+                                                   options.retain_events_days));
+  }
+  if (options.retention_interval.count() <= 0) {
+    return absl::InvalidArgumentError("the retention interval must be positive");
+  }
+  RetentionPolicy policy;
+  policy.max_events = options.retain_events;
+  policy.max_event_age_ms = options.retain_events_days * kMillisPerDay;
+  policy.max_versions = options.retain_versions;
+  return policy;
+}
+
 }  // namespace
 
 ControllerServer::~ControllerServer() { Shutdown(); }
@@ -55,6 +86,7 @@ std::string ControllerServer::metrics_address() const {
 
 absl::Status ControllerServer::Start() {
   const std::string& db = options_.db_path;
+  ASSIGN_OR_RETURN(retention_, RetentionFromOptions(options_));
   ASSIGN_OR_RETURN(
       std::shared_ptr<grpc::ServerCredentials> credentials,
       ControllerCredentials(options_.tls_dir, options_.insecure_plaintext, options_.listen,
@@ -147,7 +179,30 @@ absl::Status ControllerServer::Start() {
   return absl::OkStatus();
 }
 
+int64_t ControllerServer::PruneIfDue(int64_t now_ms, int64_t due_ms) {
+  if (now_ms < due_ms) return due_ms;
+  const int64_t next = now_ms + options_.retention_interval.count();
+  if (retention_.max_events == 0 && retention_.max_event_age_ms == 0 &&
+      retention_.max_versions == 0) {
+    return next;  // keeps all: no need for the write lock
+  }
+  absl::StatusOr<PruneResult> pruned = store_->Prune(retention_);
+  if (!pruned.ok()) {
+    WARN_IF_ERROR(pruned.status(), "retention: pruning events and versions");
+    return next;
+  }
+  if (pruned->events > 0 || pruned->versions > 0) {
+    metrics_->pruned_events.Increment(static_cast<double>(pruned->events));
+    metrics_->pruned_versions.Increment(static_cast<double>(pruned->versions));
+    spdlog::info("retention: pruned {} events and {} versions{}", pruned->events, pruned->versions,
+                 pruned->more ? "; more in the next pass" : "");
+  }
+  // A backlog (a new limit, a burst of events) goes a bounded pass per tick.
+  return pruned->more ? now_ms : next;
+}
+
 void ControllerServer::MaintenanceLoop() {
+  int64_t prune_due_ms = clock_->MonotonicMillis();  // the first pass on the first tick
   while (true) {
     {
       absl::MutexLock lock(&maintenance_mu_);
@@ -156,6 +211,7 @@ void ControllerServer::MaintenanceLoop() {
                          clock_->MonotonicMillis() + kMaintenanceIntervalMs);
       if (stop_maintenance_) return;
     }
+    prune_due_ms = PruneIfDue(clock_->MonotonicMillis(), prune_due_ms);
     absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
     if (!status.ok()) {
       WARN_IF_ERROR(status.status(), "metrics: reading the cluster status");

@@ -43,6 +43,14 @@ struct ControllerOptions {
   // default (Enrolment::Options). Tests shorten it to see a renewal.
   std::chrono::milliseconds node_cert_lifetime{0};
   std::chrono::milliseconds keepalive_timeout{2000};
+  // Retention (--retain_* flags); 0: keep all. Events: at most the newest
+  // retain_events, none older than retain_events_days. Versions: the newest
+  // retain_versions, and any still in use (Store::Prune). A pass runs at
+  // start and every retention_interval, sooner while a backlog remains.
+  int64_t retain_events = 100000;
+  int64_t retain_events_days = 0;
+  int64_t retain_versions = 1000;
+  std::chrono::milliseconds retention_interval{std::chrono::minutes(10)};
   // How long Shutdown lets open calls finish before cancelling them.
   std::chrono::milliseconds shutdown_grace{2000};
 };
@@ -70,8 +78,11 @@ class ControllerServer {
 
  private:
   void MaintenanceLoop();
+  // A retention pass when one is due; returns when the next one is.
+  int64_t PruneIfDue(int64_t now_ms, int64_t due_ms);
 
   ControllerOptions options_;
+  RetentionPolicy retention_;  // from options_, checked in Start
   const Clock* clock_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<DesiredState> state_;
@@ -95,7 +106,8 @@ class ControllerServer {
   bool stopped_ ABSL_GUARDED_BY(shutdown_mu_) = false;
   absl::Mutex maintenance_mu_;
   bool stop_maintenance_ ABSL_GUARDED_BY(maintenance_mu_) = false;
-  std::thread maintenance_;  // refreshes gauges every 500 ms on clock_
+  // Refreshes gauges every 500 ms on clock_ and runs retention passes.
+  std::thread maintenance_;
 };
 
 }  // namespace bamctl

@@ -27,6 +27,13 @@ prometheus::Family<prometheus::Gauge>& Operations(prometheus::Registry& registry
       .Register(registry);
 }
 
+prometheus::Family<prometheus::Counter>& Pruned(prometheus::Registry& registry) {
+  return prometheus::BuildCounter()
+      .Name("bamctl_controller_retention_pruned_total")
+      .Help("Rows deleted by retention (--retain_events, --retain_versions), by what")
+      .Register(registry);
+}
+
 }  // namespace
 
 ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
@@ -69,7 +76,9 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                              .Name("bamctl_controller_insecure_plaintext")
                              .Help("1 when the controller serves without TLS (loopback only)")
                              .Register(registry)
-                             .Add({})) {
+                             .Add({})),
+      pruned_events(Pruned(registry).Add({{"what", "events"}})),
+      pruned_versions(Pruned(registry).Add({{"what", "versions"}})) {
   prometheus::Family<prometheus::Gauge>& family = Operations(registry);
   for (v1::OperationState state : kActiveOperationStates) {
     operations[state] = &family.Add({{"state", EnumText(state)}});

@@ -29,6 +29,9 @@ struct ControllerMetrics {
   prometheus::Counter& streams_dropped_slow;
   // 1 when the controller serves plaintext (--insecure_plaintext), else 0.
   prometheus::Gauge& insecure_plaintext;
+  // Events and versions deleted by retention (--retain_*).
+  prometheus::Counter& pruned_events;
+  prometheus::Counter& pruned_versions;
   // Rolling operations not finished, one gauge per kActiveOperationStates.
   std::map<v1::OperationState, prometheus::Gauge*> operations;
 };

@@ -209,11 +209,7 @@ absl::StatusOr<CommitResult> Store::Rollback(int64_t target, const std::string& 
                                                  "spec_versions WHERE version = ?"));
   old->Bind(1, target);
   ASSIGN_OR_RETURN(bool found, old->Step());
-  if (!found) {
-    ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked());
-    return absl::NotFoundError(
-        absl::StrCat("no version ", target, "; versions are 1 to ", current));
-  }
+  if (!found) return MissingVersionLocked(target);
   ASSIGN_OR_RETURN(int64_t version,
                    InsertVersion(old->Text(0), old->Text(1), old->Text(2), author,
                                  absl::StrCat("rollback to version ", target), target));
@@ -238,7 +234,7 @@ absl::StatusOr<VersionRecord> Store::GetVersion(int64_t version) {
                                                   "WHERE version = ?"));
   stmt->Bind(1, version);
   ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (!row) return absl::NotFoundError(absl::StrCat("no version ", version));
+  if (!row) return MissingVersionLocked(version);
   return VersionRecord{stmt->Int(0),  stmt->Text(1), stmt->Text(2), stmt->Text(3),
                        stmt->Text(4), stmt->Int(5),  stmt->Int(6)};
 }
@@ -250,7 +246,7 @@ absl::StatusOr<v1::ClusterSpec> Store::GetEffectiveSpec(int64_t version) {
       SqliteStmt::Prepare(*db_, "SELECT effective_spec FROM spec_versions WHERE version = ?"));
   stmt->Bind(1, version);
   ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (!row) return absl::NotFoundError(absl::StrCat("no version ", version));
+  if (!row) return MissingVersionLocked(version);
   v1::ClusterSpec spec;
   if (!spec.ParseFromString(stmt->Text(0))) {
     return absl::DataLossError(absl::StrCat("version ", version, ": stored spec does not parse"));
@@ -282,7 +278,7 @@ absl::StatusOr<v1::HostList> Store::GetHosts(int64_t version) {
                    SqliteStmt::Prepare(*db_, "SELECT hosts FROM spec_versions WHERE version = ?"));
   stmt->Bind(1, version);
   ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (!row) return absl::NotFoundError(absl::StrCat("no version ", version));
+  if (!row) return MissingVersionLocked(version);
   v1::HostList hosts;
   if (!hosts.ParseFromString(stmt->Text(0))) {
     return absl::DataLossError(absl::StrCat("version ", version, ": the host list does not parse"));

@@ -96,6 +96,23 @@ struct NodeTokenRecord {
   int64_t used_ms = 0;  // 0: not used
 };
 
+// What the controller keeps of its history; 0 in a limit: no limit.
+struct RetentionPolicy {
+  int64_t max_events = 0;        // the newest N events
+  int64_t max_event_age_ms = 0;  // events younger than this
+  int64_t max_versions = 0;      // the newest N versions, and those still in use
+  // What one pass deletes at most (it is one transaction: the write lock is
+  // held briefly); a backlog goes in later passes.
+  int64_t events_per_pass = 10000;
+  int64_t versions_per_pass = 100;
+};
+
+struct PruneResult {
+  int64_t events = 0;
+  int64_t versions = 0;
+  bool more = false;  // a per-pass bound was reached: there may be more to prune
+};
+
 class Store {
  public:
   // Opens (creating when absent) the database at `path`. Refuses files that
@@ -111,7 +128,7 @@ class Store {
   absl::StatusOr<CommitResult> CommitVersion(const CommitRequest& request);
 
   // Stores a new version equal to `target` (its text, plans and host list), as one
-  // transaction. NotFound for an unknown target.
+  // transaction. NotFound for an unknown target, saying so when retention pruned it.
   absl::StatusOr<CommitResult> Rollback(int64_t target, const std::string& author,
                                         std::optional<int64_t> expected_version);
 
@@ -127,6 +144,8 @@ class Store {
   // carries it. FailedPrecondition, naming both, unless `epoch` is greater
   // than the stored one (epochs never go back).
   absl::Status AdvanceEpoch(int64_t epoch, absl::string_view node, absl::string_view message);
+  // GetVersion, GetEffectiveSpec and GetHosts: NotFound for a version not
+  // stored; one that retention pruned says so and names the oldest kept.
   absl::StatusOr<VersionRecord> GetVersion(int64_t version);
   absl::StatusOr<v1::ClusterSpec> GetEffectiveSpec(int64_t version);
   // Newest first, at most `limit`.
@@ -162,6 +181,17 @@ class Store {
   // token, one wins.
   absl::StatusOr<std::string> RedeemNodeToken(const std::string& token_hash);
 
+  // Deletes, in one transaction, the events and versions beyond `policy`, at
+  // most its per-pass bounds, with a "retention" event saying how many
+  // (none when there was nothing to prune). Never prunes a version in use:
+  // the current one, one a node reports holding (nodes.applied_version), one
+  // an unfinished operation names. A pruned version's plans and host list
+  // go with it; a kept version that restored it keeps its comment ("rollback
+  // to version N") but its rollback_of becomes 0 (a reference to a row that
+  // is gone). The events kept include the new retention event, so a pass
+  // over a full log that gains nothing prunes nothing.
+  absl::StatusOr<PruneResult> Prune(const RetentionPolicy& policy);
+
   // Appends an audit event on its own (changes above record theirs).
   absl::Status RecordEvent(absl::string_view kind, absl::string_view actor, absl::string_view node,
                            absl::string_view message);
@@ -185,6 +215,15 @@ class Store {
   absl::StatusOr<int64_t> InsertVersion(const std::string& text, const std::string& effective,
                                         const std::string& hosts, const std::string& author,
                                         const std::string& comment, int64_t rollback_of)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The NotFound error for `version`, which is not stored: pruned by
+  // retention (versions are numbered from 1 without gaps, the current one
+  // is never pruned, and nothing else deletes them) or never stored.
+  absl::Status MissingVersionLocked(int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `appending`: the pass appends a retention event whatever this prunes.
+  absl::StatusOr<int64_t> PruneEventsLocked(const RetentionPolicy& policy, bool appending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<int64_t>> PruneVersionsLocked(const RetentionPolicy& policy)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AppendEvent(absl::string_view kind, absl::string_view actor, absl::string_view node,
                            absl::string_view message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

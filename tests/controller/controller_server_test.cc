@@ -367,6 +367,65 @@ TEST_F(ControllerServerTest, RollbackHistoryEventsAndMetrics) {
   EXPECT_THAT(*metrics, HasSubstr("bamctl_controller_applies_total{result=\"ok\"} 2"));
 }
 
+// The maintenance loop prunes with --retain_versions: asking for a pruned
+// version is NOT_FOUND naming the oldest kept, and the metric counts it.
+TEST_F(ControllerServerTest, RetentionPrunesOldVersionsAndSaysSo) {
+  server_.reset();
+  ControllerOptions options = Options("127.0.0.1:0");
+  options.metrics_listen = "127.0.0.1:0";
+  options.retain_versions = 2;
+  options.retention_interval = std::chrono::milliseconds(50);
+  server_ = std::make_unique<ControllerServer>(options);
+  ASSERT_TRUE(server_->Start().ok());
+  cluster_ = v1::ClusterService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  v1::ApplyResponse r;
+  ASSERT_TRUE(Apply(seed_, &r).ok());
+  ASSERT_TRUE(Apply(ReplaceOnce(seed_, "heap_mb: 2048", "heap_mb: 3072"), &r).ok());
+  ASSERT_TRUE(Apply(ReplaceOnce(seed_, "heap_mb: 2048", "heap_mb: 4096"), &r).ok());
+  grpc::Status got;
+  EXPECT_TRUE(Eventually([&] {
+    grpc::ClientContext ctx;
+    v1::GetDesiredStateRequest request;
+    request.set_version(1);
+    v1::GetDesiredStateResponse response;
+    got = cluster_->GetDesiredState(&ctx, request, &response);
+    return !got.ok();
+  }));
+  EXPECT_EQ(got.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(got.error_message(), HasSubstr("version 1 was pruned by the controller's retention"));
+  EXPECT_THAT(got.error_message(), HasSubstr("the oldest version kept is 2"));
+  {
+    grpc::ClientContext ctx;
+    v1::RollbackRequest request;
+    request.set_version(1);
+    grpc::Status rollback = cluster_->Rollback(&ctx, request, &r);
+    EXPECT_EQ(rollback.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(rollback.error_message(), HasSubstr("pruned"));
+    EXPECT_EQ(*server_->store()->CurrentVersion(), 3);
+  }
+  absl::StatusOr<std::vector<EventRecord>> events = server_->store()->ListEvents(100);
+  ASSERT_TRUE(events.ok());
+  EXPECT_TRUE(std::any_of(events->begin(), events->end(), [](const EventRecord& e) {
+    return e.kind == "retention" && e.message == "pruned 0 events and 1 version (version 1)";
+  }));
+  absl::StatusOr<std::string> metrics =
+      TcpRequest("127.0.0.1", std::stoi(server_->metrics_address().substr(10)),
+                 "GET /metrics HTTP/1.0\r\n\r\n", std::chrono::seconds(5));
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(*metrics, HasSubstr("bamctl_controller_retention_pruned_total{what=\"versions\"} 1"));
+}
+
+TEST_F(ControllerServerTest, NegativeRetentionIsRefusedNamingTheFlag) {
+  server_.reset();
+  ControllerOptions options = Options("127.0.0.1:0");
+  options.retain_events = -1;
+  ControllerServer server(options);
+  absl::Status started = server.Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(started.message(), "--retain_events must be >= 0 (0 keeps all), got -1");
+}
+
 TEST_F(ControllerServerTest, DiffShowsRenderedFileChangesWithSecretsRedacted) {
   v1::ApplyResponse r;
   ASSERT_TRUE(Apply(seed_, &r).ok());
