@@ -157,7 +157,8 @@ int64_t Agent::RunOnce() {
     link_->SetReport(reconciler_->Report());
   }
   exits_->Watch(reconciler_->WatchedProcesses());
-  metrics_->Update(reconciler_->Metrics(), reconciler_->plan_version(), seconds);
+  metrics_->Update(reconciler_->Metrics(), reconciler_->plan_epoch(), reconciler_->plan_version(),
+                   seconds);
   return next;
 }
 

@@ -44,6 +44,13 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry)
                      .Help("1 while the agent's stream to the controller is up")
                      .Register(registry)
                      .Add({})),
+      // Below the controller's bamctl_controller_epoch while the agent holds
+      // a plan from before a take-back.
+      plan_epoch_(prometheus::BuildGauge()
+                      .Name("bam_agent_plan_epoch")
+                      .Help("Epoch of the plan the agent holds")
+                      .Register(registry)
+                      .Add({})),
       plan_version_(prometheus::BuildGauge()
                         .Name("bam_agent_plan_version")
                         .Help("Desired-state version of the plan the agent holds")
@@ -51,8 +58,9 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry)
                         .Add({})) {}
 
 void AgentMetrics::Update(const std::vector<Reconciler::ServiceMetrics>& services,
-                          int64_t plan_version, double reconcile_seconds) {
+                          int64_t plan_epoch, int64_t plan_version, double reconcile_seconds) {
   reconcile_seconds_.Observe(reconcile_seconds);
+  plan_epoch_.Set(static_cast<double>(plan_epoch));
   plan_version_.Set(static_cast<double>(plan_version));
   std::set<std::string> present;
   for (const Reconciler::ServiceMetrics& s : services) {

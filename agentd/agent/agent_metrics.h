@@ -20,9 +20,10 @@ class AgentMetrics {
  public:
   explicit AgentMetrics(prometheus::Registry& registry);
 
-  // After each pass, from the loop thread.
-  void Update(const std::vector<Reconciler::ServiceMetrics>& services, int64_t plan_version,
-              double reconcile_seconds);
+  // After each pass, from the loop thread; `plan_epoch` and `plan_version`
+  // name the plan the agent holds (accepted or restored from its state).
+  void Update(const std::vector<Reconciler::ServiceMetrics>& services, int64_t plan_epoch,
+              int64_t plan_version, double reconcile_seconds);
   void SetConnected(bool connected);
   // From probe threads.
   void ObserveProbe(const std::string& group, const std::string& probe, double seconds);
@@ -36,6 +37,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Histogram>& probe_seconds_;
   prometheus::Histogram& reconcile_seconds_;
   prometheus::Gauge& connected_;
+  prometheus::Gauge& plan_epoch_;
   prometheus::Gauge& plan_version_;
 
   std::map<std::string, uint32_t> restarts_seen_;  // loop thread only

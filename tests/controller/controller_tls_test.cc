@@ -1,11 +1,14 @@
 // The controller over mutual TLS, in process, with certificates from a CA
 // made for the test: who may connect, who may call what, and as whom.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
@@ -17,6 +20,8 @@
 #include "gtest/gtest.h"
 #include "pki/certs.h"
 #include "proto/controller.grpc.pb.h"
+#include "spdlog/sinks/ringbuffer_sink.h"
+#include "spdlog/spdlog.h"
 #include "tests/util/fake_agent_stream.h"
 #include "tests/util/test_pki.h"
 #include "tests/util/test_util.h"
@@ -232,6 +237,181 @@ TEST_F(ControllerTlsTest, ANodeCertificateSpeaksOnlyAsItsNodeAndGetsOnlyItsPlan)
   grpc::Status as_operator = not_a_node.Close();
   EXPECT_EQ(as_operator.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(as_operator.error_message(), HasSubstr("needs a node certificate"));
+}
+
+// ControllerTlsTest with the controller's log captured, for what the
+// controller says only there. The default logger is swapped while no other
+// thread logs (before the controller starts, after it stops): spdlog does
+// not guard the swap.
+class ControllerLogTest : public ControllerTlsTest {
+ protected:
+  void SetUp() override {
+    previous_logger_ = spdlog::default_logger();
+    log_ = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(4096);
+    std::vector<spdlog::sink_ptr> sinks = previous_logger_->sinks();
+    sinks.push_back(log_);
+    auto logger = std::make_shared<spdlog::logger>("", sinks.begin(), sinks.end());
+    logger->set_level(spdlog::level::info);  // the lines asserted are info and warn
+    spdlog::set_default_logger(std::move(logger));
+    ControllerTlsTest::SetUp();
+  }
+  void TearDown() override {
+    ControllerTlsTest::TearDown();
+    spdlog::set_default_logger(previous_logger_);
+  }
+
+  // Whether the controller logged exactly `line` (without time and level) at `level`.
+  bool Logged(spdlog::level::level_enum level, const std::string& line) {
+    for (const spdlog::details::log_msg_buffer& m : log_->last_raw()) {
+      if (m.level == level && std::string_view(m.payload.data(), m.payload.size()) == line) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Polls `done` (every 20 ms) until it holds or 10 s pass; false then.
+  template <typename F>
+  static bool Eventually(F done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+  // The service "bam" as an agent reports it.
+  static v1::RoleStatus Bam(int64_t pid, v1::Phase phase, v1::Health health,
+                            const std::string& reason = "") {
+    v1::RoleStatus role;
+    role.set_service("bam");
+    role.set_pid(pid);
+    role.set_phase(phase);
+    role.set_health(health);
+    role.set_reason(reason);
+    return role;
+  }
+
+  // Whether the controller sees every one of `nodes` connected with "bam" healthy.
+  static bool BamHealthy(const std::shared_ptr<grpc::Channel>& channel,
+                         const std::vector<std::string>& nodes) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(10));
+    v1::GetStatusResponse status;
+    if (!v1::ClusterService::NewStub(channel)
+             ->GetStatus(&ctx, v1::GetStatusRequest(), &status)
+             .ok()) {
+      return false;
+    }
+    size_t healthy = 0;
+    for (const v1::NodeStatus& n : status.nodes()) {
+      if (!n.connected() || std::find(nodes.begin(), nodes.end(), n.node()) == nodes.end()) {
+        continue;
+      }
+      for (const v1::RoleStatus& r : n.roles()) {
+        if (r.service() == "bam" && r.health() == v1::HEALTH_HEALTHY) ++healthy;
+      }
+    }
+    return healthy == nodes.size();
+  }
+
+  // The operation as `op show` reads it; an empty one when the call fails.
+  static v1::Operation GetOperation(const std::shared_ptr<grpc::Channel>& channel, int64_t id) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(10));
+    v1::GetOperationRequest request;
+    request.set_id(id);
+    v1::Operation op;
+    grpc::Status s = v1::ClusterService::NewStub(channel)->GetOperation(&ctx, request, &op);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return op;
+  }
+
+  std::shared_ptr<spdlog::logger> previous_logger_;
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> log_;
+};
+
+// Through the server's stream and mutual TLS, not only at the engine: a
+// node's answer counts only for the commands sent to that node.
+TEST_F(ControllerLogTest, NodeTwoCannotAnswerNodeOnesCommand) {
+  auto admin = Channel("admin", PeerRole::kOperator);
+  ASSERT_TRUE(Apply(admin, testing::ReadSourceFile("examples/seed-cluster.yaml"), "admin").ok());
+  auto node1_stub = v1::AgentService::NewStub(Channel("node1", PeerRole::kNode));
+  auto node2_stub = v1::AgentService::NewStub(Channel("node2", PeerRole::kNode));
+  FakeAgent node1(node1_stub.get(), "node1");
+  FakeAgent node2(node2_stub.get(), "node2");
+  const std::optional<v1::PlanUpdate> plan1 = node1.NextPlan();
+  const std::optional<v1::PlanUpdate> plan2 = node2.NextPlan();
+  ASSERT_TRUE(plan1.has_value());
+  ASSERT_TRUE(plan2.has_value());
+  // The BAM service runs on node1 and node2 (the seed); restarting it needs both healthy.
+  node1.Report(*plan1, Bam(1001, v1::PHASE_RUNNING, v1::HEALTH_HEALTHY));
+  node2.Report(*plan2, Bam(2001, v1::PHASE_RUNNING, v1::HEALTH_HEALTHY));
+  ASSERT_TRUE(Eventually([&] { return BamHealthy(admin, {"node1", "node2"}); }));
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(10));
+  v1::RollingRestartRequest request;
+  request.set_role("bam-receiver");
+  request.add_nodes("node1");
+  v1::Operation op;
+  grpc::Status started =
+      v1::ClusterService::NewStub(admin)->StartRollingRestart(&ctx, request, &op);
+  ASSERT_TRUE(started.ok()) << started.error_message();
+  ASSERT_EQ(op.steps_size(), 1);
+  std::optional<v1::ControllerMessage> command = node1.Next(v1::ControllerMessage::kCommand);
+  ASSERT_TRUE(command.has_value());
+  const std::string id = command->command().id();
+  EXPECT_EQ(id, absl::StrCat("op", op.id(), "-step1-node1"));
+  EXPECT_EQ(command->command().kind(), v1::COMMAND_KIND_RESTART);
+  EXPECT_EQ(command->command().service(), "bam");
+
+  // node2 reports node1's restart as failed: taken, it would fail the step
+  // at the next pass. Refused in words that do not tell node2 whose it is.
+  ASSERT_TRUE(node2.Answer(id, false, "failed, says node2"));
+  const std::string refused =
+      absl::StrCat("command result from node2 ignored: NOT_FOUND: no command \"", id,
+                   "\" awaits an answer from node2");
+  // Taken, it would be logged as node1's answer is below; either line ends the wait.
+  const std::string taken = absl::StrCat("command ", id, " on node2: failed failed, says node2");
+  ASSERT_TRUE(Eventually(
+      [&] { return Logged(spdlog::level::warn, refused) || Logged(spdlog::level::info, taken); }));
+  EXPECT_TRUE(Logged(spdlog::level::warn, refused)) << refused;
+
+  // node1's new process, not healthy yet: the pass that sees it comes after
+  // node2's answer, and shows the step still waiting for node1 alone.
+  node1.Report(*plan1, Bam(1002, v1::PHASE_STARTING, v1::HEALTH_UNHEALTHY, "probing"));
+  const std::string waiting = "node1: starting: probing";
+  v1::Operation restarting;
+  ASSERT_TRUE(Eventually([&] {
+    restarting = GetOperation(admin, op.id());
+    return restarting.steps_size() == 1 &&
+           (restarting.steps(0).state() != v1::STEP_STATE_RESTARTING ||
+            restarting.steps(0).message() == waiting);
+  })) << restarting.DebugString();
+  ASSERT_EQ(restarting.state(), v1::OPERATION_STATE_RUNNING) << restarting.DebugString();
+  ASSERT_EQ(restarting.steps(0).state(), v1::STEP_STATE_RESTARTING) << restarting.DebugString();
+  EXPECT_EQ(restarting.steps(0).message(), waiting);
+
+  // node1's own answer counts, and its healthy process ends the step.
+  ASSERT_TRUE(node1.Answer(id, true, "restarted"));
+  EXPECT_TRUE(Eventually([&] {
+    return Logged(spdlog::level::info, absl::StrCat("command ", id, " on node1: ok restarted"));
+  }));
+  node1.Report(*plan1, Bam(1002, v1::PHASE_RUNNING, v1::HEALTH_HEALTHY));
+  v1::Operation done;
+  ASSERT_TRUE(Eventually([&] {
+    done = GetOperation(admin, op.id());
+    return done.state() != v1::OPERATION_STATE_RUNNING;
+  })) << done.DebugString();
+  EXPECT_EQ(done.state(), v1::OPERATION_STATE_SUCCEEDED) << done.DebugString();
+  EXPECT_EQ(done.steps(0).state(), v1::STEP_STATE_DONE);
+
+  // The refused answer left node2's stream up: it ends as the agent asks.
+  grpc::Status node2_closed = node2.Close();
+  EXPECT_TRUE(node2_closed.ok()) << node2_closed.error_message();
+  EXPECT_TRUE(node1.Close().ok());
 }
 
 class EnrolmentTest : public ControllerTlsTest {

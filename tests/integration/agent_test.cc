@@ -70,6 +70,7 @@ TEST_F(AgentTest, AKilledRoleIsRestartedAndCounted) {
   EXPECT_THAT(*metrics, HasSubstr("bam_agent_role_restarts_total{service=\"zookeeper\"} 1"));
   EXPECT_THAT(*metrics, HasSubstr("bam_agent_role_up{service=\"zookeeper\"} 1"));
   EXPECT_THAT(*metrics, HasSubstr("bam_agent_controller_connected 1"));
+  EXPECT_THAT(*metrics, HasSubstr("bam_agent_plan_epoch 1\n"));  // a new controller's
 }
 
 TEST_F(AgentTest, AKilledAgentLeavesItsRoleRunningAndTheNextOneAdoptsIt) {

@@ -35,16 +35,29 @@ std::optional<v1::ControllerMessage> FakeAgent::Next(v1::ControllerMessage::Body
 }
 
 void FakeAgent::Report(const v1::PlanUpdate& held, v1::Health health) {
+  v1::RoleStatus role;
+  role.set_service("svc");
+  role.set_health(health);
+  Report(held, role);
+}
+
+void FakeAgent::Report(const v1::PlanUpdate& held, const v1::RoleStatus& role) {
   v1::AgentMessage message;
   v1::NodeReport* report = message.mutable_report();
   report->set_node(node_);
   report->set_applied_epoch(held.epoch());
   report->set_applied_version(held.version());
   report->set_applied_plan_hash(held.plan_hash());
-  v1::RoleStatus* role = report->add_roles();
-  role->set_service("svc");
-  role->set_health(health);
+  *report->add_roles() = role;
   stream_->Write(message);
+}
+
+bool FakeAgent::Answer(const std::string& command_id, bool ok, const std::string& message) {
+  v1::AgentMessage answer;
+  answer.mutable_command_result()->set_command_id(command_id);
+  answer.mutable_command_result()->set_ok(ok);
+  answer.mutable_command_result()->set_message(message);
+  return stream_->Write(answer);
 }
 
 void FakeAgent::Cancel() {

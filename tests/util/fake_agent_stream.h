@@ -32,6 +32,12 @@ class FakeAgent {
 
   // Reports that it holds `held`, one service "svc" with `health`.
   void Report(const v1::PlanUpdate& held, v1::Health health);
+  // Reports that it holds `held` and runs `role` as given (its service,
+  // phase, health and pid: what a rolling restart watches).
+  void Report(const v1::PlanUpdate& held, const v1::RoleStatus& role);
+
+  // Answers command `command_id` as bam-agentd does once it carried it out.
+  bool Answer(const std::string& command_id, bool ok, const std::string& message);
 
   // Sends `message` as it is.
   bool Write(const v1::AgentMessage& message) { return stream_->Write(message); }
