@@ -178,7 +178,7 @@ TEST_F(AutoRolloutTest, ANewerVersionSupersedesIt) {
   absl::StatusOr<int64_t> id = auto_->Request(1, "alice");
   ASSERT_TRUE(id.ok());
   v1::ApplyRequest apply;
-  apply.set_spec_text(std::string(kSpec) + "zookeeper:\n  tick_time_ms: 3000\n");
+  apply.set_spec_text(absl::StrCat(kSpec, "zookeeper:\n  tick_time_ms: 3000\n"));
   ASSERT_TRUE(state_->Apply(apply).ok());
   v1::Operation aborted = Pass(*id);
   EXPECT_EQ(aborted.state(), v1::OPERATION_STATE_ABORTED);
