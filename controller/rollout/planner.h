@@ -11,7 +11,7 @@ namespace bamctl {
 
 // What an operator asks for: `bamctl rolling-restart ROLE ...`.
 struct RolloutRequest {
-  std::string role;                // a role name: zookeeper, cassandra, bam-receiver, ...
+  std::string role;                  // a role name: zookeeper, cassandra, bam-receiver, ...
   std::vector<std::string> nodes{};  // only these; empty: every node running the role
   int batch_size = 1;
   bool allow_downtime = false;
