@@ -15,6 +15,7 @@
 #include "roles/spec/cassandra_tokens.h"
 #include "roles/spec/ports.h"
 #include "roles/spec/role_kind.h"
+#include "roles/spec/validate_values.h"
 #include "roles/spec/version.h"
 
 namespace bamctl {
@@ -81,7 +82,7 @@ class Validator {
     CheckBam();
     CheckIpv6();
     CheckPorts();
-    CheckPaths();
+    CheckValues(spec_, sources_, &sink_);
     CheckRestartOnConfigChange();
     return sink_.Take();
   }
@@ -655,41 +656,6 @@ class Validator {
                          "); give one of them another port"));
       }
     }
-  }
-
-  // Defaulted paths derive from a written one (java_home, a home) that gets
-  // its own error, so only written paths are checked: one typo, one error.
-  void RequireAbsolute(const std::string& path, const std::string& value) {
-    if (!sources_.Contains(path)) return;
-    if (value.empty() || value.front() != '/') {
-      sink_.Error(path, absl::StrCat("must be an absolute path, got \"", value, "\""));
-    }
-  }
-
-  void CheckPaths() {
-    RequireAbsolute("java_home", spec_.java_home());
-    const auto& h = spec_.hadoop();
-    RequireAbsolute("hadoop.home", h.home());
-    RequireAbsolute("hadoop.java_home", h.java_home());
-    RequireAbsolute("hadoop.tmp_dir", h.tmp_dir());
-    RequireAbsolute("hadoop.name_dir", h.name_dir());
-    RequireAbsolute("hadoop.data_dir", h.data_dir());
-    RequireAbsolute("hadoop.mapred_system_dir", h.mapred_system_dir());
-    const auto& c = spec_.cassandra();
-    RequireAbsolute("cassandra.home", c.home());
-    RequireAbsolute("cassandra.java_home", c.java_home());
-    RequireAbsolute("cassandra.data_dir", c.data_dir());
-    RequireAbsolute("cassandra.commitlog_dir", c.commitlog_dir());
-    RequireAbsolute("cassandra.saved_caches_dir", c.saved_caches_dir());
-    const auto& z = spec_.zookeeper();
-    RequireAbsolute("zookeeper.home", z.home());
-    RequireAbsolute("zookeeper.java_home", z.java_home());
-    RequireAbsolute("zookeeper.data_dir", z.data_dir());
-    RequireAbsolute("zookeeper.conf_dir", z.conf_dir());
-    const auto& b = spec_.bam();
-    RequireAbsolute("bam.home", b.home());
-    RequireAbsolute("bam.java_home", b.java_home());
-    RequireAbsolute("bam.hive_warehouse_dir", b.hive_warehouse_dir());
   }
 
   const ClusterSpec& spec_;
