@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/escape.h"
 #include "common/status_macros.h"
 #include "roles/driver/endpoint.h"
 #include "roles/patch/xml_patch.h"
@@ -234,11 +235,6 @@ std::vector<std::string> ServedRoles(const v1::BamPlan& b) {
 
 namespace {
 
-// '...' for /bin/sh, with embedded single quotes closed and reopened.
-std::string ShellQuote(absl::string_view word) {
-  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
-}
-
 // Analyzer step 5: dbscripts/mysql.sql run once as the registry user. The
 // password goes into a 0600 client options file, never onto a command line
 // (which any user could read in /proc).
@@ -259,8 +255,9 @@ absl::Status AddRegistrySchemaStep(const v1::BamPlan& b, const RenderContext& ct
   options.path = cnf;
   options.content = absl::StrCat(
       "# Managed by bamctl: MySQL client options for creating the registry schema.\n[client]\n",
-      "host=", b.mysql().host(), "\nport=", b.mysql().port(), "\nuser=", registry->username(),
-      "\npassword=", *password, "\n");
+      "host=", MySqlOptionValue(b.mysql().host()), "\nport=", b.mysql().port(),
+      "\nuser=", MySqlOptionValue(registry->username()), "\npassword=", MySqlOptionValue(*password),
+      "\n");
   options.owner = b.user();
   options.mode = 0600;
   options.secret = true;

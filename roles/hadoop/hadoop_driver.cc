@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/escape.h"
 #include "roles/driver/endpoint.h"
 #include "roles/patch/xml_patch.h"
 
@@ -84,7 +85,7 @@ std::string HadoopConfigXml(const std::vector<std::pair<std::string, std::string
 
 std::string PatchHadoopEnv(const std::string& current, const std::string& java_home,
                            uint32_t heap_mb) {
-  const std::string java_line = absl::StrCat("export JAVA_HOME=", java_home);
+  const std::string java_line = absl::StrCat("export JAVA_HOME=", ShellQuote(java_home));
   const std::string heap_line = absl::StrCat("export HADOOP_HEAPSIZE=", heap_mb);
   bool java_done = false;
   bool heap_done = false;

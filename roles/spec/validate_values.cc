@@ -120,6 +120,13 @@ class ValueChecker {
     CheckPaths();
     CheckUsers();
     CheckDataSources();
+    // cassandra.yaml quotes it, but a YAML single-quoted scalar folds line
+    // breaks, so Cassandra would see another name than the spec's.
+    if (HasControl(spec_.cassandra().cluster_name())) {
+      sink_->Error("cassandra.cluster_name",
+                   absl::StrCat(Shown(spec_.cassandra().cluster_name()),
+                                " contains a control character; use printable characters only"));
+    }
   }
 
  private:

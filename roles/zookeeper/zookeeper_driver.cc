@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/escape.h"
 #include "roles/driver/endpoint.h"
 #include "roles/spec/version.h"
 
@@ -37,11 +38,11 @@ absl::StatusOr<std::string> RenderZooCfg(const v1::ZooKeeperPlan& zk, const Rend
   absl::StrAppend(&cfg, "tickTime=", zk.tick_time_ms(), "\n");
   absl::StrAppend(&cfg, "initLimit=", zk.init_limit(), "\n");
   absl::StrAppend(&cfg, "syncLimit=", zk.sync_limit(), "\n");
-  absl::StrAppend(&cfg, "dataDir=", ctx.Path(zk.data_dir()), "\n");
+  absl::StrAppend(&cfg, "dataDir=", PropertiesValue(ctx.Path(zk.data_dir())), "\n");
   absl::StrAppend(&cfg, "clientPort=", zk.client_port(), "\n");
   // Bind the client port to this node's address only (3.3.0+). ZooKeeper
   // resolves the value whole, so an IPv6 address goes in bare.
-  absl::StrAppend(&cfg, "clientPortAddress=", zk.client_address(), "\n");
+  absl::StrAppend(&cfg, "clientPortAddress=", PropertiesValue(zk.client_address()), "\n");
   for (const v1::ZooKeeperServer& s : zk.servers()) {
     if (IsIpv6Literal(s.host()) && !ZooKeeperTakesIpv6Servers(*version)) {
       return absl::InvalidArgumentError(

@@ -680,19 +680,19 @@ TEST_F(BamDriverTest, RegistrySchemaStepOnlyWhereAndWhenAsked) {
   EXPECT_EQ(step.user, "wso2");
   ASSERT_EQ(step.argv.size(), 3u);
   const std::string conf = root_ + "/opt/wso2bam/repository/conf/";
-  EXPECT_EQ(step.argv[2], "mysql --defaults-extra-file='" + conf +
-                              "bamctl-registry-db.cnf' 'regdb' < '" + root_ +
-                              "/opt/wso2bam/dbscripts/mysql.sql' && touch '" + conf +
-                              ".bamctl-registry-schema.done'");
+  EXPECT_EQ(step.argv[2], "mysql --defaults-extra-file=" + conf +
+                              "bamctl-registry-db.cnf regdb < " + root_ +
+                              "/opt/wso2bam/dbscripts/mysql.sql && touch " + conf +
+                              ".bamctl-registry-schema.done");
   EXPECT_EQ(step.done_marker, conf + ".bamctl-registry-schema.done");
   EXPECT_EQ(step.argv[2].find(std::string(kSecret)), std::string::npos);
   const ConfigFile* cnf = File(node1, "bamctl-registry-db.cnf");
   ASSERT_NE(cnf, nullptr);
   EXPECT_TRUE(cnf->secret);
   EXPECT_EQ(cnf->mode, 0600u);
-  EXPECT_THAT(cnf->content, HasSubstr("host=mysql.bam.internal\nport=3306\nuser=reg_user\n"
-                                      "password=" +
-                                      std::string(kSecret) + "\n"));
+  EXPECT_THAT(cnf->content, HasSubstr("host=\"mysql.bam.internal\"\nport=3306\nuser=\"reg_user\"\n"
+                                      "password=\"" +
+                                      std::string(kSecret) + "\"\n"));
   // Only one node creates the schema.
   EXPECT_TRUE(RenderOne(SeedNodePlan("node2", edit_from, edit_to)).init_steps.empty());
 }

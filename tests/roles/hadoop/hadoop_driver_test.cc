@@ -206,8 +206,20 @@ TEST(HadoopDriverTest, HadoopEnvIsPatchedInPlace) {
   EXPECT_EQ(PatchHadoopEnv("", "/j", 5), "export JAVA_HOME=/j\nexport HADOOP_HEAPSIZE=5\n");
 }
 
+// Hadoop sources hadoop-env.sh: a value must stay one word, not a command.
+TEST(HadoopDriverTest, HadoopEnvQuotesJavaHome) {
+  EXPECT_EQ(PatchHadoopEnv("", "/x$(id)", 5),
+            "export JAVA_HOME='/x$(id)'\nexport HADOOP_HEAPSIZE=5\n");
+  EXPECT_EQ(PatchHadoopEnv("", "/x\nid", 5),
+            "export JAVA_HOME='/x\nid'\nexport HADOOP_HEAPSIZE=5\n");
+  EXPECT_EQ(PatchHadoopEnv("", "/it's", 5),
+            "export JAVA_HOME='/it'\\''s'\nexport HADOOP_HEAPSIZE=5\n");
+}
+
 TEST(HadoopDriverTest, GeneratedXmlEscapesValues) {
   EXPECT_THAT(HadoopConfigXml({{"a", "x<y&z"}}), HasSubstr("<value>x&lt;y&amp;z</value>"));
+  EXPECT_THAT(HadoopConfigXml({{"a", "</value><name>b"}}),
+              HasSubstr("<value>&lt;/value&gt;&lt;name&gt;b</value>"));
 }
 
 TEST(HadoopDriverTest, NodesWithoutHadoopRolesGetNothing) {

@@ -159,6 +159,10 @@ std::vector<ValueCase> Cases() {
        "password_file: \"/etc/x\\n\"", "bam.registry_datasource.password_file",
        "secret file reference \"/etc/x\\n\" contains a control character" + std::string(kPathRule),
        "password_file: \"/etc/x"},
+      {"ClusterNameNewline", "cluster_name: Test Cluster", "cluster_name: \"Test\\nCluster\"",
+       "cassandra.cluster_name",
+       "\"Test\\nCluster\" contains a control character; use printable characters only",
+       "cluster_name:"},
       // Names in the MySQL options file and the schema command line.
       {"DatabaseShell", "database: regdb", "database: \"regdb; id\"",
        "bam.registry_datasource.database",

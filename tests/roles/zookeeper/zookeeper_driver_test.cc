@@ -40,6 +40,18 @@ TEST(ZooKeeperDriverTest, SeedZooCfgAndMyidPerNode) {
   }
 }
 
+// Validation refuses such a data_dir; the renderer must not trust that.
+TEST(ZooKeeperDriverTest, ValuesCannotAddLinesToZooCfg) {
+  v1::NodePlan plan = SeedNodePlan("node3");
+  plan.mutable_zookeeper()->set_data_dir("/z\nserver.9=evil:2888:3888\n4lw.commands.whitelist=*");
+  plan.mutable_zookeeper()->set_client_address("10.0.0.1\\");
+  const std::string cfg = RenderOne(plan).files[0].content;
+  EXPECT_THAT(cfg, HasSubstr("dataDir=/z\\nserver.9=evil:2888:3888\\n4lw.commands.whitelist=*\n"));
+  EXPECT_THAT(cfg, HasSubstr("clientPortAddress=10.0.0.1\\\\\n"));
+  EXPECT_THAT(cfg, Not(HasSubstr("\nserver.9=")));
+  EXPECT_THAT(cfg, Not(HasSubstr("\n4lw.commands.whitelist=*")));
+}
+
 TEST(ZooKeeperDriverTest, WhatTheVersionNeeds) {
   // 3.3.6 (the seed's) knows neither setting.
   std::string cfg = RenderOne(SeedNodePlan("node3")).files[0].content;
