@@ -52,7 +52,9 @@ absl::Status MakeDirs(const std::string& path, mode_t mode) {
     if (S_ISDIR(st.st_mode)) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(path, " exists and is not a directory"));
   }
-  if (absl::Status parent = MakeDirs(ParentDirectory(path), mode); !parent.ok()) return parent;
+  // Missing parents get 0755, as with mkdir -p: a 0750 root-owned /opt
+  // made on the way would keep the role user from its own data dir.
+  if (absl::Status parent = MakeDirs(ParentDirectory(path), 0755); !parent.ok()) return parent;
   if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return ErrnoError("mkdir", path);
   return absl::OkStatus();
 }

@@ -37,7 +37,7 @@ std::string ParentDirectory(const std::string& path);
 // (permissions, a directory) are errors naming the path.
 absl::StatusOr<std::optional<std::string>> ReadFileIfExists(const std::string& path);
 
-// mkdir -p with `mode` for the directories it creates.
+// mkdir -p: `path` itself is created with `mode`, missing parents with 0755.
 absl::Status MakeDirs(const std::string& path, mode_t mode);
 
 // Makes `path` a regular file with at most the permissions in `mode`:

@@ -60,6 +60,41 @@ absl::Status RunInstall(const std::string& emulator, const std::string& product,
   return absl::OkStatus();
 }
 
+// The user the roles run as: the given or current one, except that the
+// spec refuses root as a role user, so run as root the local cluster hands
+// its trees to "nobody", as an operator hands an install to its role user.
+struct RoleUser {
+  std::string name;
+  bool handed_over = false;  // root runs the harness; `name` must own the trees
+};
+
+RoleUser ChooseRoleUser(const std::string& requested) {
+  const std::string user = requested.empty() ? CurrentUserName() : requested;
+  struct passwd* pw = getpwnam(user.c_str());
+  if (user == "root" || (pw != nullptr && pw->pw_uid == 0)) return {"nobody", true};
+  return {user, false};
+}
+
+absl::Status HandOver(const fs::path& tree, const std::string& user, bool recursive = true) {
+  struct passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr) return absl::FailedPreconditionError(absl::StrCat("no user ", user));
+  auto own = [&](const fs::path& p) -> absl::Status {
+    if (lchown(p.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+      return absl::InternalError(absl::StrCat("chown ", p.string(), ": ", std::strerror(errno)));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(own(tree));
+  if (!recursive) return absl::OkStatus();
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(tree, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    RETURN_IF_ERROR(own(it->path()));
+  }
+  if (ec) return absl::InternalError(absl::StrCat("walk ", tree.string(), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
 bool HasAny(const v1::NodeSpec& node, bool (*pred)(RoleKind)) {
   for (const std::string& role : node.roles()) {
     std::optional<RoleKind> kind = ParseRoleName(role);
@@ -81,7 +116,14 @@ absl::StatusOr<LocalClusterLayout> PrepareLocalCluster(const std::string& spec_t
     return absl::InvalidArgumentError(out);
   }
   v1::ClusterSpec spec = loaded.spec;
-  const std::string user = options.user.empty() ? CurrentUserName() : options.user;
+  const RoleUser role_user = ChooseRoleUser(options.user);
+  const std::string& user = role_user.name;
+  if (role_user.handed_over) {
+    // mkdtemp made the run dir 0700: the role user must reach its trees.
+    std::error_code ec;
+    fs::permissions(options.dir, fs::perms(0755), ec);
+    if (ec) return absl::InternalError(absl::StrCat("chmod ", options.dir, ": ", ec.message()));
+  }
   spec.set_render_addresses(true);
   spec.set_java_home(options.java_home);
   if (spec.has_hadoop()) {
@@ -117,6 +159,11 @@ absl::StatusOr<LocalClusterLayout> PrepareLocalCluster(const std::string& spec_t
     for (const std::string& dir : {local.root, local.state_dir, local.log_dir}) {
       RETURN_IF_ERROR(MakeDirs(dir, 0755));
     }
+    if (role_user.handed_over) {
+      // The emulated products make their own dirs (/tmp/hadoop, /var/lib/
+      // cassandra) under the node root, as the role user.
+      RETURN_IF_ERROR(HandOver(local.root, user, /*recursive=*/false));
+    }
     for (const std::string& link : options.links) {
       const fs::path at = local.root + link;
       std::error_code ec;
@@ -128,16 +175,25 @@ absl::StatusOr<LocalClusterLayout> PrepareLocalCluster(const std::string& spec_t
     if (!options.emulator.empty()) {
       if (HasAny(*node, IsHadoopRole)) {
         RETURN_IF_ERROR(RunInstall(options.emulator, "hadoop", local.root + spec.hadoop().home()));
+        if (role_user.handed_over) {
+          RETURN_IF_ERROR(HandOver(local.root + spec.hadoop().home(), user));
+        }
       }
       if (HasAny(*node, [](RoleKind k) { return k == RoleKind::kCassandra; })) {
         RETURN_IF_ERROR(
             RunInstall(options.emulator, "cassandra", local.root + spec.cassandra().home()));
+        if (role_user.handed_over) {
+          RETURN_IF_ERROR(HandOver(local.root + spec.cassandra().home(), user));
+        }
       }
       if (HasAny(*node, IsBamRole)) {
         // Carbon binds every interface; on one machine the BAM nodes share
         // ports, so the emulated server binds the node's address instead.
         RETURN_IF_ERROR(
             RunInstall(options.emulator, "bam", local.root + spec.bam().home(), local.address));
+        if (role_user.handed_over) {
+          RETURN_IF_ERROR(HandOver(local.root + spec.bam().home(), user));
+        }
         // Secrets, as an operator would put them on the BAM hosts.
         for (const v1::DataSourceSpec* ds :
              {&spec.bam().registry_datasource(), &spec.bam().summary_datasource()}) {

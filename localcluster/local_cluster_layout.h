@@ -25,7 +25,10 @@ struct LocalClusterLayout {
 struct LocalClusterOptions {
   std::string dir;                       // the run dir; node dirs go under it
   std::string address_base = "127.0.1";  // node i (0-based) gets <base>.(i+1)
-  std::string user;                      // roles run as this user; "" = the current one
+  // Roles run as this user; "" = the current one. Never root: specs refuse
+  // it, so run as root the roles run as "nobody", who then owns the node
+  // roots and the emulated installs.
+  std::string user;
   // bam-emulator, which installs the emulated Hadoop, Cassandra and BAM
   // trees; "" installs none (a spec with ZooKeeper only).
   std::string emulator;
@@ -40,8 +43,8 @@ struct LocalClusterOptions {
 // Makes a spec runnable on one machine, without root and touching only
 // loopback: each node gets its own address (names are kept; files render
 // addresses, so nothing needs /etc/hosts), its own root, state and log dir;
-// roles run as the current user with the machine's JVM; ZooKeeper is the
-// real one from Debian's package; Hadoop, Cassandra and BAM homes get
+// roles run as the current user (nobody for root) with the machine's JVM;
+// ZooKeeper is the real one from Debian's package; Hadoop, Cassandra and BAM homes get
 // emulated install trees (bam-emulator) laid out like the real ones; the
 // datasource password files get a local demo password (0600). Idempotent:
 // preparing an existing run dir again keeps what the agents wrote.

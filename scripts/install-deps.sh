@@ -17,6 +17,8 @@ packages=(
   libyaml-cpp-dev libpugixml-dev libspdlog-dev libfmt-dev
   # real parts used by tests and the demo
   zookeeper default-jre-headless prometheus
+  # mysql_options_test: a private MariaDB reads the options file bamctl writes
+  mariadb-server mariadb-client
   # test-time helpers
   python3 procps iproute2 curl
 )
