@@ -25,11 +25,7 @@ absl::StatusOr<std::optional<safefs::Owner>> OwnerOf(const std::string& user,
   std::optional<safefs::Owner> owner = safefs::LookUpOwner(user);
   if (!owner && unknown_is_agent) return std::optional<safefs::Owner>();
   if (!owner) return absl::NotFoundError(absl::StrCat(path, ": no user \"", user, "\""));
-  if (owner->uid == 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(path, ": role user \"", user, "\" is root; roles never run as uid 0"));
-  }
-  return owner;
+  return owner;  // uid 0 is the host policy's to refuse (HostPolicy)
 }
 
 }  // namespace
