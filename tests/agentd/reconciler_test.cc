@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "agentd/reconciler/launch_spec.h"
 #include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -760,6 +761,30 @@ TEST_F(ReconcilerTest, APlanWhoseStateCannotBeSavedIsRetriedNotActedOn) {
   r_->Pass();
   EXPECT_THAT(Read(ZooCfgPath()), HasSubstr("server.3="));
   EXPECT_FALSE(launcher_.launches.empty());
+}
+
+}  // namespace
+}  // namespace bamctl
+
+namespace bamctl {
+namespace {
+
+// `nodetool drain` and init steps run from the role-writable home: never
+// as root by omission.
+TEST(LaunchSpecTest, HelperCommandsRunAsTheRolesUser) {
+  ServicePlan plan;
+  plan.name = "cassandra";
+  plan.process.user = "cassandra";
+  plan.process.working_dir = "/opt/cassandra";
+  plan.restart.pre_stop_argv = {"/opt/cassandra/bin/nodetool", "drain"};
+  const AgentPaths paths{"node1", "/state", "/logs"};
+  EXPECT_EQ(PreStopLaunchSpec(paths, plan).user, "cassandra");
+  InitStep step;
+  step.name = "init";
+  step.argv = {"/bin/true"};
+  EXPECT_EQ(InitStepLaunchSpec(paths, plan, step).user, "cassandra");
+  step.user = "other";
+  EXPECT_EQ(InitStepLaunchSpec(paths, plan, step).user, "other");
 }
 
 }  // namespace
