@@ -9,11 +9,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agentd/agent/agent.h"
 #include "agentd/agent/config_file.h"
+#include "agentd/hostfs/safe_fs.h"
 #include "agentd/tls/enrol.h"
 #include "common/file_util.h"
 #include "spdlog/spdlog.h"
@@ -28,6 +31,14 @@ ABSL_FLAG(std::string, root_dir, "",
 ABSL_FLAG(std::string, log_dir, "/var/log/bam-agent", "per-service logs: <service>.log");
 ABSL_FLAG(std::string, hosts_file, "",
           "hosts file for the cluster's host entries; default <root_dir>/etc/hosts");
+ABSL_FLAG(std::string, allowed_paths, "",
+          "host policy: comma-separated absolute dirs plans may touch (below them, after "
+          "--root_dir is applied); empty: /opt,/srv,/var/lib,/var/log,/home");
+ABSL_FLAG(std::string, role_users, "",
+          "host policy: comma-separated users roles may run as; empty: any user but uid 0");
+ABSL_FLAG(bool, allow_hosts_file, true, "host policy: plans may manage the hosts file");
+ABSL_FLAG(bool, allow_root_roles, false,
+          "host policy: roles may run as root (a local cluster run by root; never on a host)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
           "HOST:PORT for Prometheus /metrics; empty disables it");
 ABSL_FLAG(int, probe_interval_ms, 2000, "time between runs of each probe");
@@ -61,6 +72,10 @@ const std::vector<std::string>& SettingNames() {
                                                  "root_dir",
                                                  "log_dir",
                                                  "hosts_file",
+                                                 "allowed_paths",
+                                                 "role_users",
+                                                 "allow_hosts_file",
+                                                 "allow_root_roles",
                                                  "metrics_listen",
                                                  "probe_interval_ms",
                                                  "probe_timeout_ms",
@@ -117,6 +132,32 @@ std::vector<std::string> ArgsWithConfig(int argc, char** argv) {
   return args;
 }
 
+// The host policy (agentd.conf or flags): the host's, never the plan's.
+absl::StatusOr<bamctl::HostPolicy> PolicyFromFlags(const std::string& root_dir) {
+  bamctl::HostPolicy policy;
+  const std::string paths = absl::GetFlag(FLAGS_allowed_paths);
+  if (paths.empty()) {
+    policy.allowed_paths = bamctl::DefaultOwnedRoots(root_dir);
+  } else {
+    for (absl::string_view path : absl::StrSplit(paths, ',', absl::SkipWhitespace())) {
+      path = absl::StripAsciiWhitespace(path);
+      if (absl::Status valid = bamctl::safefs::CheckPath(path); !valid.ok() || path == "/") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--allowed_paths: \"", path,
+                         "\" must be an absolute, normalized directory other than /"));
+      }
+      policy.allowed_paths.push_back(absl::StrCat(root_dir, path));
+    }
+  }
+  for (absl::string_view user :
+       absl::StrSplit(absl::GetFlag(FLAGS_role_users), ',', absl::SkipWhitespace())) {
+    policy.role_users.emplace_back(absl::StripAsciiWhitespace(user));
+  }
+  policy.hosts_file = absl::GetFlag(FLAGS_allow_hosts_file);
+  policy.allow_root_roles = absl::GetFlag(FLAGS_allow_root_roles);
+  return policy;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -150,6 +191,12 @@ int main(int argc, char** argv) {
   r.log_dir = absl::GetFlag(FLAGS_log_dir);
   r.hosts_file = absl::GetFlag(FLAGS_hosts_file);
   if (r.hosts_file.empty()) r.hosts_file = r.root_dir + "/etc/hosts";
+  absl::StatusOr<bamctl::HostPolicy> policy = PolicyFromFlags(r.root_dir);
+  if (!policy.ok()) {
+    spdlog::critical("bam-agentd: {}", std::string(policy.status().message()));
+    return 2;
+  }
+  r.policy = *std::move(policy);
   r.resync_ms = absl::GetFlag(FLAGS_resync_ms);
   r.restart.backoff_initial_ms = absl::GetFlag(FLAGS_backoff_initial_ms);
   r.restart.backoff_max_ms = absl::GetFlag(FLAGS_backoff_max_ms);

@@ -131,9 +131,13 @@ while IFS=$'\t' read -r node address node_root state_dir log_dir; do
     enrol=(--bootstrap_token_file="$token_file")
     echo "== $node: enrolment token created (bamctl node token create $node)"
   fi
+  # Roles run as the demo's user; when that is root, the host policy must
+  # say so (a real host never allows it).
+  root_roles=()
+  if [ "$(id -u)" = 0 ]; then root_roles=(--allow_root_roles); fi
   echo "== starting bam-agentd for $node on $address (log: demo-run/$node/agent.log)"
   setsid "$build/agentd/bam-agentd" --config=/dev/null --node="$node" \
-    --controller="$listen" --ca_file="$pki/ca.crt" "${enrol[@]}" \
+    --controller="$listen" --ca_file="$pki/ca.crt" "${enrol[@]}" "${root_roles[@]}" \
     --state_dir="$state_dir" --root_dir="$node_root" --log_dir="$log_dir" \
     --metrics_listen="$address:9465" --probe_interval_ms=1000 --resync_ms=2000 \
     >>"$run/$node/agent.log" 2>&1 </dev/null &

@@ -177,7 +177,10 @@ void Agent::Loop() {
 }
 
 HostAgentParts::HostAgentParts(const AgentOptions& options)
-    : state_(options.reconciler.state_dir + "/agent.state"), secrets_(options.reconciler.root_dir) {
+    : fs_(options.reconciler.policy ? options.reconciler.policy->allowed_paths
+                                    : DefaultOwnedRoots(options.reconciler.root_dir)),
+      state_(options.reconciler.state_dir + "/agent.state"),
+      secrets_(options.reconciler.root_dir) {
   client_options_.target = options.controller;
   client_options_.node = options.reconciler.node;
   client_options_.agent_version = options.reconciler.agent_version;

@@ -13,6 +13,7 @@
 #include "agentd/agent/agent_metrics.h"
 #include "agentd/client/controller_client.h"
 #include "agentd/hostfs/host_filesystem.h"
+#include "agentd/hostfs/secret_files.h"
 #include "agentd/launcher/exit_watcher.h"
 #include "agentd/launcher/launcher.h"
 #include "agentd/preflight/host_preflight.h"
@@ -129,7 +130,7 @@ class HostAgentParts {
   ProcessLauncher launcher_;
   RealHostFilesystem fs_;
   StateFile state_;
-  FileSecretSource secrets_;
+  SafeSecretSource secrets_;
   HostPreflight preflight_;
   ControllerClient::Options client_options_;
 };

@@ -215,6 +215,19 @@ bool ProcessLauncher::WaitForExit(const ProcessId& id, std::chrono::milliseconds
   return exited;
 }
 
+// The name of the user running `pid`; "" when it is the agent's own.
+std::string ProcessLauncher::OwnerName(pid_t pid) {
+  struct stat st;
+  if (stat(absl::StrCat("/proc/", pid).c_str(), &st) != 0 || st.st_uid == geteuid()) return "";
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwuid_r(st.st_uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return "";
+  }
+  return pw.pw_name;
+}
+
 absl::Status ProcessLauncher::Stop(const ProcessId& id, const std::vector<std::string>& stop_argv,
                                    std::chrono::milliseconds grace) {
   if (!IsAlive(id)) {
@@ -226,6 +239,8 @@ absl::Status ProcessLauncher::Stop(const ProcessId& id, const std::vector<std::s
     LaunchSpec stop;
     stop.argv = stop_argv;
     stop.log_path = "/dev/null";
+    // As the user the role runs as, never more: the command is the role's.
+    stop.user = OwnerName(id.pid);
     absl::StatusOr<ProcessId> stopper = Launch(stop);
     if (stopper.ok()) {
       asked = true;

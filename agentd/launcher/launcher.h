@@ -91,6 +91,9 @@ class ProcessLauncher : public Launcher {
  private:
   static constexpr size_t kMaxKeptExitCodes = 256;
 
+  // The name of the user running `pid`; "" when it is the agent's own.
+  static std::string OwnerName(pid_t pid);
+
   // Reaps `pid` through its pidfd if it is an exited child of ours and
   // keeps its exit code.
   void Reap(pid_t pid);

@@ -29,8 +29,8 @@ absl::Status FileSync::SyncFiles(const std::vector<ServicePlan>& services) {
     if (current.has_value() && last != written_.end() && Sha256Hex(*current) != last->second) {
       notice_(absl::StrCat("restored ", f.path, ": it was edited by hand"));
     }
-    RETURN_IF_ERROR(fs_->WriteFile(f.path, f.content, f.mode));
-    WARN_IF_ERROR(fs_->Chown(f.path, f.owner), "handing a file to its role user");
+    // Created owned by the role's user before it is renamed into place.
+    RETURN_IF_ERROR(fs_->WriteFile(f.path, f.content, f.mode, f.owner));
     written_[f.path] = want;
   }
   return absl::OkStatus();
@@ -44,17 +44,17 @@ void FileSync::SyncDirectoriesAndRemovals(const ServicePlan& plan) {
       if (!d.owner.empty() && fs_->ChangesOwners()) {
         std::optional<uid_t> uid = fs_->UserId(d.owner);
         if (uid && info->uid != *uid) {
-          WARN_IF_ERROR(fs_->Chown(d.path, d.owner), "handing a directory to its role user");
+          // Refused outside the plan's roots (a data_dir of /etc stays root's).
+          if (absl::Status handed = fs_->Chown(d.path, d.owner); !handed.ok()) {
+            notice_(absl::StrCat(plan.name, ": ", handed.message()));
+          }
         }
       }
       continue;
     }
-    if (absl::Status made = fs_->MakeDirs(d.path, d.mode); !made.ok()) {
+    if (absl::Status made = fs_->MakeDirs(d.path, d.mode, d.owner); !made.ok()) {
       notice_(absl::StrCat(plan.name, ": ", made.message()));
-      continue;
     }
-    WARN_IF_ERROR(fs_->Chmod(d.path, d.mode), "setting a directory's mode");
-    WARN_IF_ERROR(fs_->Chown(d.path, d.owner), "handing a directory to its role user");
   }
   for (const std::string& pattern : plan.remove_paths) {
     for (const std::string& removed : fs_->RemoveMatching(pattern)) {

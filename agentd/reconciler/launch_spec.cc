@@ -49,7 +49,8 @@ LaunchSpec InitStepLaunchSpec(const AgentPaths& paths, const ServicePlan& plan,
   spec.argv = step.argv;
   spec.env = BaseEnv();
   for (const auto& [k, v] : step.env) spec.env[k] = v;
-  spec.user = step.user;
+  // Never root by omission: a step without a user runs as the role's.
+  spec.user = step.user.empty() ? plan.process.user : step.user;
   spec.working_dir = plan.process.working_dir;
   spec.log_path = ServiceLogPath(paths, plan.name);
   return spec;
@@ -59,6 +60,10 @@ LaunchSpec PreStopLaunchSpec(const AgentPaths& paths, const ServicePlan& plan) {
   LaunchSpec spec;
   spec.argv = plan.restart.pre_stop_argv;
   spec.env = BaseEnv();
+  // `nodetool drain` lives in the role-writable bin/: as root it would run
+  // whatever the role user put there.
+  spec.user = plan.process.user;
+  spec.working_dir = plan.process.working_dir;
   spec.log_path = ServiceLogPath(paths, plan.name);
   return spec;
 }

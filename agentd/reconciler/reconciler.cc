@@ -142,6 +142,18 @@ PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
       update.plan_hash() == state_.plan_hash()) {
     return verdict;
   }
+  // The host policy, before anything is saved or acted on: a plan outside
+  // it is refused whole. One that cannot render yet is checked on the pass.
+  absl::StatusOr<std::vector<ServicePlan>> services =
+      options_.policy ? Render(update.plan()) : std::vector<ServicePlan>();
+  if (services.ok()) {
+    if (absl::Status allowed = CheckPolicy(update.plan(), *services); !allowed.ok()) {
+      verdict.accepted = false;
+      verdict.reason = absl::StrCat("refused plan ", offered, ": ", allowed.message());
+      Notice(verdict.reason);
+      return verdict;
+    }
+  }
   verdict.changed = true;
   state_.set_plan_epoch(update.epoch());
   state_.set_plan_version(update.version());
@@ -150,6 +162,7 @@ PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
   *state_.mutable_plan() = update.plan();
   *state_.mutable_hosts() = update.hosts();
   SaveState();  // the plan is persisted before anything acts on it
+  plan_unsaved_ = state_dirty_;
   return verdict;
 }
 
@@ -214,7 +227,8 @@ void Reconciler::SaveState() {
   }
   if (absl::Status saved = deps_.state->Save(state_); !saved.ok()) {
     Notice(absl::StrCat("cannot save state: ", saved.message()));
-    return;  // stays dirty: the next pass tries again
+    state_dirty_ = true;  // the next pass tries again
+    return;
   }
   state_dirty_ = false;
 }
@@ -258,17 +272,36 @@ void Reconciler::ApplyStopCompletions(int64_t now) {
   }
 }
 
-bool Reconciler::RenderAndSync(std::vector<ServicePlan>* rendered) {
+absl::StatusOr<std::vector<ServicePlan>> Reconciler::Render(const v1::NodePlan& plan) const {
   DirectoryFileSource base("");
   RenderContext ctx;
   ctx.secrets = deps_.secrets;
   ctx.base = &base;
   ctx.root = options_.root_dir;
   ctx.fall_back_to_stock = options_.fall_back_to_stock;
-  absl::StatusOr<std::vector<ServicePlan>> services = RenderNode(state_.plan(), ctx);
+  return RenderNode(plan, ctx);
+}
+
+absl::Status Reconciler::CheckPolicy(const v1::NodePlan& plan,
+                                     const std::vector<ServicePlan>& services) const {
+  if (!options_.policy.has_value()) return absl::OkStatus();
+  return CheckHostPolicy(*options_.policy, plan.manage_hosts_file(), services,
+                         [this](const std::string& user) { return deps_.fs->UserId(user); });
+}
+
+bool Reconciler::RenderAndSync(std::vector<ServicePlan>* rendered) {
+  absl::StatusOr<std::vector<ServicePlan>> services = Render(state_.plan());
   std::string problem;
+  absl::Status allowed = services.ok() ? CheckPolicy(state_.plan(), *services) : absl::OkStatus();
   if (!services.ok()) {
     problem = absl::StrCat("cannot render the plan: ", services.status().message());
+  } else if (!allowed.ok()) {
+    // Checked again here: a plan held from before the policy, or one that
+    // could not render when offered. Nothing is written or started.
+    problem = absl::StrCat("refused the plan: ", allowed.message());
+    if (problem != render_error_) Notice(problem);
+    render_error_ = problem;
+    return false;
   } else {
     SyncHosts();
     for (const ServicePlan& plan : *services) files_.SyncDirectoriesAndRemovals(plan);
@@ -335,8 +368,19 @@ int64_t Reconciler::Pass() {
     if (state_dirty_) SaveState();
     return now + options_.resync_ms;
   }
+  if (plan_unsaved_) {
+    // A plan is acted on only once saved: an agent restarted mid-way must
+    // find the plan it was carrying out. Retried on every pass; what runs
+    // keeps its last plan meanwhile.
+    SaveState();
+    plan_unsaved_ = state_dirty_;
+    if (plan_unsaved_) {
+      Notice(absl::StrCat("plan ", PlanName(state_.plan_epoch(), state_.plan_version()),
+                          " is not acted on until the agent's state can be saved"));
+    }
+  }
   std::vector<ServicePlan> rendered;
-  if (RenderAndSync(&rendered)) UpdateServices(std::move(rendered), now);
+  if (!plan_unsaved_ && RenderAndSync(&rendered)) UpdateServices(std::move(rendered), now);
   node_checks_ = deps_.preflight->ForNode(state_.plan(), clock_offset_ms_);
   for (auto& [name, s] : services_) {
     if (s->in_plan) ReconcileService(*s, now);

@@ -14,6 +14,7 @@
 #include "agentd/hostfs/host_filesystem.h"
 #include "agentd/launcher/launcher.h"
 #include "agentd/reconciler/file_sync.h"
+#include "agentd/reconciler/host_policy.h"
 #include "agentd/reconciler/interfaces.h"
 #include "agentd/reconciler/restart_tracker.h"
 #include "agentd/reconciler/service.h"
@@ -41,6 +42,9 @@ struct ReconcilerOptions {
   int64_t resync_ms = 5'000;  // drift checks, dependency waits
   ServiceRunner::Limits limits;
   size_t max_notices = 20;
+  // The host's limits on plans (agentd.conf); nullopt checks nothing
+  // (unit tests of other behaviour).
+  std::optional<HostPolicy> policy;
 };
 
 // What the reconciler acts through; each is an interface so unit tests
@@ -123,6 +127,10 @@ class Reconciler {
   void ApplyStopCompletions(int64_t now);
   // Renders the plan and syncs the host's files; false when it cannot.
   bool RenderAndSync(std::vector<ServicePlan>* rendered);
+  absl::StatusOr<std::vector<ServicePlan>> Render(const v1::NodePlan& plan) const;
+  // OK when `services` of `plan` are within options_.policy.
+  absl::Status CheckPolicy(const v1::NodePlan& plan,
+                           const std::vector<ServicePlan>& services) const;
   void UpdateServices(std::vector<ServicePlan> rendered, int64_t now);
   void ReconcileService(Service& s, int64_t now);
   bool RestartsFreely(const Service& s) const;
@@ -144,6 +152,7 @@ class Reconciler {
   std::vector<v1::PreflightCheck> node_checks_;
   std::optional<int64_t> clock_offset_ms_;
   std::string render_error_;
+  bool plan_unsaved_ = false;  // the held plan is not yet in the state file
   std::vector<CommandResult> command_results_;
 };
 

@@ -82,7 +82,7 @@ bool ServiceRunner::RunInitSteps(Service& s, int64_t now) {
   }
   for (const InitStep& step : s.plan.init_steps) {
     if (!step.done_marker.empty() && fs_->Stat(step.done_marker).has_value()) continue;
-    WARN_IF_ERROR(fs_->MakeDirs(paths_.log_dir, 0755), "creating the log dir");
+    WARN_IF_ERROR(fs_->MakeDirs(paths_.log_dir, 0755, ""), "creating the log dir");
     absl::StatusOr<ProcessId> id = launcher_->Launch(InitStepLaunchSpec(paths_, s.plan, step));
     if (!id.ok()) {
       FailStart(s, now, absl::StrCat("init step ", step.name, ": ", id.status().message()));
@@ -103,7 +103,7 @@ bool ServiceRunner::RunInitSteps(Service& s, int64_t now) {
 
 void ServiceRunner::Launch(Service& s, int64_t now, int64_t now_wall) {
   const LaunchSpec spec = ServiceLaunchSpec(paths_, s.plan);
-  WARN_IF_ERROR(fs_->MakeDirs(paths_.log_dir, 0755), "creating the log dir");
+  WARN_IF_ERROR(fs_->MakeDirs(paths_.log_dir, 0755, ""), "creating the log dir");
   WARN_IF_ERROR(RotateLogIfNeeded(spec.log_path, limits_.log_max_bytes, limits_.log_keep),
                 "rotating a role log");
   absl::StatusOr<ProcessId> id = launcher_->Launch(spec);

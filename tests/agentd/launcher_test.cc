@@ -235,3 +235,30 @@ TEST_F(LauncherTest, LogRotationKeepsTheWriterWriting) {
 
 }  // namespace
 }  // namespace bamctl
+
+namespace bamctl {
+namespace {
+
+TEST_F(LauncherTest, AStopCommandRunsAsTheRolesUserNotRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  fs::create_directories(dir_ / "out");
+  fs::permissions(dir_ / "out", fs::perms::all);
+  LaunchSpec spec;
+  spec.argv = {"/bin/sleep", "30"};
+  spec.user = "nobody";
+  spec.working_dir = "/";
+  spec.log_path = (dir_ / "role.log").string();
+  absl::StatusOr<ProcessId> id = launcher_.Launch(spec);
+  ASSERT_TRUE(id.ok()) << id.status();
+  started_.push_back(*id);
+  const std::string out = (dir_ / "out/stopper.uid").string();
+  ASSERT_TRUE(launcher_.Stop(*id, {"/bin/sh", "-c", "id -u > " + out}, milliseconds(500)).ok());
+  std::ifstream in(out);
+  std::string uid;
+  in >> uid;
+  EXPECT_EQ(uid, "65534");
+}
+
+}  // namespace
+}  // namespace bamctl

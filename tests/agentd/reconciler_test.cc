@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "agentd/reconciler/launch_spec.h"
 #include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -684,6 +685,106 @@ TEST_F(ReconcilerTest, SecretsAreWrittenOwnerOnly) {
               HasSubstr("s3cret"));
   const v1::NodeReport report = r_->Report();
   for (const std::string& n : report.notices()) EXPECT_THAT(n, ::testing::Not(HasSubstr("s3cret")));
+}
+
+}  // namespace
+}  // namespace bamctl
+
+namespace bamctl {
+namespace {
+
+class ReconcilerPolicyTest : public ReconcilerTest {
+ protected:
+  static HostPolicy PolicyAllowing(std::vector<std::string> paths) {
+    HostPolicy policy;
+    policy.allowed_paths = std::move(paths);
+    return policy;
+  }
+  PlanVerdict OfferSeed() {
+    v1::PlanUpdate update;
+    update.set_version(1);
+    update.set_plan_hash("hash-1");
+    *update.mutable_plan() = testing::SeedNodePlan("node3");
+    *update.mutable_hosts() = testing::SeedHosts();
+    return r_->OfferPlan(update);
+  }
+};
+
+TEST_F(ReconcilerPolicyTest, TheDefaultPolicyAcceptsTheSeedPlan) {
+  options_.policy = PolicyAllowing(DefaultOwnedRoots(options_.root_dir));
+  Restart();
+  PlanVerdict verdict = OfferSeed();
+  EXPECT_TRUE(verdict.accepted) << verdict.reason;
+}
+
+TEST_F(ReconcilerPolicyTest, APlanOutsideTheHostPolicyIsRefusedWholeAndNothingIsWritten) {
+  options_.policy = PolicyAllowing({options_.root_dir + "/srv"});
+  Restart();
+  PlanVerdict verdict = OfferSeed();
+  EXPECT_FALSE(verdict.accepted);
+  EXPECT_THAT(verdict.reason, HasSubstr("refused plan v1: "));
+  EXPECT_THAT(verdict.reason, HasSubstr("is outside the host policy's allowed_paths (" +
+                                        options_.root_dir + "/srv)"));
+  EXPECT_THAT(r_->Report().notices(), Contains(HasSubstr("refused plan v1")));
+  r_->Pass();
+  EXPECT_THAT(launcher_.launches, IsEmpty());
+  EXPECT_FALSE(fs::exists(options_.root_dir));  // nothing created, not even the hosts file
+  EXPECT_EQ(r_->Report().applied_version(), 0);
+}
+
+TEST_F(ReconcilerPolicyTest, AHeldPlanOutsideANewPolicyIsNotActedOn) {
+  Offer(testing::SeedNodePlan("node3"), 1);  // accepted before the host tightened its policy
+  options_.policy = PolicyAllowing({options_.root_dir + "/srv"});
+  Restart();
+  r_->Pass();
+  EXPECT_THAT(launcher_.launches, IsEmpty());
+  EXPECT_FALSE(fs::exists(options_.root_dir));
+  EXPECT_THAT(r_->Report().notices(), Contains(HasSubstr("refused the plan: ")));
+}
+
+}  // namespace
+}  // namespace bamctl
+
+namespace bamctl {
+namespace {
+
+TEST_F(ReconcilerTest, APlanWhoseStateCannotBeSavedIsRetriedNotActedOn) {
+  // A directory where the state file goes: every save fails, even as root.
+  fs::create_directories(options_.state_dir + "/agent.state/blocker");
+  Restart();
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  EXPECT_THAT(launcher_.launches, IsEmpty());
+  EXPECT_FALSE(fs::exists(options_.root_dir));
+  EXPECT_THAT(r_->Report().notices(), Contains(HasSubstr("is not acted on until")));
+  fs::remove_all(options_.state_dir + "/agent.state");
+  r_->Pass();
+  EXPECT_THAT(Read(ZooCfgPath()), HasSubstr("server.3="));
+  EXPECT_FALSE(launcher_.launches.empty());
+}
+
+}  // namespace
+}  // namespace bamctl
+
+namespace bamctl {
+namespace {
+
+// `nodetool drain` and init steps run from the role-writable home: never
+// as root by omission.
+TEST(LaunchSpecTest, HelperCommandsRunAsTheRolesUser) {
+  ServicePlan plan;
+  plan.name = "cassandra";
+  plan.process.user = "cassandra";
+  plan.process.working_dir = "/opt/cassandra";
+  plan.restart.pre_stop_argv = {"/opt/cassandra/bin/nodetool", "drain"};
+  const AgentPaths paths{"node1", "/state", "/logs"};
+  EXPECT_EQ(PreStopLaunchSpec(paths, plan).user, "cassandra");
+  InitStep step;
+  step.name = "init";
+  step.argv = {"/bin/true"};
+  EXPECT_EQ(InitStepLaunchSpec(paths, plan, step).user, "cassandra");
+  step.user = "other";
+  EXPECT_EQ(InitStepLaunchSpec(paths, plan, step).user, "other");
 }
 
 }  // namespace

@@ -260,6 +260,9 @@ absl::Status LocalCluster::StartAgent(const std::string& node) {
     if (!token_file.ok()) return token_file.status();
     argv.push_back("--bootstrap_token_file=" + *token_file);
   }
+  // Roles run as the test's user; when that is root, the host policy must
+  // allow it (a real host never does).
+  if (geteuid() == 0) argv.emplace_back("--allow_root_roles");
   argv.insert(argv.end(), options_.agent_flags.begin(), options_.agent_flags.end());
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
       ChildProcess::Start(argv, {}, dir_.string(), (dir_ / node / "agent.log").string());

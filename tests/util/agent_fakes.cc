@@ -23,7 +23,7 @@ absl::StatusOr<std::optional<std::string>> MemoryFilesystem::ReadFile(const std:
 }
 
 absl::Status MemoryFilesystem::WriteFile(const std::string& path, absl::string_view content,
-                                         mode_t mode) {
+                                         mode_t mode, const std::string& owner) {
   if (unwritable.count(path) > 0) {
     return absl::PermissionDeniedError(absl::StrCat("write ", path, ": read-only"));
   }
@@ -31,6 +31,7 @@ absl::Status MemoryFilesystem::WriteFile(const std::string& path, absl::string_v
   File& f = files[path];
   f.content = std::string(content);
   f.mode = mode;
+  f.owner = owner;
   writes.push_back(path);
   return absl::OkStatus();
 }
@@ -45,9 +46,10 @@ std::optional<PathInfo> MemoryFilesystem::Stat(const std::string& path) {
   return std::nullopt;
 }
 
-absl::Status MemoryFilesystem::MakeDirs(const std::string& path, mode_t mode) {
+absl::Status MemoryFilesystem::MakeDirs(const std::string& path, mode_t mode,
+                                        const std::string& owner) {
   for (const std::string& parent : Parents(path)) dirs.emplace(parent, File{"", 0755, ""});
-  dirs.emplace(path, File{"", mode, ""});
+  dirs.emplace(path, File{"", mode, owner});
   return absl::OkStatus();
 }
 

@@ -175,9 +175,10 @@ class MemoryFilesystem : public HostFilesystem {
     std::string owner;
   };
   absl::StatusOr<std::optional<std::string>> ReadFile(const std::string& path) override;
-  absl::Status WriteFile(const std::string& path, absl::string_view content, mode_t mode) override;
+  absl::Status WriteFile(const std::string& path, absl::string_view content, mode_t mode,
+                         const std::string& owner) override;
   std::optional<PathInfo> Stat(const std::string& path) override;
-  absl::Status MakeDirs(const std::string& path, mode_t mode) override;
+  absl::Status MakeDirs(const std::string& path, mode_t mode, const std::string& owner) override;
   absl::Status Chmod(const std::string& path, mode_t mode) override;
   absl::Status Chown(const std::string& path, const std::string& user) override;
   std::optional<uid_t> UserId(const std::string& user) override;
