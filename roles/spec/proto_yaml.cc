@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace bamctl {
@@ -24,6 +26,71 @@ using google::protobuf::Reflection;
 SourcePos PosOf(const YAML::Mark& mark) {
   if (mark.is_null()) return {};
   return {mark.line + 1, mark.column + 1};
+}
+
+// The documents of a YAML stream: where each starts and whether its root
+// is null (an empty document, as a trailing "---" leaves). Only events, no
+// nodes: YAML::LoadAll cannot be used, because yaml-cpp 0.7's parser returns
+// an empty document without consuming anything, forever, for a tag or an
+// anchor followed by ',' at the top level ("!x," hung bamctl and the
+// controller; found by fuzz/spec_fuzz, fixed upstream after 0.8). A document
+// that starts where the one before it did is that loop.
+class DocumentScan : public YAML::EventHandler {
+ public:
+  struct Document {
+    YAML::Mark start;
+    YAML::Mark root;  // the root node's mark
+    bool null = true;
+  };
+  std::vector<Document> documents;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    documents.push_back({mark, mark, true});
+    has_root_ = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Root(mark, true); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Root(mark, false); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Root(mark, false);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Root(mark, false);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Root(mark, false);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Root(const YAML::Mark& mark, bool null) {
+    if (has_root_) return;
+    has_root_ = true;
+    documents.back().root = mark;
+    documents.back().null = null;
+  }
+  bool has_root_ = false;
+};
+
+// Scans `text` up to its second non-empty document (enough to refuse it).
+// Throws YAML::Exception on a syntax error, as YAML::Load does.
+std::vector<DocumentScan::Document> ScanDocuments(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentScan scan;
+  int non_null = 0;
+  while (non_null < 2 && parser.HandleNextDocument(scan)) {
+    const std::vector<DocumentScan::Document>& docs = scan.documents;
+    if (docs.size() >= 2 && docs.back().start.pos == docs[docs.size() - 2].start.pos) {
+      throw YAML::ParserException(docs.back().start, "the parser cannot go on from here");
+    }
+    if (!docs.back().null) ++non_null;
+  }
+  return scan.documents;
 }
 
 std::string FieldNames(const Descriptor& d) {
@@ -358,28 +425,31 @@ void EmitMessage(YAML::Emitter& out, const Message& msg) {
 void ParseYamlInto(absl::string_view yaml_text, Message* message, SourceMap* sources,
                    DiagnosticSink* sink) {
   message->Clear();
-  std::vector<YAML::Node> documents;
+  const std::string text(yaml_text);
+  std::vector<DocumentScan::Document> documents;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    documents = ScanDocuments(text);
+    root = YAML::Load(text);  // the first document only
   } catch (const YAML::Exception& e) {
     sink->ErrorAt("", PosOf(e.mark), absl::StrCat("YAML syntax error: ", e.msg));
     return;
   }
   // A trailing "---" (or "...") leaves an empty document behind; ignore it.
-  while (documents.size() > 1 && documents.back().IsNull()) documents.pop_back();
-  if (documents.empty() || documents[0].IsNull()) {
+  while (documents.size() > 1 && documents.back().null) documents.pop_back();
+  if (documents.empty() || documents[0].null || root.IsNull()) {
     sink->ErrorAt("", {}, "the file holds no spec; expected a mapping starting with \"name:\"");
     return;
   }
   if (documents.size() > 1) {
-    sink->ErrorAt("", PosOf(documents[1].Mark()),
+    sink->ErrorAt("", PosOf(documents[1].root),
                   "the file holds more than one YAML document; a spec is exactly one");
     return;
   }
   // The root path "" is where messages about missing top-level fields point.
-  sources->Record("", PosOf(documents[0].Mark()));
+  sources->Record("", PosOf(root.Mark()));
   try {
-    Reader(sources, sink).ReadMessage(documents[0], "", message);
+    Reader(sources, sink).ReadMessage(root, "", message);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports some malformed inputs only when nodes are accessed.
     sink->ErrorAt("", PosOf(e.mark), absl::StrCat("YAML error: ", e.msg));

@@ -77,6 +77,17 @@ TEST(ProtoYamlTest, UnknownTopLevelFieldWithoutCloseMatch) {
   EXPECT_THAT(d.message, ::testing::Not(HasSubstr("did you mean")));
 }
 
+// yaml-cpp 0.7's LoadAll never returns on these (fuzz/spec_fuzz found the
+// first): a tag or anchor followed by ',' at the top level. Each is refused
+// as a syntax error; on the old code this test hangs until ctest's timeout.
+TEST(ProtoYamlTest, InputsThatHungYamlCppAreSyntaxErrors) {
+  for (const char* text : {"!x,\n", "&a,\n", "!,", "# c\n !-x, t]}\nhadoop: {heap_mb: 1}\n"}) {
+    Diagnostic d = Only(text);
+    EXPECT_THAT(d.message, HasSubstr("YAML syntax error")) << text;
+    EXPECT_GE(d.pos.line, 1) << text;
+  }
+}
+
 TEST(ProtoYamlTest, DuplicateKey) {
   Diagnostic d = Only("name: a\nname: b\n");
   EXPECT_EQ(d.path, "name");
