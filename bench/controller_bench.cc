@@ -270,8 +270,9 @@ int RunOne(const std::string& bin, int n, int port, const std::string& transport
       if (!all) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  if (redials > 0)
+  if (redials > 0) {
     std::fprintf(stderr, "%s %d agents: %d redials\n", transport.c_str(), n, redials);
+  }
   // Propagation of a change to every node.
   const auto t0 = Clock::now();
   const int64_t v2 = apply(1200);

@@ -207,6 +207,8 @@ class Store {
       : db_(std::move(db)), lock_fd_(lock_fd), clock_(clock) {}
 
   absl::StatusOr<int64_t> CurrentVersionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<v1::Operation>> ListOperationsLocked(int limit, bool active_only)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> EpochLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RecordReportLocked(const v1::NodeReport& report, int64_t now, SqliteStmt& upsert,
                                   SqliteStmt& clear, SqliteStmt& role)

@@ -108,6 +108,11 @@ absl::StatusOr<v1::Operation> Store::GetOperation(int64_t id) {
 
 absl::StatusOr<std::vector<v1::Operation>> Store::ListOperations(int limit, bool active_only) {
   absl::MutexLock lock(&mu_);
+  return ListOperationsLocked(limit, active_only);
+}
+
+absl::StatusOr<std::vector<v1::Operation>> Store::ListOperationsLocked(int limit,
+                                                                       bool active_only) {
   std::string where;
   if (active_only) {
     std::vector<std::string> states;

@@ -1,5 +1,6 @@
 // The Store's retention: pruning old events and versions, and the errors
 // for a version pruned (the rest is in store.cc).
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -8,7 +9,6 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "controller/store/store.h"
-#include "proto/enum_text.h"
 
 namespace bamctl {
 namespace {
@@ -61,23 +61,12 @@ absl::StatusOr<std::vector<int64_t>> Store::PruneVersionsLocked(const RetentionP
 
   // Versions unfinished operations name (an auto-rollout waits for its
   // version). Few rows: only operations not finished are read.
-  std::vector<std::string> states;
-  for (v1::OperationState state : kActiveOperationStates) {
-    states.push_back(absl::StrCat("'", EnumText(state), "'"));
-  }
-  ASSIGN_OR_RETURN(auto ops,
-                   SqliteStmt::Prepare(*db_, absl::StrCat("SELECT definition FROM operations "
-                                                          "WHERE state IN (",
-                                                          absl::StrJoin(states, ", "), ")")));
+  // A damaged row fails the pass: its version cannot be known, so no
+  // version is pruned rather than its.
+  ASSIGN_OR_RETURN(std::vector<v1::Operation> active,
+                   ListOperationsLocked(std::numeric_limits<int>::max(), /*active_only=*/true));
   std::set<int64_t> in_use;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, ops->Step());
-    if (!row) break;
-    v1::Operation op;
-    if (!op.ParseFromString(ops->Text(0))) {
-      // Its version cannot be known: prune no version rather than its.
-      return absl::DataLossError("an unfinished operation does not parse; no version is pruned");
-    }
+  for (const v1::Operation& op : active) {
     if (op.version() > 0) in_use.insert(op.version());
   }
 

@@ -56,11 +56,13 @@ absl::Status ControllerProcess::Start() {
 void ControllerProcess::Kill9() { process_.reset(); }
 
 absl::StatusOr<std::unique_ptr<v1::AgentService::Stub>> ControllerProcess::AgentStub(
-    const std::string& node) {
+    const std::string& node, const std::string& via, grpc::ChannelArguments args) {
   if (ca_ == nullptr) return absl::FailedPreconditionError("the controller was never started");
   ASSIGN_OR_RETURN(grpc::SslCredentialsOptions options,
                    ClientTlsOptions(*ca_, node, PeerRole::kNode));
-  return v1::AgentService::NewStub(grpc::CreateChannel(address_, grpc::SslCredentials(options)));
+  if (!via.empty()) args.SetSslTargetNameOverride(host_);
+  return v1::AgentService::NewStub(
+      grpc::CreateCustomChannel(via.empty() ? address_ : via, grpc::SslCredentials(options), args));
 }
 
 absl::StatusOr<int64_t> ControllerProcess::RssBytes() const {

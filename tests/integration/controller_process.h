@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "pki/certs.h"
 #include "proto/controller.grpc.pb.h"
 #include "tests/integration/child_process.h"
@@ -30,8 +31,13 @@ class ControllerProcess {
   void Kill9();  // SIGKILL to the group, then reaped
 
   v1::ClusterService::Stub* cluster() { return cluster_.get(); }
-  // The agent service as `node`'s certificate.
-  absl::StatusOr<std::unique_ptr<v1::AgentService::Stub>> AgentStub(const std::string& node);
+  // The agent service as `node`'s certificate; through `via` ("IP:PORT",
+  // a proxy to the controller) when given, still verifying the
+  // controller's own name; with `args` for the channel.
+  absl::StatusOr<std::unique_ptr<v1::AgentService::Stub>> AgentStub(
+      const std::string& node, const std::string& via = "",
+      grpc::ChannelArguments args = grpc::ChannelArguments());
+  std::string address() const { return address_; }
 
   pid_t pid() const { return process_ == nullptr ? 0 : process_->pid(); }
   // Its resident set, from /proc/PID/status.

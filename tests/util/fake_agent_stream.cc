@@ -34,6 +34,13 @@ std::optional<v1::ControllerMessage> FakeAgent::Next(v1::ControllerMessage::Body
   return std::nullopt;
 }
 
+int FakeAgent::ReadToEnd() {
+  v1::ControllerMessage message;
+  int count = 0;
+  while (stream_->Read(&message)) ++count;
+  return count;
+}
+
 void FakeAgent::Report(const v1::PlanUpdate& held, v1::Health health) {
   v1::RoleStatus role;
   role.set_service("svc");
@@ -71,9 +78,7 @@ grpc::Status FakeAgent::Close() {
   if (closed_) return status_;
   closed_ = true;
   stream_->WritesDone();
-  v1::ControllerMessage drain;
-  while (stream_->Read(&drain)) {
-  }
+  ReadToEnd();
   status_ = stream_->Finish();
   return status_;
 }

@@ -30,6 +30,10 @@ class FakeAgent {
   // others; nullopt when the stream ends.
   std::optional<v1::ControllerMessage> Next(v1::ControllerMessage::BodyCase body);
 
+  // Reads until the controller ends the stream; returns how many messages
+  // it read. May run while another thread writes.
+  int ReadToEnd();
+
   // Reports that it holds `held`, one service "svc" with `health`.
   void Report(const v1::PlanUpdate& held, v1::Health health);
   // Reports that it holds `held` and runs `role` as given (its service,
