@@ -114,6 +114,7 @@ absl::StatusOr<std::vector<ServiceSetup>> CassandraDriver::Setup(
   ConfigFile yaml;
   yaml.path = yaml_path;
   yaml.content = *std::move(patched);
+  yaml.owner = c.user();  // like the install it sits in
   service.files.push_back(std::move(yaml));
 
   // Cassandra creates missing directories itself only when it may write
