@@ -11,7 +11,6 @@
 #include "common/status_log.h"
 #include "common/status_macros.h"
 #include "proto/enum_text.h"
-#include "roles/driver/file_sources.h"
 #include "roles/render/node_renderer.h"
 #include "spdlog/spdlog.h"
 
@@ -19,6 +18,21 @@ namespace bamctl {
 namespace {
 
 constexpr int kMaxHandledCommands = 100;
+
+// Shipped files (hadoop-env.sh, cassandra.yaml, ...) are read through the
+// host filesystem, like everything the agent touches: they sit in the role
+// user's install, and a link planted there must not make root read a file
+// of the host into a config the role user can read.
+class HostFileSource : public BaseFileSource {
+ public:
+  explicit HostFileSource(HostFilesystem* fs) : fs_(fs) {}
+  absl::StatusOr<std::optional<std::string>> Read(absl::string_view path) const override {
+    return fs_->ReadFile(std::string(path));
+  }
+
+ private:
+  HostFilesystem* fs_;
+};
 
 // "v7", or "v7 (epoch 2)" once the controller numbers epochs.
 std::string PlanName(int64_t epoch, int64_t version) {
@@ -273,7 +287,7 @@ void Reconciler::ApplyStopCompletions(int64_t now) {
 }
 
 absl::StatusOr<std::vector<ServicePlan>> Reconciler::Render(const v1::NodePlan& plan) const {
-  DirectoryFileSource base("");
+  HostFileSource base(deps_.fs);
   RenderContext ctx;
   ctx.secrets = deps_.secrets;
   ctx.base = &base;

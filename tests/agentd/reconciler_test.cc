@@ -748,6 +748,25 @@ TEST_F(ReconcilerPolicyTest, AHeldPlanOutsideANewPolicyIsNotActedOn) {
 namespace bamctl {
 namespace {
 
+TEST_F(ReconcilerTest, AShippedConfigFileLinkedElsewhereIsNeverRead) {
+  // The role user swaps the install's cassandra.yaml for a link to a file
+  // root may read: the agent would patch it into a file the role can read.
+  const v1::NodePlan plan = testing::SeedNodePlan("node3");
+  const std::string yaml = options_.root_dir + plan.cassandra().home() + "/conf/cassandra.yaml";
+  const std::string secret = root_ + "/root-only";
+  ASSERT_TRUE(WriteFileAtomically(secret, "secret_key: hunter2\n", 0600).ok());
+  fs::create_directories(fs::path(yaml).parent_path());
+  fs::create_symlink(secret, yaml);
+  Offer(plan, 1);
+  r_->Pass();
+  EXPECT_TRUE(fs::is_symlink(yaml));  // neither followed nor replaced
+  absl::StatusOr<std::optional<std::string>> kept = ReadFileIfExists(secret);
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ(**kept, "secret_key: hunter2\n");
+  EXPECT_THAT(launcher_.launches, IsEmpty());
+  EXPECT_THAT(r_->Report().notices(), Contains(HasSubstr(yaml + " is a symbolic link")));
+}
+
 TEST_F(ReconcilerTest, APlanWhoseStateCannotBeSavedIsRetriedNotActedOn) {
   // A directory where the state file goes: every save fails, even as root.
   fs::create_directories(options_.state_dir + "/agent.state/blocker");
