@@ -7,10 +7,10 @@
 #include <thread>
 
 #include "agentd/agent/agent.h"
+#include "agentd/testing/agent_fakes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/driver/file_sources.h"
-#include "tests/util/agent_fakes.h"
 #include "tests/util/seed_plans.h"
 
 namespace bamctl {

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "agentd/testing/agent_fakes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/util/agent_fakes.h"
 
 namespace bamctl {
 namespace {

@@ -12,11 +12,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agentd/reconciler/launch_spec.h"
+#include "agentd/testing/agent_fakes.h"
 #include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/driver/file_sources.h"
-#include "tests/util/agent_fakes.h"
 #include "tests/util/seed_plans.h"
 #include "tests/util/test_util.h"
 

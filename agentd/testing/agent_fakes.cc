@@ -1,4 +1,4 @@
-#include "tests/util/agent_fakes.h"
+#include "agentd/testing/agent_fakes.h"
 
 #include <fnmatch.h>
 

@@ -1,5 +1,5 @@
-#ifndef BAMCTL_TESTS_UTIL_AGENT_FAKES_H_
-#define BAMCTL_TESTS_UTIL_AGENT_FAKES_H_
+#ifndef BAMCTL_AGENTD_TESTING_AGENT_FAKES_H_
+#define BAMCTL_AGENTD_TESTING_AGENT_FAKES_H_
 
 // Fakes of the agent's seams, shared by its unit tests: a launcher that
 // only records, probe samples set by the test, preflight errors on demand,
@@ -254,4 +254,4 @@ class FakeControllerLink : public ControllerLink {
 
 }  // namespace bamctl::testing
 
-#endif  // BAMCTL_TESTS_UTIL_AGENT_FAKES_H_
+#endif  // BAMCTL_AGENTD_TESTING_AGENT_FAKES_H_
