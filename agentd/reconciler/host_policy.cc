@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agentd/hostfs/safe_fs.h"
+#include "common/user_name.h"
 
 namespace bamctl {
 namespace {
@@ -26,10 +28,21 @@ class Checker {
         absl::StrJoin(policy_.allowed_paths, ", "), ")"));
   }
 
-  // "" is the agent's own user: root only when the agent is root, which
-  // the plan cannot ask for.
-  absl::Status User(const std::string& service, absl::string_view field, const std::string& user) {
-    if (user.empty()) return absl::OkStatus();
+  // A file or directory owned by "" is the agent's own (root's, which a
+  // plan may ask for: the hosts file). A process or step with no user
+  // would run as the agent, so `runs` refuses "" as it refuses root.
+  absl::Status User(const std::string& service, absl::string_view field, const std::string& user,
+                    bool runs = false) {
+    if (user.empty() && (!runs || policy_.allow_root_roles)) return absl::OkStatus();
+    std::optional<uid_t> uid = user.empty() ? std::nullopt : uid_of_(user);
+    const bool root = user == "root" || (uid.has_value() && *uid == 0);
+    if (!(root && policy_.allow_root_roles)) {
+      if (std::optional<std::string> problem = RoleUserProblem(user)) {
+        return absl::PermissionDeniedError(absl::StrCat(service, " ", field, " \"",
+                                                        absl::CHexEscape(user), "\" ", *problem,
+                                                        ": roles never run as root"));
+      }
+    }
     if (!policy_.role_users.empty() &&
         std::find(policy_.role_users.begin(), policy_.role_users.end(), user) ==
             policy_.role_users.end()) {
@@ -37,8 +50,7 @@ class Checker {
           absl::StrCat(service, " ", field, " \"", user, "\" is not one of the host policy's ",
                        "role_users (", absl::StrJoin(policy_.role_users, ", "), ")"));
     }
-    std::optional<uid_t> uid = uid_of_(user);
-    if (!policy_.allow_root_roles && (user == "root" || (uid.has_value() && *uid == 0))) {
+    if (root && !policy_.allow_root_roles) {
       return absl::PermissionDeniedError(
           absl::StrCat(service, " ", field, " \"", user, "\" is uid 0: roles never run as root"));
     }
@@ -73,7 +85,10 @@ absl::Status CheckHostPolicy(const HostPolicy& policy, bool manage_hosts_file,
     }
     for (const InitStep& step : s.init_steps) {
       const std::string field = absl::StrCat("init step ", step.name);
-      if (absl::Status ok = check.User(s.name, field + " user", step.user); !ok.ok()) return ok;
+      if (absl::Status ok = check.User(s.name, field + " user", step.user, /*runs=*/true);
+          !ok.ok()) {
+        return ok;
+      }
       if (!step.done_marker.empty()) {
         if (absl::Status ok = check.Path(s.name, field + " done_marker", step.done_marker);
             !ok.ok()) {
@@ -81,7 +96,10 @@ absl::Status CheckHostPolicy(const HostPolicy& policy, bool manage_hosts_file,
         }
       }
     }
-    if (absl::Status ok = check.User(s.name, "process user", s.process.user); !ok.ok()) return ok;
+    if (absl::Status ok = check.User(s.name, "process user", s.process.user, /*runs=*/true);
+        !ok.ok()) {
+      return ok;
+    }
   }
   return absl::OkStatus();
 }

@@ -37,11 +37,17 @@ absl::Status MemoryFilesystem::WriteFile(const std::string& path, absl::string_v
 }
 
 std::optional<PathInfo> MemoryFilesystem::Stat(const std::string& path) {
+  // "" is the agent's (root); an unknown owner is no uid a user has.
+  auto uid = [this](const std::string& owner) -> uid_t {
+    if (owner.empty()) return 0;
+    auto it = users.find(owner);
+    return it == users.end() ? static_cast<uid_t>(-1) : it->second;
+  };
   if (auto it = files.find(path); it != files.end()) {
-    return PathInfo{false, it->second.mode, users[it->second.owner]};
+    return PathInfo{false, it->second.mode, uid(it->second.owner)};
   }
   if (auto it = dirs.find(path); it != dirs.end()) {
-    return PathInfo{true, it->second.mode, users[it->second.owner]};
+    return PathInfo{true, it->second.mode, uid(it->second.owner)};
   }
   return std::nullopt;
 }

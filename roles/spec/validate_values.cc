@@ -6,9 +6,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/user_name.h"
 
 namespace bamctl {
 namespace {
@@ -86,31 +86,6 @@ bool IsSystemDir(absl::string_view value) {
   return false;
 }
 
-// Why `user` may not run a role, or nullopt when it may.
-std::optional<std::string> UserProblem(absl::string_view user) {
-  if (user.empty()) return "is empty";
-  if (user == "root") return "is root";
-  if (absl::ascii_isdigit(user.front())) {
-    uint32_t uid = 0;
-    if (user.find_first_not_of("0123456789") != absl::string_view::npos ||
-        !absl::SimpleAtoi(user, &uid)) {
-      return "starts with a digit but is not a uid";
-    }
-    if (uid == 0) return "is uid 0 (root)";
-    return std::nullopt;
-  }
-  if (user.size() > 32) return "is longer than 32 characters";
-  if (!absl::ascii_isalpha(user.front()) && user.front() != '_') {
-    return "does not start with a letter or '_'";
-  }
-  for (char c : user) {
-    if (!absl::ascii_isalnum(c) && c != '_' && c != '-' && c != '.') {
-      return absl::StrCat("contains ", Shown(std::string(1, c)));
-    }
-  }
-  return std::nullopt;
-}
-
 class ValueChecker {
  public:
   ValueChecker(const v1::ClusterSpec& spec, const SourceMap& sources, DiagnosticSink* sink)
@@ -177,7 +152,7 @@ class ValueChecker {
   }
 
   void CheckUser(const std::string& path, const std::string& user) {
-    if (std::optional<std::string> problem = UserProblem(user)) {
+    if (std::optional<std::string> problem = RoleUserProblem(user)) {
       sink_->Error(path, absl::StrCat("role user ", Shown(user), DefaultNote(path), " ", *problem,
                                       "; roles never run as root: give a user name of up to 32 "
                                       "letters, digits, '_', '-' and '.' (not starting with a "

@@ -70,6 +70,27 @@ TEST_F(HostPolicyTest, RootIsNeverARoleUser) {
   EXPECT_EQ(Check(), "ok");
 }
 
+TEST_F(HostPolicyTest, AProcessNeverRunsAsTheAgentsOwnUser) {
+  services_[0].process.user = "";
+  EXPECT_THAT(Check(), HasSubstr("zookeeper process user \"\" is empty: roles never run as root"));
+  services_[0].process.user = "zookeeper";
+  services_[0].init_steps = {{"myid", {"/bin/true"}, "", "", {}}};
+  EXPECT_THAT(Check(), HasSubstr("init step myid user \"\" is empty"));
+  services_[0].init_steps[0].user = "zookeeper";
+  services_[0].files[0].owner = "";  // the agent's own file: allowed
+  EXPECT_EQ(Check(), "ok");
+}
+
+TEST_F(HostPolicyTest, AUserNameIsHeldToTheSpecsRule) {
+  // getpwnam stops at the NUL: this would be root.
+  services_[0].process.user = std::string("root\0x", 6);
+  EXPECT_THAT(Check(), HasSubstr("process user \"root\\x00x\" contains \"\\x00\""));
+  services_[0].process.user = "zoo keeper";
+  EXPECT_THAT(Check(), HasSubstr("contains \" \""));
+  services_[0].process.user = "0";
+  EXPECT_THAT(Check(), HasSubstr("is uid 0 (root)"));
+}
+
 TEST_F(HostPolicyTest, OnlyTheListedRoleUsersWhenThereIsAList) {
   policy_.role_users = {"hadoop"};
   EXPECT_THAT(Check(), HasSubstr("\"zookeeper\" is not one of the host policy's role_users "
