@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes one target of fuzz/ with libFuzzer for SECONDS of wall time.
 # Usage: scripts/fuzz.sh TARGET SECONDS [JOBS]
-#   TARGET: spec_fuzz, xml_patch_fuzz, cassandra_yaml_fuzz, hosts_file_fuzz
+#   TARGET: spec_fuzz, xml_patch_fuzz, cassandra_yaml_fuzz, hosts_file_fuzz,
+#           agent_plan_fuzz
 #   JOBS:   parallel fuzzing processes (default 1; CPU time = JOBS x SECONDS)
 # Builds the `fuzz` preset (clang, ASan + UBSan, coverage). New inputs go to
 # build/fuzz/corpus/TARGET (seeded from the checked-in fuzz/corpus/TARGET),
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 2 ]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 target=$1
@@ -29,6 +30,9 @@ work=build/fuzz/corpus/$target
 mkdir -p "$work" build/fuzz/artifacts
 parallel=()
 if [ "$jobs" -gt 1 ]; then parallel=(-jobs="$jobs" -workers="$jobs"); fi
-exec "build/fuzz/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 \
-  "${parallel[@]}" -artifact_prefix="build/fuzz/artifacts/$target-" \
-  "$work" "fuzz/corpus/$target"
+# From build/fuzz, where parallel jobs write their fuzz-N.log files.
+root=$(pwd)
+cd build/fuzz
+exec "$root/build/fuzz/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 \
+  "${parallel[@]}" -artifact_prefix="$root/build/fuzz/artifacts/$target-" \
+  "$root/$work" "$root/fuzz/corpus/$target"
