@@ -104,4 +104,12 @@ absl::Status CheckHostPolicy(const HostPolicy& policy, bool manage_hosts_file,
   return absl::OkStatus();
 }
 
+absl::Status CheckSecretFiles(const HostPolicy& policy, const std::vector<std::string>& paths) {
+  Checker check(policy, [](const std::string&) { return std::optional<uid_t>(); });
+  for (const std::string& path : paths) {
+    if (absl::Status ok = check.Path("bam", "password_file", path); !ok.ok()) return ok;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace bamctl

@@ -37,6 +37,11 @@ using UidLookup = std::function<std::optional<uid_t>(const std::string&)>;
 absl::Status CheckHostPolicy(const HostPolicy& policy, bool manage_hosts_file,
                              const std::vector<ServicePlan>& services, const UidLookup& uid_of);
 
+// OK when every secret file (password_file, root applied) is within
+// `policy`'s allowed paths. Checked before rendering, which reads them as
+// root and writes them into files the role user reads.
+absl::Status CheckSecretFiles(const HostPolicy& policy, const std::vector<std::string>& paths);
+
 }  // namespace bamctl
 
 #endif  // BAMCTL_AGENTD_RECONCILER_HOST_POLICY_H_

@@ -158,6 +158,12 @@ PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
   }
   // The host policy, before anything is saved or acted on: a plan outside
   // it is refused whole. One that cannot render yet is checked on the pass.
+  if (absl::Status secrets = CheckSecrets(update.plan()); !secrets.ok()) {
+    verdict.accepted = false;
+    verdict.reason = absl::StrCat("refused plan ", offered, ": ", secrets.message());
+    Notice(verdict.reason);
+    return verdict;
+  }
   absl::StatusOr<std::vector<ServicePlan>> services =
       options_.policy ? Render(update.plan()) : std::vector<ServicePlan>();
   if (services.ok()) {
@@ -303,19 +309,30 @@ absl::Status Reconciler::CheckPolicy(const v1::NodePlan& plan,
                          [this](const std::string& user) { return deps_.fs->UserId(user); });
 }
 
+absl::Status Reconciler::CheckSecrets(const v1::NodePlan& plan) const {
+  if (!options_.policy.has_value()) return absl::OkStatus();
+  std::vector<std::string> paths;
+  for (const v1::DataSourcePlan& ds : plan.bam().datasources()) {
+    if (!ds.password_file().empty()) paths.push_back(options_.root_dir + ds.password_file());
+  }
+  return CheckSecretFiles(*options_.policy, paths);
+}
+
 bool Reconciler::RenderAndSync(std::vector<ServicePlan>* rendered) {
-  absl::StatusOr<std::vector<ServicePlan>> services = Render(state_.plan());
+  absl::Status allowed = CheckSecrets(state_.plan());
+  absl::StatusOr<std::vector<ServicePlan>> services =
+      allowed.ok() ? Render(state_.plan()) : absl::StatusOr<std::vector<ServicePlan>>(allowed);
+  if (allowed.ok() && services.ok()) allowed = CheckPolicy(state_.plan(), *services);
   std::string problem;
-  absl::Status allowed = services.ok() ? CheckPolicy(state_.plan(), *services) : absl::OkStatus();
-  if (!services.ok()) {
-    problem = absl::StrCat("cannot render the plan: ", services.status().message());
-  } else if (!allowed.ok()) {
+  if (!allowed.ok()) {
     // Checked again here: a plan held from before the policy, or one that
     // could not render when offered. Nothing is written or started.
     problem = absl::StrCat("refused the plan: ", allowed.message());
     if (problem != render_error_) Notice(problem);
     render_error_ = problem;
     return false;
+  } else if (!services.ok()) {
+    problem = absl::StrCat("cannot render the plan: ", services.status().message());
   } else {
     SyncHosts();
     for (const ServicePlan& plan : *services) files_.SyncDirectoriesAndRemovals(plan);

@@ -129,6 +129,9 @@ class Reconciler {
   bool RenderAndSync(std::vector<ServicePlan>* rendered);
   absl::StatusOr<std::vector<ServicePlan>> Render(const v1::NodePlan& plan) const;
   // OK when `services` of `plan` are within options_.policy.
+  // The plan's secret files against the host policy, before rendering
+  // reads them as root.
+  absl::Status CheckSecrets(const v1::NodePlan& plan) const;
   absl::Status CheckPolicy(const v1::NodePlan& plan,
                            const std::vector<ServicePlan>& services) const;
   void UpdateServices(std::vector<ServicePlan> rendered, int64_t now);

@@ -732,6 +732,27 @@ TEST_F(ReconcilerPolicyTest, APlanOutsideTheHostPolicyIsRefusedWholeAndNothingIs
   EXPECT_EQ(r_->Report().applied_version(), 0);
 }
 
+TEST_F(ReconcilerPolicyTest, ASecretFileOutsideThePolicyIsNeverRead) {
+  // Rendering would read it as root into a datasource file the role reads.
+  options_.node = "node1";
+  options_.policy = PolicyAllowing(DefaultOwnedRoots(options_.root_dir));
+  Restart();
+  v1::PlanUpdate update;
+  update.set_version(1);
+  update.set_plan_hash("hash-1");
+  *update.mutable_plan() = testing::SeedNodePlan("node1");
+  ASSERT_GT(update.plan().bam().datasources_size(), 0);
+  update.mutable_plan()->mutable_bam()->mutable_datasources(0)->set_password_file("/etc/shadow");
+  const PlanVerdict verdict = r_->OfferPlan(update);
+  EXPECT_FALSE(verdict.accepted);
+  EXPECT_THAT(verdict.reason,
+              HasSubstr("bam password_file \"" + options_.root_dir +
+                        "/etc/shadow\" is outside the host policy's allowed_paths"));
+  r_->Pass();
+  EXPECT_THAT(launcher_.launches, IsEmpty());
+  EXPECT_FALSE(fs::exists(options_.root_dir));
+}
+
 TEST_F(ReconcilerPolicyTest, AHeldPlanOutsideANewPolicyIsNotActedOn) {
   Offer(testing::SeedNodePlan("node3"), 1);  // accepted before the host tightened its policy
   options_.policy = PolicyAllowing({options_.root_dir + "/srv"});
