@@ -153,6 +153,8 @@ absl::StatusOr<bamctl::HostPolicy> PolicyFromFlags(const std::string& root_dir) 
        absl::StrSplit(absl::GetFlag(FLAGS_role_users), ',', absl::SkipWhitespace())) {
     policy.role_users.emplace_back(absl::StripAsciiWhitespace(user));
   }
+  // Where operators keep secrets (the seed's password files).
+  policy.secret_paths = {absl::StrCat(root_dir, "/etc/bamctl")};
   policy.hosts_file = absl::GetFlag(FLAGS_allow_hosts_file);
   policy.allow_root_roles = absl::GetFlag(FLAGS_allow_root_roles);
   return policy;

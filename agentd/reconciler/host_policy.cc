@@ -105,7 +105,11 @@ absl::Status CheckHostPolicy(const HostPolicy& policy, bool manage_hosts_file,
 }
 
 absl::Status CheckSecretFiles(const HostPolicy& policy, const std::vector<std::string>& paths) {
-  Checker check(policy, [](const std::string&) { return std::optional<uid_t>(); });
+  HostPolicy readable = policy;
+  readable.allowed_paths.insert(readable.allowed_paths.end(), policy.secret_paths.begin(),
+                                policy.secret_paths.end());
+  const UidLookup no_users = [](const std::string&) { return std::optional<uid_t>(); };
+  Checker check(readable, no_users);
   for (const std::string& path : paths) {
     if (absl::Status ok = check.Path("bam", "password_file", path); !ok.ok()) return ok;
   }

@@ -20,6 +20,9 @@ struct HostPolicy {
   // Plans may touch paths strictly below these (absolute, normalized,
   // --root_dir already applied). Default: DefaultOwnedRoots(root_dir).
   std::vector<std::string> allowed_paths;
+  // A password_file may also lie below these (they are only read, never
+  // written or handed over). bam-agentd: <root>/etc/bamctl.
+  std::vector<std::string> secret_paths;
   // Users roles may run as and own files; empty: any user but uid 0.
   std::vector<std::string> role_users;
   // Whether a plan may ask for the hosts file to be managed.
@@ -37,8 +40,8 @@ using UidLookup = std::function<std::optional<uid_t>(const std::string&)>;
 absl::Status CheckHostPolicy(const HostPolicy& policy, bool manage_hosts_file,
                              const std::vector<ServicePlan>& services, const UidLookup& uid_of);
 
-// OK when every secret file (password_file, root applied) is within
-// `policy`'s allowed paths. Checked before rendering, which reads them as
+// OK when every secret file (password_file, root applied) is below
+// `policy`'s allowed or secret paths. Checked before rendering, which reads them as
 // root and writes them into files the role user reads.
 absl::Status CheckSecretFiles(const HostPolicy& policy, const std::vector<std::string>& paths);
 
