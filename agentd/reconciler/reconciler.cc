@@ -157,22 +157,18 @@ PlanVerdict Reconciler::OfferPlan(const v1::PlanUpdate& update) {
     return verdict;
   }
   // The host policy, before anything is saved or acted on: a plan outside
-  // it is refused whole. One that cannot render yet is checked on the pass.
-  if (absl::Status secrets = CheckSecrets(update.plan()); !secrets.ok()) {
+  // it is refused whole. Secrets first, since rendering reads them as root;
+  // one that cannot render yet is checked on the pass.
+  absl::Status allowed = CheckSecrets(update.plan());
+  if (allowed.ok() && options_.policy.has_value()) {
+    absl::StatusOr<std::vector<ServicePlan>> services = Render(update.plan());
+    if (services.ok()) allowed = CheckPolicy(update.plan(), *services);
+  }
+  if (!allowed.ok()) {
     verdict.accepted = false;
-    verdict.reason = absl::StrCat("refused plan ", offered, ": ", secrets.message());
+    verdict.reason = absl::StrCat("refused plan ", offered, ": ", allowed.message());
     Notice(verdict.reason);
     return verdict;
-  }
-  absl::StatusOr<std::vector<ServicePlan>> services =
-      options_.policy ? Render(update.plan()) : std::vector<ServicePlan>();
-  if (services.ok()) {
-    if (absl::Status allowed = CheckPolicy(update.plan(), *services); !allowed.ok()) {
-      verdict.accepted = false;
-      verdict.reason = absl::StrCat("refused plan ", offered, ": ", allowed.message());
-      Notice(verdict.reason);
-      return verdict;
-    }
   }
   verdict.changed = true;
   state_.set_plan_epoch(update.epoch());
