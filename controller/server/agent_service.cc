@@ -7,9 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/status_log.h"
-#include "common/utf8.h"
 #include "controller/server/unary.h"
 #include "spdlog/spdlog.h"
 
@@ -47,22 +45,23 @@ class QueuedMessage {
 
 }  // namespace
 
-// One agent's stream. Reads are chained (one outstanding StartRead), writes
-// are queued and chained (one outstanding StartWrite). Deletes itself when
-// gRPC reports the call done.
+// One agent's stream: the transport of an AgentSession. Reads are chained
+// (one outstanding StartRead), writes are queued and chained (one
+// outstanding StartWrite). Deletes itself when gRPC reports the call done.
 class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>,
                      public AgentStream {
  public:
   // `caller` is who the handshake says is calling; a stream whose caller
   // may not use the agent service ends at once with the reason.
   AgentReactor(AgentServiceImpl* service, std::string peer, absl::StatusOr<Caller> caller)
-      : service_(service), peer_(std::move(peer)) {
+      : service_(service),
+        peer_(std::move(peer)),
+        session_(service->deps_, caller.ok() ? *caller : Caller(), this) {
     if (!caller.ok()) {
       spdlog::warn("agent stream from {} refused: {}", peer_, caller.status().ToString());
       FinishOnce(ToGrpc(caller.status()));
       return;
     }
-    caller_ = *std::move(caller);
     StartRead(&in_);
   }
 
@@ -77,7 +76,7 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       // A peer that does not read must not grow the controller: past the
       // bound it is dropped (it reconnects and gets its plan again). Send
       // runs under the hub's lock, so the stream is finished here without
-      // FinishOnce's Unregister (which takes that lock); OnDone unregisters.
+      // FinishOnce's Detach (which takes that lock); OnDone unregisters.
       if (out_.size() >= kMaxQueuedMessages || queued_bytes_ + bytes > kMaxQueuedBytes) {
         overflow = true;
         finished_ = true;
@@ -92,8 +91,8 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       }
     }
     if (overflow) {
-      spdlog::warn("agent {} ({}) does not read its stream; dropped it", node_, peer_);
-      service_->metrics_->streams_dropped_slow.Increment();
+      spdlog::warn("agent {} ({}) does not read its stream; dropped it", session_.node(), peer_);
+      service_->deps_.metrics->streams_dropped_slow.Increment();
       return;
     }
     if (start != nullptr) StartWrite(start);  // outside the lock: it may call back
@@ -106,8 +105,8 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
       FinishOnce(grpc::Status::OK);
       return;
     }
-    if (grpc::Status status = Handle(in_); !status.ok()) {
-      FinishOnce(status);
+    if (absl::Status status = session_.Handle(in_); !status.ok()) {
+      FinishOnce(ToGrpc(status));
       return;
     }
     StartRead(&in_);
@@ -128,140 +127,17 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
   }
 
   void OnDone() override {
-    if (registered_) {
-      service_->hub_->Unregister(node_, this);
-      service_->metrics_->connected_agents.Decrement();
-      WARN_IF_ERROR(service_->store_->SetConnected(node_, false), "marking {} disconnected", node_);
-      spdlog::info("agent {} disconnected ({})", node_, peer_);
-    }
+    session_.Close();
     delete this;
   }
 
  private:
   void FinishOnce(const grpc::Status& status) {
-    if (registered_) service_->hub_->Unregister(node_, this);  // no more sends
+    session_.Detach();  // no more sends
     absl::MutexLock lock(&mu_);
     if (finished_) return;
     finished_ = true;
     Finish(status);
-  }
-
-  grpc::Status Handle(const v1::AgentMessage& message) {
-    if (!registered_) {
-      if (!message.has_hello()) {
-        return {grpc::StatusCode::FAILED_PRECONDITION,
-                "the first message on an agent stream must be a hello"};
-      }
-      return Hello(message.hello());
-    }
-    switch (message.body_case()) {
-      case v1::AgentMessage::kReport:
-        if (message.report().node() != node_) {
-          return {grpc::StatusCode::INVALID_ARGUMENT,
-                  absl::StrCat("report for node ", CutText(message.report().node(), 64),
-                               " on the stream of node ", node_)};
-        }
-        // A malformed report is refused alone: the stream and the other
-        // nodes' reports in the batch go on.
-        if (absl::Status valid = ValidateReport(message.report()); !valid.ok()) {
-          spdlog::warn("report from {} refused: {}", node_, std::string(valid.message()));
-          return grpc::Status::OK;
-        }
-        service_->hub_->SetHeld(node_, message.report().applied_epoch(),
-                                message.report().applied_plan_hash());
-        service_->batcher_->AddReport(message.report());
-        return grpc::Status::OK;
-      case v1::AgentMessage::kHeartbeat: {
-        service_->batcher_->Touch(node_);
-        v1::ControllerMessage reply;  // lets the agent measure its clock offset
-        reply.mutable_time()->set_agent_sent_ms(message.heartbeat().sent_ms());
-        reply.mutable_time()->set_controller_ms(service_->store_->NowMillis());
-        Send({std::move(reply), nullptr});
-        return grpc::Status::OK;
-      }
-      case v1::AgentMessage::kHello:
-        return {grpc::StatusCode::FAILED_PRECONDITION, "hello sent twice on one stream"};
-      case v1::AgentMessage::kRenew: {
-        // Named after the stream's verified node: a node renews only itself.
-        v1::ControllerMessage reply;
-        absl::StatusOr<std::string> cert =
-            service_->enrolment_->Renew(node_, message.renew().csr_pem());
-        if (cert.ok()) {
-          reply.mutable_renewed()->set_cert_pem(*cert);
-          spdlog::info("certificate of node {} renewed", node_);
-        } else {
-          reply.mutable_renewed()->set_error(std::string(cert.status().message()));
-          spdlog::warn("certificate renewal of node {} refused: {}", node_,
-                       cert.status().ToString());
-        }
-        Send({std::move(reply), nullptr});
-        return grpc::Status::OK;
-      }
-      case v1::AgentMessage::kCommandResult:
-        if (service_->rollouts_ != nullptr) {
-          // Refused answers (not this node's command, or late) change nothing;
-          // a late one is normal after a step timed out, so the stream stays.
-          WARN_IF_ERROR(service_->rollouts_->OnCommandResult(node_, message.command_result()),
-                        "command result from {} ignored", node_);
-        }
-        return grpc::Status::OK;
-      default:
-        return grpc::Status::OK;
-    }
-  }
-
-  grpc::Status Hello(const v1::AgentHello& hello) {
-    if (caller_.verified && hello.node() != caller_.name) {
-      return {grpc::StatusCode::PERMISSION_DENIED,
-              absl::StrCat("this stream's certificate is node \"", caller_.name,
-                           "\"'s; it cannot say hello as \"", CutText(hello.node(), 64), "\"")};
-    }
-    absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current_ptr =
-        service_->state_->CurrentPlans();
-    if (!current_ptr.ok()) return ToGrpc(current_ptr.status());
-    const DesiredState::Current* current = current_ptr->get();
-    const v1::NodePlan* plan = current->Find(hello.node());
-    // Before the first apply every name is unknown; agents wait for one.
-    // Not listing the spec's nodes: a stranger learns nothing of them.
-    if (plan == nullptr && current->version > 0) {
-      return {grpc::StatusCode::NOT_FOUND,
-              absl::StrCat("node \"", CutText(hello.node(), 64),
-                           "\" is not in the desired state (version ", current->version, ")")};
-    }
-    if (absl::Status s = service_->hub_->Register(hello.node(), this); !s.ok()) return ToGrpc(s);
-    node_ = hello.node();
-    registered_ = true;
-    service_->metrics_->connected_agents.Increment();
-    service_->hub_->SetHeld(node_, hello.applied_epoch(), hello.applied_plan_hash());
-    WARN_IF_ERROR(service_->store_->SetConnected(node_, true), "marking {} connected", node_);
-    spdlog::info("agent {} connected from {} (agent {}, holds version {} of epoch {})", node_,
-                 peer_, hello.agent_version(), hello.applied_version(), hello.applied_epoch());
-    // An agent holding a plan this controller cannot have sent makes it take
-    // the cluster back (a new epoch, pushed to every connected agent). The
-    // hello is enough: what an agent holds changes afterwards only by the
-    // plans this controller sends it.
-    absl::StatusOr<bool> taken_back =
-        service_->state_->ObserveAgent(node_, hello.applied_epoch(), hello.applied_version());
-    if (!taken_back.ok()) {
-      // Its plans then stay in the old epoch, which the agent refuses and
-      // notices; the next hello tries again.
-      WARN_IF_ERROR(taken_back.status(), "agent {}", node_);
-    } else if (*taken_back) {
-      spdlog::warn(
-          "agent {} holds version {} of epoch {}, newer than this controller's: took the cluster "
-          "back in a new epoch (see events)",
-          node_, hello.applied_version(), hello.applied_epoch());
-      current_ptr = service_->state_->CurrentPlans();
-      if (!current_ptr.ok()) return ToGrpc(current_ptr.status());
-      current = current_ptr->get();
-      plan = current->Find(node_);
-    }
-    if (plan != nullptr && service_->hub_->OfferPlan(node_, current->epoch, current->version, *plan,
-                                                     current->HostsFor(*plan),
-                                                     current->hashes[current->by_node.at(node_)])) {
-      service_->metrics_->plan_pushes.Increment();
-    }
-    return grpc::Status::OK;
   }
 
   static constexpr size_t kMaxQueuedMessages = 256;
@@ -269,10 +145,8 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
 
   AgentServiceImpl* service_;
   const std::string peer_;
-  Caller caller_;
+  AgentSession session_;  // touched only by the read chain and OnDone
   v1::AgentMessage in_;
-  std::string node_;
-  bool registered_ = false;  // touched only by the read chain and OnDone
   absl::Mutex mu_;
   std::deque<QueuedMessage> out_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -286,17 +160,18 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceIm
 }
 
 void AgentServiceImpl::PushVersion(int64_t version) {
-  absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
+  absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current =
+      deps_.state->CurrentPlans();
   if (!current.ok()) {
     WARN_IF_ERROR(current.status(), "loading the plans of version {}", version);
     return;
   }
   const DesiredState::Current& c = **current;
-  metrics_->epoch.Set(static_cast<double>(c.epoch));
+  deps_.metrics->epoch.Set(static_cast<double>(c.epoch));
   for (size_t i = 0; i < c.plans.size(); ++i) {
-    if (hub_->OfferPlan(c.plans[i].node(), c.epoch, c.version, c.plans[i], c.HostsFor(c.plans[i]),
-                        c.hashes[i])) {
-      metrics_->plan_pushes.Increment();
+    if (deps_.hub->OfferPlan(c.plans[i].node(), c.epoch, c.version, c.plans[i],
+                             c.HostsFor(c.plans[i]), c.hashes[i])) {
+      deps_.metrics->plan_pushes.Increment();
     }
   }
 }

@@ -7,6 +7,7 @@
 #include "controller/enrolment/enrolment.h"
 #include "controller/rollout/engine.h"
 #include "controller/server/agent_hub.h"
+#include "controller/server/agent_session.h"
 #include "controller/server/authz.h"
 #include "controller/server/metrics.h"
 #include "controller/server/report_batcher.h"
@@ -26,14 +27,7 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   AgentServiceImpl(const Authorizer* authz, DesiredState* state, Store* store, AgentHub* hub,
                    ReportBatcher* batcher, ControllerMetrics* metrics, RolloutEngine* rollouts,
                    Enrolment* enrolment)
-      : authz_(authz),
-        state_(state),
-        store_(store),
-        hub_(hub),
-        batcher_(batcher),
-        metrics_(metrics),
-        rollouts_(rollouts),
-        enrolment_(enrolment) {}
+      : authz_(authz), deps_{state, store, hub, batcher, metrics, rollouts, enrolment} {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* ctx) override;
@@ -44,13 +38,7 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
  private:
   friend class AgentReactor;
   const Authorizer* authz_;
-  DesiredState* state_;
-  Store* store_;
-  AgentHub* hub_;
-  ReportBatcher* batcher_;
-  ControllerMetrics* metrics_;
-  RolloutEngine* rollouts_;
-  Enrolment* enrolment_;
+  const AgentSessionDeps deps_;
 };
 
 }  // namespace bamctl
