@@ -426,9 +426,14 @@ absl::StatusOr<std::string> PatchCassandraYaml(absl::string_view file_name, absl
   size_t next = 0;
   for (const Edit& e : edits) {
     for (; next < e.begin; ++next) absl::StrAppend(&out, lines[next].text, lines[next].eol);
+    // New lines end as the block's first line did, so that patching again
+    // finds the same endings even when the file mixes them; the last one
+    // has none when the block ended the file without one.
+    absl::string_view block_eol = lines[e.begin].eol.empty() ? eol : lines[e.begin].eol;
     for (size_t k = 0; k < e.lines.size(); ++k) {
-      // The last new line ends as the replaced block did (maybe at EOF).
-      absl::StrAppend(&out, e.lines[k], k + 1 < e.lines.size() ? eol : lines[e.end - 1].eol);
+      const bool last = k + 1 == e.lines.size();
+      absl::StrAppend(&out, e.lines[k],
+                      last && lines[e.end - 1].eol.empty() ? absl::string_view() : block_eol);
     }
     next = e.end;
   }

@@ -323,6 +323,23 @@ TEST_F(CassandraYamlTest, CrLfLineEndingsSurvive) {
   EXPECT_EQ(Patch(out, Cassandra(3)), out);
 }
 
+// Found by cassandra_yaml_fuzz: a value continued on a CRLF line in an LF
+// file took the CRLF onto its key line, which the next patch then took as
+// the file's line ending; the second pass changed the file (and would have
+// restarted Cassandra once more).
+TEST_F(CassandraYamlTest, MixedLineEndingsPatchTheSameTwice) {
+  const std::string mixed =
+      "cluster_name: x\n# c\n  continued\r\n# d\n"
+      "data_file_directories:\r\n  - /a\n";
+  std::string out = Patch(mixed, Cassandra(3));
+  EXPECT_THAT(out, StartsWith("cluster_name: 'Test Cluster'\n# d\n"
+                              "data_file_directories:\r\n  - /var/lib/cassandra/data\r\n"));
+  EXPECT_EQ(Patch(out, Cassandra(3)), out);
+  // A block that ends the file without a line ending still does.
+  EXPECT_THAT(Patch("rpc_port: 1\r\n  2", Cassandra(3)),
+              StartsWith("rpc_port: 9160\r\ncluster_name"));
+}
+
 TEST_F(CassandraYamlTest, QuotesValuesYamlWouldMisread) {
   v1::CassandraPlan c = Cassandra(3);
   c.set_cluster_name("Bob's Cluster");
