@@ -19,6 +19,7 @@
 #include "agentd/hostfs/safe_fs.h"
 #include "agentd/tls/enrol.h"
 #include "common/file_util.h"
+#include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, config, "/etc/bam-agent/agentd.conf",
@@ -34,6 +35,9 @@ ABSL_FLAG(std::string, hosts_file, "",
 ABSL_FLAG(std::string, allowed_paths, "",
           "host policy: comma-separated absolute dirs plans may touch (below them, after "
           "--root_dir is applied); empty: /opt,/srv,/var/lib,/var/log,/home");
+ABSL_FLAG(std::string, secret_paths, "/etc/bamctl",
+          "host policy: comma-separated absolute dirs (after --root_dir) where a plan's "
+          "password_file may be, besides allowed_paths");
 ABSL_FLAG(std::string, role_users, "",
           "host policy: comma-separated users roles may run as; empty: any user but uid 0");
 ABSL_FLAG(bool, allow_hosts_file, true, "host policy: plans may manage the hosts file");
@@ -73,6 +77,7 @@ const std::vector<std::string>& SettingNames() {
                                                  "log_dir",
                                                  "hosts_file",
                                                  "allowed_paths",
+                                                 "secret_paths",
                                                  "role_users",
                                                  "allow_hosts_file",
                                                  "allow_root_roles",
@@ -107,7 +112,7 @@ std::vector<std::string> ArgsWithConfig(int argc, char** argv) {
     }
   }
   std::vector<std::string> args = {argv[0]};
-  absl::StatusOr<std::optional<std::string>> text = bamctl::ReadFileIfExists(path);
+  absl::StatusOr<std::optional<std::string>> text = bamctl::ReadAgentConfig(path);
   if (!text.ok() || (!text->has_value() && explicit_path)) {
     spdlog::critical("bam-agentd: cannot read {}: {}", path,
                      text.ok() ? "no such file" : text.status().ToString());
@@ -132,6 +137,23 @@ std::vector<std::string> ArgsWithConfig(int argc, char** argv) {
   return args;
 }
 
+// A policy setting's comma-separated directories, each below `root_dir`.
+absl::StatusOr<std::vector<std::string>> PolicyDirs(absl::string_view setting,
+                                                    absl::string_view value,
+                                                    const std::string& root_dir) {
+  std::vector<std::string> dirs;
+  for (absl::string_view path : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    path = absl::StripAsciiWhitespace(path);
+    if (absl::Status valid = bamctl::safefs::CheckPath(path); !valid.ok() || path == "/") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", setting, ": \"", path,
+                       "\" must be an absolute, normalized directory other than /"));
+    }
+    dirs.push_back(absl::StrCat(root_dir, path));
+  }
+  return dirs;
+}
+
 // The host policy (agentd.conf or flags): the host's, never the plan's.
 absl::StatusOr<bamctl::HostPolicy> PolicyFromFlags(const std::string& root_dir) {
   bamctl::HostPolicy policy;
@@ -139,22 +161,15 @@ absl::StatusOr<bamctl::HostPolicy> PolicyFromFlags(const std::string& root_dir) 
   if (paths.empty()) {
     policy.allowed_paths = bamctl::DefaultOwnedRoots(root_dir);
   } else {
-    for (absl::string_view path : absl::StrSplit(paths, ',', absl::SkipWhitespace())) {
-      path = absl::StripAsciiWhitespace(path);
-      if (absl::Status valid = bamctl::safefs::CheckPath(path); !valid.ok() || path == "/") {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--allowed_paths: \"", path,
-                         "\" must be an absolute, normalized directory other than /"));
-      }
-      policy.allowed_paths.push_back(absl::StrCat(root_dir, path));
-    }
+    ASSIGN_OR_RETURN(policy.allowed_paths, PolicyDirs("allowed_paths", paths, root_dir));
   }
+  // Where operators keep secrets (the seed's password files).
+  ASSIGN_OR_RETURN(policy.secret_paths,
+                   PolicyDirs("secret_paths", absl::GetFlag(FLAGS_secret_paths), root_dir));
   for (absl::string_view user :
        absl::StrSplit(absl::GetFlag(FLAGS_role_users), ',', absl::SkipWhitespace())) {
     policy.role_users.emplace_back(absl::StripAsciiWhitespace(user));
   }
-  // Where operators keep secrets (the seed's password files).
-  policy.secret_paths = {absl::StrCat(root_dir, "/etc/bamctl")};
   policy.hosts_file = absl::GetFlag(FLAGS_allow_hosts_file);
   policy.allow_root_roles = absl::GetFlag(FLAGS_allow_root_roles);
   return policy;

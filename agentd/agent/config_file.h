@@ -2,6 +2,7 @@
 #define BAMCTL_AGENTD_AGENT_CONFIG_FILE_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,13 @@ absl::StatusOr<std::vector<std::string>> ParseAgentConfig(
     absl::string_view text, absl::string_view file_name,
     const std::function<bool(absl::string_view)>& is_flag,
     const std::vector<std::string>& valid_names);
+
+// The text of the agent's settings file at `path`, nullopt when there is
+// none. The file holds the host policy of a root daemon, so, like sshd's
+// StrictModes, it is refused unless it and its directory are owned by root
+// (or by the user the agent runs as) and writable by no one else; it must
+// be a regular file of at most 1 MiB.
+absl::StatusOr<std::optional<std::string>> ReadAgentConfig(const std::string& path);
 
 }  // namespace bamctl
 
