@@ -349,9 +349,11 @@ absl::StatusOr<Edit> OwnedEdit(absl::string_view file_name, const std::vector<Li
           break;
         }
       }
-      // A value on the key line (a flow list) goes; a comment stays.
-      return Edit{
-          line, end, {absl::StrCat(v.head, v.tail), absl::StrCat(indent, "- ", owned.value)}};
+      // A value on the key line (a flow list) goes; a comment stays, blanks
+      // alone do not (patching again would take them for the separator).
+      const absl::string_view tail =
+          v.tail.find('#') == absl::string_view::npos ? absl::string_view() : v.tail;
+      return Edit{line, end, {absl::StrCat(v.head, tail), absl::StrCat(indent, "- ", owned.value)}};
     }
     case Kind::kSeedProvider:
       return SeedsEdit(file_name, lines, line, owned.value);

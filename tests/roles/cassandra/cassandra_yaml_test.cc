@@ -309,6 +309,17 @@ TEST_F(CassandraYamlTest, ReplacesContinuationLinesAndFlowLists) {
   EXPECT_EQ(Patch(out, Cassandra(3)), out);
 }
 
+// Found by cassandra_yaml_fuzz: blanks after a value on the key line were
+// kept, and the next patch took them for the separator and dropped them.
+TEST_F(CassandraYamlTest, DataDirectoriesKeyLineKeepsACommentButNotBlanks) {
+  std::string out = Patch("data_file_directories: -  \n  - /a\n", Cassandra(3));
+  EXPECT_THAT(out, StartsWith("data_file_directories:\n  - /var/lib/cassandra/data\n"));
+  EXPECT_EQ(Patch(out, Cassandra(3)), out);
+  out = Patch("data_file_directories: [/a]  # dirs \n", Cassandra(3));
+  EXPECT_THAT(out, StartsWith("data_file_directories:  # dirs \n    - /var/lib/cassandra/data\n"));
+  EXPECT_EQ(Patch(out, Cassandra(3)), out);
+}
+
 TEST_F(CassandraYamlTest, DataDirectoryItemsKeepTheFilesIndentation) {
   std::string out = Patch("data_file_directories:\n  - /a\n  - /b\n", Cassandra(3));
   EXPECT_THAT(out, StartsWith("data_file_directories:\n  - /var/lib/cassandra/data\n"));
