@@ -21,6 +21,7 @@
 #include "agentd/testing/agent_fakes.h"
 #include "common/clock.h"
 #include "fuzz/fuzz_check.h"
+#include "google/protobuf/stubs/logging.h"
 #include "proto/controller.pb.h"
 #include "roles/driver/render_context.h"
 #include "spdlog/spdlog.h"
@@ -78,6 +79,7 @@ class RecordingFilesystem : public bamctl::testing::MemoryFilesystem {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool quiet = [] {  // the agent's log lines would drown libFuzzer's
     spdlog::set_level(spdlog::level::off);
+    google::protobuf::SetLogHandler(nullptr);  // "invalid UTF-8" on every such input
     return true;
   }();
   (void)quiet;

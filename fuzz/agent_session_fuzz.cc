@@ -36,6 +36,7 @@
 #include "controller/store/store.h"
 #include "fuzz/agent_session_fuzz.pb.h"
 #include "fuzz/fuzz_check.h"
+#include "google/protobuf/stubs/logging.h"
 #include "pki/certs.h"
 #include "prometheus/registry.h"
 #include "spdlog/spdlog.h"
@@ -149,6 +150,7 @@ bool IsConnectedInStore(bamctl::Store& store, const std::string& name) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool quiet = [] {  // the controller's log lines would drown libFuzzer's
     spdlog::set_level(spdlog::level::off);
+    google::protobuf::SetLogHandler(nullptr);  // "invalid UTF-8" on every such input
     return true;
   }();
   (void)quiet;
