@@ -426,6 +426,9 @@ absl::StatusOr<std::string> PatchCassandraYaml(absl::string_view file_name, absl
   std::string out;
   out.reserve(text.size() + 512);
   size_t next = 0;
+  // The ending the file's last line gets when lines are appended after it:
+  // the one it would have had, so that the next patch sees the same.
+  absl::string_view last_eol = eol;
   for (const Edit& e : edits) {
     for (; next < e.begin; ++next) absl::StrAppend(&out, lines[next].text, lines[next].eol);
     // New lines end as the block's first line did, so that patching again
@@ -438,9 +441,11 @@ absl::StatusOr<std::string> PatchCassandraYaml(absl::string_view file_name, absl
                       last && lines[e.end - 1].eol.empty() ? absl::string_view() : block_eol);
     }
     next = e.end;
+    last_eol = block_eol;
   }
+  if (next < lines.size()) last_eol = eol;
   for (; next < lines.size(); ++next) absl::StrAppend(&out, lines[next].text, lines[next].eol);
-  if (!appended.empty() && !out.empty() && out.back() != '\n') absl::StrAppend(&out, eol);
+  if (!appended.empty() && !out.empty() && out.back() != '\n') absl::StrAppend(&out, last_eol);
   for (const std::string& l : appended) absl::StrAppend(&out, l, eol);
   return out;
 }

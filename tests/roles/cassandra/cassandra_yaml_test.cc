@@ -346,9 +346,14 @@ TEST_F(CassandraYamlTest, MixedLineEndingsPatchTheSameTwice) {
   EXPECT_THAT(out, StartsWith("cluster_name: 'Test Cluster'\n# d\n"
                               "data_file_directories:\r\n  - /var/lib/cassandra/data\r\n"));
   EXPECT_EQ(Patch(out, Cassandra(3)), out);
-  // A block that ends the file without a line ending still does.
+  // A block that ends the file without a line ending gets its own ending
+  // when keys are appended after it.
   EXPECT_THAT(Patch("rpc_port: 1\r\n  2", Cassandra(3)),
               StartsWith("rpc_port: 9160\r\ncluster_name"));
+  out = Patch("s\ndata_file_directories: 1\r\n# c\n-", Cassandra(3));
+  EXPECT_THAT(out, StartsWith("s\ndata_file_directories:\r\n- /var/lib/cassandra/data\r\n"
+                              "cluster_name"));
+  EXPECT_EQ(Patch(out, Cassandra(3)), out);
 }
 
 TEST_F(CassandraYamlTest, QuotesValuesYamlWouldMisread) {
