@@ -12,7 +12,7 @@ packages=(
   clang-14 libclang-rt-14-dev lld-14
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libssl-dev
-  libabsl-dev libsqlite3-dev sqlite3 libzookeeper-mt-dev prometheus-cpp-dev
+  libabsl-dev libsqlite3-dev sqlite3 libzookeeper-mt-dev prometheus-cpp-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libpugixml-dev libspdlog-dev libfmt-dev
   # real parts used by tests and the demo

@@ -1,0 +1,57 @@
+#ifndef BAMCTL_CONTROLLER_HA_COMMIT_LOG_H_
+#define BAMCTL_CONTROLLER_HA_COMMIT_LOG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/ha/zk_client.h"
+
+namespace bamctl {
+
+// One committed write, as the log holds it.
+struct LogEntry {
+  int64_t index = 0;  // the sequence ZooKeeper gave it: gap-free order
+  std::string data;
+};
+
+// The replicated log of the controllers' committed writes, in ZooKeeper
+// under `<ha_path>/log` (entries `e-<10 digits>`). An append is the commit
+// point of a write: a multi-op that creates the entry only while the
+// leader's election node (`fence`) exists, so a leader whose session ended
+// commits nothing more. Each entry is stored as is, zlib-compressed when
+// that is smaller, or, past what a znode holds, in chunks under
+// `<ha_path>/blobs` that the entry lists (written first, unfenced: a
+// deposed leader can leave unreferenced chunks, never a partial entry).
+class CommitLog {
+ public:
+  explicit CommitLog(const std::string& ha_path);
+
+  // Creates the log's and blobs' parents (idempotent).
+  absl::Status Init(ZkClient& zk) const;
+  // Commits `data`; returns its index. FailedPrecondition or NotFound when
+  // the fence is gone (deposed).
+  absl::StatusOr<int64_t> Append(ZkClient& zk, const std::string& fence,
+                                 const std::string& data) const;
+  // The entries from index `from` on, in order, at most `max` of them;
+  // with `watch`, it fires once when entries are added after this read.
+  absl::StatusOr<std::vector<LogEntry>> Read(ZkClient& zk, int64_t from, int max,
+                                             ZkClient::Watch watch = nullptr) const;
+
+  const std::string& path() const { return log_; }
+
+  // Above this an entry is chunked (a znode holds 1 MiB with headers).
+  static constexpr size_t kChunkBytes = 900 * 1024;
+
+ private:
+  absl::StatusOr<std::string> Decode(ZkClient& zk, const std::string& name,
+                                     const std::string& stored) const;
+
+  const std::string log_;
+  const std::string blobs_;
+};
+
+}  // namespace bamctl
+
+#endif  // BAMCTL_CONTROLLER_HA_COMMIT_LOG_H_
