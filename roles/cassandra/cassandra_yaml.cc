@@ -383,6 +383,17 @@ absl::StatusOr<std::string> PatchCassandraYaml(absl::string_view file_name, absl
   absl::StatusOr<std::vector<Owned>> owned_or = OwnedValues(file_name, plan);
   if (!owned_or.ok()) return owned_or.status();
   std::vector<Owned>& owned = *owned_or;
+  // YAML also breaks lines at a lone CR, which this line-based patcher does
+  // not: such a file would be read otherwise than it is patched.
+  for (size_t at = text.find('\r'); at != absl::string_view::npos; at = text.find('\r', at + 1)) {
+    if (at + 1 == text.size() || text[at + 1] != '\n') {
+      const size_t line = static_cast<size_t>(std::count(text.begin(), text.begin() + at, '\n'));
+      return absl::InvalidArgumentError(absl::StrCat(
+          At(file_name, line),
+          "a carriage return without a line feed; cassandra.yaml must end its lines with LF "
+          "or CRLF"));
+    }
+  }
   std::vector<Line> lines = SplitLines(text);
 
   for (size_t i = 0; i < lines.size(); ++i) {

@@ -356,6 +356,20 @@ TEST_F(CassandraYamlTest, MixedLineEndingsPatchTheSameTwice) {
   EXPECT_EQ(Patch(out, Cassandra(3)), out);
 }
 
+// Found by cassandra_yaml_fuzz: "seed_provider:\r" at the end of a file
+// was no key to the patcher (YAML breaks the line there), so a second
+// seed_provider was appended, and the next patch refused the duplicate.
+TEST_F(CassandraYamlTest, ALoneCarriageReturnIsRefusedNamingTheLine) {
+  absl::StatusOr<std::string> out =
+      PatchCassandraYaml("cassandra.yaml", "a: 1\nseed_provider:\r", Cassandra(3));
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().message(),
+            "cassandra.yaml:2: a carriage return without a line feed; cassandra.yaml must end "
+            "its lines with LF or CRLF");
+  EXPECT_FALSE(PatchCassandraYaml("cassandra.yaml", "a: 1\rb: 2\n", Cassandra(3)).ok());
+  EXPECT_TRUE(PatchCassandraYaml("cassandra.yaml", "a: 1\r\nb: 2\r\n", Cassandra(3)).ok());
+}
+
 TEST_F(CassandraYamlTest, QuotesValuesYamlWouldMisread) {
   v1::CassandraPlan c = Cassandra(3);
   c.set_cluster_name("Bob's Cluster");
