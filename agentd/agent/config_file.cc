@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,6 +54,8 @@ absl::StatusOr<std::optional<std::string>> ReadAgentConfig(const std::string& pa
   if (fstat(fd, &st) != 0) {
     return absl::InternalError(absl::StrCat(path, ": fstat: ", std::strerror(errno)));
   }
+  // `--config=/dev/null`: no settings file, said explicitly.
+  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) return std::string();
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": the agent's settings file must be a regular file"));

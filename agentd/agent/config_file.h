@@ -24,7 +24,8 @@ absl::StatusOr<std::vector<std::string>> ParseAgentConfig(
 // none. The file holds the host policy of a root daemon, so, like sshd's
 // StrictModes, it is refused unless it and its directory are owned by root
 // (or by the user the agent runs as) and writable by no one else; it must
-// be a regular file of at most 1 MiB.
+// be a regular file of at most 1 MiB. /dev/null reads as empty (no
+// settings, said explicitly).
 absl::StatusOr<std::optional<std::string>> ReadAgentConfig(const std::string& path);
 
 }  // namespace bamctl

@@ -81,6 +81,12 @@ TEST_F(ReadAgentConfigTest, ReadsAFileOnlyItsOwnerMayWrite) {
   EXPECT_FALSE(text->has_value());
 }
 
+TEST_F(ReadAgentConfigTest, DevNullIsNoSettings) {
+  absl::StatusOr<std::optional<std::string>> text = ReadAgentConfig("/dev/null");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(text->value_or("absent"), "");
+}
+
 TEST_F(ReadAgentConfigTest, RefusesAFileOthersMayWrite) {
   chmod(path_.c_str(), 0664);
   EXPECT_EQ(Error(), path_ +
