@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -116,6 +117,8 @@ absl::StatusOr<ProcessId> ProcessLauncher::Launch(const LaunchSpec& spec) {
   const std::string user = spec.user;
   const uint64_t nofile = spec.nofile_limit;
   const std::string cwd = spec.working_dir.empty() ? "/" : spec.working_dir;
+  const int death_signal = spec.parent_death_signal;
+  const pid_t parent = getpid();
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -131,6 +134,10 @@ absl::StatusOr<ProcessId> ProcessLauncher::Launch(const LaunchSpec& spec) {
       _exit(127);
     };
     setsid();  // own session and process group: survives the agent
+    if (death_signal != 0) {
+      (void)prctl(PR_SET_PDEATHSIG, death_signal);
+      if (getppid() != parent) _exit(127);  // the launcher ended already
+    }
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);

@@ -24,6 +24,10 @@ struct LaunchSpec {
   std::string user;           // run as this user; empty: the agent's own
   uint64_t nofile_limit = 0;  // RLIMIT_NOFILE; 0: inherit
   std::string log_path;       // stdout and stderr, appended
+  // For test harnesses only (roles must outlive the agent): a signal the
+  // process gets when the thread that launched it ends, so a harness killed
+  // by its test runner leaves nothing running. 0: none.
+  int parent_death_signal = 0;
 };
 
 // Identifies a process across agent restarts: a pid alone could be reused

@@ -113,6 +113,27 @@ TEST_F(LauncherTest, WaitForExitSeesTheExit) {
   EXPECT_FALSE(launcher_.IsAlive(id));
 }
 
+TEST_F(LauncherTest, AParentDeathSignalEndsTheProcessWithItsLauncher) {
+  LaunchSpec spec;
+  spec.argv = {"/bin/sleep", "30"};
+  spec.working_dir = dir_.string();
+  spec.log_path = (dir_ / "role.log").string();
+  spec.parent_death_signal = SIGKILL;
+  absl::StatusOr<ProcessId> id;
+  std::thread launching([&] { id = launcher_.Launch(spec); });  // ends at once
+  launching.join();
+  ASSERT_TRUE(id.ok()) << id.status();
+  started_.push_back(*id);
+  EXPECT_TRUE(launcher_.WaitForExit(*id, seconds(10)));
+  EXPECT_EQ(launcher_.ExitCode(*id), 137);
+
+  // Without it (every role), the process outlives the launching thread.
+  ProcessId kept;
+  std::thread keeping([&] { kept = Start("sleep 30"); });
+  keeping.join();
+  EXPECT_FALSE(launcher_.WaitForExit(kept, milliseconds(300)));
+}
+
 TEST_F(LauncherTest, TheExitCodeIsKnownWhicheverThreadSeesTheExitFirst) {
   // As in the agent: a watcher thread waits on the pidfd while the loop
   // polls IsAlive; whichever notices first, the code must not be lost

@@ -23,6 +23,11 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   spec.env.emplace("PATH", "/usr/local/bin:/usr/bin:/bin");
   spec.working_dir = working_dir;
   spec.log_path = log_path;
+  // Killed with the test process, also when the test runner kills it on a
+  // timeout (the destructor below never runs then). Roles the child starts
+  // are in their own sessions and outlive it; the cluster tests remove
+  // those by their marker.
+  spec.parent_death_signal = SIGKILL;
   absl::StatusOr<ProcessId> id = ProcessLauncher().Launch(spec);
   if (!id.ok()) return id.status();
   return std::unique_ptr<ChildProcess>(new ChildProcess(id->pid));

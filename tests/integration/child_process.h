@@ -15,7 +15,10 @@ namespace bamctl::testing {
 
 // A process a test started, in its own session and process group, with
 // stdout and stderr appended to `log_path`. The destructor kills the whole
-// group (SIGKILL) and reaps it, so a failing test leaves nothing running.
+// group (SIGKILL) and reaps it, so a failing test leaves nothing running;
+// and the process gets SIGKILL when the thread that started it ends (start
+// it from the test's own thread), so a test killed on a timeout does not
+// leave it either.
 class ChildProcess {
  public:
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(
