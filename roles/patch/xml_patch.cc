@@ -285,6 +285,7 @@ absl::StatusOr<std::unique_ptr<XmlDocument>> ParseXmlForPatch(absl::string_view 
   struct Recorder : pugi::xml_tree_walker {
     absl::string_view text;
     XmlDocument* doc;
+    size_t malformed = absl::string_view::npos;  // a declaration or PI not ended by "?>"
     bool for_each(pugi::xml_node& node) override {
       const pugi::xml_node_type type = node.type();
       if (type != pugi::node_element && type != pugi::node_declaration && type != pugi::node_pi &&
@@ -313,6 +314,15 @@ absl::StatusOr<std::unique_ptr<XmlDocument>> ParseXmlForPatch(absl::string_view 
         size_t begin = static_cast<size_t>(at) - 2;  // "<?" precedes the name
         size_t end = text.find("?>", at);
         if (end == absl::string_view::npos) return true;
+        // pugixml ends a malformed declaration ("/>" for "?>") early, and
+        // may rewrite the text up to the next "?>": refused, not patched.
+        pugi::xml_node after = node;
+        while (after && !after.next_sibling()) after = after.parent();
+        if (after && after.next_sibling().offset_debug() >= 0 &&
+            static_cast<size_t>(after.next_sibling().offset_debug()) < end + 2) {
+          malformed = begin;
+          return false;
+        }
         m.text = std::string(text.substr(begin, end + 2 - begin));
       }
       doc->original_.emplace(node.internal_object(), std::move(m));
@@ -322,6 +332,12 @@ absl::StatusOr<std::unique_ptr<XmlDocument>> ParseXmlForPatch(absl::string_view 
   recorder.text = text;
   recorder.doc = doc.get();
   doc->dom_.traverse(recorder);
+  if (recorder.malformed != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file_name, ":", Position(text, recorder.malformed),
+                     ": malformed XML: a declaration or processing instruction must end with "
+                     "\"?>\""));
+  }
   doc->byte_order_mark_ = absl::StartsWith(text, kUtf8ByteOrderMark);
   doc->round_trips_exactly_ = SerializeXml(*doc) == text;
   return doc;

@@ -80,6 +80,20 @@ TEST(XmlPatchTest, ByteOrderMarkSurvives) {
   EXPECT_EQ(SerializeXml(*doc), "\xEF\xBB\xBF<a>\n  <b>2</b>\n</a>\n");
 }
 
+// Found by xml_patch_fuzz: pugixml ends a declaration written with "/>" at
+// that "/>" and rewrites the text up to the next "?>" (here "x ?>" became
+// "x />"), while its spelling was taken up to that "?>", so the writer
+// repeated the markup in between and the patched file did not parse. Such
+// a file is refused, naming where.
+TEST(XmlPatchTest, ADeclarationNotEndedByItsOwnMarkIsRefused) {
+  absl::StatusOr<std::unique_ptr<XmlDocument>> doc =
+      ParseXmlForPatch("<?xml version=\"1.0\"/>\n<r>\n  <a>x ?></a>\n</r>\n", "carbon.xml");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.status().message(),
+            "carbon.xml:1:1: malformed XML: a declaration or processing instruction must end "
+            "with \"?>\"");
+}
+
 TEST(XmlPatchTest, ChangedAttributesRewriteOnlyThatTag) {
   const std::string text = "<r>\n  <a  x='1'  y='2' />\n  <b  z='3' />\n</r>\n";
   std::unique_ptr<XmlDocument> doc = Parse(text);
