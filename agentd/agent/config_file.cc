@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "agentd/hostfs/safe_fs.h"
 
 namespace bamctl {
 namespace {
@@ -46,10 +47,7 @@ absl::StatusOr<std::optional<std::string>> ReadAgentConfig(const std::string& pa
     if (errno == ENOENT) return std::nullopt;
     return absl::PermissionDeniedError(absl::StrCat(path, ": ", std::strerror(errno)));
   }
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
+  const safefs::UniqueFd closer(fd);
   struct stat st = {};
   if (fstat(fd, &st) != 0) {
     return absl::InternalError(absl::StrCat(path, ": fstat: ", std::strerror(errno)));

@@ -262,6 +262,12 @@ void* ZkClient::AddWatch(Watch watch) {
   return reinterpret_cast<void*>(id);  // NOLINT(performance-no-int-to-ptr)
 }
 
+void ZkClient::DropWatch(void* context) {
+  if (context == nullptr) return;
+  absl::MutexLock lock(&mu_);
+  watches_.erase(reinterpret_cast<intptr_t>(context));
+}
+
 void ZkClient::OnWatch(zhandle_t* zh, int type, int /*state*/, const char* /*path*/,
                        void* context) {
   // Session events reach every watch without ending it; the node's own
@@ -331,10 +337,7 @@ absl::StatusOr<ZkNode> ZkClient::Get(const std::string& path, Watch watch) {
   const int rc = zoo_wget(zh, path.c_str(), context != nullptr ? &ZkClient::OnWatch : nullptr,
                           context, buffer.data(), &length, &stat);
   if (rc != ZOK) {
-    if (context != nullptr && rc != ZOK) {
-      absl::MutexLock lock(&mu_);
-      watches_.erase(reinterpret_cast<intptr_t>(context));
-    }
+    DropWatch(context);
     return Error(rc, "get", path);
   }
   buffer.resize(length < 0 ? 0 : static_cast<size_t>(length));
@@ -352,10 +355,7 @@ absl::StatusOr<std::optional<ZkNode>> ZkClient::Exists(const std::string& path, 
   // An exists watch on an absent node stays set: it fires on creation.
   if (rc == ZNONODE) return std::nullopt;
   if (rc != ZOK) {
-    if (context != nullptr) {
-      absl::MutexLock lock(&mu_);
-      watches_.erase(reinterpret_cast<intptr_t>(context));
-    }
+    DropWatch(context);
     return Error(rc, "exists", path);
   }
   return ZkNode{"", stat.version, stat.ephemeralOwner};
@@ -370,10 +370,7 @@ absl::StatusOr<std::vector<std::string>> ZkClient::Children(const std::string& p
   const int rc = zoo_wget_children(
       zh, path.c_str(), context != nullptr ? &ZkClient::OnWatch : nullptr, context, &names);
   if (rc != ZOK) {
-    if (context != nullptr) {
-      absl::MutexLock lock(&mu_);
-      watches_.erase(reinterpret_cast<intptr_t>(context));
-    }
+    DropWatch(context);
     return Error(rc, "children", path);
   }
   std::vector<std::string> out(names.data, names.data + names.count);

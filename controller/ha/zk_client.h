@@ -124,6 +124,8 @@ class ZkClient {
   // harmless.
   void* AddWatch(Watch watch);
   void RunWatch(intptr_t id);
+  // Forgets a watch whose call failed (the C client will not fire it).
+  void DropWatch(void* context);
   absl::Status Error(int rc, absl::string_view op, absl::string_view path) const;
   zhandle_t* handle() const;
 
