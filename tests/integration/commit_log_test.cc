@@ -3,7 +3,6 @@
 #include "controller/ha/commit_log.h"
 
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -18,38 +17,18 @@
 namespace bamctl {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 constexpr std::chrono::seconds kWait(20);
 
-class CommitLogTest : public ::testing::Test {
+class CommitLogTest : public testing::ZooKeeperServerSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!testing::ZooKeeperServers::Missing().empty()) return;
-    dir_ = new fs::path(testing::MakeTempDir("commit_log"));
-    absl::StatusOr<std::unique_ptr<testing::ZooKeeperServers>> servers =
-        testing::ZooKeeperServers::Start(*dir_, 1);
-    ASSERT_TRUE(servers.ok()) << servers.status();
-    servers_ = servers->release();
-    absl::Status serving = servers_->AwaitServing(std::chrono::seconds(60));
-    ASSERT_TRUE(serving.ok()) << serving << "; log in " << *dir_;
-  }
-  static void TearDownTestSuite() {
-    delete servers_;
-    servers_ = nullptr;
-    if (dir_ != nullptr) fs::remove_all(*dir_);
-    delete dir_;
-    dir_ = nullptr;
-  }
   void SetUp() override {
-    if (std::string missing = testing::ZooKeeperServers::Missing(); !missing.empty()) {
-      GTEST_SKIP() << missing;
-    }
-    ASSERT_NE(servers_, nullptr);
+    ZooKeeperServerSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     ZkOptions options;
-    options.servers = servers_->ConnectString();
+    options.servers = servers().ConnectString();
     absl::StatusOr<std::unique_ptr<ZkClient>> zk = ZkClient::Connect(options, kWait);
     ASSERT_TRUE(zk.ok()) << zk.status();
     zk_ = *std::move(zk);
@@ -62,16 +41,11 @@ class CommitLogTest : public ::testing::Test {
     fence_ = *fence;
   }
 
-  static fs::path* dir_;
-  static testing::ZooKeeperServers* servers_;
   std::unique_ptr<ZkClient> zk_;
   std::string ha_;
   std::string fence_;
   std::unique_ptr<CommitLog> log_;
 };
-
-fs::path* CommitLogTest::dir_ = nullptr;
-testing::ZooKeeperServers* CommitLogTest::servers_ = nullptr;
 
 TEST_F(CommitLogTest, AppendsAreReadInOrderFromAnyIndex) {
   for (const char* data : {"one", "two", "three"}) {

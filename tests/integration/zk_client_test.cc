@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,44 +19,24 @@
 namespace bamctl {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 constexpr std::chrono::seconds kWait(20);
 
-class ZkClientTest : public ::testing::Test {
+class ZkClientTest : public testing::ZooKeeperServerSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!testing::ZooKeeperServers::Missing().empty()) return;
-    dir_ = new fs::path(testing::MakeTempDir("zk_client"));
-    absl::StatusOr<std::unique_ptr<testing::ZooKeeperServers>> servers =
-        testing::ZooKeeperServers::Start(*dir_, 1);
-    ASSERT_TRUE(servers.ok()) << servers.status();
-    servers_ = servers->release();
-    absl::Status serving = servers_->AwaitServing(std::chrono::seconds(60));
-    ASSERT_TRUE(serving.ok()) << serving << "; log in " << *dir_;
-  }
-  static void TearDownTestSuite() {
-    delete servers_;
-    servers_ = nullptr;
-    if (dir_ != nullptr) fs::remove_all(*dir_);
-    delete dir_;
-    dir_ = nullptr;
-  }
   void SetUp() override {
-    if (std::string missing = testing::ZooKeeperServers::Missing(); !missing.empty()) {
-      GTEST_SKIP() << missing;
-    }
-    ASSERT_NE(servers_, nullptr);
+    ZooKeeperServerSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // Each test under its own path.
     base_ = std::string("/") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
 
   std::unique_ptr<ZkClient> Connect(const std::string& digest = "") {
     ZkOptions options;
-    options.servers = servers_->ConnectString();
+    options.servers = servers().ConnectString();
     options.digest = digest;
     options.session_timeout = std::chrono::milliseconds(4000);
     absl::StatusOr<std::unique_ptr<ZkClient>> client = ZkClient::Connect(options, kWait);
@@ -65,13 +44,8 @@ class ZkClientTest : public ::testing::Test {
     return client.ok() ? *std::move(client) : nullptr;
   }
 
-  static fs::path* dir_;
-  static testing::ZooKeeperServers* servers_;
   std::string base_;
 };
-
-fs::path* ZkClientTest::dir_ = nullptr;
-testing::ZooKeeperServers* ZkClientTest::servers_ = nullptr;
 
 TEST_F(ZkClientTest, CreateGetSetDeleteWithVersions) {
   std::unique_ptr<ZkClient> zk = Connect();
@@ -94,7 +68,7 @@ TEST_F(ZkClientTest, CreateGetSetDeleteWithVersions) {
   absl::Status stale = zk->Set(base_ + "/a/b/n", "three", 0);
   EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(stale.message()),
-              HasSubstr("ZooKeeper set " + base_ + "/a/b/n at " + servers_->ConnectString() +
+              HasSubstr("ZooKeeper set " + base_ + "/a/b/n at " + servers().ConnectString() +
                         ": the node changed since it was read (version mismatch)"));
   EXPECT_EQ(zk->Get(base_ + "/a/b/n")->data, "two");
 

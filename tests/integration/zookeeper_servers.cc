@@ -12,6 +12,7 @@
 #include "roles/topology/compiler.h"
 #include "roles/zookeeper/zookeeper_driver.h"
 #include "tests/util/loopback_subnet.h"
+#include "tests/util/test_util.h"
 
 namespace bamctl::testing {
 namespace {
@@ -133,6 +134,34 @@ absl::Status ZooKeeperServers::AwaitServing(std::chrono::milliseconds timeout) {
   return absl::DeadlineExceededError(absl::StrCat("ZooKeeper servers not serving within ",
                                                   timeout.count(), " ms; modes: [",
                                                   absl::StrJoin(modes, ", "), "]"));
+}
+
+std::filesystem::path* ZooKeeperServerSuite::dir_ = nullptr;
+ZooKeeperServers* ZooKeeperServerSuite::servers_ = nullptr;
+
+void ZooKeeperServerSuite::SetUpTestSuite() {
+  if (!ZooKeeperServers::Missing().empty()) return;
+  dir_ = new fs::path(MakeTempDir("zk_suite"));
+  absl::StatusOr<std::unique_ptr<ZooKeeperServers>> servers = ZooKeeperServers::Start(*dir_, 1);
+  ASSERT_TRUE(servers.ok()) << servers.status();
+  servers_ = servers->release();
+  absl::Status serving = servers_->AwaitServing(std::chrono::seconds(60));
+  ASSERT_TRUE(serving.ok()) << serving << "; log in " << *dir_;
+}
+
+void ZooKeeperServerSuite::TearDownTestSuite() {
+  delete servers_;
+  servers_ = nullptr;
+  if (dir_ != nullptr) fs::remove_all(*dir_);
+  delete dir_;
+  dir_ = nullptr;
+}
+
+void ZooKeeperServerSuite::SetUp() {
+  if (std::string missing = ZooKeeperServers::Missing(); !missing.empty()) {
+    GTEST_SKIP() << missing;
+  }
+  ASSERT_NE(servers_, nullptr);
 }
 
 }  // namespace bamctl::testing

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "roles/driver/service_plan.h"
 #include "tests/integration/child_process.h"
 
@@ -57,6 +58,22 @@ class ZooKeeperServers {
 
   std::vector<Server> servers_;
   std::vector<std::string> addresses_;
+};
+
+// The base of a test suite that shares one standalone server (started once
+// for the suite, killed after it); each test skips where Debian's ZooKeeper
+// is missing and should use its own paths.
+class ZooKeeperServerSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  static ZooKeeperServers& servers() { return *servers_; }
+
+ private:
+  static std::filesystem::path* dir_;
+  static ZooKeeperServers* servers_;
 };
 
 }  // namespace bamctl::testing
