@@ -137,6 +137,12 @@ INSERT OR IGNORE INTO settings (name, value) VALUES ('epoch', 1);
     // The host list left NodePlan (a copy per node made plans N² entries):
     // one list per version, and every version's plans compiled again.
     {"", AddHostsAndRecompilePlans},
+    // Replication (controller/ha): this database's identity (random, never
+    // 0), the commit log it follows (0: none) and the last entry applied.
+    {R"sql(
+INSERT OR IGNORE INTO settings (name, value)
+  VALUES ('db_id', (random() & 9223372036854775807) | 1), ('ha_log', 0), ('ha_applied', 0);
+)sql"},
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

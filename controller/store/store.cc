@@ -100,20 +100,23 @@ absl::StatusOr<int64_t> Store::Epoch() {
 }
 
 absl::Status Store::AdvanceEpoch(int64_t epoch, absl::string_view node, absl::string_view message) {
-  absl::MutexLock lock(&mu_);
-  Transaction tx(*db_);
-  RETURN_IF_ERROR(tx.Begin());
+  v1::StoreWrite write;
+  v1::EpochWrite* e = write.mutable_epoch();
+  e->set_epoch(epoch);
+  e->set_node(std::string(node));
+  e->set_message(std::string(message));
+  return Write(std::move(write)).status();
+}
+
+absl::Status Store::AdvanceEpochLocked(const v1::EpochWrite& write, int64_t now) {
   ASSIGN_OR_RETURN(int64_t current, EpochLocked());
-  if (epoch <= current) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot move to epoch ", epoch, ": the controller is at epoch ", current, " already"));
+  if (write.epoch() <= current) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot move to epoch ", write.epoch(),
+                                                      ": the controller is at epoch ", current,
+                                                      " already"));
   }
-  ASSIGN_OR_RETURN(auto update,
-                   SqliteStmt::Prepare(*db_, "UPDATE settings SET value = ? WHERE name = 'epoch'"));
-  update->Bind(1, epoch);
-  RETURN_IF_ERROR(update->Run());
-  RETURN_IF_ERROR(AppendEvent("take-back", "", node, message));
-  return tx.Commit();
+  RETURN_IF_ERROR(SetSettingLocked("epoch", write.epoch()));
+  return AppendEvent("take-back", "", write.node(), write.message(), now);
 }
 
 absl::Status Store::CheckExpected(std::optional<int64_t> expected) {
@@ -129,7 +132,8 @@ absl::Status Store::CheckExpected(std::optional<int64_t> expected) {
 
 absl::StatusOr<int64_t> Store::InsertVersion(const std::string& text, const std::string& effective,
                                              const std::string& hosts, const std::string& author,
-                                             const std::string& comment, int64_t rollback_of) {
+                                             const std::string& comment, int64_t rollback_of,
+                                             int64_t now) {
   ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked());
   const int64_t version = current + 1;
   ASSIGN_OR_RETURN(auto insert, SqliteStmt::Prepare(*db_,
@@ -143,7 +147,7 @@ absl::StatusOr<int64_t> Store::InsertVersion(const std::string& text, const std:
       .Bind(4, Sha256Hex(text))
       .Bind(5, author)
       .Bind(6, comment)
-      .Bind(7, clock_->NowMillis());
+      .Bind(7, now);
   if (rollback_of > 0) {
     insert->Bind(8, rollback_of);
   } else {
@@ -155,74 +159,113 @@ absl::StatusOr<int64_t> Store::InsertVersion(const std::string& text, const std:
 }
 
 absl::StatusOr<CommitResult> Store::CommitVersion(const CommitRequest& request) {
-  absl::MutexLock lock(&mu_);
-  Transaction tx(*db_);
-  RETURN_IF_ERROR(tx.Begin());
-  RETURN_IF_ERROR(CheckExpected(request.expected_version));
+  v1::StoreWrite write;
+  v1::CommitWrite* commit = write.mutable_commit();
+  commit->set_spec_text(request.spec_text);
+  if (!request.effective_spec.SerializeToString(commit->mutable_effective_spec())) {
+    return absl::InternalError("cannot serialize the effective spec");
+  }
+  for (const v1::NodePlan& plan : request.plans) {
+    if (!plan.SerializeToString(commit->add_plans())) {
+      return absl::InternalError("cannot serialize a plan");
+    }
+  }
+  if (!request.hosts.SerializeToString(commit->mutable_hosts())) {
+    return absl::InternalError("cannot serialize the host list");
+  }
+  commit->set_author(request.author);
+  commit->set_comment(request.comment);
+  if (request.expected_version) commit->set_expected_version(*request.expected_version);
+  ASSIGN_OR_RETURN(v1::StoreWriteResult result, Write(std::move(write)));
+  return CommitResult{result.version(), result.unchanged()};
+}
+
+absl::StatusOr<CommitResult> Store::Rollback(int64_t target, const std::string& author,
+                                             std::optional<int64_t> expected_version) {
+  // The write carries the target's content, so that applying it needs no
+  // other row (a replica may have pruned the target).
+  v1::StoreWrite write;
+  v1::CommitWrite* commit = write.mutable_commit();
+  {
+    absl::MutexLock lock(&mu_);
+    // A stale expected version is the error to report first, as it was
+    // before; applying checks it again.
+    RETURN_IF_ERROR(CheckExpected(expected_version));
+    ASSIGN_OR_RETURN(auto old, SqliteStmt::Prepare(*db_,
+                                                   "SELECT spec_text, effective_spec, hosts FROM "
+                                                   "spec_versions WHERE version = ?"));
+    old->Bind(1, target);
+    ASSIGN_OR_RETURN(bool found, old->Step());
+    if (!found) return MissingVersionLocked(target);
+    commit->set_spec_text(old->Text(0));
+    commit->set_effective_spec(old->Text(1));
+    commit->set_hosts(old->Text(2));
+    ASSIGN_OR_RETURN(auto plans, SqliteStmt::Prepare(*db_,
+                                                     "SELECT plan FROM plans WHERE version = ? "
+                                                     "ORDER BY node"));
+    plans->Bind(1, target);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, plans->Step());
+      if (!row) break;
+      commit->add_plans(plans->Text(0));
+    }
+  }
+  commit->set_author(author);
+  commit->set_comment(absl::StrCat("rollback to version ", target));
+  commit->set_rollback_of(target);
+  if (expected_version) commit->set_expected_version(*expected_version);
+  ASSIGN_OR_RETURN(v1::StoreWriteResult result, Write(std::move(write)));
+  return CommitResult{result.version(), false};
+}
+
+absl::StatusOr<v1::StoreWriteResult> Store::CommitLocked(const v1::CommitWrite& write,
+                                                         int64_t now) {
+  std::optional<int64_t> expected;
+  if (write.has_expected_version()) expected = write.expected_version();
+  RETURN_IF_ERROR(CheckExpected(expected));
   ASSIGN_OR_RETURN(int64_t current, CurrentVersionLocked());
-  if (current > 0) {
+  v1::StoreWriteResult result;
+  if (current > 0 && write.rollback_of() == 0) {
     ASSIGN_OR_RETURN(
         auto stmt,
         SqliteStmt::Prepare(*db_, "SELECT content_hash FROM spec_versions WHERE version = ?"));
     stmt->Bind(1, current);
     ASSIGN_OR_RETURN(bool row, stmt->Step());
-    if (row && stmt->Text(0) == Sha256Hex(request.spec_text)) {
-      return CommitResult{current, true};
+    if (row && stmt->Text(0) == Sha256Hex(write.spec_text())) {
+      result.set_version(current);
+      result.set_unchanged(true);
+      return result;
     }
   }
-  std::string effective;
-  if (!request.effective_spec.SerializeToString(&effective)) {
-    return absl::InternalError("cannot serialize the effective spec");
-  }
-  std::string hosts;
-  if (!request.hosts.SerializeToString(&hosts)) {
-    return absl::InternalError("cannot serialize the host list");
-  }
-  ASSIGN_OR_RETURN(int64_t version, InsertVersion(request.spec_text, effective, hosts,
-                                                  request.author, request.comment, 0));
+  ASSIGN_OR_RETURN(int64_t version,
+                   InsertVersion(write.spec_text(), write.effective_spec(), write.hosts(),
+                                 write.author(), write.comment(), write.rollback_of(), now));
   ASSIGN_OR_RETURN(auto insert_plan,
                    SqliteStmt::Prepare(*db_,
                                        "INSERT INTO plans (version, node, plan, plan_hash) "
                                        "VALUES (?, ?, ?, ?)"));
-  for (const v1::NodePlan& plan : request.plans) {
-    std::string bytes;
-    if (!plan.SerializeToString(&bytes)) return absl::InternalError("cannot serialize a plan");
+  for (const std::string& bytes : write.plans()) {
+    v1::NodePlan plan;
+    if (!plan.ParseFromString(bytes)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("version ", version, ": a plan in the write does not parse"));
+    }
     insert_plan->Bind(1, version).Bind(2, plan.node()).BindBlob(3, bytes).Bind(4, Sha256Hex(bytes));
     RETURN_IF_ERROR(insert_plan->Run());
     RETURN_IF_ERROR(insert_plan->Reset());
   }
-  RETURN_IF_ERROR(AppendEvent(
-      "apply", request.author, "",
-      absl::StrCat("version ", version, request.comment.empty() ? "" : ": ", request.comment)));
-  RETURN_IF_ERROR(tx.Commit());
-  return CommitResult{version, false};
-}
-
-absl::StatusOr<CommitResult> Store::Rollback(int64_t target, const std::string& author,
-                                             std::optional<int64_t> expected_version) {
-  absl::MutexLock lock(&mu_);
-  Transaction tx(*db_);
-  RETURN_IF_ERROR(tx.Begin());
-  RETURN_IF_ERROR(CheckExpected(expected_version));
-  ASSIGN_OR_RETURN(auto old, SqliteStmt::Prepare(*db_,
-                                                 "SELECT spec_text, effective_spec, hosts FROM "
-                                                 "spec_versions WHERE version = ?"));
-  old->Bind(1, target);
-  ASSIGN_OR_RETURN(bool found, old->Step());
-  if (!found) return MissingVersionLocked(target);
-  ASSIGN_OR_RETURN(int64_t version,
-                   InsertVersion(old->Text(0), old->Text(1), old->Text(2), author,
-                                 absl::StrCat("rollback to version ", target), target));
-  ASSIGN_OR_RETURN(auto copy, SqliteStmt::Prepare(*db_,
-                                                  "INSERT INTO plans (version, node, plan, "
-                                                  "plan_hash) SELECT ?, node, plan, plan_hash "
-                                                  "FROM plans WHERE version = ?"));
-  copy->Bind(1, version).Bind(2, target);
-  RETURN_IF_ERROR(copy->Run());
-  RETURN_IF_ERROR(AppendEvent("rollback", author, "",
-                              absl::StrCat("version ", version, " restores version ", target)));
-  RETURN_IF_ERROR(tx.Commit());
-  return CommitResult{version, false};
+  if (write.rollback_of() > 0) {
+    RETURN_IF_ERROR(AppendEvent(
+        "rollback", write.author(), "",
+        absl::StrCat("version ", version, " restores version ", write.rollback_of()), now));
+  } else {
+    RETURN_IF_ERROR(AppendEvent(
+        "apply", write.author(), "",
+        absl::StrCat("version ", version, write.comment().empty() ? "" : ": ", write.comment()),
+        now));
+  }
+  result.set_version(version);
+  return result;
 }
 
 absl::StatusOr<VersionRecord> Store::GetVersion(int64_t version) {
@@ -402,9 +445,11 @@ absl::Status Store::SetConnected(const std::string& node, bool connected) {
                                      "INSERT INTO nodes (name, connected, last_seen_ms) VALUES (?, "
                                      "?, ?) ON CONFLICT(name) DO UPDATE SET connected = "
                                      "excluded.connected, last_seen_ms = excluded.last_seen_ms"));
-  stmt->Bind(1, node).Bind(2, connected ? 1 : 0).Bind(3, clock_->NowMillis());
+  const int64_t now = clock_->NowMillis();
+  stmt->Bind(1, node).Bind(2, connected ? 1 : 0).Bind(3, now);
   RETURN_IF_ERROR(stmt->Run());
-  RETURN_IF_ERROR(AppendEvent(connected ? "node-connected" : "node-disconnected", "", node, ""));
+  RETURN_IF_ERROR(
+      AppendEvent(connected ? "node-connected" : "node-disconnected", "", node, "", now));
   return tx.Commit();
 }
 

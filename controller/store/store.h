@@ -1,6 +1,7 @@
 #ifndef BAMCTL_CONTROLLER_STORE_STORE_H_
 #define BAMCTL_CONTROLLER_STORE_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "controller/store/sqlite.h"
 #include "proto/controller.pb.h"
 #include "proto/plan.pb.h"
+#include "proto/replication.pb.h"
 #include "proto/spec.pb.h"
 #include "proto/status.pb.h"
 
@@ -113,6 +115,24 @@ struct PruneResult {
   bool more = false;  // a per-pass bound was reached: there may be more to prune
 };
 
+// Where a store in HA mode sends its replicated writes (controller/ha's
+// Replica): Commit puts `write` in the cluster's commit log and returns once
+// this store has applied it, with what applying it gave (or the error it
+// gave, the same on every replica). Refuses when this controller may not
+// write (a follower), naming the leader.
+class WriteLog {
+ public:
+  virtual ~WriteLog() = default;
+  virtual absl::StatusOr<v1::StoreWriteResult> Commit(v1::StoreWrite write) = 0;
+};
+
+// Where this database stands in a commit log (settings rows).
+struct ReplicaState {
+  int64_t db_id = 0;          // random, set when the database was made
+  int64_t log_id = 0;         // the log it follows (its znode's czxid); 0: none
+  int64_t applied_index = 0;  // the last entry of that log applied; 0: none
+};
+
 class Store {
  public:
   // Opens (creating when absent) the database at `path`. Refuses files that
@@ -202,6 +222,36 @@ class Store {
   // The schema version this binary writes.
   static int SchemaVersion();
 
+  // Replication (controller/ha). The writes that make the cluster's history
+  // (CommitVersion, Rollback, AdvanceEpoch, operations, tokens, RecordEvent)
+  // are each one v1::StoreWrite. Without a write log they are applied here
+  // at once; with one, they go through it and are applied when committed.
+  // Node reports, connections and retention stay local to each controller.
+  // Set before serving; `log` is not owned and must outlive the calls.
+  void SetWriteLog(WriteLog* log) { write_log_.store(log); }
+
+  // kDryRun applies in a transaction that is rolled back: the result a
+  // commit would give, with nothing stored.
+  enum class ApplyMode { kCommit, kDryRun };
+  // Applies `write`, stamped with its time_ms, in one transaction. With
+  // `index` > 0 it is that entry of the log this database follows: it must
+  // be the one after applied_index, which becomes `index` in the same
+  // transaction; an entry that fails as a request (a stale expected
+  // version, a used token: the same on every replica) is recorded as
+  // applied too, and its error returned. Errors of the database itself
+  // (busy, I/O) record nothing, so the entry is applied again.
+  absl::StatusOr<v1::StoreWriteResult> ApplyWrite(const v1::StoreWrite& write, int64_t index,
+                                                  ApplyMode mode = ApplyMode::kCommit);
+  absl::StatusOr<ReplicaState> GetReplicaState();
+  // Makes this database follow log `log_id` from its start (applied 0).
+  // FailedPrecondition when it follows another log already.
+  absl::Status BindLog(int64_t log_id);
+  // Whether anything was ever written that a snapshot would carry: a
+  // version, an operation or a token.
+  absl::StatusOr<bool> HasHistory();
+  // The whole replicated state, for a bootstrap entry.
+  absl::StatusOr<v1::StoreSnapshot> Snapshot();
+
  private:
   Store(std::unique_ptr<SqliteDb> db, int lock_fd, const Clock* clock)
       : db_(std::move(db)), lock_fd_(lock_fd), clock_(clock) {}
@@ -216,8 +266,34 @@ class Store {
   absl::Status CheckExpected(std::optional<int64_t> expected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> InsertVersion(const std::string& text, const std::string& effective,
                                         const std::string& hosts, const std::string& author,
-                                        const std::string& comment, int64_t rollback_of)
+                                        const std::string& comment, int64_t rollback_of,
+                                        int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // A replicated write: through the write log when there is one, else
+  // applied at once, stamped now.
+  absl::StatusOr<v1::StoreWriteResult> Write(v1::StoreWrite write);
+  // Applies one write inside the caller's transaction.
+  absl::StatusOr<v1::StoreWriteResult> ApplyLocked(const v1::StoreWrite& write)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::StoreWriteResult> CommitLocked(const v1::CommitWrite& write, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AdvanceEpochLocked(const v1::EpochWrite& write, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> CreateOperationLocked(v1::Operation op, absl::string_view event,
+                                                int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status UpdateOperationLocked(v1::Operation op, absl::string_view event, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With its "token" event stamped event_ms, unless that is 0 (a snapshot).
+  absl::Status AddNodeTokenLocked(const v1::TokenWrite& token, int64_t used_ms, int64_t event_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::string> RedeemNodeTokenLocked(const std::string& token_hash, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ImportSnapshotLocked(const v1::StoreSnapshot& snapshot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> SettingLocked(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SetSettingLocked(absl::string_view name, int64_t value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<bool> HasHistoryLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The NotFound error for `version`, which is not stored: pruned by
   // retention (versions are numbered from 1 without gaps, the current one
   // is never pruned, and nothing else deletes them) or never stored.
@@ -228,12 +304,14 @@ class Store {
   absl::StatusOr<std::vector<int64_t>> PruneVersionsLocked(const RetentionPolicy& policy)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AppendEvent(absl::string_view kind, absl::string_view actor, absl::string_view node,
-                           absl::string_view message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                           absl::string_view message, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
   int lock_fd_;
   const Clock* clock_;
+  std::atomic<WriteLog*> write_log_{nullptr};
 };
 
 }  // namespace bamctl

@@ -13,11 +13,11 @@
 namespace bamctl {
 
 absl::Status Store::AppendEvent(absl::string_view kind, absl::string_view actor,
-                                absl::string_view node, absl::string_view message) {
+                                absl::string_view node, absl::string_view message, int64_t now) {
   ASSIGN_OR_RETURN(auto stmt, SqliteStmt::Prepare(*db_,
                                                   "INSERT INTO events (time_ms, kind, actor, "
                                                   "node, message) VALUES (?, ?, ?, ?, ?)"));
-  stmt->Bind(1, clock_->NowMillis()).Bind(2, kind).Bind(3, actor).Bind(4, node).Bind(5, message);
+  stmt->Bind(1, now).Bind(2, kind).Bind(3, actor).Bind(4, node).Bind(5, message);
   return stmt->Run();
 }
 
@@ -38,10 +38,25 @@ absl::StatusOr<std::vector<EventRecord>> Store::ListEvents(int limit) {
 }
 
 absl::StatusOr<int64_t> Store::CreateOperation(v1::Operation op, absl::string_view event) {
-  absl::MutexLock lock(&mu_);
-  Transaction tx(*db_);
-  RETURN_IF_ERROR(tx.Begin());
-  const int64_t now = clock_->NowMillis();
+  v1::StoreWrite write;
+  v1::OperationWrite* w = write.mutable_operation();
+  *w->mutable_operation() = std::move(op);
+  w->set_event(std::string(event));
+  w->set_create(true);
+  ASSIGN_OR_RETURN(v1::StoreWriteResult result, Write(std::move(write)));
+  return result.operation_id();
+}
+
+absl::Status Store::UpdateOperation(const v1::Operation& op, absl::string_view event) {
+  v1::StoreWrite write;
+  v1::OperationWrite* w = write.mutable_operation();
+  *w->mutable_operation() = op;
+  w->set_event(std::string(event));
+  return Write(std::move(write)).status();
+}
+
+absl::StatusOr<int64_t> Store::CreateOperationLocked(v1::Operation op, absl::string_view event,
+                                                     int64_t now) {
   ASSIGN_OR_RETURN(auto next, SqliteStmt::Prepare(*db_,
                                                   "SELECT COALESCE(MAX(id), 0) + 1 FROM "
                                                   "operations"));
@@ -61,35 +76,30 @@ absl::StatusOr<int64_t> Store::CreateOperation(v1::Operation op, absl::string_vi
   insert->Bind(5, now).Bind(6, now);
   RETURN_IF_ERROR(insert->Run());
   if (!event.empty()) {
-    RETURN_IF_ERROR(
-        AppendEvent("operation", op.author(), "", absl::StrCat("operation ", id, ": ", event)));
+    RETURN_IF_ERROR(AppendEvent("operation", op.author(), "",
+                                absl::StrCat("operation ", id, ": ", event), now));
   }
-  RETURN_IF_ERROR(tx.Commit());
   return id;
 }
 
-absl::Status Store::UpdateOperation(const v1::Operation& op, absl::string_view event) {
-  absl::MutexLock lock(&mu_);
-  Transaction tx(*db_);
-  RETURN_IF_ERROR(tx.Begin());
-  v1::Operation copy = op;
-  copy.set_updated_ms(clock_->NowMillis());
+absl::Status Store::UpdateOperationLocked(v1::Operation op, absl::string_view event, int64_t now) {
+  op.set_updated_ms(now);
   ASSIGN_OR_RETURN(auto update, SqliteStmt::Prepare(*db_,
                                                     "UPDATE operations SET state = ?, definition "
                                                     "= ?, updated_ms = ? WHERE id = ?"));
-  update->Bind(1, EnumText(copy.state()))
-      .BindBlob(2, copy.SerializeAsString())
-      .Bind(3, copy.updated_ms())
-      .Bind(4, copy.id());
+  update->Bind(1, EnumText(op.state()))
+      .BindBlob(2, op.SerializeAsString())
+      .Bind(3, op.updated_ms())
+      .Bind(4, op.id());
   RETURN_IF_ERROR(update->Run());
   if (sqlite3_changes(db_->get()) != 1) {
     return absl::NotFoundError(absl::StrCat("no operation ", op.id()));
   }
   if (!event.empty()) {
     RETURN_IF_ERROR(AppendEvent("operation", op.author(), "",
-                                absl::StrCat("operation ", op.id(), ": ", event)));
+                                absl::StrCat("operation ", op.id(), ": ", event), now));
   }
-  return tx.Commit();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Operation> Store::GetOperation(int64_t id) {

@@ -165,7 +165,8 @@ absl::StatusOr<PruneResult> Store::Prune(const RetentionPolicy& policy) {
   RETURN_IF_ERROR(AppendEvent("retention", "", "",
                               absl::StrCat("pruned ", Count(events, "event"), " and ",
                                            Count(static_cast<int64_t>(versions.size()), "version"),
-                                           versions.empty() ? "" : VersionsText(versions))));
+                                           versions.empty() ? "" : VersionsText(versions)),
+                              clock_->NowMillis()));
   RETURN_IF_ERROR(tx.Commit());
   return result;
 }

@@ -252,7 +252,7 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   }
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(Store::SchemaVersion(), 8);
+  EXPECT_EQ(Store::SchemaVersion(), 9);
   EXPECT_EQ(*(*store)->Epoch(), 1);
   auto nodes = (*store)->ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status();
