@@ -25,7 +25,9 @@
 ABSL_FLAG(std::string, config, "/etc/bam-agent/agentd.conf",
           "settings file (`name = value` lines); read when present, command-line flags win");
 ABSL_FLAG(std::string, node, "", "this host's node name in the cluster spec (required)");
-ABSL_FLAG(std::string, controller, "127.0.0.1:7443", "HOST:PORT of bam-controller");
+ABSL_FLAG(std::string, controller, "127.0.0.1:7443",
+          "HOST:PORT of bam-controller, or HOST:PORT,HOST:PORT,... of the controllers of an HA "
+          "cluster (the agent follows the leader)");
 ABSL_FLAG(std::string, state_dir, "/var/lib/bam-agent", "the agent's state (plan, processes)");
 ABSL_FLAG(std::string, root_dir, "",
           "prefix for every host path the roles use (installs, data, config); empty on a host");

@@ -12,8 +12,8 @@ namespace {
 // Every command in the order `bamctl help` lists them: offline first.
 std::vector<Command> AllCommands() {
   std::vector<Command> all = OfflineCommands();
-  for (auto* nouns :
-       {PkiCommands, DesiredStateCommands, StatusCommands, NodeCommands, OperationCommands}) {
+  for (auto* nouns : {PkiCommands, DesiredStateCommands, StatusCommands, ControllerCommands,
+                      NodeCommands, OperationCommands}) {
     for (Command& command : nouns()) all.push_back(std::move(command));
   }
   return all;

@@ -90,10 +90,10 @@ std::optional<std::string> CheckValue(const FlagSpec& flag, const std::string& s
 
 FlagSpec ControllerFlag() {
   return {.name = "controller",
-          .value_name = "HOST:PORT",
+          .value_name = "HOST:PORT[,...]",
           .help =
-              "the controller to talk to (default: the config's controller, else "
-              "$BAMCTL_CONTROLLER)"};
+              "the controller to talk to, or the controllers of an HA cluster (calls go to the "
+              "leader) (default: the config's controller, else $BAMCTL_CONTROLLER)"};
 }
 
 FlagSpec ConfigFlag() {
@@ -403,10 +403,14 @@ int CommandTable::Run(const std::vector<std::string>& args, const CommandContext
                                      "or use a config (--config, BAMCTL_CONFIG) that names one"),
                         command->path);
     }
-    if (invocation.controller.find(':') == std::string::npos) {
-      return UsageError(
-          err, absl::StrCat("controller address \"", invocation.controller, "\": want HOST:PORT"),
-          command->path);
+    for (absl::string_view address : absl::StrSplit(invocation.controller, ',')) {
+      if (address.find(':') == absl::string_view::npos) {
+        return UsageError(err,
+                          absl::StrCat("controller address \"", address,
+                                       "\": want HOST:PORT, or HOST:PORT,HOST:PORT,... for "
+                                       "several controllers"),
+                          command->path);
+      }
     }
   }
   return command->run(invocation);

@@ -19,6 +19,8 @@ std::vector<Command> PkiCommands();
 std::vector<Command> DesiredStateCommands();
 // status, nodes, events (status_commands.cc).
 std::vector<Command> StatusCommands();
+// controllers (controller_commands.cc).
+std::vector<Command> ControllerCommands();
 // node token create (node_commands.cc).
 std::vector<Command> NodeCommands();
 // rolling-restart, op list, show, watch, pause, resume, abort

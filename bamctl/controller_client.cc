@@ -1,9 +1,15 @@
 #include "bamctl/controller_client.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bamctl/cli.h"
 #include "bamctl/output.h"
@@ -35,20 +41,91 @@ CommandContext CommandContextFromEnvironment() {
   return context;
 }
 
-Controller::Controller(std::string address, std::string command, const CommandContext& context)
-    : address_(std::move(address)),
+namespace {
+
+// How long one controller of a list gets to say who leads.
+constexpr absl::Duration kAskTimeout = absl::Seconds(2);
+// The pause before asking again while an election is under way.
+constexpr absl::Duration kRetryPause = absl::Milliseconds(250);
+
+// A refusal that committed nothing and names no other reason: the call
+// can go to the leader (again).
+bool ShouldFollowLeader(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+         !absl::StrContains(status.error_message(), "may or may not");
+}
+
+}  // namespace
+
+Controller::Controller(const std::string& address, std::string command,
+                       const CommandContext& context)
+    : addresses_(absl::StrSplit(address, ',', absl::SkipWhitespace())),
       command_(std::move(command)),
-      stub_(context.make_stub(address_, context.tls)),
+      context_(context),
       timeout_(context.rpc_timeout),
       tls_(context.tls.has_value()) {
-  if (stub_ == nullptr) std::abort();  // a factory that returns no stub is a bug
+  if (addresses_.empty()) addresses_.push_back(address);
+  for (std::string& a : addresses_) a = std::string(absl::StripAsciiWhitespace(a));
+  if (addresses_.size() == 1) {
+    address_ = addresses_[0];
+    stub_ = context.make_stub(address_, context.tls);
+    if (stub_ == nullptr) std::abort();  // a factory that returns no stub is a bug
+  } else {
+    address_ = absl::StrJoin(addresses_, ",");  // until the leader is known
+  }
+}
+
+grpc::Status Controller::FindLeader(absl::Time deadline) const {
+  std::string told;  // what each said, for the error
+  for (const std::string& address : addresses_) {
+    std::unique_ptr<Stub> stub = context_.make_stub(address, context_.tls);
+    if (stub == nullptr) std::abort();
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + kAskTimeout)));
+    v1::GetControllersResponse response;
+    grpc::Status status = stub->GetControllers(&call, v1::GetControllersRequest(), &response);
+    if (!status.ok()) {
+      absl::StrAppend(&told, "\n  ", address, ": ", status.error_message());
+      continue;
+    }
+    if (!response.ha() || response.self().serving()) {
+      address_ = address;
+      stub_ = std::move(stub);
+      return grpc::Status::OK;
+    }
+    if (!response.leader().empty()) {
+      address_ = response.leader();
+      stub_ = context_.make_stub(address_, context_.tls);
+      if (stub_ == nullptr) std::abort();
+      return grpc::Status::OK;
+    }
+    absl::StrAppend(&told, "\n  ", address, ": ", response.self().role(), ", knows no leader");
+  }
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat("no leader among the controllers", told));
 }
 
 grpc::Status Controller::Call(
     absl::FunctionRef<grpc::Status(Stub*, grpc::ClientContext*)> rpc) const {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  return rpc(stub_.get(), &context);
+  const absl::Time deadline = absl::Now() + timeout_;
+  if (addresses_.size() == 1) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(deadline));
+    return rpc(stub_.get(), &context);
+  }
+  grpc::Status status;
+  while (true) {
+    if (stub_ == nullptr) status = FindLeader(deadline);
+    if (stub_ != nullptr) {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(deadline));
+      status = rpc(stub_.get(), &context);
+      if (!ShouldFollowLeader(status)) return status;
+      stub_.reset();  // it died or stepped down: ask again
+    }
+    if (absl::Now() + kRetryPause >= deadline) return status;
+    absl::SleepFor(kRetryPause);
+  }
 }
 
 int Controller::Fail(const grpc::Status& status, std::ostream& err) const {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
@@ -61,26 +62,43 @@ CommandContext CommandContextFromEnvironment();
 
 // The one way a command calls the controller: a stub for `address`, a fresh
 // deadline per call, and a failed call told in words with its exit code.
+//
+// `address` may list several controllers of an HA cluster ("a:1,b:2,c:3"):
+// calls then go to the leader, which any of them names (GetControllers),
+// and a call the leader cannot take (it died, or is no longer the leader)
+// is sent again to the new one until the call's deadline. A write whose
+// commit was interrupted ("may or may not have been committed") is not
+// sent again.
 class Controller {
  public:
   using Stub = v1::ClusterService::StubInterface;
 
   // `command` ("op watch") names the command in messages.
-  Controller(std::string address, std::string command, const CommandContext& context);
+  Controller(const std::string& address, std::string command, const CommandContext& context);
 
   // Runs one call with a fresh ClientContext carrying the deadline.
   grpc::Status Call(absl::FunctionRef<grpc::Status(Stub*, grpc::ClientContext*)> rpc) const;
+
+  // The addresses given, in order.
+  const std::vector<std::string>& addresses() const { return addresses_; }
 
   // Tells `err` in words why a call failed; returns kExitFailed. Only
   // UNIMPLEMENTED says the controller may be older than bamctl.
   int Fail(const grpc::Status& status, std::ostream& err) const;
 
  private:
-  std::string address_;
+  // Points stub_ at the leader; Unavailable when none of the addresses
+  // names one.
+  grpc::Status FindLeader(absl::Time deadline) const;
+
+  std::vector<std::string> addresses_;
   std::string command_;
-  std::unique_ptr<Stub> stub_;
+  const CommandContext& context_;
   absl::Duration timeout_;
   bool tls_;  // for hints when the controller cannot be reached
+  // The controller calls go to, and its stub (null: find the leader first).
+  mutable std::string address_;
+  mutable std::unique_ptr<Stub> stub_;
 };
 
 }  // namespace bamctl

@@ -35,6 +35,19 @@ ABSL_FLAG(int64_t, retain_versions, 1000,
 ABSL_FLAG(int, keepalive_time_ms, 2000, "HTTP/2 ping interval towards agents");
 ABSL_FLAG(int, keepalive_timeout_ms, 2000, "time to wait for a ping answer before dropping");
 
+ABSL_FLAG(std::string, ha_zookeeper, "",
+          "HOST:PORT,... of a ZooKeeper ensemble: run as one of several controllers, one leading "
+          "(docs/ha.md); empty: this controller alone, on its database");
+ABSL_FLAG(std::string, ha_path, "/bamctl/cluster",
+          "the ZooKeeper path the controllers of one cluster share");
+ABSL_FLAG(std::string, advertise, "",
+          "HOST:PORT agents and bamctl reach this controller at (required with --ha_zookeeper)");
+ABSL_FLAG(std::string, ha_digest_file, "",
+          "file holding USER:PASSWORD: the controllers' ZooKeeper nodes are theirs alone "
+          "(digest ACLs); empty: open to every client of the ensemble");
+ABSL_FLAG(int, ha_session_timeout_ms, 10000,
+          "ZooKeeper session timeout: how long a silent leader keeps leading");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "bam-controller --listen=HOST:PORT --tls_dir=DIR --db=PATH --metrics_listen=HOST:PORT\n"
@@ -63,6 +76,12 @@ int main(int argc, char** argv) {
   options.retain_events = absl::GetFlag(FLAGS_retain_events);
   options.retain_events_days = absl::GetFlag(FLAGS_retain_events_days);
   options.retain_versions = absl::GetFlag(FLAGS_retain_versions);
+  options.ha_zookeeper = absl::GetFlag(FLAGS_ha_zookeeper);
+  options.ha_path = absl::GetFlag(FLAGS_ha_path);
+  options.advertise = absl::GetFlag(FLAGS_advertise);
+  options.ha_digest_file = absl::GetFlag(FLAGS_ha_digest_file);
+  options.ha_session_timeout =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_ha_session_timeout_ms));
   bamctl::ControllerServer server(options);
   if (absl::Status s = server.Start(); !s.ok()) {
     spdlog::critical("bam-controller: {}", s.ToString());

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/thread_name.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -13,7 +14,12 @@
 namespace bamctl {
 
 ControllerClient::ControllerClient(Options options, const Clock* clock, Callbacks callbacks)
-    : options_(std::move(options)), clock_(clock), callbacks_(std::move(callbacks)) {}
+    : options_(std::move(options)),
+      targets_(absl::StrSplit(options_.target, ',', absl::SkipWhitespace())),
+      clock_(clock),
+      callbacks_(std::move(callbacks)) {
+  if (targets_.empty()) targets_.push_back(options_.target);
+}
 
 absl::Status ControllerClient::MakeChannel() {
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
@@ -31,12 +37,35 @@ absl::Status ControllerClient::MakeChannel() {
   // Our own backoff decides when to redial; keep gRPC's short.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  channel_ = grpc::CreateCustomChannel(options_.target, credentials, args);
+  channel_ = grpc::CreateCustomChannel(target(), credentials, args);
   stub_ = v1::AgentService::NewStub(channel_);
   return absl::OkStatus();
 }
 
 ControllerClient::~ControllerClient() { Stop(); }
+
+bool ControllerClient::ChooseNext(const grpc::Status& status) {
+  if (targets_.size() < 2) return false;
+  stub_.reset();  // a channel per controller: made again for the next one
+  const std::string kLeaderIs = "the leader is ";
+  const std::string& message = status.error_message();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    if (size_t at = message.find(kLeaderIs); at != std::string::npos) {
+      std::string leader = message.substr(at + kLeaderIs.size());
+      leader = leader.substr(0, leader.find_first_of(" ;,)\n"));
+      // Only a controller of the list: a refusal does not send the agent
+      // anywhere its operator did not name.
+      for (size_t i = 0; i < targets_.size(); ++i) {
+        if (targets_[i] == leader && i != current_) {
+          current_ = i;
+          return true;
+        }
+      }
+    }
+  }
+  current_ = (current_ + 1) % targets_.size();
+  return false;
+}
 
 void ControllerClient::Start() {
   thread_ = std::thread([this] { Run(); });
@@ -88,7 +117,11 @@ void ControllerClient::Run() {
       }
     }
     if (stub_ != nullptr) status = Session();
-    if (connected_.exchange(false) && callbacks_.on_connected) callbacks_.on_connected(false);
+    const bool was_connected = connected_.exchange(false);
+    if (was_connected) {
+      failed_in_row_ = 0;
+      if (callbacks_.on_connected) callbacks_.on_connected(false);
+    }
     bool renewed = false;
     {
       absl::MutexLock lock(&mu_);
@@ -96,7 +129,7 @@ void ControllerClient::Run() {
       std::swap(renewed, renewed_);
     }
     if (renewed) {
-      spdlog::info("controller {}: reconnecting with the renewed certificate", options_.target);
+      spdlog::info("controller {}: reconnecting with the renewed certificate", target());
       stub_.reset();
       backoff = options_.backoff_initial;
       next_renewal_request_ms_ = 0;  // the new certificate has its own due time
@@ -106,12 +139,27 @@ void ControllerClient::Run() {
     if (clock_->MonotonicMillis() - began > 30'000) {
       backoff = options_.backoff_initial;
     }
+    const std::string failed = target();
+    const bool redirected = ChooseNext(status);
+    // Through the rest of the list (or to the leader named) after the
+    // initial pause; the growing backoff is for the whole list.
+    bool list_tried = ++failed_in_row_ >= targets_.size();
+    if (list_tried) failed_in_row_ = 0;
+    if (redirected) list_tried = false;
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    const auto wait = std::chrono::milliseconds(
-        static_cast<int64_t>(static_cast<double>(backoff.count()) * jitter(rng)));
-    spdlog::warn("controller {}: {} ({}); retrying in {} ms", options_.target,
+    const auto wait = std::chrono::milliseconds(static_cast<int64_t>(
+        static_cast<double>((list_tried ? backoff : options_.backoff_initial).count()) *
+        jitter(rng)));
+    spdlog::warn("controller {}: {} ({}); retrying{} in {} ms", failed,
                  status.error_message().empty() ? "stream ended" : status.error_message(),
-                 static_cast<int>(status.error_code()), wait.count());
+                 static_cast<int>(status.error_code()),
+                 failed == target() ? "" : absl::StrCat(" with ", target()), wait.count());
+    if (!list_tried) {
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_; };
+      clock_->AwaitUntil(mu_, absl::Condition(&stopping), clock_->MonotonicMillis() + wait.count());
+      continue;
+    }
     backoff = std::min(backoff * 2, options_.backoff_max);
     absl::MutexLock lock(&mu_);
     auto stopping = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_; };
@@ -242,8 +290,7 @@ bool ControllerClient::MaybeRequestRenewal(
   }
   // A refused or lost request is not repeated at every heartbeat.
   next_renewal_request_ms_ = clock_->MonotonicMillis() + options_.renewal_retry.count();
-  spdlog::info("controller {}: the node certificate is due for renewal; requesting one",
-               options_.target);
+  spdlog::info("controller {}: the node certificate is due for renewal; requesting one", target());
   v1::AgentMessage renew;
   renew.mutable_renew()->set_csr_pem(*csr);
   return stream->Write(renew);
@@ -252,16 +299,14 @@ bool ControllerClient::MaybeRequestRenewal(
 void ControllerClient::OnRenewed(const v1::RenewedCertificate& renewed) {
   if (options_.credentials == nullptr) return;
   if (renewed.cert_pem().empty()) {
-    spdlog::error("controller {}: certificate renewal refused: {}", options_.target,
-                  renewed.error());
+    spdlog::error("controller {}: certificate renewal refused: {}", target(), renewed.error());
     return;
   }
   if (absl::Status s = options_.credentials->InstallRenewed(renewed.cert_pem()); !s.ok()) {
-    spdlog::error("controller {}: renewed certificate not installed: {}", options_.target,
-                  s.ToString());
+    spdlog::error("controller {}: renewed certificate not installed: {}", target(), s.ToString());
     return;
   }
-  spdlog::info("controller {}: renewed node certificate installed", options_.target);
+  spdlog::info("controller {}: renewed node certificate installed", target());
   absl::MutexLock lock(&mu_);
   renewed_ = true;
 }

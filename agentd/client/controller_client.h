@@ -44,10 +44,15 @@ class ControllerLink {
 // (re)connect it sends a hello and then the full report, so the controller
 // never works from a partial picture. Plans and commands go to callbacks on
 // the stream's reader thread.
+//
+// `target` may list the controllers of an HA cluster ("a:1,b:2,c:3"). A
+// follower refuses the stream naming the leader, which is dialled next; a
+// controller that is gone is passed over for the next in the list. Only
+// after every controller of the list failed in a row does the backoff grow.
 class ControllerClient : public ControllerLink {
  public:
   struct Options {
-    std::string target;  // host:port
+    std::string target;  // host:port, or host:port,host:port,... (HA)
     std::string node;
     std::string agent_version;
     std::chrono::milliseconds heartbeat{5000};
@@ -84,8 +89,16 @@ class ControllerClient : public ControllerLink {
   void OnRenewed(const v1::RenewedCertificate& renewed);
   // One connection: returns when it ends, with why.
   grpc::Status Session();
+  // After a failed session: the controller to dial next (the leader the
+  // refusal names, else the next of the list); whether that is a redirect.
+  bool ChooseNext(const grpc::Status& status);
+  const std::string& target() const { return targets_[current_]; }
 
   const Options options_;
+  // The controllers to dial, and which one now (stream thread).
+  std::vector<std::string> targets_;
+  size_t current_ = 0;
+  size_t failed_in_row_ = 0;  // sessions that failed since one connected
   const Clock* clock_;
   const Callbacks callbacks_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
 #include "grpcpp/grpcpp.h"
@@ -29,9 +31,15 @@ absl::Status Enrol(const EnrolOptions& options, const Clock* clock) {
 
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = *ca;  // verify the controller; no client certificate yet
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options.controller, grpc::SslCredentials(tls));
-  std::unique_ptr<v1::EnrollmentService::Stub> stub = v1::EnrollmentService::NewStub(channel);
+  // A list of controllers (HA): each attempt asks the next one; a follower
+  // refuses (UNAVAILABLE) and the leader takes it.
+  std::vector<std::unique_ptr<v1::EnrollmentService::Stub>> stubs;
+  for (absl::string_view address :
+       absl::StrSplit(options.controller, ',', absl::SkipWhitespace())) {
+    stubs.push_back(v1::EnrollmentService::NewStub(
+        grpc::CreateChannel(std::string(address), grpc::SslCredentials(tls))));
+  }
+  if (stubs.empty()) return absl::InvalidArgumentError("no controller address to enrol at");
   v1::EnrollRequest call;
   call.set_token(options.token);
   call.set_csr_pem(request.csr_pem);
@@ -44,12 +52,13 @@ absl::Status Enrol(const EnrolOptions& options, const Clock* clock) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          absl::ToChronoMilliseconds(options.call_timeout));
-    status = stub->Enroll(&context, call, &response);
+    status = stubs[(attempt - 1) % stubs.size()]->Enroll(&context, call, &response);
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
         status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
       break;
     }
     if (attempt == options.attempts) break;
+    if (attempt % stubs.size() != 0) continue;  // the next controller of the list at once
     spdlog::warn("enrolment of node {} at {} (token {}...): {}; retrying in {}", options.node,
                  options.controller, token_hint, status.error_message(),
                  absl::FormatDuration(backoff));

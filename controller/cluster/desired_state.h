@@ -104,8 +104,11 @@ class DesiredState {
   absl::StatusOr<bool> ObserveAgent(const std::string& node, int64_t held_epoch,
                                     int64_t held_version);
 
- private:
+  // Forgets the cached plans: the store got a version or an epoch that did
+  // not come through this class (an HA replica applying the log).
   void Invalidate();
+
+ private:
   // The stored text of `version`; "" for version 0 (nothing applied yet).
   absl::StatusOr<std::string> SpecText(int64_t version);
 

@@ -23,10 +23,13 @@ constexpr char kEntryPrefix[] = "e-";
 // Inflating more than this is refused: a log entry is a spec, not a bomb.
 constexpr uint64_t kMaxEntryBytes = uint64_t{256} << 20;
 
+// Indexes count from 1 (ZooKeeper's sequence + 1): 0 means "none applied".
 int64_t IndexOf(absl::string_view name) {
-  int64_t index = -1;
-  if (!absl::ConsumePrefix(&name, kEntryPrefix) || !absl::SimpleAtoi(name, &index)) return -1;
-  return index;
+  int64_t seq = -1;
+  if (!absl::ConsumePrefix(&name, kEntryPrefix) || !absl::SimpleAtoi(name, &seq) || seq < 0) {
+    return -1;
+  }
+  return seq + 1;
 }
 
 // The data as stored in one znode's worth or more: raw, or zlib when that

@@ -12,7 +12,8 @@ namespace bamctl {
 
 // One committed write, as the log holds it.
 struct LogEntry {
-  int64_t index = 0;  // the sequence ZooKeeper gave it: gap-free order
+  // ZooKeeper's sequence for it, plus 1 (the first entry is 1): gap-free.
+  int64_t index = 0;
   std::string data;
 };
 

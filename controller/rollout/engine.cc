@@ -29,6 +29,11 @@ RolloutEngine::RolloutEngine(Store* store, DesiredState* state, CommandSender* s
 RolloutEngine::~RolloutEngine() { Stop(); }
 
 void RolloutEngine::Start() {
+  if (thread_.joinable()) return;  // running
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = false;
+  }
   thread_ = std::thread([this] {
     while (true) {
       Tick();

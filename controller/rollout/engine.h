@@ -42,7 +42,8 @@ class RolloutEngine : public PendingRollouts {
   ~RolloutEngine() override;
 
   // Starts the loop thread: a pass now (resuming running operations), then
-  // one per tick or when woken. Stop joins it.
+  // one per tick or when woken. Stop joins it; Start again resumes (an HA
+  // controller runs the engine only while it leads).
   void Start();
   void Stop();
   // Wakes the loop for a pass now (an answer arrived, an operation started).

@@ -155,6 +155,11 @@ class AgentReactor : public grpc::ServerBidiReactor<v1::AgentMessage, v1::Contro
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceImpl::Connect(
     grpc::CallbackServerContext* ctx) {
+  if (deps_.may_serve) {
+    if (absl::Status serving = deps_.may_serve(); !serving.ok()) {
+      return new AgentReactor(this, ctx->peer(), serving);
+    }
+  }
   return new AgentReactor(this, ctx->peer(),
                           authz_->Authorize(*ctx, Access::kAgent, "the agent stream"));
 }

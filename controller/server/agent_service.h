@@ -2,6 +2,8 @@
 #define BAMCTL_CONTROLLER_SERVER_AGENT_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
+#include <utility>
 
 #include "controller/cluster/desired_state.h"
 #include "controller/enrolment/enrolment.h"
@@ -24,10 +26,13 @@ class AgentServiceImpl : public v1::AgentService::CallbackService {
   // are dropped).
   // Each stream is authorized by `authz`: a node certificate, whose name
   // the stream's hello must carry.
+  // `may_serve` (AgentSessionDeps): streams are refused, and open ones
+  // end, while it fails.
   AgentServiceImpl(const Authorizer* authz, DesiredState* state, Store* store, AgentHub* hub,
                    ReportBatcher* batcher, ControllerMetrics* metrics, RolloutEngine* rollouts,
-                   Enrolment* enrolment)
-      : authz_(authz), deps_{state, store, hub, batcher, metrics, rollouts, enrolment} {}
+                   Enrolment* enrolment, std::function<absl::Status()> may_serve = nullptr)
+      : authz_(authz), deps_{state,   store,    hub,       batcher,
+                             metrics, rollouts, enrolment, std::move(may_serve)} {}
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Connect(
       grpc::CallbackServerContext* ctx) override;

@@ -13,6 +13,7 @@
 namespace bamctl {
 
 absl::Status AgentSession::Handle(const v1::AgentMessage& message) {
+  if (deps_.may_serve) RETURN_IF_ERROR(deps_.may_serve());
   if (!registered_) {
     if (!message.has_hello()) {
       return absl::FailedPreconditionError("the first message on an agent stream must be a hello");

@@ -1,6 +1,7 @@
 #ifndef BAMCTL_CONTROLLER_SERVER_AGENT_SESSION_H_
 #define BAMCTL_CONTROLLER_SERVER_AGENT_SESSION_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -26,6 +27,9 @@ struct AgentSessionDeps {
   ControllerMetrics* metrics = nullptr;
   RolloutEngine* rollouts = nullptr;
   Enrolment* enrolment = nullptr;
+  // OK while this controller may serve agents; else the error that ends
+  // their streams (an HA follower's, naming the leader). Null: always.
+  std::function<absl::Status()> may_serve;
 };
 
 // The controller's side of one agent stream without its transport: checks

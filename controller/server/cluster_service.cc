@@ -198,6 +198,24 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ControlOperation(
   });
 }
 
+grpc::ServerUnaryReactor* ClusterServiceImpl::GetControllers(
+    grpc::CallbackServerContext* ctx, const v1::GetControllersRequest* /*request*/,
+    v1::GetControllersResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "controllers").status());
+    if (controllers_info_) {
+      ASSIGN_OR_RETURN(*response, controllers_info_());
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(int64_t version, store_->CurrentVersion());
+    v1::ControllerInfo* self = response->mutable_self();
+    self->set_role("standalone");
+    self->set_serving(true);
+    self->set_current_version(version);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* ClusterServiceImpl::ListEvents(grpc::CallbackServerContext* ctx,
                                                          const v1::ListEventsRequest* request,
                                                          v1::ListEventsResponse* response) {

@@ -1,6 +1,9 @@
 #ifndef BAMCTL_CONTROLLER_SERVER_CLUSTER_SERVICE_H_
 #define BAMCTL_CONTROLLER_SERVER_CLUSTER_SERVICE_H_
 
+#include <functional>
+#include <utility>
+
 #include "controller/cluster/desired_state.h"
 #include "controller/enrolment/enrolment.h"
 #include "controller/rollout/engine.h"
@@ -30,6 +33,14 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
         rollouts_(rollouts),
         enrolment_(enrolment) {}
 
+  // Where GetControllers finds this controller's place (HA); without it,
+  // the controller is standalone. Set before serving.
+  using ControllersInfo = std::function<absl::StatusOr<v1::GetControllersResponse>()>;
+  void SetControllersInfo(ControllersInfo info) { controllers_info_ = std::move(info); }
+
+  grpc::ServerUnaryReactor* GetControllers(grpc::CallbackServerContext* ctx,
+                                           const v1::GetControllersRequest* request,
+                                           v1::GetControllersResponse* response) override;
   grpc::ServerUnaryReactor* ApplyDesiredState(grpc::CallbackServerContext* ctx,
                                               const v1::ApplyRequest* request,
                                               v1::ApplyResponse* response) override;
@@ -76,6 +87,7 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   ControllerMetrics* metrics_;
   RolloutEngine* rollouts_;
   Enrolment* enrolment_;
+  ControllersInfo controllers_info_;
 };
 
 }  // namespace bamctl

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/file_util.h"
 #include "common/net_util.h"
@@ -73,9 +75,105 @@ absl::StatusOr<RetentionPolicy> RetentionFromOptions(const ControllerOptions& op
   return policy;
 }
 
+// "user:password" from `path`, for ZooKeeper's digest ACLs.
+absl::StatusOr<std::string> ReadDigest(const std::string& path) {
+  ASSIGN_OR_RETURN(std::optional<std::string> text, ReadFileIfExists(path));
+  if (!text.has_value()) {
+    return absl::NotFoundError(absl::StrCat("--ha_digest_file ", path, " is missing"));
+  }
+  std::string digest(absl::StripAsciiWhitespace(*text));
+  const size_t colon = digest.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == digest.size() ||
+      digest.find_first_of(" \t\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ha_digest_file ", path, " must hold one line USER:PASSWORD (no spaces)"));
+  }
+  return digest;
+}
+
+// InvalidArgument naming the flag unless the HA options make sense.
+absl::Status CheckHaOptions(const ControllerOptions& options) {
+  if (options.ha_path.size() < 2 || options.ha_path[0] != '/' || options.ha_path.back() == '/' ||
+      absl::StrContains(options.ha_path, "//")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--ha_path must be a ZooKeeper path such as /bamctl/CLUSTER (absolute, no trailing /), "
+        "got \"",
+        options.ha_path, "\""));
+  }
+  if (options.advertise.empty() || options.advertise.rfind(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        "--advertise=HOST:PORT is required with --ha_zookeeper: the address agents and bamctl "
+        "reach this controller at");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 ControllerServer::~ControllerServer() { Shutdown(); }
+
+absl::Status ControllerServer::MakeReplica() {
+  RETURN_IF_ERROR(CheckHaOptions(options_));
+  ReplicaOptions ha;
+  ha.zookeeper.servers = options_.ha_zookeeper;
+  ha.zookeeper.session_timeout = options_.ha_session_timeout;
+  if (!options_.ha_digest_file.empty()) {
+    ASSIGN_OR_RETURN(ha.zookeeper.digest, ReadDigest(options_.ha_digest_file));
+  }
+  ha.ha_path = options_.ha_path;
+  ha.advertise = options_.advertise;
+  replica_ = std::make_unique<Replica>(std::move(ha), store_.get(), clock_);
+  replica_->SetListeners(
+      [this](bool serving) {
+        metrics_->leader.Set(serving ? 1 : 0);
+        if (serving) {
+          state_->Invalidate();
+          rollouts_->Start();  // resumes the operations the log has running
+        } else {
+          rollouts_->Stop();
+        }
+      },
+      [this](int64_t index) {
+        state_->Invalidate();
+        metrics_->log_applied_index.Set(static_cast<double>(index));
+      },
+      nullptr);  // Replica logs why; GetControllers shows it
+  store_->SetWriteLog(replica_.get());
+  return absl::OkStatus();
+}
+
+absl::Status ControllerServer::MayServe() const {
+  if (replica_ == nullptr) return absl::OkStatus();
+  Replica::Status status = replica_->status();
+  if (status.serving) return absl::OkStatus();
+  if (!status.leader.empty() && status.leader != status.advertise) {
+    return absl::UnavailableError(absl::StrCat("this controller (", status.advertise,
+                                               ") is not the leader; the leader is ",
+                                               status.leader));
+  }
+  return absl::UnavailableError(absl::StrCat("this controller (", status.advertise,
+                                             ") is not the leader, and no leader serves yet"));
+}
+
+absl::StatusOr<v1::GetControllersResponse> ControllerServer::ControllersInfo() {
+  v1::GetControllersResponse response;
+  v1::ControllerInfo* self = response.mutable_self();
+  ASSIGN_OR_RETURN(int64_t version, store_->CurrentVersion());
+  self->set_current_version(version);
+  Replica::Status status = replica_->status();
+  response.set_ha(true);
+  response.set_leader(status.leader);
+  self->set_address(status.advertise);
+  self->set_role(ElectionRoleName(status.role));
+  self->set_serving(status.serving);
+  self->set_applied_index(status.applied_index);
+  self->set_error(status.error);
+  absl::StatusOr<std::vector<std::string>> members = replica_->Members();
+  if (members.ok()) {
+    for (std::string& m : *members) response.add_members(std::move(m));
+  }
+  return response;
+}
 
 std::string ControllerServer::metrics_address() const {
   if (exposer_ == nullptr) return "";
@@ -100,9 +198,11 @@ absl::Status ControllerServer::Start() {
   RETURN_IF_ERROR(Annotate(EnsureFileMode(db, 0600), "database file"));
   ASSIGN_OR_RETURN(store_, Store::Open(db, clock_));
   state_ = std::make_unique<DesiredState>(store_.get());
+  if (!options_.ha_zookeeper.empty()) RETURN_IF_ERROR(MakeReplica());
 
   registry_ = std::make_shared<prometheus::Registry>();
   metrics_ = std::make_unique<ControllerMetrics>(*registry_);
+  metrics_->leader.Set(options_.ha_zookeeper.empty() ? 1 : 0);
   if (!options_.metrics_listen.empty()) {
     try {  // prometheus-cpp reports a failed bind by throwing
       exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen);
@@ -141,9 +241,14 @@ absl::Status ControllerServer::Start() {
                                            enrolment_options);
   cluster_service_ = std::make_unique<ClusterServiceImpl>(
       authz_.get(), state_.get(), store_.get(), metrics_.get(), rollouts_.get(), enrolment_.get());
-  agent_service_ = std::make_unique<AgentServiceImpl>(authz_.get(), state_.get(), store_.get(),
-                                                      &hub_, batcher_.get(), metrics_.get(),
-                                                      rollouts_.get(), enrolment_.get());
+  std::function<absl::Status()> may_serve;
+  if (replica_ != nullptr) {
+    may_serve = [this] { return MayServe(); };
+    cluster_service_->SetControllersInfo([this] { return ControllersInfo(); });
+  }
+  agent_service_ = std::make_unique<AgentServiceImpl>(
+      authz_.get(), state_.get(), store_.get(), &hub_, batcher_.get(), metrics_.get(),
+      rollouts_.get(), enrolment_.get(), std::move(may_serve));
   enrollment_service_ = std::make_unique<EnrollmentServiceImpl>(authz_.get(), enrolment_.get());
   state_->SetVersionListener([this](int64_t version) { agent_service_->PushVersion(version); });
   state_->SetPendingRollouts(rollouts_.get());
@@ -174,7 +279,12 @@ absl::Status ControllerServer::Start() {
         absl::StrCat("cannot listen on ", options_.listen, " (in use, or not an address here)"));
   }
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
-  rollouts_->Start();  // resumes operations a previous controller left running
+  if (replica_ != nullptr) {
+    // The engine runs while this controller leads (the replica's listener).
+    RETURN_IF_ERROR(replica_->Start());
+  } else {
+    rollouts_->Start();  // resumes operations a previous controller left running
+  }
   spdlog::info("bam-controller serving on port {} (database {})", port_, db);
   return absl::OkStatus();
 }
@@ -212,6 +322,14 @@ void ControllerServer::MaintenanceLoop() {
       if (stop_maintenance_) return;
     }
     prune_due_ms = PruneIfDue(clock_->MonotonicMillis(), prune_due_ms);
+    if (replica_ != nullptr) {
+      const int64_t changes = replica_->status().leadership_changes;
+      if (changes > leadership_changes_seen_) {
+        metrics_->leadership_changes.Increment(
+            static_cast<double>(changes - leadership_changes_seen_));
+        leadership_changes_seen_ = changes;
+      }
+    }
     absl::StatusOr<v1::GetStatusResponse> status = state_->Status();
     if (!status.ok()) {
       WARN_IF_ERROR(status.status(), "metrics: reading the cluster status");
@@ -249,6 +367,7 @@ void ControllerServer::Shutdown() {
     stop_maintenance_ = true;
   }
   if (maintenance_.joinable()) maintenance_.join();
+  if (replica_) replica_->Stop();  // leaves the election: another leads at once
   if (rollouts_) rollouts_->Stop();
   batcher_.reset();  // flushes
   server_.reset();

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "controller/cluster/desired_state.h"
+#include "controller/ha/replica.h"
 #include "controller/server/agent_hub.h"
 #include "controller/server/agent_service.h"
 #include "controller/server/cluster_service.h"
@@ -53,6 +54,16 @@ struct ControllerOptions {
   std::chrono::milliseconds retention_interval{std::chrono::minutes(10)};
   // How long Shutdown lets open calls finish before cancelling them.
   std::chrono::milliseconds shutdown_grace{2000};
+
+  // HA (docs/ha.md): with ha_zookeeper ("host:port,..."), this controller is
+  // one of several sharing `ha_path`; `advertise` is the address agents and
+  // bamctl reach it at. ha_digest_file holds "user:password" for
+  // ZooKeeper's digest ACLs (empty: none, the nodes are open to all).
+  std::string ha_zookeeper;
+  std::string ha_path;
+  std::string advertise;
+  std::string ha_digest_file;
+  std::chrono::milliseconds ha_session_timeout{10'000};
 };
 
 // The bam-controller daemon: store, services, gRPC server, /metrics.
@@ -71,6 +82,8 @@ class ControllerServer {
   void Wait();
 
   int port() const { return port_; }  // the bound gRPC port
+  // Null without HA.
+  Replica* replica() { return replica_.get(); }
   std::string metrics_address() const;
 
   DesiredState* desired_state() { return state_.get(); }
@@ -78,6 +91,11 @@ class ControllerServer {
 
  private:
   void MaintenanceLoop();
+  // HA: the replica, made and listened to (started after serving begins).
+  absl::Status MakeReplica();
+  // OK while this controller may serve writes and agents.
+  absl::Status MayServe() const;
+  absl::StatusOr<v1::GetControllersResponse> ControllersInfo();
   // A retention pass when one is due; returns when the next one is.
   int64_t PruneIfDue(int64_t now_ms, int64_t due_ms);
 
@@ -98,7 +116,9 @@ class ControllerServer {
   std::unique_ptr<Enrolment> enrolment_;
   std::unique_ptr<EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<Replica> replica_;
   int port_ = 0;
+  int64_t leadership_changes_seen_ = 0;  // the maintenance thread's
   // Held through the whole of Shutdown: a second caller (the signal
   // thread and main's own call, or the destructor) waits for the first to
   // finish instead of returning while threads are still being joined.

@@ -78,7 +78,22 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                              .Register(registry)
                              .Add({})),
       pruned_events(Pruned(registry).Add({{"what", "events"}})),
-      pruned_versions(Pruned(registry).Add({{"what", "versions"}})) {
+      pruned_versions(Pruned(registry).Add({{"what", "versions"}})),
+      leader(prometheus::BuildGauge()
+                 .Name("bamctl_controller_leader")
+                 .Help("1 while this controller leads (serves writes and agents), else 0")
+                 .Register(registry)
+                 .Add({})),
+      leadership_changes(prometheus::BuildCounter()
+                             .Name("bamctl_controller_leadership_changes_total")
+                             .Help("Changes of the HA leader this controller has seen")
+                             .Register(registry)
+                             .Add({})),
+      log_applied_index(prometheus::BuildGauge()
+                            .Name("bamctl_controller_log_applied_index")
+                            .Help("The last HA commit log entry this controller applied")
+                            .Register(registry)
+                            .Add({})) {
   prometheus::Family<prometheus::Gauge>& family = Operations(registry);
   for (v1::OperationState state : kActiveOperationStates) {
     operations[state] = &family.Add({{"state", EnumText(state)}});

@@ -32,6 +32,12 @@ struct ControllerMetrics {
   // Events and versions deleted by retention (--retain_*).
   prometheus::Counter& pruned_events;
   prometheus::Counter& pruned_versions;
+  // HA (--ha_zookeeper): 1 while this controller leads and serves, else 0
+  // (always 1 without HA); the leadership changes it has seen; the last
+  // commit log entry it applied.
+  prometheus::Gauge& leader;
+  prometheus::Counter& leadership_changes;
+  prometheus::Gauge& log_applied_index;
   // Rolling operations not finished, one gauge per kActiveOperationStates.
   std::map<v1::OperationState, prometheus::Gauge*> operations;
 };

@@ -104,10 +104,10 @@ TEST_F(CommandTableTest, CommandHelpShowsArgumentsAndFlags) {
   Result r = Run({"op", "watch", "--help"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, StartsWith("Usage: bamctl op watch ID [--interval DURATION] "
-                                "[--controller HOST:PORT]\n"));
+                                "[--controller HOST:PORT[,...]]\n"));
   EXPECT_THAT(r.out, AllOf(HasSubstr("Arguments:\n  ID  the operation's id (a number)\n"),
                            HasSubstr("  --interval DURATION\n      time between polls"),
-                           HasSubstr("  --controller HOST:PORT\n")));
+                           HasSubstr("  --controller HOST:PORT[,...]\n")));
   EXPECT_EQ(Run({"help", "op", "watch"}).out, r.out);
   EXPECT_EQ(Run({"op", "watch", "7", "-h"}).out, r.out);
 
@@ -123,11 +123,11 @@ TEST_F(CommandTableTest, CommandHelpShowsArgumentsAndFlags) {
 }
 
 TEST_F(CommandTableTest, UnknownCommandsNameTheValidOnes) {
-  EXPECT_THAT(
-      UsageErrorOf({"frobnicate"}),
-      HasSubstr("bamctl: unknown command \"frobnicate\"; valid: desired-state, plan, "
-                "render, pki, status, nodes, events, node, rolling-restart, op, version, help\n"
-                "Run 'bamctl help' for usage.\n"));
+  EXPECT_THAT(UsageErrorOf({"frobnicate"}),
+              HasSubstr("bamctl: unknown command \"frobnicate\"; valid: desired-state, plan, "
+                        "render, pki, status, nodes, events, controllers, node, rolling-restart, "
+                        "op, version, help\n"
+                        "Run 'bamctl help' for usage.\n"));
   EXPECT_THAT(UsageErrorOf({"op"}),
               HasSubstr("op needs one of: list, show, watch, pause, resume, abort"));
   EXPECT_THAT(UsageErrorOf({"desired-state"}),

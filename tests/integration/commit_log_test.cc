@@ -55,17 +55,17 @@ TEST_F(CommitLogTest, AppendsAreReadInOrderFromAnyIndex) {
   absl::StatusOr<std::vector<LogEntry>> all = log_->Read(*zk_, 0, 100);
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_THAT(*all, SizeIs(3));
-  for (int i = 0; i < 3; ++i) EXPECT_EQ((*all)[i].index, i);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ((*all)[i].index, i + 1) << "indexes count from 1";
   EXPECT_EQ((*all)[2].data, "three");
 
   absl::Notification appended;
-  absl::StatusOr<std::vector<LogEntry>> tail = log_->Read(*zk_, 1, 1, [&] { appended.Notify(); });
+  absl::StatusOr<std::vector<LogEntry>> tail = log_->Read(*zk_, 2, 1, [&] { appended.Notify(); });
   ASSERT_TRUE(tail.ok());
   ASSERT_THAT(*tail, SizeIs(1));
   EXPECT_EQ((*tail)[0].data, "two");
   ASSERT_TRUE(log_->Append(*zk_, fence_, "").ok()) << "an empty entry is an entry";
   EXPECT_TRUE(appended.WaitForNotificationWithTimeout(absl::FromChrono(kWait)));
-  EXPECT_EQ(log_->Read(*zk_, 3, 10)->at(0).data, "");
+  EXPECT_EQ(log_->Read(*zk_, 4, 10)->at(0).data, "");
 }
 
 TEST_F(CommitLogTest, ADeposedLeaderCommitsNothing) {
@@ -110,7 +110,7 @@ TEST_F(CommitLogTest, AnEntryItCannotReadIsDataLossNamingIt) {
   EXPECT_EQ(junk.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(junk.status().message()),
               HasSubstr(log_->path() + "/e-0000000000: not a log entry this controller writes"));
-  absl::StatusOr<std::vector<LogEntry>> outside = log_->Read(*zk_, 1, 1);
+  absl::StatusOr<std::vector<LogEntry>> outside = log_->Read(*zk_, 2, 1);
   EXPECT_EQ(outside.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(outside.status().message()),
               HasSubstr("chunk /elsewhere/b-1 is not under " + ha_ + "/blobs"));
