@@ -131,6 +131,7 @@ absl::Status ControllerServer::MakeReplica() {
           rollouts_->Start();  // resumes the operations the log has running
         } else {
           rollouts_->Stop();
+          WARN_IF_ERROR(store_->DisconnectAll(), "marking the nodes disconnected");
         }
       },
       [this](int64_t index) {
@@ -197,6 +198,8 @@ absl::Status ControllerServer::Start() {
   // -shm files the database file's mode).
   RETURN_IF_ERROR(Annotate(EnsureFileMode(db, 0600), "database file"));
   ASSIGN_OR_RETURN(store_, Store::Open(db, clock_));
+  // No agent is connected yet, whatever a crash left recorded.
+  RETURN_IF_ERROR(store_->DisconnectAll());
   state_ = std::make_unique<DesiredState>(store_.get());
   if (!options_.ha_zookeeper.empty()) RETURN_IF_ERROR(MakeReplica());
 

@@ -453,6 +453,11 @@ absl::Status Store::SetConnected(const std::string& node, bool connected) {
   return tx.Commit();
 }
 
+absl::Status Store::DisconnectAll() {
+  absl::MutexLock lock(&mu_);
+  return db_->Exec("UPDATE nodes SET connected = 0 WHERE connected <> 0");
+}
+
 absl::Status Store::TouchNodes(const std::vector<std::string>& nodes) {
   absl::MutexLock lock(&mu_);
   Transaction tx(*db_);

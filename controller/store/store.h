@@ -179,6 +179,10 @@ class Store {
   // and the error names the refused ones.
   absl::Status RecordReports(const std::vector<v1::NodeReport>& reports);
   absl::Status SetConnected(const std::string& node, bool connected);
+  // Marks every node disconnected (no event): at start, where no agent is
+  // connected yet whatever a crash left recorded, and when an HA controller
+  // stops leading (its agents go to the new leader).
+  absl::Status DisconnectAll();
   // Sets last_seen of these nodes to now, in one transaction (heartbeats).
   absl::Status TouchNodes(const std::vector<std::string>& nodes);
   absl::StatusOr<std::vector<NodeRecord>> ListNodes();

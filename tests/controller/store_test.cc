@@ -155,6 +155,10 @@ TEST_F(StoreTest, ReportsAndConnections) {
   report.clear_roles();
   ASSERT_TRUE(store->RecordReports({report}).ok());
   EXPECT_TRUE(store->ListNodes()->at(0).roles.empty());
+  // A controller that starts (or stops leading) has no agent connected.
+  ASSERT_TRUE(store->DisconnectAll().ok());
+  EXPECT_FALSE(store->ListNodes()->at(0).connected);
+  EXPECT_EQ(store->ListNodes()->at(0).applied_version, 4) << "only the flag changes";
 }
 
 TEST_F(StoreTest, AMalformedReportIsRefusedAloneAndTheBatchsOthersAreRecorded) {

@@ -107,8 +107,13 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Create(const fs::pat
   cluster->spec_text_ = layout->spec_text;
   // As an operator would: pki init for the controller's address, then
   // talk as the admin it made, through its bamctl.conf.
-  const std::string host = LoopbackSubnet(cluster->options_.address_base).ServerAddress();
-  RETURN_IF_ERROR(MakeControllerTlsDir(cluster->pki_dir().string(), host).status());
+  std::vector<std::string> hosts;
+  for (int i = 0; i < cluster->controller_count(); ++i) {
+    const std::string address = cluster->ControllerAddress(i);
+    hosts.push_back(address.substr(0, address.rfind(':')));
+  }
+  cluster->controllers_.resize(cluster->controller_count());
+  RETURN_IF_ERROR(MakeControllerTlsDir(cluster->pki_dir().string(), hosts).status());
   ASSIGN_OR_RETURN(ClientConfig admin,
                    ReadClientConfig((cluster->pki_dir() / "bamctl.conf").string()));
   ASSIGN_OR_RETURN(ClientTls admin_tls, LoadClientTls(admin));
@@ -127,7 +132,7 @@ absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Create(const fs::pat
 
 LocalCluster::~LocalCluster() {
   agents_.clear();  // SIGKILL: nothing stops the roles behind our back
-  controller_.reset();
+  controllers_.clear();
   KillRoles();
 }
 
@@ -149,8 +154,11 @@ void LocalCluster::KillRoles() {
 
 std::string LocalCluster::ExitedDaemons() {
   std::string out;
-  if (controller_ != nullptr && !controller_->Running()) {
-    absl::StrAppend(&out, "\nbam-controller exited; see ", (dir_ / "controller.log").string());
+  for (size_t i = 0; i < controllers_.size(); ++i) {
+    if (controllers_[i] != nullptr && !controllers_[i]->Running()) {
+      absl::StrAppend(&out, "\nbam-controller exited; see ",
+                      ControllerLog(static_cast<int>(i)).string());
+    }
   }
   for (const auto& [node, agent] : agents_) {
     if (!agent->Running()) {
@@ -179,45 +187,118 @@ std::string LocalCluster::NodeCertificate(const std::string& node) const {
   absl::StatusOr<std::optional<std::string>> cert = ReadFileIfExists(StateDir(node) + "/node.crt");
   return cert.ok() && cert->has_value() ? **cert : "";
 }
-std::string LocalCluster::controller_address() const {
-  return absl::StrCat(LoopbackSubnet(options_.address_base).ServerAddress(), ":", kControllerPort);
+std::string LocalCluster::controller_address() const { return ControllerAddress(0); }
+
+std::string LocalCluster::ControllerAddress(int i) const {
+  return absl::StrCat(LoopbackSubnet(options_.address_base).Address(254 - i), ":", kControllerPort);
 }
 
-absl::Status LocalCluster::StartController() {
-  controller_.reset();
-  stub_.reset();
-  channel_.reset();
-  std::vector<std::string> argv = {EnvOr("BAMCTL_CONTROLLER_BIN", "bam-controller"),
-                                   "--listen=" + controller_address(),
-                                   "--db=" + (dir_ / "controller.db").string(),
-                                   "--metrics_listen=",
-                                   "--report_flush_interval_ms=20",
-                                   "--tls_dir=" + pki_dir().string()};
+std::string LocalCluster::ControllerAddresses() const {
+  std::string out;
+  for (int i = 0; i < controller_count(); ++i) {
+    absl::StrAppend(&out, i > 0 ? "," : "", ControllerAddress(i));
+  }
+  return out;
+}
+
+fs::path LocalCluster::ControllerLog(int i) const {
+  return dir_ / (i == 0 ? std::string("controller.log") : absl::StrCat("controller-", i, ".log"));
+}
+
+absl::Status LocalCluster::StartOneController(int i) {
+  std::vector<std::string> argv = {
+      EnvOr("BAMCTL_CONTROLLER_BIN", "bam-controller"),
+      "--listen=" + ControllerAddress(i),
+      "--db=" +
+          (dir_ / (i == 0 ? std::string("controller.db") : absl::StrCat("controller-", i, ".db")))
+              .string(),
+      "--metrics_listen=",
+      "--report_flush_interval_ms=20",
+      "--tls_dir=" + pki_dir().string()};
+  if (!options_.ha_zookeeper.empty()) {
+    argv.push_back("--ha_zookeeper=" + options_.ha_zookeeper);
+    argv.push_back("--ha_path=/bamctl/local-cluster");
+    argv.push_back("--advertise=" + ControllerAddress(i));
+    argv.push_back("--ha_session_timeout_ms=2000");  // the test servers' tick allows it
+  }
   argv.insert(argv.end(), options_.controller_flags.begin(), options_.controller_flags.end());
   absl::StatusOr<std::unique_ptr<ChildProcess>> child =
-      ChildProcess::Start(argv, {}, dir_.string(), (dir_ / "controller.log").string());
+      ChildProcess::Start(argv, {}, dir_.string(), ControllerLog(i).string());
   if (!child.ok()) return child.status();
-  controller_ = std::move(*child);
-  channel_ = grpc::CreateChannel(controller_address(), grpc::SslCredentials(admin_tls_));
-  // Bounded, and a controller that exits at start (its address taken) fails
-  // at once instead of after the whole wait.
-  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(30);
-  while (!channel_->WaitForConnected(
-      std::min(deadline, std::chrono::system_clock::now() + std::chrono::milliseconds(250)))) {
-    if (!controller_->Running()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("bam-controller exited at start; see ", (dir_ / "controller.log").string()));
-    }
-    if (std::chrono::system_clock::now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "bam-controller did not answer within 30s; see ", (dir_ / "controller.log").string()));
-    }
-  }
-  stub_ = v1::ClusterService::NewStub(channel_);
+  controllers_[i] = std::move(*child);
   return absl::OkStatus();
 }
 
-void LocalCluster::KillController() { controller_.reset(); }
+absl::Status LocalCluster::StartController() {
+  stub_.reset();
+  channel_.reset();
+  for (int i = 0; i < controller_count(); ++i) {
+    if (controller_count() == 1) controllers_[i].reset();
+    if (controllers_[i] == nullptr) RETURN_IF_ERROR(StartOneController(i));
+  }
+  return Connect(std::chrono::seconds(30));
+}
+
+absl::Status LocalCluster::Connect(std::chrono::milliseconds timeout) {
+  // Bounded, and a controller that exits at start (its address taken) fails
+  // at once instead of after the whole wait.
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  std::string last;
+  while (std::chrono::system_clock::now() < deadline) {
+    for (int i = 0; i < controller_count(); ++i) {
+      if (controllers_[i] == nullptr) continue;
+      if (!controllers_[i]->Running()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("bam-controller exited at start; see ", ControllerLog(i).string()));
+      }
+      auto channel = grpc::CreateChannel(ControllerAddress(i), grpc::SslCredentials(admin_tls_));
+      if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                     std::chrono::milliseconds(250))) {
+        last = absl::StrCat(ControllerAddress(i), " does not answer");
+        continue;
+      }
+      auto stub = v1::ClusterService::NewStub(channel);
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      v1::GetControllersResponse info;
+      grpc::Status s = stub->GetControllers(&ctx, v1::GetControllersRequest(), &info);
+      if (s.ok() && (!info.ha() || info.self().serving())) {
+        channel_ = std::move(channel);
+        stub_ = std::move(stub);
+        leader_ = i;
+        return absl::OkStatus();
+      }
+      last =
+          absl::StrCat(ControllerAddress(i), ": ", s.ok() ? info.self().role() : s.error_message());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("no controller serves after ", timeout.count(),
+                                                  " ms (", last, "); see ",
+                                                  ControllerLog(0).string()));
+}
+
+v1::ClusterService::Stub* LocalCluster::Stub() {
+  if (stub_ == nullptr && !options_.ha_zookeeper.empty()) {
+    Connect(std::chrono::seconds(5)).IgnoreError();  // the caller reports "no controller"
+  }
+  return stub_.get();
+}
+
+void LocalCluster::Forget(const grpc::Status& status) {
+  if (!options_.ha_zookeeper.empty() && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    stub_.reset();
+    channel_.reset();
+  }
+}
+
+int LocalCluster::KillController() {
+  const int killed = leader_;
+  controllers_[killed].reset();
+  stub_.reset();
+  channel_.reset();
+  return killed;
+}
 
 absl::Status LocalCluster::StartAgents() {
   for (const std::string& node : nodes_) {
@@ -227,7 +308,7 @@ absl::Status LocalCluster::StartAgents() {
 }
 
 absl::StatusOr<std::string> LocalCluster::WriteEnrolmentToken(const std::string& node) {
-  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
+  if (Stub() == nullptr) return absl::FailedPreconditionError("no controller");
   v1::CreateNodeTokenRequest request;
   request.set_node(node);
   v1::CreateNodeTokenResponse response;
@@ -249,7 +330,7 @@ absl::Status LocalCluster::StartAgent(const std::string& node) {
                                    "--config=/dev/null",
                                    "--ca_file=" + (pki_dir() / "ca.crt").string(),
                                    "--node=" + node,
-                                   "--controller=" + controller_address(),
+                                   "--controller=" + ControllerAddresses(),
                                    "--state_dir=" + StateDir(node),
                                    "--root_dir=" + NodeRoot(node),
                                    "--log_dir=" + LogDir(node),
@@ -291,8 +372,9 @@ absl::StatusOr<v1::ApplyResponse> LocalCluster::Apply(const std::string& spec_te
   v1::ApplyResponse response;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
+  if (Stub() == nullptr) return absl::FailedPreconditionError("no controller");
   grpc::Status s = stub_->ApplyDesiredState(&ctx, request, &response);
+  Forget(s);
   if (!s.ok()) return FromGrpc(s, "apply");
   return response;
 }
@@ -301,8 +383,9 @@ absl::StatusOr<v1::GetStatusResponse> LocalCluster::Status() {
   v1::GetStatusResponse response;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
+  if (Stub() == nullptr) return absl::FailedPreconditionError("no controller");
   grpc::Status s = stub_->GetStatus(&ctx, v1::GetStatusRequest(), &response);
+  Forget(s);
   if (!s.ok()) return FromGrpc(s, "status");
   return response;
 }
@@ -339,8 +422,9 @@ absl::StatusOr<v1::Operation> LocalCluster::StartRollingRestart(
   v1::Operation op;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
+  if (Stub() == nullptr) return absl::FailedPreconditionError("no controller");
   grpc::Status s = stub_->StartRollingRestart(&ctx, request, &op);
+  Forget(s);
   if (!s.ok()) return FromGrpc(s, "rolling restart");
   return op;
 }
@@ -351,8 +435,9 @@ absl::StatusOr<v1::Operation> LocalCluster::GetOperation(int64_t id) {
   v1::Operation op;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  if (stub_ == nullptr) return absl::FailedPreconditionError("no controller");
+  if (Stub() == nullptr) return absl::FailedPreconditionError("no controller");
   grpc::Status s = stub_->GetOperation(&ctx, request, &op);
+  Forget(s);
   if (!s.ok()) return FromGrpc(s, "operation");
   return op;
 }

@@ -48,6 +48,10 @@ class LocalCluster {
     // Added to the controller's command line (e.g. a short
     // --node_cert_lifetime_ms to see renewals).
     std::vector<std::string> controller_flags;
+    // HA: "host:port,..." of a ZooKeeper ensemble for the controllers. Set,
+    // three controllers run (at <address_base>.254, .253 and .252, one
+    // database each), the agents and this class follow their leader.
+    std::string ha_zookeeper;
   };
 
   // Lays the spec out on this machine (localcluster/: addresses, node
@@ -59,8 +63,11 @@ class LocalCluster {
                                                               Options options);
   ~LocalCluster();
 
+  // Starts the controller, or (HA) every controller not running, and
+  // waits (bounded) until one leads.
   absl::Status StartController();
-  void KillController();  // SIGKILL
+  // SIGKILL to the controller, or (HA) to the leader; returns its index.
+  int KillController();
   absl::Status StartAgents();
   absl::Status StartAgent(const std::string& node);
   void KillAgent(const std::string& node);  // SIGKILL: its roles keep running
@@ -95,7 +102,11 @@ class LocalCluster {
   std::string Address(const std::string& node) const;
   // The spec as applied (rewritten for this machine).
   const std::string& spec_text() const { return spec_text_; }
-  std::string controller_address() const;
+  std::string controller_address() const;  // the first controller's
+  int controller_count() const { return options_.ha_zookeeper.empty() ? 1 : 3; }
+  std::string ControllerAddress(int i) const;
+  // Every controller's address, comma-separated (what agents are given).
+  std::string ControllerAddresses() const;
   // The controller's TLS dir (ca.crt, bamctl.conf for admin, ...).
   std::filesystem::path pki_dir() const { return dir_ / "pki"; }
   // The certificate the node's agent holds (empty before it enrolled).
@@ -109,13 +120,22 @@ class LocalCluster {
   absl::StatusOr<std::string> WriteEnrolmentToken(const std::string& node);
   // The controller and agents that have exited on their own, for messages.
   std::string ExitedDaemons();
+  absl::Status StartOneController(int i);
+  std::filesystem::path ControllerLog(int i) const;
+  // Points the stub at the controller that serves (HA: the leader), waiting
+  // up to `timeout`; the stub of a call that failed UNAVAILABLE is dropped
+  // by Forget, and the next call looks again.
+  absl::Status Connect(std::chrono::milliseconds timeout);
+  v1::ClusterService::Stub* Stub();
+  void Forget(const grpc::Status& status);
 
   std::filesystem::path dir_;
   Options options_;
   std::vector<std::string> nodes_;
   std::map<std::string, std::string> addresses_;
   std::string spec_text_;
-  std::unique_ptr<ChildProcess> controller_;
+  std::vector<std::unique_ptr<ChildProcess>> controllers_;
+  int leader_ = 0;  // the controller the stub talks to
   std::map<std::string, std::unique_ptr<ChildProcess>> agents_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ClusterService::Stub> stub_;

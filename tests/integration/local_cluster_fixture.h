@@ -49,6 +49,8 @@ class LocalClusterFixture : public ::testing::Test {
   void TearDown() override;
 
   LocalCluster& cluster() { return *cluster_; }
+  // What SetUp makes the cluster with; a subclass may change it first.
+  Settings& settings() { return settings_; }
   // The status SetUp saw when the cluster had converged.
   const v1::GetStatusResponse& converged_status() const { return converged_; }
 

@@ -3,7 +3,9 @@
 // ZooKeeper C client keeps writing: the restart completes, no two servers
 // are ever down at once, writes fail only around the one leader change, and
 // a controller killed mid-operation resumes it without restarting anything
-// twice.
+// twice. With three controllers in HA mode (on an ensemble of their own),
+// the leader killed mid-operation: the new leader finishes it, and the
+// agents follow it.
 #include <signal.h>
 #include <zookeeper/zookeeper.h>
 
@@ -17,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "roles/probe/probe_runner.h"
 #include "tests/integration/local_cluster_fixture.h"
+#include "tests/integration/zookeeper_servers.h"
 
 namespace bamctl {
 namespace {
@@ -108,6 +111,11 @@ class RolloutTest : public testing::LocalClusterFixture {
  protected:
   RolloutTest() : LocalClusterFixture(kSpec) {}
 
+  // The ensemble's rolling restart under writes, the controller killed with
+  // SIGKILL after the first step: started again (one controller), or not
+  // (HA: the leader is killed and another takes over).
+  void RestartEnsembleKillingTheController(bool ha);
+
   std::string Leader() {
     for (const std::string& node : cluster().nodes()) {
       Probe probe{Probe::Kind::kZooKeeper, "ruok", cluster().Address(node), kClientPort, ""};
@@ -140,6 +148,10 @@ TEST_F(RolloutTest, DryRunShowsTheOrderAndChecksAndRestartsNothing) {
 }
 
 TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterAControllerKill) {
+  RestartEnsembleKillingTheController(/*ha=*/false);
+}
+
+void RolloutTest::RestartEnsembleKillingTheController(bool ha) {
   std::string hosts;
   for (const std::string& node : cluster().nodes()) {
     absl::StrAppend(&hosts, hosts.empty() ? "" : ",", cluster().Address(node), ":", kClientPort);
@@ -194,9 +206,27 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
     if (!first_done) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(first_done) << "step 1 did not finish within 120 s";
+  const auto killed = SteadyClock::now();
   cluster().KillController();
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  ASSERT_TRUE(cluster().StartController().ok());
+  if (ha) {
+    // Another controller leads; every agent follows it.
+    absl::StatusOr<v1::GetStatusResponse> followed = cluster().WaitFor(
+        [](const v1::GetStatusResponse& s) {
+          for (const v1::NodeStatus& n : s.nodes()) {
+            if (!n.connected()) return false;
+          }
+          return s.nodes_size() > 0;
+        },
+        std::chrono::seconds(60));
+    ASSERT_TRUE(followed.ok()) << followed.status();
+    std::cerr << "every agent connected to the new leader "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - killed)
+                     .count()
+              << " ms after the leader was killed\n";
+  } else {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_TRUE(cluster().StartController().ok());
+  }
 
   absl::StatusOr<v1::Operation> finished =
       cluster().WaitOperationDone(op->id(), std::chrono::seconds(240));
@@ -226,6 +256,39 @@ TEST_F(RolloutTest, RestartsTheEnsembleUnderWritesNeverTwoDownAndResumesAfterACo
         << "no write succeeded for " << (to - from) << " ms after the leader's step";
   }
   EXPECT_GT(writer.writes(), 50);
+}
+
+// The controllers' own ensemble: three servers of Debian's ZooKeeper on
+// this process's loopback subnet (client port 22181; the cluster's
+// ensemble listens on 26181).
+class RolloutHaTest : public RolloutTest {
+ protected:
+  void SetUp() override {
+    if (std::string missing = testing::ZooKeeperServers::Missing(); !missing.empty()) {
+      GTEST_SKIP() << missing;
+    }
+    zk_dir_ = ::testing::TempDir() + "rollout_ha_zk_" + std::to_string(getpid());
+    absl::StatusOr<std::unique_ptr<testing::ZooKeeperServers>> servers =
+        testing::ZooKeeperServers::Start(zk_dir_, 3);
+    ASSERT_TRUE(servers.ok()) << servers.status();
+    zk_ = *std::move(servers);
+    absl::Status serving = zk_->AwaitServing(std::chrono::seconds(90));
+    ASSERT_TRUE(serving.ok()) << serving << "; logs in " << zk_dir_;
+    settings().cluster.ha_zookeeper = zk_->ConnectString();
+    RolloutTest::SetUp();
+  }
+  void TearDown() override {
+    RolloutTest::TearDown();
+    zk_.reset();
+    if (!zk_dir_.empty() && !HasFailure()) std::filesystem::remove_all(zk_dir_);
+  }
+
+  std::string zk_dir_;
+  std::unique_ptr<testing::ZooKeeperServers> zk_;
+};
+
+TEST_F(RolloutHaTest, TheLeaderKilledMidRestartTheNewLeaderFinishesIt) {
+  RestartEnsembleKillingTheController(/*ha=*/true);
 }
 
 }  // namespace

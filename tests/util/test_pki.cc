@@ -10,7 +10,12 @@ namespace bamctl::testing {
 
 absl::StatusOr<CertificateAuthority> MakeControllerTlsDir(const std::string& dir,
                                                           const std::string& host) {
-  RETURN_IF_ERROR(InitPkiDir(dir, "test", {host}, kDefaultControllerPort).status());
+  return MakeControllerTlsDir(dir, std::vector<std::string>{host});
+}
+
+absl::StatusOr<CertificateAuthority> MakeControllerTlsDir(const std::string& dir,
+                                                          const std::vector<std::string>& hosts) {
+  RETURN_IF_ERROR(InitPkiDir(dir, "test", hosts, kDefaultControllerPort).status());
   ASSIGN_OR_RETURN(std::optional<std::string> cert, ReadFileIfExists(dir + "/ca.crt"));
   ASSIGN_OR_RETURN(std::optional<std::string> key, ReadFileIfExists(dir + "/ca.key"));
   if (!cert.has_value() || !key.has_value()) {

@@ -2,6 +2,7 @@
 #define BAMCTL_TESTS_UTIL_TEST_PKI_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -15,6 +16,9 @@ namespace bamctl::testing {
 // and its CA, to issue more certificates with.
 absl::StatusOr<CertificateAuthority> MakeControllerTlsDir(const std::string& dir,
                                                           const std::string& host);
+// The same with a controller certificate naming each of `hosts` (HA).
+absl::StatusOr<CertificateAuthority> MakeControllerTlsDir(const std::string& dir,
+                                                          const std::vector<std::string>& hosts);
 
 // A client's TLS options: trusting `ca`, holding a new certificate from it
 // for `name` in `role`.
