@@ -74,14 +74,12 @@ class Campaign {
 
   bool StartController(int i) {
     std::vector<std::string> argv = {
-        BAMCTL_CONTROLLER_BIN,
-        "--listen=" + addresses_[i],
-        "--insecure_plaintext",
-        "--db=" + (dir_ / absl::StrCat("controller", i, ".db")).string(),
-        "--metrics_listen=",
-        "--ha_zookeeper=" + zk_->ConnectString(),
-        "--ha_path=/bamctl/campaign",
-        "--advertise=" + addresses_[i],
+        BAMCTL_CONTROLLER_BIN, "--listen=" + addresses_[i], "--insecure_plaintext",
+        "--db=" + (dir_ / absl::StrCat("controller", i, ".db")).string(), "--metrics_listen=",
+        // Retention is each controller's own business (it prunes at its own
+        // times): keep everything, so every version can be compared.
+        "--retain_versions=0", "--retain_events=0", "--ha_zookeeper=" + zk_->ConnectString(),
+        "--ha_path=/bamctl/campaign", "--advertise=" + addresses_[i],
         absl::StrCat("--ha_session_timeout_ms=", absl::GetFlag(FLAGS_session_timeout_ms))};
     absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
         argv, {}, dir_.string(), (dir_ / absl::StrCat("controller", i, ".log")).string());

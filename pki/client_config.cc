@@ -99,10 +99,16 @@ absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view text, const std
       return absl::InvalidArgumentError(
           absl::StrCat(Where(path, number), ": ", key, " has no value"));
     }
-    if (key == "controller" && !IsHostPort(value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Where(path, number), ": controller \"", value,
-                       "\": want HOST:PORT (an IPv6 address in brackets: [fd00::1]:7443)"));
+    if (key == "controller") {
+      // HOST:PORT, or the controllers of an HA cluster: HOST:PORT,HOST:PORT,...
+      for (absl::string_view one : absl::StrSplit(value, ',')) {
+        if (!IsHostPort(absl::StripAsciiWhitespace(one))) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(Where(path, number), ": controller \"", one,
+                           "\": want HOST:PORT (an IPv6 address in brackets: [fd00::1]:7443), or "
+                           "HOST:PORT,HOST:PORT,... for the controllers of an HA cluster"));
+        }
+      }
     }
     field->second->value =
         key == "controller" || value.front() == '/' ? value : absl::StrCat(DirOf(path), "/", value);

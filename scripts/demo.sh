@@ -16,6 +16,8 @@
 # read the files the agents render and bind the ports they name.
 #
 #   ./scripts/demo.sh          start (or re-check) the cluster; safe to re-run
+#   ./scripts/demo.sh --ha     the same, then three controllers in HA mode on
+#                              the seed's own ZooKeeper ensemble (docs/ha.md)
 #   ./scripts/demo.sh status   bamctl status
 #   ./scripts/demo.sh down     stop everything the demo started
 set -euo pipefail
@@ -27,7 +29,13 @@ bamctl=$build/bamctl/bamctl
 listen=127.0.0.1:7443
 pki=$run/pki
 
+# HA: the controllers, one address each (the controller certificate names
+# 127.0.0.1), and the seed's ensemble they share (node1..3's client port).
+controllers=127.0.0.1:7443,127.0.0.1:7444,127.0.0.1:7445
+ha_zookeeper=127.0.1.1:2181,127.0.1.2:2181,127.0.1.3:2181
+
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+cmdline_has() { tr '\0' ' ' <"/proc/$(cat "$1")/cmdline" | grep -q -- "$2"; }
 
 # Role processes carry BAMCTL_SERVICE=node/service@<state dir>.
 demo_roles() {
@@ -37,7 +45,7 @@ demo_roles() {
 
 down() {
   local pidfile
-  for pidfile in "$run"/*/agent.pid "$run"/controller.pid; do
+  for pidfile in "$run"/*/agent.pid "$run"/controller*.pid; do
     [ -f "$pidfile" ] || continue
     if alive "$pidfile"; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
     rm -f "$pidfile"
@@ -56,12 +64,16 @@ down() {
   echo "demo stopped (state kept in demo-run/; remove it for a fresh start)"
 }
 
+ha=false
 case "${1:-up}" in
   down) down; exit 0 ;;
   status) [ -f "$run/env" ] && source "$run/env"; exec "$bamctl" status ;;
   up) ;;
-  *) echo "usage: $0 [up|status|down]" >&2; exit 2 ;;
+  --ha) ha=true ;;
+  *) echo "usage: $0 [up|--ha|status|down]" >&2; exit 2 ;;
 esac
+agent_controller=$listen
+if $ha; then agent_controller=$controllers; fi
 
 ./scripts/install-deps.sh
 ./scripts/build.sh default
@@ -118,8 +130,11 @@ echo "== bamctl desired-state apply -f demo-run/local-cluster.yaml"
 while IFS=$'\t' read -r node address node_root state_dir log_dir; do
   pidfile="$run/$node/agent.pid"
   if alive "$pidfile"; then
-    # One left by an older demo that talked plaintext is replaced.
-    if tr '\0' ' ' <"/proc/$(cat "$pidfile")/cmdline" | grep -q -- --ca_file; then continue; fi
+    # One left by an older demo that talked plaintext, or that was given
+    # other controllers, is replaced (its roles keep running).
+    if cmdline_has "$pidfile" --ca_file && cmdline_has "$pidfile" "--controller=$agent_controller "; then
+      continue
+    fi
     kill "$(cat "$pidfile")"
     sleep 1
   fi
@@ -137,7 +152,7 @@ while IFS=$'\t' read -r node address node_root state_dir log_dir; do
   if [ "$(id -u)" = 0 ]; then root_roles=(--allow_root_roles); fi
   echo "== starting bam-agentd for $node on $address (log: demo-run/$node/agent.log)"
   setsid "$build/agentd/bam-agentd" --config=/dev/null --node="$node" \
-    --controller="$listen" --ca_file="$pki/ca.crt" "${enrol[@]}" "${root_roles[@]}" \
+    --controller="$agent_controller" --ca_file="$pki/ca.crt" "${enrol[@]}" "${root_roles[@]}" \
     --state_dir="$state_dir" --root_dir="$node_root" --log_dir="$log_dir" \
     --metrics_listen="$address:9465" --probe_interval_ms=1000 --resync_ms=2000 \
     >>"$run/$node/agent.log" 2>&1 </dev/null &
@@ -165,6 +180,47 @@ fi
 
 # Every agent has its certificate now; their used tokens are of no use.
 rm -f "$run"/*/enrolment.token
+
+if $ha; then
+  # Bootstrap (docs/ha.md): the first controller ran on its database alone
+  # until the spec's ensemble was up. Restarted with the HA flags it moves
+  # its history into ZooKeeper; two more controllers join from empty disks.
+  digest=$run/zk-digest
+  if [ ! -f "$digest" ]; then
+    (umask 077 && printf 'bamctl:%s\n' "$(head -c 18 /dev/urandom | base64)" >"$digest")
+  fi
+  echo
+  echo "== HA: three controllers on the seed's ZooKeeper ensemble ($ha_zookeeper)"
+  i=0
+  for address in ${controllers//,/ }; do
+    i=$((i + 1))
+    suffix=$([ $i = 1 ] && echo "" || echo "-$i")
+    pidfile=$run/controller$suffix.pid
+    if alive "$pidfile" && cmdline_has "$pidfile" --ha_zookeeper; then continue; fi
+    if alive "$pidfile"; then
+      kill "$(cat "$pidfile")"
+      for _ in $(seq 50); do alive "$pidfile" || break; sleep 0.1; done
+    fi
+    echo "== starting bam-controller on $address (log: demo-run/controller$suffix.log)"
+    setsid "$build/controller/bam-controller" --listen="$address" --advertise="$address" \
+      --db="$run/controller$suffix.db" --metrics_listen="127.0.0.1:$((9463 + i))" \
+      --tls_dir="$pki" --ha_zookeeper="$ha_zookeeper" --ha_path=/bamctl/demo \
+      --ha_digest_file="$digest" >>"$run/controller$suffix.log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+  done
+  # bamctl follows the leader among all three.
+  sed -i "s|^controller = .*|controller = $controllers|" "$pki/bamctl.conf"
+  for _ in $(seq 100); do
+    "$bamctl" controllers >/dev/null 2>&1 && break
+    sleep 0.3
+  done
+  echo
+  echo "== bamctl controllers"
+  "$bamctl" controllers || true
+  echo
+  echo "Agents follow the leader: kill -9 it (its pid file is demo-run/controller*.pid) and watch"
+  echo "bamctl controllers name another within the ZooKeeper session timeout (10 s)."
+fi
 
 bamctl=${bamctl#"$root"/}
 cat <<MSG

@@ -135,16 +135,29 @@ absl::StatusOr<std::string> CommitLog::Decode(ZkClient& zk, const std::string& n
   return Unpack(where, joined);
 }
 
+std::string CommitLog::EntryName(int64_t index) {
+  return absl::StrCat(kEntryPrefix, absl::Dec(index - 1, absl::kZeroPad10));
+}
+
 absl::StatusOr<std::vector<LogEntry>> CommitLog::Read(ZkClient& zk, int64_t from, int max,
                                                       ZkClient::Watch watch) const {
-  absl::StatusOr<std::vector<std::string>> names = zk.Children(log_, std::move(watch));
-  if (!names.ok()) return names.status();
+  // Entry by entry, by name: a read costs what it returns, however long
+  // the log (listing the children would cost the whole log each time).
   std::vector<LogEntry> entries;
-  for (const std::string& name : *names) {  // sorted: fixed-width numbers
-    const int64_t index = IndexOf(name);
-    if (index < from) continue;  // also skips names that are not entries (-1)
-    if (static_cast<int>(entries.size()) >= max) break;
-    absl::StatusOr<ZkNode> node = zk.Get(absl::StrCat(log_, "/", name));
+  for (int64_t index = std::max<int64_t>(from, 1); static_cast<int>(entries.size()) < max;
+       ++index) {
+    const std::string name = EntryName(index);
+    const std::string path = absl::StrCat(log_, "/", name);
+    absl::StatusOr<ZkNode> node = zk.Get(path);
+    if (!node.ok() && node.status().code() == absl::StatusCode::kNotFound) {
+      if (watch == nullptr) break;
+      // The end: watch for this entry's creation. It may have been made
+      // since the get; then read it (Exists has no data) and go on.
+      absl::StatusOr<std::optional<ZkNode>> exists = zk.Exists(path, watch);
+      if (!exists.ok()) return exists.status();
+      if (!exists->has_value()) break;
+      node = zk.Get(path);
+    }
     if (!node.ok()) return node.status();
     absl::StatusOr<std::string> data = Decode(zk, name, node->data);
     if (!data.ok()) return data.status();

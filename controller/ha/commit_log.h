@@ -35,12 +35,16 @@ class CommitLog {
   // the fence is gone (deposed).
   absl::StatusOr<int64_t> Append(ZkClient& zk, const std::string& fence,
                                  const std::string& data) const;
-  // The entries from index `from` on, in order, at most `max` of them;
-  // with `watch`, it fires once when entries are added after this read.
+  // The entries from index `from` on, in order, at most `max` of them.
+  // With `watch`, a read that reaches the end of the log leaves it on the
+  // next entry: it fires once that entry is appended. Each entry is read by
+  // its name, so a read costs what it returns, not the length of the log.
   absl::StatusOr<std::vector<LogEntry>> Read(ZkClient& zk, int64_t from, int max,
                                              ZkClient::Watch watch = nullptr) const;
 
   const std::string& path() const { return log_; }
+  // The znode name of entry `index` ("e-0000000000" is entry 1).
+  static std::string EntryName(int64_t index);
 
   // Above this an entry is chunked (a znode holds 1 MiB with headers).
   static constexpr size_t kChunkBytes = 900 * 1024;

@@ -1,5 +1,7 @@
 #include "controller/server/controller_server.h"
 
+#include <sys/stat.h>
+
 #include <map>
 #include <string>
 #include <utility>
@@ -75,8 +77,14 @@ absl::StatusOr<RetentionPolicy> RetentionFromOptions(const ControllerOptions& op
   return policy;
 }
 
-// "user:password" from `path`, for ZooKeeper's digest ACLs.
+// "user:password" from `path`, for ZooKeeper's digest ACLs: a secret, so
+// a file others may read is refused.
 absl::StatusOr<std::string> ReadDigest(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && (!S_ISREG(st.st_mode) || (st.st_mode & 0077) != 0)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "--ha_digest_file ", path, " must be a regular file only its owner can read (chmod 600)"));
+  }
   ASSIGN_OR_RETURN(std::optional<std::string> text, ReadFileIfExists(path));
   if (!text.has_value()) {
     return absl::NotFoundError(absl::StrCat("--ha_digest_file ", path, " is missing"));

@@ -166,6 +166,10 @@ TEST_F(PkiDirTest, ConfigErrorsNameFileAndLine) {
   EXPECT_THAT(error("controller = host\n" + files),
               HasSubstr("x.conf:1: controller \"host\": want HOST:PORT"));
   EXPECT_THAT(error("controller = ::1:7443\n" + files), HasSubstr("x.conf:1:"));
+  // The controllers of an HA cluster: a list, each one checked.
+  EXPECT_TRUE(ParseClientConfig("controller = a:1, b:2,c:3\n" + files, "x.conf").ok());
+  EXPECT_THAT(error("controller = a:1,b\n" + files),
+              HasSubstr("x.conf:1: controller \"b\": want HOST:PORT"));
   EXPECT_THAT(error("ca_file =\n"), HasSubstr("x.conf:1: ca_file has no value"));
   EXPECT_THAT(error("ca_file = a\n"), HasSubstr("x.conf: no cert_file"));
   EXPECT_THAT(ReadClientConfig((root_ / "none.conf").string()).status().message(),
