@@ -140,7 +140,7 @@ std::string CommitLog::EntryName(int64_t index) {
 }
 
 absl::StatusOr<std::vector<LogEntry>> CommitLog::Read(ZkClient& zk, int64_t from, int max,
-                                                      ZkClient::Watch watch) const {
+                                                      const ZkClient::Watch& watch) const {
   // Entry by entry, by name: a read costs what it returns, however long
   // the log (listing the children would cost the whole log each time).
   std::vector<LogEntry> entries;

@@ -40,14 +40,14 @@ class CommitLog {
   // next entry: it fires once that entry is appended. Each entry is read by
   // its name, so a read costs what it returns, not the length of the log.
   absl::StatusOr<std::vector<LogEntry>> Read(ZkClient& zk, int64_t from, int max,
-                                             ZkClient::Watch watch = nullptr) const;
+                                             const ZkClient::Watch& watch = nullptr) const;
 
   const std::string& path() const { return log_; }
   // The znode name of entry `index` ("e-0000000000" is entry 1).
   static std::string EntryName(int64_t index);
 
   // Above this an entry is chunked (a znode holds 1 MiB with headers).
-  static constexpr size_t kChunkBytes = 900 * 1024;
+  static constexpr size_t kChunkBytes = size_t{900} * 1024;
 
  private:
   absl::StatusOr<std::string> Decode(ZkClient& zk, const std::string& name,
