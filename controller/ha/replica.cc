@@ -275,7 +275,7 @@ absl::StatusOr<v1::StoreWriteResult> Replica::ApplyUpTo(ZkClient& zk, int64_t un
     ZkClient::Watch on_append = nullptr;
     if (watch) on_append = [this] { Wake(); };
     ASSIGN_OR_RETURN(std::vector<LogEntry> entries,
-                     log_.Read(zk, applied + 1, kReadBatch, std::move(on_append)));
+                     log_.Read(zk, applied + 1, kReadBatch, on_append));
     for (const LogEntry& entry : entries) {
       if (until > 0 && entry.index > until) break;
       if (entry.index != applied + 1) {
