@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bamctl/cli.h"
+#include "common/net_util.h"
 #include "pki/client_config.h"
 
 namespace bamctl {
@@ -403,8 +404,8 @@ int CommandTable::Run(const std::vector<std::string>& args, const CommandContext
                                      "or use a config (--config, BAMCTL_CONFIG) that names one"),
                         command->path);
     }
-    for (absl::string_view address : absl::StrSplit(invocation.controller, ',')) {
-      if (address.find(':') == absl::string_view::npos) {
+    for (const std::string& address : SplitAddressList(invocation.controller)) {
+      if (address.find(':') == std::string::npos) {
         return UsageError(err,
                           absl::StrCat("controller address \"", address,
                                        "\": want HOST:PORT, or HOST:PORT,HOST:PORT,... for "

@@ -5,14 +5,13 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bamctl/cli.h"
 #include "bamctl/output.h"
+#include "common/net_util.h"
 
 namespace bamctl {
 
@@ -59,13 +58,12 @@ bool ShouldFollowLeader(const grpc::Status& status) {
 
 Controller::Controller(const std::string& address, std::string command,
                        const CommandContext& context)
-    : addresses_(absl::StrSplit(address, ',', absl::SkipWhitespace())),
+    : addresses_(SplitAddressList(address)),
       command_(std::move(command)),
       context_(context),
       timeout_(context.rpc_timeout),
       tls_(context.tls.has_value()) {
   if (addresses_.empty()) addresses_.push_back(address);
-  for (std::string& a : addresses_) a = std::string(absl::StripAsciiWhitespace(a));
   if (addresses_.size() == 1) {
     address_ = addresses_[0];
     stub_ = context.make_stub(address_, context.tls);

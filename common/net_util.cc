@@ -13,7 +13,9 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace bamctl {
 namespace {
@@ -152,6 +154,15 @@ absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::s
       return absl::UnavailableError(absl::StrCat("read from ", where, ": ", std::strerror(errno)));
     }
   }
+}
+
+std::vector<std::string> SplitAddressList(absl::string_view list) {
+  std::vector<std::string> out;
+  for (absl::string_view item : absl::StrSplit(list, ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (!item.empty()) out.emplace_back(item);
+  }
+  return out;
 }
 
 }  // namespace bamctl

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -19,6 +20,11 @@ absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::s
 // Connects to host:port and closes again: "is something accepting there?",
 // bounded by `timeout`.
 absl::Status TcpConnect(absl::string_view host, int port, std::chrono::milliseconds timeout);
+
+// The addresses of "host:port,host:port,...", each stripped of blanks, the
+// empty ones left out: the controllers of an HA cluster (or one
+// controller), as agents, bamctl and client configs take them.
+std::vector<std::string> SplitAddressList(absl::string_view list);
 
 }  // namespace bamctl
 

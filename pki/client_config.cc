@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/file_util.h"
+#include "common/net_util.h"
 #include "common/status_macros.h"
 #include "pki/certs.h"
 #include "pki/openssl_util.h"
@@ -101,8 +102,10 @@ absl::StatusOr<ClientConfig> ParseClientConfig(absl::string_view text, const std
     }
     if (key == "controller") {
       // HOST:PORT, or the controllers of an HA cluster: HOST:PORT,HOST:PORT,...
-      for (absl::string_view one : absl::StrSplit(value, ',')) {
-        if (!IsHostPort(absl::StripAsciiWhitespace(one))) {
+      std::vector<std::string> list = SplitAddressList(value);
+      if (list.empty()) list.push_back(std::string(value));  // "," names no controller
+      for (const std::string& one : list) {
+        if (!IsHostPort(one)) {
           return absl::InvalidArgumentError(
               absl::StrCat(Where(path, number), ": controller \"", one,
                            "\": want HOST:PORT (an IPv6 address in brackets: [fd00::1]:7443), or "

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/net_util.h"
 #include "common/thread_name.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "spdlog/spdlog.h"
@@ -15,7 +15,7 @@ namespace bamctl {
 
 ControllerClient::ControllerClient(Options options, const Clock* clock, Callbacks callbacks)
     : options_(std::move(options)),
-      targets_(absl::StrSplit(options_.target, ',', absl::SkipWhitespace())),
+      targets_(SplitAddressList(options_.target)),
       clock_(clock),
       callbacks_(std::move(callbacks)) {
   if (targets_.empty()) targets_.push_back(options_.target);

@@ -7,8 +7,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/file_util.h"
+#include "common/net_util.h"
 #include "common/status_macros.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/controller.grpc.pb.h"
@@ -34,10 +34,9 @@ absl::Status Enrol(const EnrolOptions& options, const Clock* clock) {
   // A list of controllers (HA): each attempt asks the next one; a follower
   // refuses (UNAVAILABLE) and the leader takes it.
   std::vector<std::unique_ptr<v1::EnrollmentService::Stub>> stubs;
-  for (absl::string_view address :
-       absl::StrSplit(options.controller, ',', absl::SkipWhitespace())) {
-    stubs.push_back(v1::EnrollmentService::NewStub(
-        grpc::CreateChannel(std::string(address), grpc::SslCredentials(tls))));
+  for (const std::string& address : SplitAddressList(options.controller)) {
+    stubs.push_back(
+        v1::EnrollmentService::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(tls))));
   }
   if (stubs.empty()) return absl::InvalidArgumentError("no controller address to enrol at");
   v1::EnrollRequest call;

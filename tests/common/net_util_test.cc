@@ -63,5 +63,11 @@ TEST(NetUtilTest, RefusedAndBadAddresses) {
             absl::StatusCode::kUnavailable);
 }
 
+TEST(SplitAddressListTest, StripsBlanksAndSkipsEmptyItems) {
+  EXPECT_THAT(SplitAddressList("a:1, b:2 ,,c:3,"), ::testing::ElementsAre("a:1", "b:2", "c:3"));
+  EXPECT_THAT(SplitAddressList("a:1"), ::testing::ElementsAre("a:1"));
+  EXPECT_TRUE(SplitAddressList(" , ").empty());
+}
+
 }  // namespace
 }  // namespace bamctl
