@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "bamctl/cli.h"
 #include "bamctl/output.h"
+#include "common/leader_redirect.h"
 #include "common/net_util.h"
 
 namespace bamctl {
@@ -51,7 +52,7 @@ constexpr absl::Duration kRetryPause = absl::Milliseconds(250);
 // can go to the leader (again).
 bool ShouldFollowLeader(const grpc::Status& status) {
   return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-         !absl::StrContains(status.error_message(), "may or may not");
+         !absl::StrContains(status.error_message(), kMayHaveCommitted);
 }
 
 }  // namespace

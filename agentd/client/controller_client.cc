@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/leader_redirect.h"
 #include "common/net_util.h"
 #include "common/thread_name.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -47,19 +48,14 @@ ControllerClient::~ControllerClient() { Stop(); }
 bool ControllerClient::ChooseNext(const grpc::Status& status) {
   if (targets_.size() < 2) return false;
   stub_.reset();  // a channel per controller: made again for the next one
-  const std::string kLeaderIs = "the leader is ";
-  const std::string& message = status.error_message();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    if (size_t at = message.find(kLeaderIs); at != std::string::npos) {
-      std::string leader = message.substr(at + kLeaderIs.size());
-      leader = leader.substr(0, leader.find_first_of(" ;,)\n"));
-      // Only a controller of the list: a refusal does not send the agent
-      // anywhere its operator did not name.
-      for (size_t i = 0; i < targets_.size(); ++i) {
-        if (targets_[i] == leader && i != current_) {
-          current_ = i;
-          return true;
-        }
+    const std::string leader = LeaderNamedIn(status.error_message());
+    // Only a controller of the list: a refusal does not send the agent
+    // anywhere its operator did not name.
+    for (size_t i = 0; !leader.empty() && i < targets_.size(); ++i) {
+      if (targets_[i] == leader && i != current_) {
+        current_ = i;
+        return true;
       }
     }
   }

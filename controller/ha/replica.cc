@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/leader_redirect.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -46,10 +47,9 @@ Replica::Replica(ReplicaOptions options, Store* store, const Clock* clock)
 
 Replica::~Replica() { Stop(); }
 
-void Replica::SetListeners(ServingListener serving, AppliedListener applied, FatalListener fatal) {
+void Replica::SetListeners(ServingListener serving, AppliedListener applied) {
   on_serving_ = std::move(serving);
   on_applied_ = std::move(applied);
-  on_fatal_ = std::move(fatal);
 }
 
 absl::Status Replica::Start() {
@@ -110,6 +110,11 @@ void Replica::Wake() {
   wake_ = true;
 }
 
+absl::Status Replica::MayServe() const {
+  Status now = status();
+  return now.serving ? absl::OkStatus() : NotLeaderError(now.advertise, now.leader);
+}
+
 Replica::Status Replica::status() const {
   Status status;
   if (election_ != nullptr) {
@@ -164,7 +169,8 @@ void Replica::Fail(const absl::Status& status) {
     stop_ = true;
   }
   SetServing(false);
-  if (on_fatal_) on_fatal_(status);
+  // Out of the election: a candidate that cannot serve must not lead.
+  election_->Stop();
 }
 
 void Replica::Loop() {
@@ -227,9 +233,8 @@ absl::StatusOr<int64_t> Replica::Append(ZkClient& zk, const std::string& fence,
                        index.status().message()));
     default:
       return absl::UnavailableError(
-          absl::StrCat("committing to ZooKeeper failed, and the write may or may not have been "
-                       "committed (look before retrying): ",
-                       index.status().message()));
+          absl::StrCat("committing to ZooKeeper failed, and the write ", kMayHaveCommitted,
+                       " (look before retrying): ", index.status().message()));
   }
 }
 
@@ -337,14 +342,7 @@ absl::StatusOr<v1::StoreWriteResult> Replica::Commit(v1::StoreWrite write) {
   }
   std::shared_ptr<ZkClient> zk = election_ != nullptr ? election_->client() : nullptr;
   if (!serving || view.role != ElectionView::Role::kLeader || zk == nullptr) {
-    if (!view.leader.empty() && view.leader != options_.advertise) {
-      return absl::UnavailableError(absl::StrCat("this controller (", options_.advertise,
-                                                 ") is not the leader; the leader is ",
-                                                 view.leader));
-    }
-    return absl::UnavailableError(
-        absl::StrCat("this controller (", options_.advertise,
-                     ") is not the leader, and no leader serves yet (an election is under way)"));
+    return NotLeaderError(options_.advertise, view.leader);
   }
   write.set_time_ms(clock_->NowMillis());
   // Refused requests are not committed: the result they would give, from

@@ -54,16 +54,13 @@ class Replica : public WriteLog {
   using ServingListener = std::function<void(bool serving)>;
   // Called on the replica's thread after entries were applied.
   using AppliedListener = std::function<void(int64_t index)>;
-  // Called once when this replica cannot go on (its database has another
-  // history); it has left the election.
-  using FatalListener = std::function<void(const absl::Status&)>;
 
   Replica(ReplicaOptions options, Store* store, const Clock* clock);
   ~Replica() override;
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
 
-  void SetListeners(ServingListener serving, AppliedListener applied, FatalListener fatal);
+  void SetListeners(ServingListener serving, AppliedListener applied);
   // Connects, makes the cluster's nodes, binds the store to this cluster's
   // log (refusing a database that follows another log, or has a history
   // of its own while the log has entries already), then stands for
@@ -78,6 +75,9 @@ class Replica : public WriteLog {
   absl::StatusOr<v1::StoreWriteResult> Commit(v1::StoreWrite write) override;
 
   Status status() const;
+  // OK while this controller serves as the leader; else NotLeaderError
+  // (common/leader_redirect.h), naming the leader when one is known.
+  absl::Status MayServe() const;
   // The advertised addresses of the controllers standing in the election,
   // the leader first.
   absl::StatusOr<std::vector<std::string>> Members() const;
@@ -96,6 +96,8 @@ class Replica : public WriteLog {
   absl::StatusOr<int64_t> Append(ZkClient& zk, const std::string& fence,
                                  const v1::StoreWrite& write);
   void SetServing(bool serving);
+  // Stops following the log for good and leaves the election (a candidate
+  // that cannot serve must not lead); status() keeps the reason.
   void Fail(const absl::Status& status);
 
   const ReplicaOptions options_;
@@ -107,7 +109,6 @@ class Replica : public WriteLog {
 
   ServingListener on_serving_;
   AppliedListener on_applied_;
-  FatalListener on_fatal_;
 
   // One write at a time: a leader's writes go in the order it applies them.
   absl::Mutex write_mu_;

@@ -145,23 +145,9 @@ absl::Status ControllerServer::MakeReplica() {
       [this](int64_t index) {
         state_->Invalidate();
         metrics_->log_applied_index.Set(static_cast<double>(index));
-      },
-      nullptr);  // Replica logs why; GetControllers shows it
+      });
   store_->SetWriteLog(replica_.get());
   return absl::OkStatus();
-}
-
-absl::Status ControllerServer::MayServe() const {
-  if (replica_ == nullptr) return absl::OkStatus();
-  Replica::Status status = replica_->status();
-  if (status.serving) return absl::OkStatus();
-  if (!status.leader.empty() && status.leader != status.advertise) {
-    return absl::UnavailableError(absl::StrCat("this controller (", status.advertise,
-                                               ") is not the leader; the leader is ",
-                                               status.leader));
-  }
-  return absl::UnavailableError(absl::StrCat("this controller (", status.advertise,
-                                             ") is not the leader, and no leader serves yet"));
 }
 
 absl::StatusOr<v1::GetControllersResponse> ControllerServer::ControllersInfo() {
@@ -254,7 +240,7 @@ absl::Status ControllerServer::Start() {
       authz_.get(), state_.get(), store_.get(), metrics_.get(), rollouts_.get(), enrolment_.get());
   std::function<absl::Status()> may_serve;
   if (replica_ != nullptr) {
-    may_serve = [this] { return MayServe(); };
+    may_serve = [this] { return replica_->MayServe(); };
     cluster_service_->SetControllersInfo([this] { return ControllersInfo(); });
   }
   agent_service_ = std::make_unique<AgentServiceImpl>(

@@ -93,8 +93,6 @@ class ControllerServer {
   void MaintenanceLoop();
   // HA: the replica, made and listened to (started after serving begins).
   absl::Status MakeReplica();
-  // OK while this controller may serve writes and agents.
-  absl::Status MayServe() const;
   absl::StatusOr<v1::GetControllersResponse> ControllersInfo();
   // A retention pass when one is due; returns when the next one is.
   int64_t PruneIfDue(int64_t now_ms, int64_t due_ms);
