@@ -22,6 +22,17 @@ int64_t Sequence(const std::string& name) {
   return seq;
 }
 
+// The candidates among an election node's children, in election order.
+std::vector<std::string> InElectionOrder(const std::vector<std::string>& children) {
+  std::vector<std::string> names;
+  for (const std::string& name : children) {
+    if (Sequence(name) >= 0) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end(),
+            [](const std::string& a, const std::string& b) { return Sequence(a) < Sequence(b); });
+  return names;
+}
+
 std::string SessionPrefix(int64_t session) {
   return absl::StrCat(kPrefix, absl::Hex(session, absl::kZeroPad16), "_");
 }
@@ -75,6 +86,19 @@ ElectionView LeaderElection::AwaitDecided(std::chrono::milliseconds timeout) con
   };
   mu_.AwaitWithTimeout(absl::Condition(&decided), absl::FromChrono(timeout));
   return view_;
+}
+
+absl::StatusOr<std::vector<std::string>> LeaderElection::Candidates() const {
+  std::shared_ptr<ZkClient> zk = client();
+  if (zk == nullptr) return absl::UnavailableError("not connected to ZooKeeper");
+  absl::StatusOr<std::vector<std::string>> children = zk->Children(options_.path);
+  if (!children.ok()) return children.status();
+  std::vector<std::string> out;
+  for (const std::string& name : InElectionOrder(*children)) {
+    absl::StatusOr<ZkNode> node = zk->Get(absl::StrCat(options_.path, "/", name));
+    if (node.ok()) out.push_back(node->data);  // one that just went is left out
+  }
+  return out;
 }
 
 std::shared_ptr<ZkClient> LeaderElection::client() const {
@@ -172,12 +196,7 @@ bool LeaderElection::Step() {
     spdlog::warn("controller election: {}", children.status().ToString());
     return false;
   }
-  std::vector<std::string> names;
-  for (const std::string& name : *children) {
-    if (Sequence(name) >= 0) names.push_back(name);
-  }
-  std::sort(names.begin(), names.end(),
-            [](const std::string& a, const std::string& b) { return Sequence(a) < Sequence(b); });
+  const std::vector<std::string> names = InElectionOrder(*children);
   if (candidate.empty()) {  // a create whose answer was lost, in this session
     for (const std::string& name : names) {
       if (name.rfind(prefix, 0) == 0) candidate = absl::StrCat(options_.path, "/", name);

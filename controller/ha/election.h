@@ -8,9 +8,11 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "controller/ha/zk_client.h"
 
@@ -61,6 +63,9 @@ class LeaderElection {
   // Waits up to `timeout` for this controller to lead or follow a known
   // leader; the view then.
   ElectionView AwaitDecided(std::chrono::milliseconds timeout) const;
+  // The advertised addresses of the candidates now, in election order (the
+  // leader first).
+  absl::StatusOr<std::vector<std::string>> Candidates() const;
   // The session candidates and fenced writes use; null between sessions.
   // Shared: a session being replaced stays valid for a caller holding it.
   std::shared_ptr<ZkClient> client() const;

@@ -1,6 +1,6 @@
 #include "controller/ha/replica.h"
 
-#include <algorithm>
+#include <limits>
 #include <random>
 #include <utility>
 
@@ -26,9 +26,9 @@ std::string ElectionPath(const std::string& ha_path) { return ha_path + "/electi
 // (say, after the ZooKeeper nodes were deleted and made again).
 absl::StatusOr<int64_t> LogId(ZkClient& zk, const std::string& ha_path) {
   const std::string path = ha_path + "/id";
-  std::random_device random;
+  std::mt19937_64 random(std::random_device{}());
   const int64_t proposed =
-      static_cast<int64_t>((uint64_t{random()} << 31 ^ random()) & 0x7fffffffffffffff) | 1;
+      std::uniform_int_distribution<int64_t>(1, std::numeric_limits<int64_t>::max())(random);
   absl::StatusOr<std::string> made =
       zk.Create(path, absl::StrCat(proposed), ZkCreateMode::kPersistent);
   if (!made.ok() && made.status().code() != absl::StatusCode::kAlreadyExists) return made.status();
@@ -132,21 +132,8 @@ Replica::Status Replica::status() const {
 }
 
 absl::StatusOr<std::vector<std::string>> Replica::Members() const {
-  std::shared_ptr<ZkClient> zk = election_ != nullptr ? election_->client() : nullptr;
-  if (zk == nullptr) return absl::UnavailableError("not connected to ZooKeeper");
-  const std::string path = ElectionPath(options_.ha_path);
-  ASSIGN_OR_RETURN(std::vector<std::string> names, zk->Children(path));
-  // Candidates in election order: by the sequence that ends each name.
-  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-    return a.substr(a.size() > 10 ? a.size() - 10 : 0) <
-           b.substr(b.size() > 10 ? b.size() - 10 : 0);
-  });
-  std::vector<std::string> out;
-  for (const std::string& name : names) {
-    absl::StatusOr<ZkNode> node = zk->Get(absl::StrCat(path, "/", name));
-    if (node.ok()) out.push_back(node->data);  // one that just went is skipped
-  }
-  return out;
+  if (election_ == nullptr) return absl::UnavailableError("not started");
+  return election_->Candidates();
 }
 
 void Replica::SetServing(bool serving) {

@@ -96,6 +96,9 @@ TEST_F(ElectionTest, OneLeadsTheOthersFollowAndTheNextTakesOver) {
   EXPECT_FALSE(a.view().candidate.empty());
   EXPECT_LT(Sequence(a.view().candidate), Sequence(b.view().candidate));
   EXPECT_LT(Sequence(b.view().candidate), Sequence(c.view().candidate));
+  absl::StatusOr<std::vector<std::string>> candidates = c.Candidates();
+  ASSERT_TRUE(candidates.ok()) << candidates.status();
+  EXPECT_EQ(*candidates, (std::vector<std::string>{"a:1", "b:1", "c:1"})) << "leader first";
 
   // The leader leaves: the next in line leads; the third follows it.
   elections_[0].reset();
