@@ -34,9 +34,8 @@
 #include "common/hash.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/controller.grpc.pb.h"
-#include "tests/integration/child_process.h"
+#include "tests/integration/ha_controllers.h"
 #include "tests/integration/zookeeper_servers.h"
-#include "tests/util/loopback_subnet.h"
 #include "tests/util/test_util.h"
 
 ABSL_FLAG(int, kills, 100, "kill -9 rounds of the leader");
@@ -45,19 +44,12 @@ ABSL_FLAG(int, session_timeout_ms, 2000, "the controllers' --ha_session_timeout_
 namespace {
 
 namespace fs = std::filesystem;
-using bamctl::testing::ChildProcess;
 using SteadyClock = std::chrono::steady_clock;
 constexpr int kControllers = 3;
 
 class Campaign {
  public:
-  explicit Campaign(fs::path dir) : dir_(std::move(dir)) {
-    for (int i = 0; i < kControllers; ++i) {
-      addresses_.push_back(
-          absl::StrCat(bamctl::testing::ProcessLoopbackSubnet().Address(254 - i), ":7443"));
-    }
-    processes_.resize(kControllers);
-  }
+  explicit Campaign(fs::path dir) : dir_(std::move(dir)) {}
 
   bool StartZooKeeper() {
     absl::StatusOr<std::unique_ptr<bamctl::testing::ZooKeeperServers>> servers =
@@ -69,35 +61,18 @@ class Campaign {
     zk_ = *std::move(servers);
     absl::Status serving = zk_->AwaitServing(std::chrono::seconds(90));
     if (!serving.ok()) std::fprintf(stderr, "ZooKeeper: %s\n", serving.ToString().c_str());
-    return serving.ok();
-  }
-
-  bool StartController(int i) {
-    std::vector<std::string> argv = {
-        BAMCTL_CONTROLLER_BIN, "--listen=" + addresses_[i], "--insecure_plaintext",
-        "--db=" + (dir_ / absl::StrCat("controller", i, ".db")).string(), "--metrics_listen=",
-        // Retention is each controller's own business (it prunes at its own
-        // times): keep everything, so every version can be compared.
-        "--retain_versions=0", "--retain_events=0", "--ha_zookeeper=" + zk_->ConnectString(),
-        "--ha_path=/bamctl/campaign", "--advertise=" + addresses_[i],
-        absl::StrCat("--ha_session_timeout_ms=", absl::GetFlag(FLAGS_session_timeout_ms))};
-    absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
-        argv, {}, dir_.string(), (dir_ / absl::StrCat("controller", i, ".log")).string());
-    if (!child.ok()) return false;
-    processes_[i] = *std::move(child);
+    if (!serving.ok()) return false;
+    bamctl::testing::HaControllers::Options options;
+    options.binary = BAMCTL_CONTROLLER_BIN;
+    options.zookeeper = zk_->ConnectString();
+    options.ha_path = "/bamctl/campaign";
+    options.count = kControllers;
+    options.session_timeout_ms = absl::GetFlag(FLAGS_session_timeout_ms);
+    // Retention is each controller's own business (it prunes at its own
+    // times): keep everything, so every version can be compared.
+    options.flags = {"--retain_versions=0", "--retain_events=0"};
+    controllers_ = std::make_unique<bamctl::testing::HaControllers>(dir_, std::move(options));
     return true;
-  }
-
-  // The controller serving as the leader now, or -1.
-  int Leader(int except = -1) {
-    for (int i = 0; i < kControllers; ++i) {
-      if (i == except || processes_[i] == nullptr) continue;
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-      bamctl::v1::GetControllersResponse info;
-      if (Stub(i)->GetControllers(&context, {}, &info).ok() && info.self().serving()) return i;
-    }
-    return -1;
   }
 
   // Applies change after change to the leader until stopped, recording
@@ -106,7 +81,7 @@ class Campaign {
     int change = 0;
     int leader = -1;
     while (!stop_) {
-      if (leader < 0) leader = Leader();
+      if (leader < 0) leader = controllers_->Leader();
       if (leader < 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
@@ -118,7 +93,8 @@ class Campaign {
       grpc::ClientContext context;
       context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
       bamctl::v1::ApplyResponse response;
-      grpc::Status status = Stub(leader)->ApplyDesiredState(&context, request, &response);
+      grpc::Status status =
+          controllers_->Stub(leader)->ApplyDesiredState(&context, request, &response);
       std::lock_guard<std::mutex> lock(mu_);
       if (status.ok()) {
         acknowledged_[response.version()].push_back(bamctl::Sha256Hex(request.spec_text()));
@@ -132,9 +108,9 @@ class Campaign {
   int Run(int kills) {
     seed_ = bamctl::testing::ReadSourceFile("examples/seed-cluster.yaml");
     for (int i = 0; i < kControllers; ++i) {
-      if (!StartController(i)) return 1;
+      if (!controllers_->Start(i).ok()) return 1;
     }
-    if (AwaitLeader(-1, std::chrono::seconds(60)) < 0) {
+    if (controllers_->AwaitLeader(std::chrono::seconds(60)) < 0) {
       std::fprintf(stderr, "no first leader; logs in %s\n", dir_.c_str());
       return 1;
     }
@@ -144,20 +120,21 @@ class Campaign {
     std::vector<double> failover_ms;
     for (int k = 0; k < kills; ++k) {
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
-      const int leader = AwaitLeader(-1, std::chrono::seconds(60));
+      const int leader = controllers_->AwaitLeader(std::chrono::seconds(60));
       if (leader < 0) break;
       const auto killed = SteadyClock::now();
-      processes_[leader].reset();  // SIGKILL
-      const int next = AwaitLeader(leader, std::chrono::seconds(60));
+      controllers_->Kill(leader);
+      const int next = controllers_->AwaitLeader(std::chrono::seconds(60), /*except=*/leader);
       if (next < 0) {
         std::fprintf(stderr, "round %d: no new leader within 60 s; logs in %s\n", k, dir_.c_str());
         break;
       }
       failover_ms.push_back(
           std::chrono::duration<double, std::milli>(SteadyClock::now() - killed).count());
-      if (!StartController(leader)) return 1;
-      std::fprintf(stderr, "round %d: %s -> %s in %.0f ms\n", k + 1, addresses_[leader].c_str(),
-                   addresses_[next].c_str(), failover_ms.back());
+      if (!controllers_->Start(leader).ok()) return 1;
+      std::fprintf(stderr, "round %d: %s -> %s in %.0f ms\n", k + 1,
+                   controllers_->address(leader).c_str(), controllers_->address(next).c_str(),
+                   failover_ms.back());
     }
     stop_ = true;
     writer.join();
@@ -181,20 +158,6 @@ class Campaign {
   }
 
  private:
-  std::unique_ptr<bamctl::v1::ClusterService::Stub> Stub(int i) {
-    return bamctl::v1::ClusterService::NewStub(
-        grpc::CreateChannel(addresses_[i], grpc::InsecureChannelCredentials()));
-  }
-
-  int AwaitLeader(int except, std::chrono::seconds timeout) {
-    const auto deadline = SteadyClock::now() + timeout;
-    while (SteadyClock::now() < deadline) {
-      if (int leader = Leader(except); leader >= 0) return leader;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-
   // Every controller's versions (after they all caught up) against what
   // was acknowledged; the number of failed checks.
   int Check() {
@@ -244,23 +207,20 @@ class Campaign {
     return failures;
   }
 
+  // Controller `i`'s versions: their content hash by number (none when it
+  // does not answer).
   std::map<int64_t, std::string> Versions(int i) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    bamctl::v1::ListVersionsRequest request;
-    request.set_limit(1'000'000);
-    bamctl::v1::ListVersionsResponse response;
     std::map<int64_t, std::string> out;
-    if (!Stub(i)->ListVersions(&context, request, &response).ok()) return out;
-    for (const auto& v : response.versions()) out[v.version()] = v.content_hash();
+    absl::StatusOr<std::vector<bamctl::v1::VersionInfo>> versions = controllers_->Versions(i);
+    if (!versions.ok()) return out;
+    for (const bamctl::v1::VersionInfo& v : *versions) out[v.version()] = v.content_hash();
     return out;
   }
 
   fs::path dir_;
   std::string seed_;
-  std::vector<std::string> addresses_;
   std::unique_ptr<bamctl::testing::ZooKeeperServers> zk_;
-  std::vector<std::unique_ptr<ChildProcess>> processes_;
+  std::unique_ptr<bamctl::testing::HaControllers> controllers_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::map<int64_t, std::vector<std::string>> acknowledged_;

@@ -24,8 +24,8 @@
 #include "gtest/gtest.h"
 #include "proto/controller.grpc.pb.h"
 #include "tests/integration/child_process.h"
+#include "tests/integration/ha_controllers.h"
 #include "tests/integration/zookeeper_servers.h"
-#include "tests/util/loopback_subnet.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -78,75 +78,25 @@ class ControllerHaTest : public ::testing::Test {
     }
     ASSERT_NE(zk_, nullptr);
     dir_ = testing::MakeTempDir("controller_ha");
-    ha_path_ =
+    testing::HaControllers::Options options;
+    options.binary = Env("BAMCTL_CONTROLLER_BIN");
+    options.zookeeper = zk_->ConnectString();
+    options.ha_path =
         absl::StrCat("/bamctl/", ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    for (int i = 0; i < kControllers; ++i) {
-      addresses_.push_back(
-          absl::StrCat(testing::ProcessLoopbackSubnet().Address(254 - i), ":7443"));
-    }
-    processes_.resize(kControllers);
+    options.count = kControllers;
+    options.session_timeout_ms = kSessionTimeoutMs;
+    controllers_ = std::make_unique<testing::HaControllers>(dir_, options);
     seed_ = testing::ReadSourceFile("examples/seed-cluster.yaml");
   }
   void TearDown() override {
-    processes_.clear();
+    controllers_.reset();
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);  // else kept for its logs
   }
 
-  fs::path Db(int i) const { return dir_ / absl::StrCat("controller", i, ".db"); }
-  fs::path Log(int i) const { return dir_ / absl::StrCat("controller", i, ".log"); }
-
-  // Starts controller `i`: HA unless `ha` is false (standalone on its db).
-  absl::Status StartController(int i, bool ha = true) {
-    std::vector<std::string> argv = {Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + addresses_[i],
-                                     "--insecure_plaintext",       "--db=" + Db(i).string(),
-                                     "--metrics_listen=",          "--keepalive_time_ms=500",
-                                     "--keepalive_timeout_ms=1000"};
-    if (ha) {
-      argv.push_back("--ha_zookeeper=" + zk_->ConnectString());
-      argv.push_back("--ha_path=" + ha_path_);
-      argv.push_back("--advertise=" + addresses_[i]);
-      argv.push_back(absl::StrCat("--ha_session_timeout_ms=", kSessionTimeoutMs));
-    }
-    // Appends: a restarted controller's log follows its earlier one.
-    std::ofstream(Log(i), std::ios::app) << "---- start\n";
-    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
-        argv, {}, dir_.string(), (dir_ / absl::StrCat("controller", i, ".out")).string());
-    if (!child.ok()) return child.status();
-    processes_[i] = *std::move(child);
-    return absl::OkStatus();
-  }
-
-  std::unique_ptr<v1::ClusterService::Stub> Stub(int i) {
-    return v1::ClusterService::NewStub(
-        grpc::CreateChannel(addresses_[i], grpc::InsecureChannelCredentials()));
-  }
-
-  // GetControllers of controller `i`, or its error.
-  absl::StatusOr<v1::GetControllersResponse> Info(int i) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    v1::GetControllersResponse response;
-    grpc::Status status = Stub(i)->GetControllers(&context, {}, &response);
-    if (!status.ok()) return absl::UnavailableError(status.error_message());
-    return response;
-  }
-
-  // The controller that serves as the leader, once exactly one of those
-  // running does; -1 after `timeout`.
-  int AwaitLeader(std::chrono::milliseconds timeout = kWait) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      std::vector<int> serving;
-      for (int i = 0; i < kControllers; ++i) {
-        if (processes_[i] == nullptr) continue;
-        absl::StatusOr<v1::GetControllersResponse> info = Info(i);
-        if (info.ok() && info->self().serving()) serving.push_back(i);
-      }
-      if (serving.size() == 1) return serving[0];
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
+  testing::HaControllers& controllers() { return *controllers_; }
+  const std::string& address(int i) const { return controllers_->address(i); }
+  absl::StatusOr<v1::GetControllersResponse> Info(int i) { return controllers_->Info(i); }
+  int AwaitLeader() { return controllers_->AwaitLeader(kWait); }
 
   // Applies the seed spec with `change` in a comment: a new version.
   grpc::Status Apply(int i, int change, v1::ApplyResponse* response) {
@@ -156,22 +106,28 @@ class ControllerHaTest : public ::testing::Test {
     request.set_author("ha-test");
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    return Stub(i)->ApplyDesiredState(&context, request, response);
+    return controllers_->Stub(i)->ApplyDesiredState(&context, request, response);
+  }
+
+  // Applies to controller `i` until it takes the write (it is starting).
+  grpc::Status ApplyOnceUp(int i, int change, v1::ApplyResponse* response) {
+    const auto deadline = Clock::now() + kWait;
+    grpc::Status status;
+    do {
+      status = Apply(i, change, response);
+      if (!status.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (!status.ok() && Clock::now() < deadline);
+    return status;
   }
 
   // "version hash created" per version, oldest first: what must be equal
   // on every controller.
   absl::StatusOr<std::vector<std::string>> Versions(int i) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    v1::ListVersionsRequest request;
-    request.set_limit(10000);
-    v1::ListVersionsResponse response;
-    grpc::Status status = Stub(i)->ListVersions(&context, request, &response);
-    if (!status.ok()) return absl::UnavailableError(status.error_message());
+    absl::StatusOr<std::vector<v1::VersionInfo>> versions = controllers_->Versions(i);
+    if (!versions.ok()) return versions.status();
     std::vector<std::string> out;
-    for (auto v = response.versions().rbegin(); v != response.versions().rend(); ++v) {
-      out.push_back(absl::StrCat(v->version(), " ", v->content_hash(), " ", v->created_ms()));
+    for (const v1::VersionInfo& v : *versions) {
+      out.push_back(absl::StrCat(v.version(), " ", v.content_hash(), " ", v.created_ms()));
     }
     return out;
   }
@@ -199,23 +155,25 @@ class ControllerHaTest : public ::testing::Test {
     args.insert(args.begin(), Env("BAMCTL_BIN"));
     const fs::path log = dir_ / absl::StrCat("bamctl-", runs_++, ".log");
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
-        args, {{"USER", "ha-test"}, {"BAMCTL_CONTROLLER", absl::StrJoin(addresses_, ",")}},
+        args, {{"USER", "ha-test"}, {"BAMCTL_CONTROLLER", controllers_->Addresses()}},
         dir_.string(), log.string());
     if (!child.ok()) return {-1, child.status().ToString()};
     absl::StatusOr<int> code = (*child)->Wait(std::chrono::seconds(60));
-    std::ifstream in(log);
+    return {code.ok() ? *code : -1, ReadAll(log)};
+  }
+
+  static std::string ReadAll(const fs::path& path) {
+    std::ifstream in(path);
     std::ostringstream text;
     text << in.rdbuf();
-    return {code.ok() ? *code : -1, text.str()};
+    return text.str();
   }
 
   static fs::path* zk_dir_;
   static testing::ZooKeeperServers* zk_;
   fs::path dir_;
-  std::string ha_path_;
   std::string seed_;
-  std::vector<std::string> addresses_;
-  std::vector<std::unique_ptr<testing::ChildProcess>> processes_;
+  std::unique_ptr<testing::HaControllers> controllers_;
   int runs_ = 0;
 };
 
@@ -223,7 +181,7 @@ fs::path* ControllerHaTest::zk_dir_ = nullptr;
 testing::ZooKeeperServers* ControllerHaTest::zk_ = nullptr;
 
 TEST_F(ControllerHaTest, KillingTheLeaderHandsOverAndBamctlFollows) {
-  for (int i = 0; i < kControllers; ++i) ASSERT_TRUE(StartController(i).ok());
+  for (int i = 0; i < kControllers; ++i) ASSERT_TRUE(controllers().Start(i).ok());
   const int leader = AwaitLeader();
   ASSERT_GE(leader, 0) << "no leader; logs in " << dir_;
 
@@ -236,15 +194,15 @@ TEST_F(ControllerHaTest, KillingTheLeaderHandsOverAndBamctlFollows) {
   v1::ApplyResponse refused;
   grpc::Status not_leader = Apply(follower, 1, &refused);
   EXPECT_EQ(not_leader.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_THAT(not_leader.error_message(), HasSubstr("the leader is " + addresses_[leader]));
+  EXPECT_THAT(not_leader.error_message(), HasSubstr("the leader is " + address(leader)));
 
-  Result controllers = Bamctl({"controllers"});
-  EXPECT_EQ(controllers.code, 0) << controllers.output;
-  EXPECT_THAT(controllers.output, HasSubstr("leader"));
-  EXPECT_THAT(controllers.output, HasSubstr("follower"));
+  Result listed = Bamctl({"controllers"});
+  EXPECT_EQ(listed.code, 0) << listed.output;
+  EXPECT_THAT(listed.output, HasSubstr("leader"));
+  EXPECT_THAT(listed.output, HasSubstr("follower"));
 
   const auto killed = Clock::now();
-  processes_[leader].reset();  // SIGKILL
+  controllers().Kill(leader);
   const int next = AwaitLeader();
   ASSERT_GE(next, 0) << "no new leader; logs in " << dir_;
   ASSERT_NE(next, leader);
@@ -262,7 +220,7 @@ TEST_F(ControllerHaTest, KillingTheLeaderHandsOverAndBamctlFollows) {
   EXPECT_THAT(third.output, HasSubstr("version 3"));
 
   // The killed controller comes back from its disk as a follower with all.
-  ASSERT_TRUE(StartController(leader).ok());
+  ASSERT_TRUE(controllers().Start(leader).ok());
   absl::StatusOr<std::vector<std::string>> want = Versions(next);
   ASSERT_TRUE(want.ok()) << want.status();
   ASSERT_EQ(want->size(), 3u);
@@ -270,42 +228,42 @@ TEST_F(ControllerHaTest, KillingTheLeaderHandsOverAndBamctlFollows) {
   absl::StatusOr<v1::GetControllersResponse> back = Info(leader);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->self().role(), "follower");
-  EXPECT_EQ(back->leader(), addresses_[next]);
+  EXPECT_EQ(back->leader(), address(next));
 }
 
 TEST_F(ControllerHaTest, ALeaderPausedPastItsSessionCommitsNothingAndFollows) {
-  for (int i = 0; i < kControllers; ++i) ASSERT_TRUE(StartController(i).ok());
+  for (int i = 0; i < kControllers; ++i) ASSERT_TRUE(controllers().Start(i).ok());
   const int leader = AwaitLeader();
   ASSERT_GE(leader, 0) << "no leader; logs in " << dir_;
   v1::ApplyResponse applied;
   ASSERT_TRUE(Apply(leader, 1, &applied).ok());
 
-  ASSERT_EQ(kill(processes_[leader]->pid(), SIGSTOP), 0);
+  const pid_t paused = controllers().process(leader)->pid();
+  ASSERT_EQ(kill(paused, SIGSTOP), 0);
   // A write sent to the paused leader waits in its socket until it wakes.
   grpc::Status late;
   std::thread writer([&] {
     v1::ApplyResponse response;
     late = Apply(leader, 100, &response);
   });
-  // The others elect a leader once the paused one's session expires.
-  int next = -1;
-  const auto deadline = Clock::now() + kWait;
-  while (Clock::now() < deadline && next < 0) {
-    for (int i = 0; i < kControllers; ++i) {
-      if (i == leader) continue;
-      absl::StatusOr<v1::GetControllersResponse> info = Info(i);
-      if (info.ok() && info->self().serving()) next = i;
+  // Resumed, and the write's thread joined, however the test ends.
+  struct Resume {
+    pid_t pid;
+    std::thread& thread;
+    void Now() {
+      kill(pid, SIGCONT);
+      if (thread.joinable()) thread.join();
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (next < 0) kill(processes_[leader]->pid(), SIGCONT);
+    ~Resume() { Now(); }
+  } resume{paused, writer};
+  // The others elect a leader once the paused one's session expires.
+  const int next = controllers().AwaitLeader(kWait, /*except=*/leader);
   ASSERT_GE(next, 0) << "no new leader while the old one was paused; logs in " << dir_;
   ASSERT_TRUE(Apply(next, 2, &applied).ok());
   ASSERT_TRUE(Apply(next, 3, &applied).ok());
   EXPECT_EQ(applied.version(), 3);
 
-  ASSERT_EQ(kill(processes_[leader]->pid(), SIGCONT), 0);
-  writer.join();
+  resume.Now();
   EXPECT_FALSE(late.ok()) << "the deposed leader committed a write";
   EXPECT_EQ(late.error_code(), grpc::StatusCode::UNAVAILABLE) << late.error_message();
   std::cerr << "the write sent to the paused leader: " << late.error_message() << "\n";
@@ -324,11 +282,11 @@ TEST_F(ControllerHaTest, ALeaderPausedPastItsSessionCommitsNothingAndFollows) {
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_EQ(old->self().role(), "follower");
   EXPECT_FALSE(old->self().serving());
-  EXPECT_EQ(old->leader(), addresses_[next]);
+  EXPECT_EQ(old->leader(), address(next));
 }
 
 TEST_F(ControllerHaTest, AControllerFromAnEmptyDiskCatchesUpAndCanLead) {
-  for (int i = 0; i < kControllers; ++i) ASSERT_TRUE(StartController(i).ok());
+  for (int i = 0; i < kControllers; ++i) ASSERT_TRUE(controllers().Start(i).ok());
   const int leader = AwaitLeader();
   ASSERT_GE(leader, 0) << "no leader; logs in " << dir_;
   v1::ApplyResponse applied;
@@ -337,16 +295,16 @@ TEST_F(ControllerHaTest, AControllerFromAnEmptyDiskCatchesUpAndCanLead) {
   ASSERT_TRUE(want.ok());
 
   const int fresh = (leader + 1) % kControllers;
-  processes_[fresh].reset();
+  controllers().Kill(fresh);
   for (const char* suffix : {"", "-wal", "-shm"}) {
-    fs::remove(Db(fresh).string() + suffix);
+    fs::remove(controllers().Db(fresh).string() + suffix);
   }
-  ASSERT_TRUE(StartController(fresh).ok());
+  ASSERT_TRUE(controllers().Start(fresh).ok());
   AwaitVersions(fresh, *want);
 
   // The others go: the fresh one leads, with everything, and takes writes.
   for (int i = 0; i < kControllers; ++i) {
-    if (i != fresh) processes_[i].reset();
+    if (i != fresh) controllers().Kill(i);
   }
   ASSERT_EQ(AwaitLeader(), fresh) << "logs in " << dir_;
   ASSERT_TRUE(Apply(fresh, 4, &applied).ok());
@@ -355,14 +313,9 @@ TEST_F(ControllerHaTest, AControllerFromAnEmptyDiskCatchesUpAndCanLead) {
 
 TEST_F(ControllerHaTest, AStandaloneControllersHistoryMovesIntoZooKeeper) {
   // Bootstrap: the first controller ran alone on its database.
-  ASSERT_TRUE(StartController(0, /*ha=*/false).ok());
+  ASSERT_TRUE(controllers().Start(0, /*ha=*/false).ok());
   v1::ApplyResponse applied;
-  const auto deadline = Clock::now() + kWait;
-  grpc::Status status;
-  do {
-    status = Apply(0, 1, &applied);
-    if (!status.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  } while (!status.ok() && Clock::now() < deadline);
+  grpc::Status status = ApplyOnceUp(0, 1, &applied);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_TRUE(Apply(0, 2, &applied).ok());
   absl::StatusOr<std::vector<std::string>> want = Versions(0);
@@ -371,31 +324,24 @@ TEST_F(ControllerHaTest, AStandaloneControllersHistoryMovesIntoZooKeeper) {
 
   // Restarted with the HA flags, it leads and writes its history as the
   // log's first entry; a controller with an empty disk gets all of it.
-  processes_[0].reset();
-  ASSERT_TRUE(StartController(0).ok());
+  controllers().Kill(0);
+  ASSERT_TRUE(controllers().Start(0).ok());
   ASSERT_EQ(AwaitLeader(), 0) << "logs in " << dir_;
-  ASSERT_TRUE(StartController(1).ok());
+  ASSERT_TRUE(controllers().Start(1).ok());
   AwaitVersions(1, *want);
   ASSERT_TRUE(Apply(0, 3, &applied).ok());
   EXPECT_EQ(applied.version(), 3);
 
   // A controller with a history of its own is refused, with the reason.
-  ASSERT_TRUE(StartController(2, /*ha=*/false).ok());
-  const auto until = Clock::now() + kWait;
-  do {
-    status = Apply(2, 7, &applied);
-    if (!status.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  } while (!status.ok() && Clock::now() < until);
+  ASSERT_TRUE(controllers().Start(2, /*ha=*/false).ok());
+  status = ApplyOnceUp(2, 7, &applied);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  processes_[2].reset();
-  ASSERT_TRUE(StartController(2).ok());
-  absl::StatusOr<int> code = processes_[2]->Wait(std::chrono::seconds(30));
+  controllers().Kill(2);
+  ASSERT_TRUE(controllers().Start(2).ok());
+  absl::StatusOr<int> code = controllers().process(2)->Wait(std::chrono::seconds(30));
   ASSERT_TRUE(code.ok()) << "a controller with its own history joined";
   EXPECT_NE(*code, 0);
-  std::ifstream in(dir_ / "controller2.out");
-  std::ostringstream text;
-  text << in.rdbuf();
-  EXPECT_THAT(text.str(), HasSubstr("history of its own"));
+  EXPECT_THAT(ReadAll(controllers().Log(2)), HasSubstr("history of its own"));
 }
 
 }  // namespace
