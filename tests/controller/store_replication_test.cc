@@ -9,6 +9,7 @@
 #include "controller/store/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/controller/commit_requests.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -45,19 +46,7 @@ class StoreReplicationTest : public ::testing::Test {
     return store.ok() ? *std::move(store) : nullptr;
   }
 
-  static CommitRequest Request(const std::string& text) {
-    CommitRequest r;
-    r.spec_text = text;
-    r.effective_spec.set_name("c");
-    for (const char* node : {"n1", "n2"}) {
-      v1::NodePlan plan;
-      plan.set_node(node);
-      plan.set_cluster_name(text);
-      r.plans.push_back(plan);
-    }
-    r.author = "alice";
-    return r;
-  }
+  static CommitRequest Request(const std::string& text) { return testing::TwoNodeCommit(text); }
 
   // Everything replicated, as text, to compare two stores.
   static std::string Dump(Store& store) {

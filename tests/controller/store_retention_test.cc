@@ -9,6 +9,7 @@
 #include "controller/store/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/controller/commit_requests.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -37,17 +38,8 @@ class StoreRetentionTest : public ::testing::Test {
   // Versions 1..n, each with two plans and a host list.
   void Commit(int n) {
     for (int i = 0; i < n; ++i) {
-      CommitRequest r;
-      r.spec_text = absl::StrCat("name: v", next_);
-      r.effective_spec.set_name("c");
-      for (const char* node : {"n1", "n2"}) {
-        v1::NodePlan plan;
-        plan.set_node(node);
-        plan.set_cluster_name(r.spec_text);
-        r.plans.push_back(plan);
-      }
+      CommitRequest r = testing::TwoNodeCommit(absl::StrCat("name: v", next_));
       r.hosts.add_entries()->set_name(absl::StrCat("h", next_));
-      r.author = "alice";
       ++next_;
       ASSERT_TRUE(store_->CommitVersion(r).ok());
     }

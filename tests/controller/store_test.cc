@@ -12,6 +12,7 @@
 #include "proto/enum_text.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
+#include "tests/controller/commit_requests.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -35,16 +36,7 @@ class StoreTest : public ::testing::Test {
   }
 
   static CommitRequest Request(const std::string& text, std::optional<int64_t> expected = {}) {
-    CommitRequest r;
-    r.spec_text = text;
-    r.effective_spec.set_name("c");
-    for (const char* node : {"n1", "n2"}) {
-      v1::NodePlan plan;
-      plan.set_node(node);
-      plan.set_cluster_name(text);
-      r.plans.push_back(plan);
-    }
-    r.author = "alice";
+    CommitRequest r = testing::TwoNodeCommit(text);
     r.comment = "test";
     r.expected_version = expected;
     return r;

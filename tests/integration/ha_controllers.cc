@@ -26,9 +26,12 @@ fs::path HaControllers::Log(int i) const { return dir_ / absl::StrCat("controlle
 std::string HaControllers::Addresses() const { return absl::StrJoin(addresses_, ","); }
 
 absl::Status HaControllers::Start(int i, bool ha) {
-  std::vector<std::string> argv = {options_.binary,          "--listen=" + addresses_[i],
-                                   "--insecure_plaintext",   "--db=" + Db(i).string(),
-                                   "--metrics_listen=",      "--keepalive_time_ms=500",
+  std::vector<std::string> argv = {options_.binary,
+                                   "--listen=" + addresses_[i],
+                                   "--insecure_plaintext",
+                                   "--db=" + Db(i).string(),
+                                   "--metrics_listen=",
+                                   "--keepalive_time_ms=500",
                                    "--keepalive_timeout_ms=1000"};
   if (ha) {
     argv.push_back("--ha_zookeeper=" + options_.zookeeper);
