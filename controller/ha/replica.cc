@@ -303,7 +303,7 @@ absl::StatusOr<v1::StoreWriteResult> Replica::ApplyUpTo(ZkClient& zk, int64_t un
         absl::MutexLock lock(&mu_);
         applied_ = applied;
       }
-      if (on_applied_) on_applied_(applied);
+      if (on_applied_) on_applied_(applied, write);
     }
     if (entries.size() < static_cast<size_t>(kReadBatch)) break;
   }

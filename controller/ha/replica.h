@@ -47,13 +47,13 @@ class Replica : public WriteLog {
     std::string advertise;  // this controller's
     int64_t applied_index = 0;
     int64_t leadership_changes = 0;
-    std::string error;  // why this replica stopped (Fatal), else ""
+    std::string error;  // why this replica stopped for good (Fail), else ""
   };
   // Called on the replica's thread when this controller starts serving as
   // the leader (true) or stops (false).
   using ServingListener = std::function<void(bool serving)>;
-  // Called on the replica's thread after entries were applied.
-  using AppliedListener = std::function<void(int64_t index)>;
+  // Called on the replica's thread after each entry is applied.
+  using AppliedListener = std::function<void(int64_t index, const v1::StoreWrite& write)>;
 
   Replica(ReplicaOptions options, Store* store, const Clock* clock);
   ~Replica() override;

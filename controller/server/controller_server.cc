@@ -142,8 +142,12 @@ absl::Status ControllerServer::MakeReplica() {
           WARN_IF_ERROR(store_->DisconnectAll(), "marking the nodes disconnected");
         }
       },
-      [this](int64_t index) {
-        state_->Invalidate();
+      [this](int64_t index, const v1::StoreWrite& write) {
+        // Only a version or an epoch changes the cached plans; operation
+        // steps and events (most entries) leave the cache alone.
+        if (write.has_commit() || write.has_epoch() || write.has_snapshot()) {
+          state_->Invalidate();
+        }
         metrics_->log_applied_index.Set(static_cast<double>(index));
       });
   store_->SetWriteLog(replica_.get());
