@@ -20,6 +20,7 @@
 #include "roles/probe/probe_runner.h"
 #include "tests/integration/local_cluster_fixture.h"
 #include "tests/integration/zookeeper_servers.h"
+#include "tests/util/test_util.h"
 
 namespace bamctl {
 namespace {
@@ -267,7 +268,7 @@ class RolloutHaTest : public RolloutTest {
     if (std::string missing = testing::ZooKeeperServers::Missing(); !missing.empty()) {
       GTEST_SKIP() << missing;
     }
-    zk_dir_ = ::testing::TempDir() + "rollout_ha_zk_" + std::to_string(getpid());
+    zk_dir_ = testing::MakeTempDir("rollout_ha_zk");
     absl::StatusOr<std::unique_ptr<testing::ZooKeeperServers>> servers =
         testing::ZooKeeperServers::Start(zk_dir_, 3);
     ASSERT_TRUE(servers.ok()) << servers.status();
@@ -283,7 +284,7 @@ class RolloutHaTest : public RolloutTest {
     if (!zk_dir_.empty() && !HasFailure()) std::filesystem::remove_all(zk_dir_);
   }
 
-  std::string zk_dir_;
+  std::filesystem::path zk_dir_;
   std::unique_ptr<testing::ZooKeeperServers> zk_;
 };
 
