@@ -19,6 +19,7 @@
 #include "agentd/hostfs/safe_fs.h"
 #include "agentd/tls/enrol.h"
 #include "common/file_util.h"
+#include "common/sd_notify.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -184,6 +185,9 @@ int main(int argc, char** argv) {
       "bam-agentd --node=NAME --controller=HOST:PORT --state_dir=DIR --root_dir=DIR "
       "--metrics_listen=HOST:PORT\n  (--ca_file=CA.crt [--bootstrap_token_file=FILE] | "
       "--insecure_plaintext)\nSettings may also come from /etc/bam-agent/agentd.conf.");
+  // Before any thread: it unsets systemd's variables, which roles must not
+  // inherit.
+  bamctl::SystemdNotifier notifier = bamctl::SystemdNotifier::FromEnvironment();
   std::vector<std::string> args = ArgsWithConfig(argc, argv);
   std::vector<char*> arg_ptrs;
   arg_ptrs.reserve(args.size());
@@ -249,6 +253,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.credentials = credentials->get();
+  options.notifier = &notifier;
   bamctl::HostAgentParts parts(options);
   bamctl::Agent agent(options, parts.Deps());
   if (absl::Status s = agent.Start(); !s.ok()) {

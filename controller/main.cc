@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/sd_notify.h"
 #include "controller/server/controller_server.h"
 #include "spdlog/spdlog.h"
 
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
       "bam-controller --listen=HOST:PORT --tls_dir=DIR --db=PATH --metrics_listen=HOST:PORT\n"
       "Flags may also come from a file: --flagfile=/etc/bam-controller/flags");
   absl::ParseCommandLine(argc, argv);
+  // Before any thread: it unsets systemd's variables.
+  bamctl::SystemdNotifier notifier = bamctl::SystemdNotifier::FromEnvironment();
 
   // SIGINT/SIGTERM are waited for on a thread, not handled asynchronously.
   sigset_t signals;
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
   options.ha_digest_file = absl::GetFlag(FLAGS_ha_digest_file);
   options.ha_session_timeout =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_ha_session_timeout_ms));
+  options.notifier = &notifier;
   bamctl::ControllerServer server(options);
   if (absl::Status s = server.Start(); !s.ok()) {
     spdlog::critical("bam-controller: {}", s.ToString());

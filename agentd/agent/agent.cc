@@ -95,6 +95,7 @@ absl::Status Agent::Start() {
     };
     callbacks.on_connected = [this](bool connected) {
       metrics_->SetConnected(connected);
+      connected_ = connected;
       spdlog::info("controller {}: {}", options_.controller,
                    connected ? "connected" : "disconnected");
     };
@@ -112,6 +113,9 @@ void Agent::Stop() {
     absl::MutexLock lock(&mu_);
     if (stop_) return;
     stop_ = true;
+  }
+  if (options_.notifier != nullptr) {
+    options_.notifier->Stopping("stopping the agent; the roles keep running");
   }
   if (loop_.joinable()) loop_.join();
   if (link_) link_->Stop();
@@ -162,14 +166,54 @@ int64_t Agent::RunOnce() {
   return next;
 }
 
+std::string Agent::StatusLine() const {
+  const std::vector<Reconciler::ServiceMetrics> services = reconciler_->Metrics();
+  int running = 0;
+  int crash_looping = 0;
+  int failed = 0;
+  for (const Reconciler::ServiceMetrics& s : services) {
+    running += s.phase == v1::PHASE_RUNNING ? 1 : 0;
+    crash_looping += s.phase == v1::PHASE_CRASH_LOOP ? 1 : 0;
+    failed += s.phase == v1::PHASE_FAILED || s.phase == v1::PHASE_BLOCKED ? 1 : 0;
+  }
+  std::string line = reconciler_->plan_version() == 0
+                         ? std::string("no plan yet")
+                         : absl::StrCat("plan v", reconciler_->plan_version(), ": ",
+                                        services.size(), " roles, ", running, " running");
+  if (crash_looping > 0) absl::StrAppend(&line, ", ", crash_looping, " crash-looping");
+  if (failed > 0) absl::StrAppend(&line, ", ", failed, " failed or blocked");
+  if (link_) {
+    absl::StrAppend(&line, "; controller ", connected_ ? "connected" : "not connected");
+  }
+  return line;
+}
+
 void Agent::Loop() {
   NameThisThread("agent-loop");
+  SystemdNotifier* notifier = options_.notifier;
+  bool first = true;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
       if (stop_) break;
     }
-    const int64_t next = RunOnce();
+    int64_t next = RunOnce();
+    if (notifier != nullptr) {
+      // Ready once the first pass has adopted or started what the held plan
+      // names; the watchdog hears from this loop only, so a hung pass (a
+      // blocked syscall, a deadlock) stops the pings and systemd restarts
+      // the agent (the roles run on).
+      const std::string status = StatusLine();
+      if (first) {
+        notifier->Ready(status);
+      } else {
+        notifier->Status(status);
+      }
+      const int64_t now = deps_.host.clock->MonotonicMillis();
+      notifier->Ping(now);
+      next = std::min(next, now + notifier->PingIntervalMs());
+    }
+    first = false;
     absl::MutexLock lock(&mu_);
     auto ready = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_ || woken_; };
     deps_.host.clock->AwaitUntil(mu_, absl::Condition(&ready), next);

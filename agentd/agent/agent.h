@@ -1,6 +1,7 @@
 #ifndef BAMCTL_AGENTD_AGENT_AGENT_H_
 #define BAMCTL_AGENTD_AGENT_AGENT_H_
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "agentd/probes/probe_scheduler.h"
 #include "agentd/reconciler/reconciler.h"
 #include "agentd/state/state_file.h"
+#include "common/sd_notify.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "roles/driver/file_sources.h"
@@ -38,6 +40,9 @@ struct AgentOptions {
   // The node's TLS credentials for the controller stream; null: plaintext.
   // Not owned; must outlive the agent.
   NodeCredentialSource* credentials = nullptr;
+  // systemd's notify socket (READY after the first pass, STATUS, WATCHDOG
+  // from the loop); null: none. Not owned; must outlive the agent.
+  SystemdNotifier* notifier = nullptr;
 };
 
 // Runs slow tasks (a stop waits out its grace period) on a small fixed
@@ -99,6 +104,9 @@ class Agent {
  private:
   void Wake();
   void Loop();
+  // One line for `systemctl status`: the plan, the roles by phase, the
+  // controller link.
+  std::string StatusLine() const;
 
   const AgentOptions options_;
   AgentDeps deps_;
@@ -108,6 +116,7 @@ class Agent {
   std::unique_ptr<ProbeScheduler> probes_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<ControllerLink> link_;
+  std::atomic<bool> connected_{false};
   std::unique_ptr<ExitWatcher> exits_;
   // Declared last, destroyed first: its tasks call into the reconciler.
   std::unique_ptr<PoolExecutor> executor_;

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "common/net_util.h"
 #include "common/status_log.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "controller/server/transport_security.h"
 #include "grpcpp/server_builder.h"
 #include "spdlog/spdlog.h"
@@ -287,6 +289,7 @@ absl::Status ControllerServer::Start() {
     rollouts_->Start();  // resumes operations a previous controller left running
   }
   spdlog::info("bam-controller serving on port {} (database {})", port_, db);
+  if (options_.notifier != nullptr) options_.notifier->Ready(StatusLine(nullptr, 0));
   return absl::OkStatus();
 }
 
@@ -312,16 +315,52 @@ int64_t ControllerServer::PruneIfDue(int64_t now_ms, int64_t due_ms) {
   return pruned->more ? now_ms : next;
 }
 
+std::string ControllerServer::StatusLine(const v1::GetStatusResponse* status,
+                                         int running_ops) const {
+  std::string line;
+  if (replica_ == nullptr) {
+    line = "serving";
+  } else {
+    const Replica::Status r = replica_->status();
+    if (!r.error.empty()) {
+      line = absl::StrCat("not serving: ", r.error);
+    } else if (r.serving) {
+      line = "leading";
+    } else {
+      line = absl::StrCat("following ", r.leader.empty() ? "(no leader yet)" : r.leader);
+    }
+    absl::StrAppend(&line, ", log index ", r.applied_index);
+  }
+  if (status != nullptr) {
+    int connected = 0;
+    int converged = 0;
+    for (const v1::NodeStatus& n : status->nodes()) {
+      connected += n.connected() ? 1 : 0;
+      converged += n.converged() ? 1 : 0;
+    }
+    absl::StrAppend(&line, "; version ", status->desired_version(), "; ", status->nodes_size(),
+                    " nodes, ", connected, " connected, ", converged, " converged");
+    if (running_ops > 0) absl::StrAppend(&line, "; ", running_ops, " operations running");
+  }
+  return line;
+}
+
 void ControllerServer::MaintenanceLoop() {
+  NameThisThread("ctl-maintain");
   int64_t prune_due_ms = clock_->MonotonicMillis();  // the first pass on the first tick
+  SystemdNotifier* notifier = options_.notifier;
   while (true) {
     {
       absl::MutexLock lock(&maintenance_mu_);
       const bool* stop = &stop_maintenance_;
-      clock_->AwaitUntil(maintenance_mu_, absl::Condition(stop),
-                         clock_->MonotonicMillis() + kMaintenanceIntervalMs);
+      int64_t tick = kMaintenanceIntervalMs;
+      if (notifier != nullptr) tick = std::min(tick, notifier->PingIntervalMs());
+      clock_->AwaitUntil(maintenance_mu_, absl::Condition(stop), clock_->MonotonicMillis() + tick);
       if (stop_maintenance_) return;
     }
+    // The watchdog hears from this loop, after it has read the database
+    // (the previous pass): a wedged store or a deadlocked loop stops it.
+    if (notifier != nullptr) notifier->Ping(clock_->MonotonicMillis());
     prune_due_ms = PruneIfDue(clock_->MonotonicMillis(), prune_due_ms);
     if (replica_ != nullptr) {
       const int64_t changes = replica_->status().leadership_changes;
@@ -348,6 +387,9 @@ void ControllerServer::MaintenanceLoop() {
     std::map<v1::OperationState, int> by_state;
     for (const v1::Operation& op : *ops) ++by_state[op.state()];
     for (auto& [state, gauge] : metrics_->operations) gauge->Set(by_state[state]);
+    if (notifier != nullptr) {
+      notifier->Status(StatusLine(&*status, by_state[v1::OPERATION_STATE_RUNNING]));
+    }
   }
 }
 
@@ -359,6 +401,7 @@ void ControllerServer::Shutdown() {
   absl::MutexLock shutdown_lock(&shutdown_mu_);
   if (stopped_) return;
   stopped_ = true;
+  if (options_.notifier != nullptr) options_.notifier->Stopping("shutting down");
   if (server_ != nullptr) {
     // Ends open agent streams (their reactors finish) after a short grace.
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/sd_notify.h"
 #include "controller/cluster/desired_state.h"
 #include "controller/ha/replica.h"
 #include "controller/server/agent_hub.h"
@@ -64,6 +65,10 @@ struct ControllerOptions {
   std::string advertise;
   std::string ha_digest_file;
   std::chrono::milliseconds ha_session_timeout{10'000};
+
+  // systemd's notify socket: READY once serving, STATUS and WATCHDOG from
+  // the maintenance loop; null: none. Not owned; must outlive the server.
+  SystemdNotifier* notifier = nullptr;
 };
 
 // The bam-controller daemon: store, services, gRPC server, /metrics.
@@ -91,6 +96,9 @@ class ControllerServer {
 
  private:
   void MaintenanceLoop();
+  // One line for `systemctl status`: leading or following, the version,
+  // the nodes, running operations.
+  std::string StatusLine(const v1::GetStatusResponse* status, int running_ops) const;
   // HA: the replica, made and listened to (started after serving begins).
   absl::Status MakeReplica();
   absl::StatusOr<v1::GetControllersResponse> ControllersInfo();

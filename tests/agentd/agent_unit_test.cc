@@ -3,15 +3,19 @@
 // hand, files and state in memory, a controller link the test drives.
 // Backoff waits pass by advancing the clock, not by sleeping.
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "agentd/agent/agent.h"
 #include "agentd/testing/agent_fakes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/driver/file_sources.h"
+#include "tests/util/notify_socket.h"
 #include "tests/util/seed_plans.h"
+#include "tests/util/test_util.h"
 
 namespace bamctl {
 namespace {
@@ -29,6 +33,10 @@ class AgentUnitTest : public ::testing::Test {
     options_.reconciler.restart.backoff_initial_ms = 5'000;
     options_.reconciler.restart.backoff_jitter = 0;
     options_.controller = "fake";
+    agent_ = std::make_unique<Agent>(options_, MakeDeps());
+    ASSERT_TRUE(agent_->Start().ok());
+  }
+  AgentDeps MakeDeps() {
     AgentDeps deps;
     deps.host.launcher = &launcher_;
     deps.host.clock = &clock_;
@@ -48,8 +56,7 @@ class AgentUnitTest : public ::testing::Test {
       exited_ = std::move(on_exit);  // the test plays the pidfd watcher
       return std::unique_ptr<ExitWatcher>(std::make_unique<testing::NullExitWatcher>());
     };
-    agent_ = std::make_unique<Agent>(options_, std::move(deps));
-    ASSERT_TRUE(agent_->Start().ok());
+    return deps;
   }
   void TearDown() override { agent_.reset(); }
 
@@ -90,6 +97,46 @@ class AgentUnitTest : public ::testing::Test {
   std::function<void()> exited_;
   std::unique_ptr<Agent> agent_;
 };
+
+// systemd's notify protocol: READY only once the first pass has started
+// what the held plan names, then the status as it changes, and watchdog
+// pings from the loop as the clock passes.
+TEST_F(AgentUnitTest, TellsSystemdItIsReadyAfterTheFirstPassStartedTheHeldPlan) {
+  agent_.reset();
+  state_.state.set_plan_version(3);
+  state_.state.set_plan_hash("h3");
+  *state_.state.mutable_plan() = testing::SeedNodePlan("node3");
+  testing::NotifySocket systemd((testing::MakeTempDir("agent-notify") / "notify").string());
+  SystemdNotifier notifier(systemd.address(), 2'000'000);
+  AgentOptions options = options_;
+  options.notifier = &notifier;
+  agent_ = std::make_unique<Agent>(options, MakeDeps());
+  ASSERT_TRUE(agent_->Start().ok());
+  std::optional<std::string> ready = systemd.Receive(std::chrono::seconds(10));
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_THAT(*ready, HasSubstr("READY=1\nSTATUS=plan v3: "));
+  EXPECT_THAT(*ready, HasSubstr("; controller not connected"));
+  EXPECT_GE(launcher_.Launches("bin/cassandra"), 1) << "ready before the held plan was started";
+  std::optional<std::string> ping = systemd.Receive(std::chrono::seconds(10));
+  EXPECT_EQ(ping, "WATCHDOG=1");
+  // The loop wakes for the watchdog (a quarter of 2 s) even with nothing to do.
+  int pings = 0;
+  for (int i = 0; i < 4; ++i) {
+    clock_.AdvanceMillis(500);
+    for (std::optional<std::string> m = systemd.Receive(std::chrono::seconds(10)); m.has_value();
+         m = systemd.Receive(std::chrono::milliseconds(50))) {
+      pings += *m == "WATCHDOG=1" ? 1 : 0;
+    }
+  }
+  EXPECT_GE(pings, 3);
+  agent_.reset();
+  std::optional<std::string> stopping;
+  for (std::optional<std::string> m = systemd.Receive(std::chrono::seconds(10)); m.has_value();
+       m = systemd.Receive(std::chrono::milliseconds(50))) {
+    if (absl::StrContains(*m, "STOPPING=1")) stopping = m;
+  }
+  EXPECT_THAT(stopping, ::testing::Optional(HasSubstr("the roles keep running")));
+}
 
 TEST_F(AgentUnitTest, APlanFromTheControllerIsKeptThenRun) {
   DeliverSeedPlan();
