@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -185,6 +186,15 @@ int main(int argc, char** argv) {
       "bam-agentd --node=NAME --controller=HOST:PORT --state_dir=DIR --root_dir=DIR "
       "--metrics_listen=HOST:PORT\n  (--ca_file=CA.crt [--bootstrap_token_file=FILE] | "
       "--insecure_plaintext)\nSettings may also come from /etc/bam-agent/agentd.conf.");
+  // --help lists this program's own flags (absl matches them by the file
+  // that defines them), --version names the release.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "agentd/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return std::string("bam-agentd " BAMCTL_VERSION "\n"); };
+  absl::SetFlagsUsageConfig(usage);
   // Before any thread: it unsets systemd's variables, which roles must not
   // inherit.
   bamctl::SystemdNotifier notifier = bamctl::SystemdNotifier::FromEnvironment();
@@ -209,6 +219,7 @@ int main(int argc, char** argv) {
   bamctl::AgentOptions options;
   bamctl::ReconcilerOptions& r = options.reconciler;
   r.node = absl::GetFlag(FLAGS_node);
+  r.agent_version = BAMCTL_VERSION;
   r.root_dir = absl::GetFlag(FLAGS_root_dir);
   r.state_dir = absl::GetFlag(FLAGS_state_dir);
   r.log_dir = absl::GetFlag(FLAGS_log_dir);

@@ -7,6 +7,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "common/sd_notify.h"
 #include "controller/server/controller_server.h"
 #include "spdlog/spdlog.h"
@@ -53,6 +55,15 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "bam-controller --listen=HOST:PORT --tls_dir=DIR --db=PATH --metrics_listen=HOST:PORT\n"
       "Flags may also come from a file: --flagfile=/etc/bam-controller/flags");
+  // --help lists this program's own flags (absl matches them by the file
+  // that defines them), --version names the release.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "controller/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return std::string("bam-controller " BAMCTL_VERSION "\n"); };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   // Before any thread: it unsets systemd's variables.
   bamctl::SystemdNotifier notifier = bamctl::SystemdNotifier::FromEnvironment();
@@ -89,7 +100,9 @@ int main(int argc, char** argv) {
   bamctl::ControllerServer server(options);
   if (absl::Status s = server.Start(); !s.ok()) {
     spdlog::critical("bam-controller: {}", s.ToString());
-    return 1;
+    // 1 for what may pass (an address in use); 2 for what a restart cannot
+    // fix (flags, TLS files, the database): the unit does not restart on 2.
+    return s.code() == absl::StatusCode::kUnavailable ? 1 : 2;
   }
   std::thread waiter([&] {
     int signal = 0;

@@ -21,6 +21,8 @@ packages=(
   mariadb-server mariadb-client
   # test-time helpers
   python3 procps iproute2 curl
+  # Debian packages (scripts/package.sh) and their install test in a chroot
+  debhelper dpkg-dev lintian debootstrap
 )
 
 missing=()

@@ -4,12 +4,22 @@
 #   1. scripts/install-deps.sh (Debian 12 packages; no-op when present)
 #   2. format check of the tracked C++ and proto sources
 #   3. default preset (RelWithDebInfo): build, all tests
-#   4. clang-tidy over the sources
-#   5. asan preset (clang, ASan + UBSan): build what the unit tests run, run them
+#   4. Debian packages from that build (debhelper, lintian), installed,
+#      upgraded and purged in a debootstrap chroot (tests/packaging/)
+#   5. clang-tidy over the sources
+#   6. asan preset (clang, ASan + UBSan): build what the unit tests run, run them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+# The packaging test's chroot comes from Debian's archive: made while the
+# build runs, since it mostly waits for the network.
+mkdir -p build
+"${sudo_cmd[@]}" ./tests/packaging/install_test.sh --prepare >build/chroot-prepare.log 2>&1 &
+prepare=$!
 
 echo "== format check"
 ./scripts/format.sh --check
@@ -17,6 +27,16 @@ echo "== format check"
 echo "== build + test (default preset)"
 ./scripts/build.sh default
 ctest --preset default -j "$(nproc)"
+
+echo "== Debian packages: build, lintian, install / upgrade / purge in a chroot"
+# The packages hold the programs the tests just ran (no second build);
+# scripts/package.sh without --prebuilt makes a clean release build.
+DEB_BUILD_OPTIONS=noddebs ./scripts/package.sh --prebuilt build/default
+if ! wait "$prepare"; then
+  cat build/chroot-prepare.log >&2
+  exit 1
+fi
+"${sudo_cmd[@]}" ./tests/packaging/install_test.sh build/packages
 
 echo "== clang-tidy"
 ./scripts/lint.sh

@@ -14,8 +14,8 @@ namespace bamctl {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Optional;
 using testing::NotifySocket;
+using ::testing::Optional;
 
 constexpr std::chrono::milliseconds kWait{2000};
 constexpr std::chrono::milliseconds kNothing{100};

@@ -33,8 +33,8 @@ namespace bamctl {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using testing::ChildProcess;
+using ::testing::HasSubstr;
 using testing::NotifySocket;
 
 constexpr std::chrono::milliseconds kStartBound{30'000};
@@ -75,8 +75,8 @@ int CountPings(NotifySocket& socket, std::chrono::milliseconds window) {
 // The thread of `pid` named `name` (/proc/PID/task/TID/comm), or 0.
 pid_t ThreadNamed(pid_t pid, absl::string_view name) {
   std::error_code ec;
-  for (const fs::directory_entry& task : fs::directory_iterator(
-           absl::StrCat("/proc/", pid, "/task"), ec)) {
+  for (const fs::directory_entry& task :
+       fs::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
     std::ifstream in(task.path() / "comm");
     std::string comm;
     std::getline(in, comm);
@@ -157,8 +157,8 @@ std::string CheckNotifyProtocol(const std::vector<std::string>& argv, const fs::
   kill((*daemon)->pid(), SIGTERM);
   EXPECT_TRUE(AwaitMessage(systemd, "STOPPING=1", std::chrono::milliseconds(10'000)).has_value());
   absl::StatusOr<int> code = (*daemon)->Wait(std::chrono::milliseconds(20'000));
-  EXPECT_TRUE(code.ok() && *code == 0) << (code.ok() ? absl::StrCat("exit ", *code)
-                                                     : code.status().ToString());
+  EXPECT_TRUE(code.ok() && *code == 0)
+      << (code.ok() ? absl::StrCat("exit ", *code) : code.status().ToString());
   return *ready;
 }
 
@@ -182,8 +182,8 @@ TEST(SystemdNotifyTest, AgentIsReadyAfterItsFirstPassAndItsLoopFeedsTheWatchdog)
   // No controller answers: the agent must be ready (and watched) without one.
   const std::string ready = CheckNotifyProtocol(
       {binary, "--config=/dev/null", "--node=node1", "--insecure_plaintext",
-       absl::StrCat("--controller=", host, ":7443"), "--metrics_listen=",
-       absl::StrCat("--state_dir=", (dir / "state").string()),
+       absl::StrCat("--controller=", host, ":7443"),
+       "--metrics_listen=", absl::StrCat("--state_dir=", (dir / "state").string()),
        absl::StrCat("--root_dir=", (dir / "root").string()),
        absl::StrCat("--log_dir=", (dir / "log").string())},
       dir, "agent-loop");
