@@ -1,17 +1,21 @@
 #include "agentd/hosts/hosts_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
@@ -108,6 +112,67 @@ absl::StatusOr<std::string> ResolveTarget(const std::string& path) {
   return std::string(resolved);
 }
 
+// Whether `path` is a mount point of its own, as /etc/hosts is where it
+// is bind-mounted in (a container's, `ip netns exec`'s): rename() onto it
+// fails with EBUSY there. Read from /proc/self/mountinfo (field 5, with
+// spaces and other bytes escaped as \ooo).
+bool IsMountPoint(const std::string& path) {
+  absl::StatusOr<std::optional<std::string>> info = ReadFileIfExists("/proc/self/mountinfo");
+  if (!info.ok() || !info->has_value()) return false;
+  for (absl::string_view line : absl::StrSplit(**info, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    if (fields.size() < 5) continue;
+    std::string mount_point;
+    absl::string_view f = fields[4];
+    for (size_t i = 0; i < f.size(); ++i) {
+      if (f[i] == '\\' && i + 3 < f.size()) {
+        mount_point.push_back(static_cast<char>(((f[i + 1] - '0') << 6) | ((f[i + 2] - '0') << 3) |
+                                                (f[i + 3] - '0')));
+        i += 3;
+      } else {
+        mount_point.push_back(f[i]);
+      }
+    }
+    if (mount_point == path) return true;
+  }
+  return false;
+}
+
+// Rewrites a file that cannot be replaced (a mount point) in place: not
+// atomic, so a reader may see it half written for a moment, as Docker's
+// own updates of a container's /etc/hosts are.
+absl::Status RewriteInPlace(const std::string& path, absl::string_view content) {
+  const int fd = open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(errno)));
+  }
+  auto fail = [&](absl::string_view what) {
+    absl::Status s = absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+    close(fd);
+    return s;
+  };
+  struct stat st;
+  if (fstat(fd, &st) != 0) return fail("fstat");
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+  }
+  if (ftruncate(fd, 0) != 0) return fail("truncate");
+  size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n =
+        pwrite(fd, content.data() + written, content.size() - written, static_cast<off_t>(written));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("write");
+    written += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) return fail("fsync");
+  if (close(fd) != 0) {
+    return absl::InternalError(absl::StrCat("close ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string UpdateHostsBlock(absl::string_view current, absl::string_view cluster,
@@ -160,6 +225,11 @@ absl::StatusOr<bool> SyncHostsFile(const std::string& path, absl::string_view cl
       return absl::InternalError(
           absl::StrCat("cannot stat hosts file ", target, ": ", std::strerror(errno)));
     }
+  }
+  if (current.has_value() && IsMountPoint(target)) {
+    RETURN_IF_ERROR(
+        Annotate(RewriteInPlace(target, updated), absl::StrCat("update hosts file ", path)));
+    return true;
   }
   RETURN_IF_ERROR(Annotate(WriteFileAtomically(target, updated, mode),
                            absl::StrCat("update hosts file ", path)));

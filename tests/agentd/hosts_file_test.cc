@@ -1,7 +1,12 @@
 #include "agentd/hosts/hosts_file.h"
 
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -239,6 +244,41 @@ TEST_F(SyncHostsFileTest, UnreadablePathIsAnErrorNamingIt) {
   absl::StatusOr<bool> wrote = SyncHostsFile(path_, "bam-prod", ThreeNodes());
   ASSERT_FALSE(wrote.ok());
   EXPECT_THAT(wrote.status().message(), HasSubstr(path_));
+}
+
+// Where /etc/hosts is bind-mounted (a container's, `ip netns exec`'s), it
+// cannot be replaced by rename (EBUSY): the file is rewritten in place,
+// and what shows through the mount is the source file, updated. Runs in a
+// child process with a mount namespace of its own; needs root.
+TEST(SyncHostsFileMountTest, ABindMountedHostsFileIsRewrittenInPlace) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (a mount namespace and a bind mount)";
+  const fs::path dir = testing::MakeTempDir("hosts_file_mount_test");
+  const std::string source = (dir / "netns-hosts").string();
+  const std::string target = (dir / "hosts").string();
+  std::ofstream(source) << kStockHosts;
+  std::ofstream(target) << "not what shows through the mount\n";
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child's verdict is its exit code: 0 wrote, 1 failed, 2 no mount.
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) ||
+        mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      _exit(2);
+    }
+    absl::StatusOr<bool> wrote = SyncHostsFile(target, "bam-prod", ThreeNodes());
+    if (!wrote.ok()) fprintf(stderr, "%s\n", wrote.status().ToString().c_str());
+    _exit(wrote.ok() && *wrote ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "no mount namespace here";
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "SyncHostsFile failed on a bind-mounted file";
+  std::ifstream in(source);
+  std::ostringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), UpdateHostsBlock(kStockHosts, "bam-prod", ThreeNodes()));
+  fs::remove_all(dir);
 }
 
 }  // namespace
