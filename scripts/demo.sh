@@ -18,8 +18,12 @@
 #   ./scripts/demo.sh          start (or re-check) the cluster; safe to re-run
 #   ./scripts/demo.sh --ha     the same, then three controllers in HA mode on
 #                              the seed's own ZooKeeper ensemble (docs/ha.md)
+#   ./scripts/demo.sh --hosts  the seed spec as written (but for its addresses)
+#                              on five hosts made of network and mount
+#                              namespaces, from the Debian packages
+#                              (tests/hosts/hosts.sh; needs root and ip netns)
 #   ./scripts/demo.sh status   bamctl status
-#   ./scripts/demo.sh down     stop everything the demo started
+#   ./scripts/demo.sh down     stop everything the demo started (both kinds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -64,13 +68,66 @@ down() {
   echo "demo stopped (state kept in demo-run/; remove it for a fresh start)"
 }
 
+# The five-host demo (tests/hosts/hosts.sh): says plainly why it cannot run
+# where it cannot.
+hosts_run=$root/demo-hosts
+hosts_demo() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "demo.sh --hosts: needs root, to make network and mount namespaces (run it with sudo);" >&2
+    echo "  ./scripts/demo.sh runs the same cluster on this machine without root." >&2
+    exit 1
+  fi
+  if ! command -v ip >/dev/null || ! ip netns add "bamctl-probe-$$" 2>/dev/null; then
+    echo "demo.sh --hosts: this machine cannot make network namespaces (ip netns add failed:" >&2
+    echo "  a container without CAP_SYS_ADMIN, or no iproute2); ./scripts/demo.sh runs the" >&2
+    echo "  same cluster on loopback addresses instead." >&2
+    exit 1
+  fi
+  ip netns delete "bamctl-probe-$$"
+  ./scripts/install-deps.sh
+  ./scripts/build.sh default
+  echo "== Debian packages (scripts/package.sh --prebuilt build/default)"
+  DEB_BUILD_OPTIONS=noddebs ./scripts/package.sh --prebuilt "$build" | grep '\.deb$'
+  if ip netns list | grep -q '^bamctl-'; then
+    echo "== stopping the hosts already up"
+    ./tests/hosts/hosts.sh down "$hosts_run"
+  fi
+  echo "== five hosts and the controller's (198.18.4.0/24), the packages' programs, the seed spec"
+  ./tests/hosts/hosts.sh up "$hosts_run" "$root/build/packages"
+  local pki=$hosts_run/hosts/ctl/var/lib/bam-controller/pki
+  printf 'unset BAMCTL_CONTROLLER\nexport BAMCTL_CONFIG=%s\n' "$pki/bamctl.conf" >"$hosts_run/env"
+  export BAMCTL_CONFIG=$pki/bamctl.conf
+  echo "== waiting for the cluster to converge (up to 3 minutes)"
+  for _ in $(seq 90); do
+    "$hosts_run/pkg/usr/bin/bamctl" status >/dev/null 2>&1 && break
+    sleep 2
+  done
+  "$hosts_run/pkg/usr/bin/bamctl" status || true
+  cat <<EOF_HOSTS
+
+Each host is a network namespace (ip netns list) with its own /etc/hosts
+(/etc/netns/bamctl-NODE/hosts) and private /opt, /home, /var/lib, /var/log,
+/tmp; their files are in demo-hosts/hosts/NODE/. Try:
+  source demo-hosts/env
+  demo-hosts/pkg/usr/bin/bamctl rolling-restart zookeeper --dry-run
+  tests/hosts/hosts.sh exec demo-hosts node3 -- cat /opt/zookeeper/conf/zoo.cfg
+  tests/hosts/hosts.sh cut demo-hosts node4     # then heal; bamctl status shows it
+  ./scripts/demo.sh down
+EOF_HOSTS
+}
+
 ha=false
 case "${1:-up}" in
-  down) down; exit 0 ;;
+  down)
+    if ip netns list 2>/dev/null | grep -q '^bamctl-'; then ./tests/hosts/hosts.sh down "$hosts_run"; fi
+    down
+    exit 0
+    ;;
+  --hosts) hosts_demo; exit 0 ;;
   status) [ -f "$run/env" ] && source "$run/env"; exec "$bamctl" status ;;
   up) ;;
   --ha) ha=true ;;
-  *) echo "usage: $0 [up|--ha|status|down]" >&2; exit 2 ;;
+  *) echo "usage: $0 [up|--ha|--hosts|status|down]" >&2; exit 2 ;;
 esac
 agent_controller=$listen
 if $ha; then agent_controller=$controllers; fi

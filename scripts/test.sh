@@ -5,7 +5,8 @@
 #   2. format check of the tracked C++ and proto sources
 #   3. default preset (RelWithDebInfo): build, all tests
 #   4. Debian packages from that build (debhelper, lintian), installed,
-#      upgraded and purged in a debootstrap chroot (tests/packaging/)
+#      upgraded and purged in a debootstrap chroot (tests/packaging/), then
+#      run on five network-namespace hosts (tests/hosts/, hosts_test)
 #   5. clang-tidy over the sources
 #   6. asan preset (clang, ASan + UBSan): build what the unit tests run, run them
 set -euo pipefail
@@ -26,7 +27,8 @@ echo "== format check"
 
 echo "== build + test (default preset)"
 ./scripts/build.sh default
-ctest --preset default -j "$(nproc)"
+# All but the five-host test, which runs the packages (below).
+ctest --preset default -j "$(nproc)" -LE hosts
 
 echo "== Debian packages: build, lintian, install / upgrade / purge in a chroot"
 # The packages hold the programs the tests just ran (no second build);
@@ -37,6 +39,9 @@ if ! wait "$prepare"; then
   exit 1
 fi
 "${sudo_cmd[@]}" ./tests/packaging/install_test.sh build/packages
+
+echo "== the seed spec on five hosts (network namespaces) with the packages' programs"
+"${sudo_cmd[@]}" env BAMCTL_REQUIRE_HOSTS=1 ctest --preset default -L hosts --output-on-failure
 
 echo "== clang-tidy"
 ./scripts/lint.sh

@@ -30,6 +30,7 @@
 # the capability bounding set and no_new_privs of its systemd unit.
 # Needs root and iproute2.
 set -euo pipefail
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 
 prefix=bamctl
@@ -38,6 +39,9 @@ subnet=198.18.4
 controller_address=${subnet}.10
 spec_source="$repo/examples/seed-cluster.yaml"
 emulator="${BAMCTL_EMULATOR_BIN:-$repo/build/default/tests/emulators/bam-emulator}"
+# Which run dir the hosts that are up belong to (one set at a time: they
+# share the bridge and the addresses).
+marker=/run/bamctl-hosts
 private_dirs=(/opt /home /var/lib /var/log /tmp /etc/bam-agent /etc/bamctl)
 role_users=(hadoop cassandra zookeeper wso2)
 agent_caps=-all,+setuid,+setgid,+chown,+fowner,+dac_override,+dac_read_search,+kill,+sys_ptrace,+sys_resource
@@ -141,7 +145,9 @@ up() {
   local packages=$1
   [ "$(id -u)" -eq 0 ] || die "needs root (network and mount namespaces)"
   command -v ip >/dev/null || die "needs iproute2 (ip)"
-  ip netns list | grep -q "^$prefix-" && die "hosts are up already (tests/hosts/hosts.sh down $run)"
+  if ip netns list | grep -q "^$prefix-"; then
+    die "hosts are up already, for $(cat "$marker" 2>/dev/null || echo "an unknown run dir") (tests/hosts/hosts.sh down DIR)"
+  fi
   [ -x "$emulator" ] || die "no bam-emulator at $emulator (build first)"
   shopt -s nullglob
   local debs=("$packages"/bam-agentd_*.deb "$packages"/bam-controller_*.deb "$packages"/bamctl_*.deb)
@@ -161,6 +167,7 @@ up() {
   # Mount points for the hosts' private /etc directories.
   mkdir -p /etc/bam-agent /etc/bamctl /etc/netns
 
+  echo "$run" >"$marker"
   # The spec: the seed's, with its addresses in 198.18.4.0/24.
   sed 's/192\.168\.4\./198.18.4./' "$spec_source" >"$run/cluster.yaml"
   ip link add "$bridge" type bridge
@@ -229,7 +236,15 @@ down() {
     ip netns delete "$ns" 2>/dev/null || true
     rm -rf "/etc/netns/$ns"
   done
+  # A namespace outlives its deletion while anything still holds it; its
+  # veth's near end goes now, with the bridge.
+  local link
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' |
+      grep "^$prefix-.*-h$" || true); do
+    ip link delete "$link" 2>/dev/null || true
+  done
   ip link delete "$bridge" 2>/dev/null || true
+  rm -f "$marker"
   echo "hosts down (files kept in $run)"
 }
 
