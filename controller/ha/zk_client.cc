@@ -3,6 +3,8 @@
 #include <zookeeper/zookeeper.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -217,6 +219,17 @@ int64_t ZkClient::session_id() const {
   return id == nullptr ? 0 : id->client_id;
 }
 
+ZkClient::SessionKey ZkClient::session_key() const {
+  absl::MutexLock lock(&mu_);
+  SessionKey key;
+  if (zh_ == nullptr) return key;
+  const clientid_t* id = zoo_client_id(zh_);
+  if (id == nullptr) return key;
+  key.id = id->client_id;
+  key.password.assign(id->passwd, sizeof(id->passwd));
+  return key;
+}
+
 void ZkClient::SetSessionListener(SessionListener listener) {
   absl::MutexLock lock(&mu_);
   listener_ = std::move(listener);
@@ -405,6 +418,23 @@ absl::StatusOr<std::vector<std::string>> ZkClient::Multi(const std::vector<ZkOp>
   absl::ReaderMutexLock use(&use_mu_);
   zhandle_t* zh = handle();
   if (zh == nullptr) return Error(ZCLOSING, "multi", "");
+  // libzookeeper_mt 3.8's zoo_amulti, handed a session that is already
+  // expired, fails the first sub-request and then frees the uninitialized
+  // path of each later one, which in practice is the previous one's path:
+  // ours, freed a second time when the op goes (a controller paused past
+  // its session died of it on waking). So a multi goes only on a connected
+  // session, refused before anything is sent ("nothing was committed"),
+  // and the paths the C client sees are its own copies, abandoned to it
+  // if it fails that way in the moment the session expires after this
+  // check.
+  if (zoo_state(zh) != ZOO_CONNECTED_STATE) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ZooKeeper multi at ", options_.servers, ": the session is ",
+                     zoo_state(zh) < 0 ? "expired" : "not connected", "; nothing was sent"));
+  }
+  std::vector<std::unique_ptr<char, decltype(&free)>> c_paths;
+  c_paths.reserve(ops.size());
+  for (const ZkOp& op : ops) c_paths.emplace_back(strdup(op.path.c_str()), &free);
   std::vector<zoo_op_t> zops(ops.size());
   std::vector<zoo_op_result_t> results(ops.size());
   std::vector<std::string> created(ops.size());
@@ -420,23 +450,27 @@ absl::StatusOr<std::vector<std::string>> ZkClient::Multi(const std::vector<ZkOp>
     switch (op.kind) {
       case ZkOp::Kind::kCreate:
         created[i].assign(op.path.size() + 32, '\0');
-        zoo_create_op_init(&zops[i], op.path.c_str(), op.data.data(),
+        zoo_create_op_init(&zops[i], c_paths[i].get(), op.data.data(),
                            static_cast<int>(op.data.size()), acl, CreateFlags(op.mode),
                            created[i].data(), static_cast<int>(created[i].size()));
         break;
       case ZkOp::Kind::kDelete:
-        zoo_delete_op_init(&zops[i], op.path.c_str(), op.version);
+        zoo_delete_op_init(&zops[i], c_paths[i].get(), op.version);
         break;
       case ZkOp::Kind::kSet:
-        zoo_set_op_init(&zops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
-                        op.version, nullptr);
+        zoo_set_op_init(&zops[i], c_paths[i].get(), op.data.data(),
+                        static_cast<int>(op.data.size()), op.version, nullptr);
         break;
       case ZkOp::Kind::kCheck:
-        zoo_check_op_init(&zops[i], op.path.c_str(), op.version);
+        zoo_check_op_init(&zops[i], c_paths[i].get(), op.version);
         break;
     }
   }
   const int rc = zoo_multi(zh, static_cast<int>(zops.size()), zops.data(), results.data());
+  if (rc == ZINVALIDSTATE || rc == ZBADARGUMENTS) {
+    // Refused before sending; the C client may have freed one of the paths.
+    for (auto& path : c_paths) (void)path.release();
+  }
   if (rc != ZOK) {
     // The op that failed carries the reason; the others say "rolled back".
     for (size_t i = 0; i < ops.size(); ++i) {

@@ -88,6 +88,14 @@ class ZkClient {
   void Close();
   ZkSessionState state() const;
   int64_t session_id() const;
+  // The session's id and password (16 bytes): another handle given them
+  // takes the session over (a test ends a session with it, as the server
+  // does for a client away too long). Id 0 when closed.
+  struct SessionKey {
+    int64_t id = 0;
+    std::string password;
+  };
+  SessionKey session_key() const;
   // Called on every session state change (see the class comment).
   void SetSessionListener(SessionListener listener);
 

@@ -45,9 +45,11 @@ using testing::ChildProcess;
 
 constexpr char kController[] = "198.18.4.10:7443";
 const std::map<std::string, std::string>& NodeAddresses() {
-  static const auto* addresses = new std::map<std::string, std::string>{
-      {"node1", "198.18.4.100"}, {"node2", "198.18.4.101"}, {"node3", "198.18.4.102"},
-      {"node4", "198.18.4.103"}, {"node5", "198.18.4.104"}};
+  static const auto* addresses = new std::map<std::string, std::string>{{"node1", "198.18.4.100"},
+                                                                        {"node2", "198.18.4.101"},
+                                                                        {"node3", "198.18.4.102"},
+                                                                        {"node4", "198.18.4.103"},
+                                                                        {"node5", "198.18.4.104"}};
   return *addresses;
 }
 const std::vector<std::string> kZooKeepers = {"node3", "node4", "node5"};
@@ -103,8 +105,8 @@ class HostsTest : public ::testing::Test {
     tls.pem_root_certs = ReadAll(pki / "ca.crt");
     tls.pem_cert_chain = ReadAll(pki / "admin.crt");
     tls.pem_private_key = ReadAll(pki / "admin.key");
-    cluster_ = v1::ClusterService::NewStub(
-        grpc::CreateChannel(kController, grpc::SslCredentials(tls)));
+    cluster_ =
+        v1::ClusterService::NewStub(grpc::CreateChannel(kController, grpc::SslCredentials(tls)));
     bamctl_env_ = {{"BAMCTL_CONFIG", (pki / "bamctl.conf").string()}};
   }
 
@@ -231,8 +233,8 @@ TEST_F(HostsTest, TheSeedSpecRunsOnFiveHostsAsWritten) {
       auto user = users.find(role.service());
       if (user == users.end()) continue;
       const std::string proc = ReadAll(absl::StrCat("/proc/", role.pid(), "/status"));
-      const std::string uid_line = proc.substr(proc.find("Uid:"), proc.find('\n', proc.find("Uid:")) -
-                                                                      proc.find("Uid:"));
+      const std::string uid_line =
+          proc.substr(proc.find("Uid:"), proc.find('\n', proc.find("Uid:")) - proc.find("Uid:"));
       const Ran id = Run({"/usr/bin/id", "-u", user->second}, std::chrono::seconds(10));
       std::string uid = id.output.substr(0, id.output.find('\n'));
       EXPECT_TRUE(absl::StartsWith(uid_line, absl::StrCat("Uid:\t", uid, "\t")))
@@ -256,8 +258,8 @@ TEST_F(HostsTest, TheSeedSpecRunsOnFiveHostsAsWritten) {
       if (!e.is_regular_file()) continue;
       ++files;
       const fs::path relative = fs::relative(e.path(), rendered);
-      const std::string want = absl::StrReplaceAll(
-          ReadAll(e.path()), {{"&lt;redacted&gt;", "hosts-demo-password"}});
+      const std::string want =
+          absl::StrReplaceAll(ReadAll(e.path()), {{"&lt;redacted&gt;", "hosts-demo-password"}});
       EXPECT_EQ(ReadAll(host / relative), want) << node << ": /" << relative.string();
     }
     EXPECT_GT(files, 0) << node;
@@ -279,9 +281,9 @@ TEST_F(HostsTest, TheSeedSpecRunsOnFiveHostsAsWritten) {
   }
   const Ran restart = Bamctl({"rolling-restart", "zookeeper", "--pause-between", "1s"});
   ASSERT_EQ(restart.code, 0) << restart.output;
-  const Ran watch = Run({(run_ / "pkg" / "usr" / "bin" / "bamctl").string(), "op", "watch", "1",
-                         "--interval", "1s"},
-                        std::chrono::minutes(5), bamctl_env_);
+  const Ran watch = Run(
+      {(run_ / "pkg" / "usr" / "bin" / "bamctl").string(), "op", "watch", "1", "--interval", "1s"},
+      std::chrono::minutes(5), bamctl_env_);
   ASSERT_EQ(watch.code, 0) << watch.output;
   ASSERT_TRUE(WaitFor(
       [&](const v1::GetStatusResponse& s) {

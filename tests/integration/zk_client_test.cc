@@ -3,8 +3,11 @@
 // digest ACLs that keep other clients of the ensemble out.
 #include "controller/ha/zk_client.h"
 
+#include <zookeeper/zookeeper.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -179,6 +182,47 @@ TEST_F(ZkClientTest, MultiIsAllOrNothingAndACheckFencesIt) {
       leader->Multi({ZkOp::Check(base_ + "/log", 0), ZkOp::Set(base_ + "/log", "3")});
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(leader->Get(base_ + "/log")->data, "1");
+}
+
+// A multi on a session the server has expired is refused, and refused
+// cleanly: libzookeeper_mt 3.8 frees a path it does not own when handed
+// one (a controller paused past its session died of a double free on
+// waking). The session is expired the way the server does it for a client
+// that was away too long: a second handle takes it over and closes it.
+TEST_F(ZkClientTest, AMultiOnAnExpiredSessionIsRefusedWithNothingSent) {
+  std::unique_ptr<ZkClient> paused = Connect();
+  ASSERT_NE(paused, nullptr);
+  ASSERT_TRUE(paused->EnsurePath(base_ + "/expired-log").ok());
+  const ZkClient::SessionKey key = paused->session_key();
+  ASSERT_NE(key.id, 0);
+  clientid_t id{};
+  id.client_id = key.id;
+  ASSERT_EQ(key.password.size(), sizeof(id.passwd));
+  std::memcpy(id.passwd, key.password.data(), sizeof(id.passwd));
+  zhandle_t* other =
+      zookeeper_init(servers().ConnectString().c_str(), nullptr, 10'000, &id, nullptr, 0);
+  ASSERT_NE(other, nullptr);
+  for (int i = 0; i < 100 && zoo_state(other) != ZOO_CONNECTED_STATE; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  zookeeper_close(other);  // ends the session at the server
+  // The first handle learns it on its next exchange.
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < deadline &&
+         paused->state() != ZkSessionState::kExpired) {
+    (void)paused->Exists(base_ + "/expired-log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(paused->state(), ZkSessionState::kExpired);
+  // Long paths, so that the strings live on the heap, where a second free
+  // would abort the test.
+  const std::string fence = base_ + "/expired-election/n_0000000000-with-a-long-name";
+  absl::StatusOr<std::vector<std::string>> wrote =
+      paused->Multi({ZkOp::Check(fence), ZkOp::Create(base_ + "/expired-log/e-with-a-long-name-",
+                                                      "v", ZkCreateMode::kPersistentSequential)});
+  ASSERT_FALSE(wrote.ok());
+  EXPECT_EQ(wrote.status().code(), absl::StatusCode::kFailedPrecondition) << wrote.status();
+  EXPECT_THAT(std::string(wrote.status().message()), HasSubstr("nothing was sent"));
 }
 
 TEST_F(ZkClientTest, DigestAclKeepsOtherClientsOut) {
