@@ -8,6 +8,9 @@
 #        tokens, mutual TLS)
 #   tests/hosts/hosts.sh exec RUN_DIR HOST -- CMD... run CMD on HOST
 #   tests/hosts/hosts.sh cut|heal RUN_DIR HOST       take HOST's link down / up
+#   tests/hosts/hosts.sh restart-agent RUN_DIR HOST [PACKAGES_DIR]
+#        stop HOST's agent as systemd does (the agent alone), upgrade it from
+#        PACKAGES_DIR's bam-agentd package when given, start it again
 #   tests/hosts/hosts.sh down RUN_DIR                stop everything, remove
 #        the namespaces, the bridge and the hosts files (RUN_DIR is kept)
 #
@@ -47,7 +50,7 @@ role_users=(hadoop cassandra zookeeper wso2)
 agent_caps=-all,+setuid,+setgid,+chown,+fowner,+dac_override,+dac_read_search,+kill,+sys_ptrace,+sys_resource
 
 die() { echo "hosts.sh: $*" >&2; exit 1; }
-usage() { sed -n '6,12p' "$0" >&2; exit 2; }
+usage() { sed -n '6,16p' "$0" >&2; exit 2; }
 
 # The spec's nodes as "name address" lines, addresses mapped to 198.18.
 spec_nodes() {
@@ -68,7 +71,7 @@ host_exec() {
   for d in "${private_dirs[@]}"; do mounts+="mount --bind '$root$d' '$d' && "; done
   # `ip netns exec` gives the command a mount namespace of its own (shared
   # mounts made slave), so these binds stay on this host.
-  ip netns exec "$prefix-$host" /bin/sh -c "$mounts exec \"\$@\"" sh "$@"
+  exec ip netns exec "$prefix-$host" /bin/sh -c "$mounts exec \"\$@\"" sh "$@"
 }
 
 make_host() {
@@ -212,14 +215,35 @@ up() {
       -e "s/^#role_users = .*/role_users = $(IFS=,; echo "${role_users[*]}")/" \
       -e "s/^metrics_listen = .*/metrics_listen = $address:9465/" \
       "$run/pkg/etc/bam-agent/agentd.conf" >"$root/etc/bam-agent/agentd.conf"
-    start_daemon "$name" "$root/agent.pid" "$root/agent.log" \
-      setpriv --bounding-set="$agent_caps" --inh-caps=-all --no-new-privs \
-      "$run/pkg/usr/sbin/bam-agentd" --config=/etc/bam-agent/agentd.conf
+    start_agent "$name"
   done < <(spec_nodes "$run/cluster.yaml")
   wait_for 60 "the agents did not all connect" all_connected "$bamctl"
   echo "hosts up: controller $controller_address:7443, nodes $(spec_nodes "$run/cluster.yaml" | awk '{printf "%s=%s ", $1, $2}')"
   echo "  export BAMCTL_CONFIG=$BAMCTL_CONFIG"
   echo "  $bamctl status"
+}
+
+# The agent as its unit runs it: root, the unit's capability bounding set.
+start_agent() {
+  local root; root="$(host_root "$1")"
+  start_daemon "$1" "$root/agent.pid" "$root/agent.log" \
+    setpriv --bounding-set="$agent_caps" --inh-caps=-all --no-new-privs \
+    "$run/pkg/usr/sbin/bam-agentd" --config=/etc/bam-agent/agentd.conf
+}
+
+# What `apt install ./bam-agentd_NEW.deb` does to a running agent: SIGTERM
+# to the agent alone (the unit's KillMode=process), the new files, a start.
+restart_agent() {
+  local host=$1 packages=${2:-} root; root="$(host_root "$host")"
+  local pid; pid="$(cat "$root/agent.pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && die "the agent on $host did not stop within 30 s"
+  if [ -n "$packages" ]; then
+    local deb; deb="$(ls "$packages"/bam-agentd_*.deb | head -1)"
+    dpkg-deb -x "$deb" "$run/pkg"
+  fi
+  start_agent "$host"
 }
 
 all_connected() {
@@ -260,6 +284,7 @@ case "$cmd" in
     [ "${1:-}" = "--" ] && shift
     host_exec "$host" "$@"
     ;;
+  restart-agent) restart_agent "${3:?HOST}" "${4:-}" ;;
   cut) ip link set "$prefix-${3:?HOST}-h" down ;;
   heal) ip link set "$prefix-${3:?HOST}-h" up ;;
   *) usage ;;

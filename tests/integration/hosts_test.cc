@@ -4,7 +4,7 @@
 // convergence, one ZooKeeper leader, each host's files exactly what `bamctl
 // render` says for that node, a ZooKeeper rolling restart, and a host whose
 // link is cut shown disconnected with its roles running, then back with
-// nothing restarted.
+// nothing restarted, and an agent upgraded in place with its roles adopted.
 //
 // Needs root, `ip netns` and the packages (scripts/package.sh); without
 // them it skips and says why, unless BAMCTL_REQUIRE_HOSTS=1 (scripts/
@@ -322,6 +322,45 @@ TEST_F(HostsTest, TheSeedSpecRunsOnFiveHostsAsWritten) {
   for (const v1::RoleStatus& r : Node(status, "node4")->roles()) {
     EXPECT_EQ(r.pid(), before[r.service()].first) << "node4/" << r.service() << " was restarted";
     EXPECT_EQ(r.restarts(), before[r.service()].second) << "node4/" << r.service();
+  }
+
+  // The agent package upgraded on node3 as apt and systemd do it (the
+  // agent alone stopped, the new files, a start): the new agent adopts
+  // the roles and restarts none.
+  std::map<std::string, std::pair<int64_t, uint32_t>> node3;
+  for (const v1::RoleStatus& r : Node(status, "node3")->roles()) {
+    node3[r.service()] = {r.pid(), r.restarts()};
+  }
+  const std::string old_agent = ReadAll(run_ / "hosts" / "node3" / "agent.pid");
+  const Ran upgrade = Run({script_, "restart-agent", run_.string(), "node3", packages_.string()},
+                          std::chrono::seconds(60));
+  ASSERT_EQ(upgrade.code, 0) << upgrade.output;
+  EXPECT_NE(ReadAll(run_ / "hosts" / "node3" / "agent.pid"), old_agent);
+  // The new agent has connected (its log's second "connected"), adopted
+  // what runs, and the cluster is converged on its reports.
+  const fs::path agent_log = run_ / "hosts" / "node3" / "agent.log";
+  const auto connected_twice = [&] {
+    const std::string log = ReadAll(agent_log);
+    size_t count = 0;
+    for (size_t at = log.find(": connected\n"); at != std::string::npos;
+         at = log.find(": connected\n", at + 1)) {
+      ++count;
+    }
+    return count >= 2;
+  };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!connected_twice() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(connected_twice()) << ReadAll(agent_log);
+  EXPECT_THAT(ReadAll(agent_log), ::testing::HasSubstr("adopted zookeeper"));
+  ASSERT_TRUE(WaitFor(
+      [](const v1::GetStatusResponse& s) { return Node(s, "node3")->connected() && s.converged(); },
+      std::chrono::seconds(120), &status))
+      << status.DebugString();
+  for (const v1::RoleStatus& r : Node(status, "node3")->roles()) {
+    EXPECT_EQ(r.pid(), node3[r.service()].first) << "node3/" << r.service() << " was restarted";
+    EXPECT_EQ(r.restarts(), node3[r.service()].second) << "node3/" << r.service();
   }
 }
 
