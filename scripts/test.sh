@@ -2,7 +2,8 @@
 # Installs dependencies, builds and runs every test: the newcomer's test
 # command, and what CI runs. Steps:
 #   1. scripts/install-deps.sh (Debian 12 packages; no-op when present)
-#   2. format check of the tracked C++ and proto sources
+#   2. format check of the tracked C++ and proto sources; the Prometheus
+#      rules checked and unit-tested by promtool
 #   3. default preset (RelWithDebInfo): build, all tests
 #   4. Debian packages from that build (debhelper, lintian), installed,
 #      upgraded and purged in a debootstrap chroot (tests/packaging/), then
@@ -24,6 +25,10 @@ prepare=$!
 
 echo "== format check"
 ./scripts/format.sh --check
+
+echo "== Prometheus rules: promtool check and unit tests (packaging/prometheus)"
+promtool check rules packaging/prometheus/bamctl-rules.yml
+promtool test rules packaging/prometheus/bamctl-rules.test.yml
 
 echo "== build + test (default preset)"
 ./scripts/build.sh default
