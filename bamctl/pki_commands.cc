@@ -57,7 +57,11 @@ int Issue(const Invocation& in) {
   const std::string name = *in.args.Get("name");
   absl::StatusOr<PeerRole> role = PeerRoleFromText(*in.args.Get("role"));
   if (!role.ok()) std::abort();  // the flag's choices are roles
-  absl::StatusOr<std::vector<WrittenFile>> written = IssueInDir(dir, name, *role);
+  std::vector<std::string> hosts;
+  if (std::optional<std::string> given = in.args.Get("controller-host"); given.has_value()) {
+    hosts = absl::StrSplit(*given, ',', absl::SkipWhitespace());
+  }
+  absl::StatusOr<std::vector<WrittenFile>> written = IssueInDir(dir, name, *role, hosts);
   if (!written.ok()) {
     in.err << "bamctl: pki issue: " << written.status().message() << "\n";
     return kExitFailed;
@@ -65,7 +69,10 @@ int Issue(const Invocation& in) {
   in.out << "Issued " << name << " (" << PeerRoleText(*role) << ", valid "
          << absl::FormatDuration(CertLifetime(*role)) << "):\n";
   PrintWritten(*written, in.out);
-  if (*role != PeerRole::kNode) {
+  if (*role == PeerRole::kController) {
+    in.out << "Put them in the controller's --tls_dir as controller.crt and controller.key\n"
+           << "(the key first, 0600) and restart it; clients trust the same CA.\n";
+  } else if (*role != PeerRole::kNode) {
     in.out << "Hand " << name << " the directory's ca.crt and these files; they use them with:\n"
            << "  export BAMCTL_CONFIG=" << dir << "/" << name << ".conf\n";
   }
@@ -112,8 +119,12 @@ std::vector<Command> PkiCommands() {
                   .kind = FlagKind::kChoice,
                   .help = "what the certificate may do",
                   .required = true,
-                  .choices = {"operator", "viewer", "node"},
-                  .choices_noun = "roles"}},
+                  .choices = {"operator", "viewer", "node", "controller"},
+                  .choices_noun = "roles"},
+                 {.name = "controller-host",
+                  .value_name = "NAME[,NAME...]",
+                  .help = "a controller certificate's host names and addresses (renewing the "
+                          "one pki init made, which lasts a year)"}},
        .run = Issue},
   };
 }

@@ -286,6 +286,11 @@ absl::StatusOr<Identity> IdentityOfCertificate(absl::string_view cert_pem) {
   return identity;
 }
 
+absl::StatusOr<absl::Time> CertificateNotAfter(absl::string_view cert_pem) {
+  ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(cert_pem, "the certificate"));
+  return ValidityTime(X509_get0_notAfter(cert.get()), "notAfter");
+}
+
 absl::StatusOr<KeyAndRequest> NewKeyAndRequest(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("a certificate request needs a name");
   ASSIGN_OR_RETURN(PkeyPtr key, NewKey());

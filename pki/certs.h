@@ -46,6 +46,9 @@ struct Identity {
 // OU, or whose OU is not a role.
 absl::StatusOr<Identity> IdentityOfCertificate(absl::string_view cert_pem);
 
+// When a PEM certificate (any: a CA's too) stops being valid.
+absl::StatusOr<absl::Time> CertificateNotAfter(absl::string_view cert_pem);
+
 // A private key (PKCS#8 PEM) and its certificate (PEM).
 struct KeyAndCertificate {
   std::string key_pem;

@@ -111,6 +111,30 @@ absl::Status CheckCertificateName(absl::string_view name) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A controller's host names and addresses, as its certificate names them.
+struct ControllerNames {
+  std::vector<std::string> hosts;  // as given, "[v6]" unbracketed
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+};
+
+ControllerNames SplitControllerHosts(const std::vector<std::string>& controller_hosts) {
+  ControllerNames names;
+  for (std::string host : controller_hosts) {
+    // "[fd00::1]" as people write it in addresses.
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    (IsIpLiteral(host) ? names.ip_addresses : names.dns_names).push_back(host);
+    names.hosts.push_back(std::move(host));
+  }
+  return names;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<WrittenFile>> InitPkiDir(
     const std::string& dir, absl::string_view cluster_name,
     const std::vector<std::string>& controller_hosts, int controller_port) {
@@ -122,17 +146,8 @@ absl::StatusOr<std::vector<WrittenFile>> InitPkiDir(
     return absl::InvalidArgumentError(
         absl::StrCat("controller port ", controller_port, ": want 1 to 65535"));
   }
-  std::vector<std::string> hosts;
-  std::vector<std::string> dns_names;
-  std::vector<std::string> ip_addresses;
-  for (std::string host : controller_hosts) {
-    // "[fd00::1]" as people write it in addresses.
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-      host = host.substr(1, host.size() - 2);
-    }
-    (IsIpLiteral(host) ? ip_addresses : dns_names).push_back(host);
-    hosts.push_back(std::move(host));
-  }
+  const ControllerNames names = SplitControllerHosts(controller_hosts);
+  const std::vector<std::string>& hosts = names.hosts;
 
   // Names first, so a taken directory is refused before any key is made.
   std::vector<NewFile> files = {{kCaCert, "", kPublicMode},
@@ -150,7 +165,7 @@ absl::StatusOr<std::vector<WrittenFile>> InitPkiDir(
                    CertificateAuthority::Create(cluster_name, kCaLifetime));
   ASSIGN_OR_RETURN(KeyAndCertificate controller,
                    Annotate(ca.Issue(hosts.front(), PeerRole::kController, kControllerCertLifetime,
-                                     dns_names, ip_addresses),
+                                     names.dns_names, names.ip_addresses),
                             "controller certificate"));
   ASSIGN_OR_RETURN(KeyAndCertificate admin,
                    ca.Issue(kAdmin, PeerRole::kOperator, kPersonCertLifetime));
@@ -168,13 +183,18 @@ absl::StatusOr<std::vector<WrittenFile>> InitPkiDir(
   return WriteAll(dir, files);
 }
 
-absl::StatusOr<std::vector<WrittenFile>> IssueInDir(const std::string& dir, absl::string_view name,
-                                                    PeerRole role) {
+absl::StatusOr<std::vector<WrittenFile>> IssueInDir(
+    const std::string& dir, absl::string_view name, PeerRole role,
+    const std::vector<std::string>& controller_hosts) {
   RETURN_IF_ERROR(CheckCertificateName(name));
-  if (role == PeerRole::kController) {
+  if (role == PeerRole::kController && controller_hosts.empty()) {
     return absl::InvalidArgumentError(
-        "pki issue makes operator, viewer and node certificates; the controller's comes from "
-        "pki init");
+        "a controller certificate names the controller's host names and addresses: give "
+        "--controller-host NAME[,NAME...]");
+  }
+  if (role != PeerRole::kController && !controller_hosts.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--controller-host is for controller certificates, not ", PeerRoleText(role), " ones"));
   }
   std::vector<NewFile> files = {{absl::StrCat(name, ".crt"), "", kPublicMode},
                                 {absl::StrCat(name, ".key"), "", kKeyMode}};
@@ -196,7 +216,9 @@ absl::StatusOr<std::vector<WrittenFile>> IssueInDir(const std::string& dir, absl
   ASSIGN_OR_RETURN(
       CertificateAuthority ca,
       Annotate(CertificateAuthority::Load(ca_text[0], ca_text[1]), absl::StrCat("CA in ", dir)));
-  ASSIGN_OR_RETURN(KeyAndCertificate issued, ca.Issue(name, role, CertLifetime(role)));
+  const ControllerNames names = SplitControllerHosts(controller_hosts);
+  ASSIGN_OR_RETURN(KeyAndCertificate issued,
+                   ca.Issue(name, role, CertLifetime(role), names.dns_names, names.ip_addresses));
   files[0].content = std::move(issued.cert_pem);
   files[1].content = std::move(issued.key_pem);
   if (person) {

@@ -61,10 +61,12 @@ absl::StatusOr<std::vector<WrittenFile>> InitPkiDir(
 
 // Issues NAME.crt and NAME.key for `role` from the CA in `dir`, and for
 // operators and viewers NAME.conf (the controller of dir/bamctl.conf, if
-// there is one). Refuses a bad name, role controller (init made that one),
-// and a name whose files exist.
-absl::StatusOr<std::vector<WrittenFile>> IssueInDir(const std::string& dir, absl::string_view name,
-                                                    PeerRole role);
+// there is one). A controller certificate (a renewal of the one init made:
+// it lasts a year) names `controller_hosts` as its subjectAltNames, which
+// only it takes. Refuses a bad name and a name whose files exist.
+absl::StatusOr<std::vector<WrittenFile>> IssueInDir(
+    const std::string& dir, absl::string_view name, PeerRole role,
+    const std::vector<std::string>& controller_hosts = {});
 
 }  // namespace bamctl
 

@@ -163,6 +163,9 @@ int64_t Agent::RunOnce() {
   exits_->Watch(reconciler_->WatchedProcesses());
   metrics_->Update(reconciler_->Metrics(), reconciler_->plan_epoch(), reconciler_->plan_version(),
                    seconds);
+  if (options_.credentials != nullptr) {
+    metrics_->SetCertificateExpiry(options_.credentials->ExpiryMillis());
+  }
   return next;
 }
 

@@ -55,7 +55,12 @@ AgentMetrics::AgentMetrics(prometheus::Registry& registry)
                         .Name("bam_agent_plan_version")
                         .Help("Desired-state version of the plan the agent holds")
                         .Register(registry)
-                        .Add({})) {}
+                        .Add({})),
+      certificate_expiry_(prometheus::BuildGauge()
+                              .Name("bam_agent_certificate_expiry_timestamp_seconds")
+                              .Help("When the node certificate the agent uses expires (it renews "
+                                    "it after two thirds of its lifetime)")
+                              .Register(registry)) {}
 
 void AgentMetrics::Update(const std::vector<Reconciler::ServiceMetrics>& services,
                           int64_t plan_epoch, int64_t plan_version, double reconcile_seconds) {
@@ -97,6 +102,10 @@ void AgentMetrics::Update(const std::vector<Reconciler::ServiceMetrics>& service
 }
 
 void AgentMetrics::SetConnected(bool connected) { connected_.Set(connected ? 1 : 0); }
+
+void AgentMetrics::SetCertificateExpiry(int64_t unix_ms) {
+  certificate_expiry_.Add({}).Set(static_cast<double>(unix_ms) / 1000.0);
+}
 
 void AgentMetrics::ObserveProbe(const std::string& group, const std::string& probe,
                                 double seconds) {

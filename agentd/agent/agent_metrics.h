@@ -25,6 +25,9 @@ class AgentMetrics {
   void Update(const std::vector<Reconciler::ServiceMetrics>& services, int64_t plan_epoch,
               int64_t plan_version, double reconcile_seconds);
   void SetConnected(bool connected);
+  // When the node certificate in use expires (Unix ms); never called, and
+  // no series, without mutual TLS.
+  void SetCertificateExpiry(int64_t unix_ms);
   // From probe threads.
   void ObserveProbe(const std::string& group, const std::string& probe, double seconds);
 
@@ -39,6 +42,7 @@ class AgentMetrics {
   prometheus::Gauge& connected_;
   prometheus::Gauge& plan_epoch_;
   prometheus::Gauge& plan_version_;
+  prometheus::Family<prometheus::Gauge>& certificate_expiry_;
 
   std::map<std::string, uint32_t> restarts_seen_;  // loop thread only
   absl::Mutex probe_mu_;  // Family::Add is thread-safe; this guards the cache

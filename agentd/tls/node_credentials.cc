@@ -140,6 +140,11 @@ int64_t FileNodeCredentials::RenewalDueMillis() {
   return absl::ToUnixMillis(RenewalDue(identity_));
 }
 
+int64_t FileNodeCredentials::ExpiryMillis() {
+  absl::MutexLock lock(&mu_);
+  return absl::ToUnixMillis(identity_.not_after);
+}
+
 absl::StatusOr<std::string> FileNodeCredentials::NewRenewalRequest() {
   ASSIGN_OR_RETURN(KeyAndRequest request, NewKeyAndRequest(node_));
   absl::MutexLock lock(&mu_);

@@ -68,6 +68,8 @@ class NodeCredentialSource {
   // Wall time (ms since the epoch) when the certificate in use should be
   // renewed.
   virtual int64_t RenewalDueMillis() = 0;
+  // Wall time (ms since the epoch) when the certificate in use expires.
+  virtual int64_t ExpiryMillis() = 0;
   // A request for a fresh key, which is kept (in memory only) until
   // Install or the next request.
   virtual absl::StatusOr<std::string> NewRenewalRequest() = 0;
@@ -87,6 +89,7 @@ class FileNodeCredentials : public NodeCredentialSource {
 
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials() override;
   int64_t RenewalDueMillis() override;
+  int64_t ExpiryMillis() override;
   absl::StatusOr<std::string> NewRenewalRequest() override;
   absl::Status InstallRenewed(absl::string_view cert_pem) override;
 

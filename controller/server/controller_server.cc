@@ -18,6 +18,7 @@
 #include "common/thread_name.h"
 #include "controller/server/transport_security.h"
 #include "grpcpp/server_builder.h"
+#include "pki/certs.h"
 #include "spdlog/spdlog.h"
 
 namespace bamctl {
@@ -206,6 +207,22 @@ absl::Status ControllerServer::Start() {
   registry_ = std::make_shared<prometheus::Registry>();
   metrics_ = std::make_unique<ControllerMetrics>(*registry_);
   metrics_->leader.Set(options_.ha_zookeeper.empty() ? 1 : 0);
+  if (!options_.tls_dir.empty()) {
+    // Read once: a new certificate takes a restart to be served anyway.
+    for (const char* which : {"controller", "ca"}) {
+      const std::string path = absl::StrCat(options_.tls_dir, "/", which, ".crt");
+      absl::StatusOr<std::optional<std::string>> pem = ReadFileIfExists(path);
+      absl::StatusOr<absl::Time> not_after =
+          pem.ok() && pem->has_value() ? CertificateNotAfter(**pem)
+                                       : absl::StatusOr<absl::Time>(absl::NotFoundError(path));
+      if (!not_after.ok()) {
+        WARN_IF_ERROR(not_after.status(), "metrics: the expiry of {}", path);
+        continue;
+      }
+      metrics_->certificate_expiry.Add({{"certificate", which}})
+          .Set(absl::ToDoubleSeconds(*not_after - absl::UnixEpoch()));
+    }
+  }
   if (!options_.metrics_listen.empty()) {
     try {  // prometheus-cpp reports a failed bind by throwing
       exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen);

@@ -77,6 +77,11 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                              .Help("1 when the controller serves without TLS (loopback only)")
                              .Register(registry)
                              .Add({})),
+      certificate_expiry(prometheus::BuildGauge()
+                             .Name("bamctl_controller_certificate_expiry_timestamp_seconds")
+                             .Help("When the certificate the controller serves with, or the "
+                                   "cluster CA, expires")
+                             .Register(registry)),
       pruned_events(Pruned(registry).Add({{"what", "events"}})),
       pruned_versions(Pruned(registry).Add({{"what", "versions"}})),
       leader(prometheus::BuildGauge()

@@ -29,6 +29,9 @@ struct ControllerMetrics {
   prometheus::Counter& streams_dropped_slow;
   // 1 when the controller serves plaintext (--insecure_plaintext), else 0.
   prometheus::Gauge& insecure_plaintext;
+  // When each TLS certificate the controller serves with expires, in Unix
+  // seconds: certificate="controller" and "ca"; no series without TLS.
+  prometheus::Family<prometheus::Gauge>& certificate_expiry;
   // Events and versions deleted by retention (--retain_*).
   prometheus::Counter& pruned_events;
   prometheus::Counter& pruned_versions;

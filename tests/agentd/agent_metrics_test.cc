@@ -34,5 +34,16 @@ TEST(AgentMetricsTest, ThePlanGaugesNameTheHeldPlansEpochAndVersion) {
   EXPECT_EQ(Gauge(registry, "bam_agent_plan_version"), 1);
 }
 
+TEST(AgentMetricsTest, TheCertificateExpiryIsInSecondsAndOnlyWithTls) {
+  prometheus::Registry registry;
+  AgentMetrics metrics(registry);
+  EXPECT_EQ(Gauge(registry, "bam_agent_certificate_expiry_timestamp_seconds"), std::nullopt)
+      << "no series without a certificate (plaintext)";
+  metrics.SetCertificateExpiry(1'800'000'000'500);
+  EXPECT_EQ(Gauge(registry, "bam_agent_certificate_expiry_timestamp_seconds"), 1'800'000'000.5);
+  metrics.SetCertificateExpiry(1'802'592'000'000);  // renewed
+  EXPECT_EQ(Gauge(registry, "bam_agent_certificate_expiry_timestamp_seconds"), 1'802'592'000);
+}
+
 }  // namespace
 }  // namespace bamctl

@@ -93,6 +93,7 @@ class FakeCredentials : public NodeCredentialSource {
     absl::MutexLock lock(&mu_);
     return due_ms_;
   }
+  int64_t ExpiryMillis() override { return INT64_MAX; }
   absl::StatusOr<std::string> NewRenewalRequest() override { return std::string("CSR"); }
   absl::Status InstallRenewed(absl::string_view cert_pem) override {
     absl::MutexLock lock(&mu_);

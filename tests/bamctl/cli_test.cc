@@ -291,9 +291,17 @@ TEST_F(CliTest, PkiInitAndIssueTellWhatTheyWroteButNoKey) {
   r = Bamctl({"pki", "issue", "--dir", pki, "--name", "../dave", "--role", "node"});
   EXPECT_EQ(r.code, kExitFailed);
   EXPECT_THAT(r.err, HasSubstr("name \"../dave\""));
-  r = Bamctl({"pki", "issue", "--dir", pki, "--name", "x", "--role", "controller"});
+  r = Bamctl({"pki", "issue", "--dir", pki, "--name", "x", "--role", "root"});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_THAT(r.err, HasSubstr("valid roles are operator, viewer, node"));
+  EXPECT_THAT(r.err, HasSubstr("valid roles are operator, viewer, node, controller"));
+  // The controller's certificate, renewed: it must name its hosts.
+  r = Bamctl({"pki", "issue", "--dir", pki, "--name", "x", "--role", "controller"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("give --controller-host"));
+  r = Bamctl({"pki", "issue", "--dir", pki, "--name", "ctl-2027", "--role", "controller",
+              "--controller-host", "ctl.example,198.18.4.10"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("as controller.crt and controller.key"));
   EXPECT_EQ(Bamctl({"pki", "init", "--dir", pki}).code, kExitUsage);  // no --controller-host
 }
 

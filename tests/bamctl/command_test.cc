@@ -79,7 +79,7 @@ TEST_F(CommandTableTest, HelpListsEveryCommandWithItsFlags) {
         "bamctl op list", "bamctl op show ID", "bamctl op watch ID [--interval DURATION]",
         "bamctl op pause ID", "bamctl op resume ID", "bamctl op abort ID", "bamctl version",
         "bamctl pki init --dir DIR --controller-host NAME[,NAME...] [--cluster NAME]\n",
-        "bamctl pki issue --dir DIR --name NAME --role operator|viewer|node\n"}) {
+        "bamctl pki issue --dir DIR --name NAME --role operator|viewer|node|controller\n"}) {
     EXPECT_THAT(r.out, HasSubstr(synopsis));
   }
   EXPECT_THAT(r.out, HasSubstr("Against bam-controller (--controller=HOST:PORT"));

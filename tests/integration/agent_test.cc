@@ -71,6 +71,13 @@ TEST_F(AgentTest, AKilledRoleIsRestartedAndCounted) {
   EXPECT_THAT(*metrics, HasSubstr("bam_agent_role_up{service=\"zookeeper\"} 1"));
   EXPECT_THAT(*metrics, HasSubstr("bam_agent_controller_connected 1"));
   EXPECT_THAT(*metrics, HasSubstr("bam_agent_plan_epoch 1\n"));  // a new controller's
+  // Enrolled over mutual TLS: the node certificate's expiry, 30 days out.
+  const std::string expiry = "\nbam_agent_certificate_expiry_timestamp_seconds ";  // not HELP
+  const size_t at = metrics->find(expiry);
+  ASSERT_NE(at, std::string::npos) << *metrics;
+  const double seconds = std::stod(metrics->substr(at + expiry.size()));
+  EXPECT_GT(seconds, static_cast<double>(time(nullptr)) + 29 * 86400.0);
+  EXPECT_LT(seconds, static_cast<double>(time(nullptr)) + 31 * 86400.0);
 }
 
 TEST_F(AgentTest, AKilledAgentLeavesItsRoleRunningAndTheNextOneAdoptsIt) {

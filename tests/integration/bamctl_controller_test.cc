@@ -194,6 +194,15 @@ TEST_F(BamctlControllerTest, MetricsPassPromtool) {
   EXPECT_THAT(text, HasSubstr("bamctl_controller_desired_version 1"));
   EXPECT_THAT(text, HasSubstr("bamctl_controller_applies_total{result=\"ok\"} 1"));
   EXPECT_THAT(text, HasSubstr("bamctl_controller_operations{state=\"running\"} 0"));
+  // pki init's certificates: the controller's and the CA's expiry, years away.
+  for (const char* which : {"controller", "ca"}) {
+    const std::string series = absl::StrCat(
+        "bamctl_controller_certificate_expiry_timestamp_seconds{certificate=\"", which, "\"} ");
+    const size_t at = text.find(series);
+    ASSERT_NE(at, std::string::npos) << which;
+    const double expiry = std::stod(text.substr(at + series.size()));
+    EXPECT_GT(expiry, static_cast<double>(time(nullptr)) + 30 * 86400.0) << which;
+  }
   std::ofstream((dir_ / "metrics.txt").string()) << text;
   absl::StatusOr<std::unique_ptr<testing::ChildProcess>> check = testing::ChildProcess::Start(
       {"/bin/sh", "-c", "/usr/bin/promtool check metrics < metrics.txt"}, {}, dir_.string(),

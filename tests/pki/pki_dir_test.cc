@@ -1,5 +1,7 @@
 #include "pki/pki_dir.h"
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -225,6 +227,31 @@ TEST_F(PkiDirTest, IssueWritesCertKeyAndConfigForPeople) {
   EXPECT_LT(node_identity->not_after, absl::Now() + kNodeCertLifetime + absl::Minutes(1));
 }
 
+// The controller's certificate lasts a year: a new one from the same CA,
+// naming the same hosts, is put in place of the old.
+TEST_F(PkiDirTest, IssueRenewsTheControllerCertificateWithItsHosts) {
+  const fs::path dir = Init();
+  auto written = IssueInDir(dir.string(), "controller-2027", PeerRole::kController,
+                            {"ctl.example", "198.18.4.10", "[fd00::1]"});
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->size(), 2u);  // no bamctl.conf for a controller
+  EXPECT_EQ(ModeOf(dir / "controller-2027.key"), 0600u);
+  const std::string pem = Read(dir / "controller-2027.crt");
+  auto identity = IdentityOfCertificate(pem);
+  ASSERT_TRUE(identity.ok()) << identity.status();
+  EXPECT_EQ(identity->role, PeerRole::kController);
+  EXPECT_EQ(identity->name, "controller-2027");
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(X509_check_host(cert, "ctl.example", 0, 0, nullptr), 1);
+  EXPECT_EQ(X509_check_ip_asc(cert, "198.18.4.10", 0), 1);
+  EXPECT_EQ(X509_check_ip_asc(cert, "fd00::1", 0), 1);
+  EXPECT_NE(X509_check_host(cert, "other.example", 0, 0, nullptr), 1);
+  X509_free(cert);
+}
+
 TEST_F(PkiDirTest, IssueRefusesBadNamesExistingFilesAndController) {
   const fs::path dir = Init();
   const auto before = Snapshot(dir);
@@ -237,7 +264,10 @@ TEST_F(PkiDirTest, IssueRefusesBadNamesExistingFilesAndController) {
   EXPECT_THAT(IssueInDir(dir.string(), "admin", PeerRole::kOperator).status().message(),
               HasSubstr("already holds admin.crt, admin.key"));
   EXPECT_THAT(IssueInDir(dir.string(), "ctl2", PeerRole::kController).status().message(),
-              HasSubstr("controller's comes from pki init"));
+              HasSubstr("give --controller-host"));
+  EXPECT_THAT(
+      IssueInDir(dir.string(), "bob", PeerRole::kOperator, {"ctl.example"}).status().message(),
+      HasSubstr("--controller-host is for controller certificates, not operator ones"));
   EXPECT_EQ(Snapshot(dir), before);
 
   EXPECT_THAT(IssueInDir((root_ / "empty").string(), "x", PeerRole::kNode).status().message(),
