@@ -185,8 +185,10 @@ int RunOne(const std::string& bin, int n, int port, const std::string& transport
   std::fflush(stdout);  // the child must not inherit unflushed output
   pid_t pid = fork();
   if (pid == 0) {
-    freopen((dir / "controller.log").c_str(), "w", stdout);
-    freopen((dir / "controller.log").c_str(), "a", stderr);
+    if (freopen((dir / "controller.log").c_str(), "w", stdout) == nullptr ||
+        freopen((dir / "controller.log").c_str(), "a", stderr) == nullptr) {
+      _exit(127);
+    }
     const std::string listen = absl::StrCat("--listen=127.0.0.1:", port);
     const std::string db = "--db=" + (dir / "c.db").string();
     const std::string security =

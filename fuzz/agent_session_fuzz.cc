@@ -187,8 +187,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A version made while the stream runs (taking the cluster back) is pushed
   // as the controller pushes it.
   state.SetVersionListener([&service](int64_t version) { service.PushVersion(version); });
-  const bamctl::AgentSessionDeps deps{&state,   &store,    &hub,      &batcher,
-                                      &metrics, &rollouts, &enrolment};
+  // No HA: every session may be served (may_serve empty).
+  const bamctl::AgentSessionDeps deps{&state,   &store,    &hub,       &batcher,
+                                      &metrics, &rollouts, &enrolment, {}};
   absl::StatusOr<int64_t> version_before = store.CurrentVersion();
   Must(version_before.status(), "reading the version");
 

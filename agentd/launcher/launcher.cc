@@ -108,7 +108,13 @@ absl::StatusOr<ProcessId> ProcessLauncher::Launch(const LaunchSpec& spec) {
     return absl::FailedPreconditionError(
         absl::StrCat("open log ", spec.log_path, ": ", std::strerror(errno)));
   }
-  if (switch_user && geteuid() == 0) (void)fchown(log_fd, uid, gid);
+  // The role's own log: its user may read it (and rotate it) later.
+  if (switch_user && geteuid() == 0 && fchown(log_fd, uid, gid) != 0) {
+    const int err = errno;
+    close(log_fd);
+    return absl::InternalError(
+        absl::StrCat("chown log ", spec.log_path, " to ", spec.user, ": ", std::strerror(err)));
+  }
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
     close(log_fd);

@@ -24,7 +24,7 @@ TEST(NetUtilTest, SendsTheRequestAndReadsUntilClose) {
     char buf[16] = {};
     ssize_t n = read(c, buf, sizeof(buf) - 1);
     const std::string reply = std::string(buf, n > 0 ? n : 0) == "ruok" ? "imok" : "??";
-    write(c, reply.data(), reply.size());
+    EXPECT_EQ(write(c, reply.data(), reply.size()), static_cast<ssize_t>(reply.size()));
     close(c);
   });
   absl::StatusOr<std::string> reply =
