@@ -75,7 +75,7 @@ host_exec() {
 }
 
 make_host() {
-  local host=$1 address=$2 index=$3
+  local host=$1 address=$2
   local ns="$prefix-$host" root; root="$(host_root "$host")"
   for d in "${private_dirs[@]}"; do mkdir -p "$root$d"; done
   chmod 1777 "$root/tmp"
@@ -88,8 +88,6 @@ make_host() {
   mkdir -p "/etc/netns/$ns"
   printf '127.0.0.1\tlocalhost\n%s\t%s\n%s\tbam-controller\n' "$address" "$host" \
     "$controller_address" >"/etc/netns/$ns/hosts"
-  printf '%s\n' "$host" >"$root/hostname"
-  : "$index"
 }
 
 # What the spec's homes hold on a host, by its roles.
@@ -177,12 +175,10 @@ up() {
   ip addr add "$subnet.1/24" dev "$bridge"
   ip link set "$bridge" up
 
-  make_host ctl "$controller_address" 0
-  local i=1
+  make_host ctl "$controller_address"
   while read -r name address; do
-    make_host "$name" "$address" "$i"
+    make_host "$name" "$address"
     lay_out_node "$name" "$(node_roles "$run/cluster.yaml" "$name")"
-    i=$((i + 1))
   done < <(spec_nodes "$run/cluster.yaml")
 
   # The controller: its packaged flags file, its own user, no capabilities.

@@ -172,6 +172,26 @@ class HostsTest : public ::testing::Test {
     return nullptr;
   }
 
+  // Each role of `node`: its pid and restart count.
+  using RoleProcesses = std::map<std::string, std::pair<int64_t, uint32_t>>;
+  static RoleProcesses Processes(const v1::GetStatusResponse& status, const std::string& node) {
+    RoleProcesses out;
+    for (const v1::RoleStatus& r : Node(status, node)->roles()) {
+      out[r.service()] = {r.pid(), r.restarts()};
+    }
+    return out;
+  }
+  // Every role of `node` in `status` is the process it was in `before`.
+  static void ExpectNoneRestarted(const RoleProcesses& before, const v1::GetStatusResponse& status,
+                                  const std::string& node) {
+    for (const auto& [service, now] : Processes(status, node)) {
+      auto was = before.find(service);
+      ASSERT_NE(was, before.end()) << node << "/" << service << " is new";
+      EXPECT_EQ(now.first, was->second.first) << node << "/" << service << " was restarted";
+      EXPECT_EQ(now.second, was->second.second) << node << "/" << service;
+    }
+  }
+
   // The ZooKeeper mode of each server, asked from this machine over the
   // bridge: "leader", "follower", or "" when it does not answer.
   std::map<std::string, std::string> ZooKeeperModes() {
@@ -302,10 +322,7 @@ TEST_F(HostsTest, TheSeedSpecRunsOnFiveHostsAsWritten) {
 
   // node4's link is cut: the controller shows it disconnected, its roles
   // run on; healed, it is back with nothing restarted.
-  std::map<std::string, std::pair<int64_t, uint32_t>> before;  // service: pid, restarts
-  for (const v1::RoleStatus& r : Node(status, "node4")->roles()) {
-    before[r.service()] = {r.pid(), r.restarts()};
-  }
+  const RoleProcesses before = Processes(status, "node4");
   ASSERT_EQ(Run({script_, "cut", run_.string(), "node4"}, std::chrono::seconds(30)).code, 0);
   ASSERT_TRUE(WaitFor([](const v1::GetStatusResponse& s) { return !Node(s, "node4")->connected(); },
                       std::chrono::seconds(60), &status))
@@ -319,18 +336,12 @@ TEST_F(HostsTest, TheSeedSpecRunsOnFiveHostsAsWritten) {
       [](const v1::GetStatusResponse& s) { return Node(s, "node4")->connected() && s.converged(); },
       std::chrono::seconds(120), &status))
       << status.DebugString();
-  for (const v1::RoleStatus& r : Node(status, "node4")->roles()) {
-    EXPECT_EQ(r.pid(), before[r.service()].first) << "node4/" << r.service() << " was restarted";
-    EXPECT_EQ(r.restarts(), before[r.service()].second) << "node4/" << r.service();
-  }
+  ExpectNoneRestarted(before, status, "node4");
 
   // The agent package upgraded on node3 as apt and systemd do it (the
   // agent alone stopped, the new files, a start): the new agent adopts
   // the roles and restarts none.
-  std::map<std::string, std::pair<int64_t, uint32_t>> node3;
-  for (const v1::RoleStatus& r : Node(status, "node3")->roles()) {
-    node3[r.service()] = {r.pid(), r.restarts()};
-  }
+  const RoleProcesses node3 = Processes(status, "node3");
   const std::string old_agent = ReadAll(run_ / "hosts" / "node3" / "agent.pid");
   const Ran upgrade = Run({script_, "restart-agent", run_.string(), "node3", packages_.string()},
                           std::chrono::seconds(60));
@@ -358,10 +369,7 @@ TEST_F(HostsTest, TheSeedSpecRunsOnFiveHostsAsWritten) {
       [](const v1::GetStatusResponse& s) { return Node(s, "node3")->connected() && s.converged(); },
       std::chrono::seconds(120), &status))
       << status.DebugString();
-  for (const v1::RoleStatus& r : Node(status, "node3")->roles()) {
-    EXPECT_EQ(r.pid(), node3[r.service()].first) << "node3/" << r.service() << " was restarted";
-    EXPECT_EQ(r.restarts(), node3[r.service()].second) << "node3/" << r.service();
-  }
+  ExpectNoneRestarted(node3, status, "node3");
 }
 
 }  // namespace
