@@ -191,6 +191,14 @@ TEST_F(ControllerHaTest, KillingTheLeaderHandsOverAndBamctlFollows) {
   EXPECT_THAT(first.output, HasSubstr("version 1"));
   // A follower refuses a write, naming the leader.
   const int follower = (leader + 1) % kControllers;
+  // The follower learns the leader's address from its watch on the leader's
+  // node, which may come a moment after the leader serves (bounded wait).
+  const auto knows_by = Clock::now() + kWait;
+  absl::StatusOr<v1::GetControllersResponse> view = Info(follower);
+  while (Clock::now() < knows_by && !(view.ok() && view->leader() == address(leader))) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    view = Info(follower);
+  }
   v1::ApplyResponse refused;
   grpc::Status not_leader = Apply(follower, 1, &refused);
   EXPECT_EQ(not_leader.error_code(), grpc::StatusCode::UNAVAILABLE);
