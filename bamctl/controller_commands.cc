@@ -1,4 +1,5 @@
-// controllers: each controller of the cluster, its role and what it has.
+// controllers: each controller of the cluster, its role and what it has;
+// web login: a link to the leader's web page.
 #include <set>
 #include <string>
 #include <vector>
@@ -56,6 +57,28 @@ int Controllers(const Invocation& in) {
   return leader_serves ? kExitOk : kExitFailed;
 }
 
+// A one-time login link to the web page of the controller bamctl reaches
+// (the leader, given several).
+int WebLogin(const Invocation& in) {
+  Controller controller(in.controller, in.command, in.context);
+  v1::CreateWebLoginResponse response;
+  grpc::Status status = controller.Call([&](Controller::Stub* stub, grpc::ClientContext* call) {
+    return stub->CreateWebLogin(call, v1::CreateWebLoginRequest(), &response);
+  });
+  if (!status.ok()) return controller.Fail(status, in.err);
+  if (*in.args.Get("output") == "json") return PrintJson(response, in.out);
+  // The link alone on stdout, for `xdg-open "$(bamctl web login)"`.
+  in.out << response.url() << "\n";
+  if (response.token().empty()) {
+    in.err << "this controller's page is plaintext on loopback: no login needed\n";
+  } else {
+    in.err << "one-time login link, works until " << FormatTimeMs(response.expires_ms())
+           << "; the session it opens lasts 12 hours.\nThe page's certificate is the "
+              "controller's: let the browser trust the cluster CA (ca.crt).\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 std::vector<Command> ControllerCommands() {
@@ -68,6 +91,14 @@ std::vector<Command> ControllerCommands() {
        .flags = {OutputFlag({"table", "json"})},
        .remote = true,
        .run = Controllers},
+      {.path = "web login",
+       .summary = "A one-time link that logs a browser in to the web status page.",
+       .details = "The controller keeps only the token's hash; the link works once, within\n"
+                  "5 minutes, and opens a read-only session of 12 hours. Viewers and\n"
+                  "operators may ask. The link is printed alone on stdout.",
+       .flags = {OutputFlag({"text", "json"})},
+       .remote = true,
+       .run = WebLogin},
   };
 }
 

@@ -48,6 +48,12 @@ ABSL_FLAG(std::string, advertise, "",
 ABSL_FLAG(std::string, ha_digest_file, "",
           "file holding USER:PASSWORD: the controllers' ZooKeeper nodes are theirs alone "
           "(digest ACLs); empty: open to every client of the ensemble");
+ABSL_FLAG(std::string, web_listen, "",
+          "HOST:PORT of the web status page and Prometheus service discovery (HTTPS with "
+          "--tls_dir's controller certificate; plaintext only on loopback); empty: none");
+ABSL_FLAG(std::string, web_url, "",
+          "the web page's address as people open it (https://ctl1.example:9443); default: "
+          "made from --web_listen and --advertise");
 ABSL_FLAG(int, ha_session_timeout_ms, 10000,
           "ZooKeeper session timeout: how long a silent leader keeps leading");
 
@@ -96,6 +102,8 @@ int main(int argc, char** argv) {
   options.ha_digest_file = absl::GetFlag(FLAGS_ha_digest_file);
   options.ha_session_timeout =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_ha_session_timeout_ms));
+  options.web_listen = absl::GetFlag(FLAGS_web_listen);
+  options.web_url = absl::GetFlag(FLAGS_web_url);
   options.notifier = &notifier;
   bamctl::ControllerServer server(options);
   if (absl::Status s = server.Start(); !s.ok()) {

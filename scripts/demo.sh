@@ -156,9 +156,10 @@ if [ ! -f "$pki/ca.crt" ]; then
   echo "== bamctl pki init --dir demo-run/pki --controller-host 127.0.0.1"
   "$bamctl" pki init --dir "$pki" --controller-host 127.0.0.1
 fi
-# A controller left by an older demo that served plaintext is replaced.
+# A controller left by an older demo that served plaintext, or no web
+# page, is replaced.
 if alive "$run/controller.pid" && ! tr '\0' ' ' <"/proc/$(cat "$run/controller.pid")/cmdline" |
-  grep -q -- --tls_dir; then
+  grep -q -- "--tls_dir.*--web_listen"; then
   kill "$(cat "$run/controller.pid")"
   sleep 1
 fi
@@ -167,7 +168,8 @@ if alive "$run/controller.pid"; then
 else
   echo "== starting bam-controller on $listen, mutual TLS (log: demo-run/controller.log)"
   setsid "$build/controller/bam-controller" --listen="$listen" --db="$run/controller.db" \
-    --metrics_listen=127.0.0.1:9464 --tls_dir="$pki" >>"$run/controller.log" 2>&1 </dev/null &
+    --metrics_listen=127.0.0.1:9464 --tls_dir="$pki" --web_listen=127.0.0.1:9443 \
+    >>"$run/controller.log" 2>&1 </dev/null &
   echo $! >"$run/controller.pid"
 fi
 printf 'unset BAMCTL_CONTROLLER\nexport BAMCTL_CONFIG=%s\n' "$pki/bamctl.conf" >"$run/env"

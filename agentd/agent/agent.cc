@@ -231,6 +231,7 @@ HostAgentParts::HostAgentParts(const AgentOptions& options)
   client_options_.target = options.controller;
   client_options_.node = options.reconciler.node;
   client_options_.agent_version = options.reconciler.agent_version;
+  client_options_.metrics_address = options.metrics_listen;
   client_options_.heartbeat = options.heartbeat;
   client_options_.credentials = options.credentials;
 }

@@ -182,6 +182,7 @@ grpc::Status ControllerClient::Session() {
     hello.mutable_hello()->set_applied_version(report_.applied_version());
     hello.mutable_hello()->set_applied_plan_hash(report_.applied_plan_hash());
     hello.mutable_hello()->set_applied_epoch(report_.applied_epoch());
+    hello.mutable_hello()->set_metrics_address(options_.metrics_address);
     report_dirty_ = true;  // a new controller session gets the whole report
   }
   bool ok = stream->Write(hello);

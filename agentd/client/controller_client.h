@@ -55,6 +55,7 @@ class ControllerClient : public ControllerLink {
     std::string target;  // host:port, or host:port,host:port,... (HA)
     std::string node;
     std::string agent_version;
+    std::string metrics_address;  // sent in the hello, for service discovery
     std::chrono::milliseconds heartbeat{5000};
     std::chrono::milliseconds backoff_initial{200};
     std::chrono::milliseconds backoff_max{10000};

@@ -96,6 +96,8 @@ absl::Status AgentSession::Hello(const v1::AgentHello& hello) {
   deps_.metrics->connected_agents.Increment();
   deps_.hub->SetHeld(node_, hello.applied_epoch(), hello.applied_plan_hash());
   WARN_IF_ERROR(deps_.store->SetConnected(node_, true), "marking {} connected", node_);
+  WARN_IF_ERROR(deps_.store->SetMetricsAddress(node_, CutText(hello.metrics_address(), 256)),
+                "recording {}'s metrics address", node_);
   spdlog::info("agent {} connected from {} (agent {}, holds version {} of epoch {})", node_,
                stream_->Peer(), CutText(hello.agent_version(), 64), hello.applied_version(),
                hello.applied_epoch());

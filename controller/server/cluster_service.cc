@@ -247,4 +247,18 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::CreateNodeToken(
   });
 }
 
+grpc::ServerUnaryReactor* ClusterServiceImpl::CreateWebLogin(
+    grpc::CallbackServerContext* ctx, const v1::CreateWebLoginRequest* /*request*/,
+    v1::CreateWebLoginResponse* response) {
+  return Unary(ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Caller caller, authz_->Authorize(*ctx, Access::kRead, "web login"));
+    if (!web_login_) {
+      return absl::FailedPreconditionError(
+          "this controller serves no web page; start it with --web_listen=HOST:PORT");
+    }
+    ASSIGN_OR_RETURN(*response, web_login_(caller));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace bamctl

@@ -37,6 +37,10 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   // the controller is standalone. Set before serving.
   using ControllersInfo = std::function<absl::StatusOr<v1::GetControllersResponse>()>;
   void SetControllersInfo(ControllersInfo info) { controllers_info_ = std::move(info); }
+  // Makes web page logins (the web endpoint); without it CreateWebLogin
+  // fails FAILED_PRECONDITION. Set before serving.
+  using WebLogin = std::function<absl::StatusOr<v1::CreateWebLoginResponse>(const Caller&)>;
+  void SetWebLogin(WebLogin login) { web_login_ = std::move(login); }
 
   grpc::ServerUnaryReactor* GetControllers(grpc::CallbackServerContext* ctx,
                                            const v1::GetControllersRequest* request,
@@ -79,6 +83,9 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   grpc::ServerUnaryReactor* CreateNodeToken(grpc::CallbackServerContext* ctx,
                                             const v1::CreateNodeTokenRequest* request,
                                             v1::CreateNodeTokenResponse* response) override;
+  grpc::ServerUnaryReactor* CreateWebLogin(grpc::CallbackServerContext* ctx,
+                                           const v1::CreateWebLoginRequest* request,
+                                           v1::CreateWebLoginResponse* response) override;
 
  private:
   const Authorizer* authz_;
@@ -88,6 +95,7 @@ class ClusterServiceImpl : public v1::ClusterService::CallbackService {
   RolloutEngine* rollouts_;
   Enrolment* enrolment_;
   ControllersInfo controllers_info_;
+  WebLogin web_login_;
 };
 
 }  // namespace bamctl

@@ -298,6 +298,7 @@ absl::Status ControllerServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen, " (in use, or not an address here)"));
   }
+  if (!options_.web_listen.empty()) RETURN_IF_ERROR(StartWeb());
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   if (replica_ != nullptr) {
     // The engine runs while this controller leads (the replica's listener).
@@ -307,6 +308,48 @@ absl::Status ControllerServer::Start() {
   }
   spdlog::info("bam-controller serving on port {} (database {})", port_, db);
   if (options_.notifier != nullptr) options_.notifier->Ready(StatusLine(nullptr, 0));
+  return absl::OkStatus();
+}
+
+absl::Status ControllerServer::StartWeb() {
+  WebOptions web;
+  web.listen = options_.web_listen;
+  web.public_url = options_.web_url;
+  web.advertise_host = options_.advertise.substr(0, options_.advertise.rfind(':'));
+  if (!options_.tls_dir.empty()) {
+    web.cert_file = options_.tls_dir + "/controller.crt";
+    web.key_file = options_.tls_dir + "/controller.key";
+    web.client_ca_file = options_.tls_dir + "/ca.crt";
+    // Prometheus proves itself with a viewer certificate, as bamctl does.
+    web.certificate_user = [](absl::string_view pem) -> absl::StatusOr<WebUser> {
+      ASSIGN_OR_RETURN(const Identity id, IdentityOfCertificate(pem));
+      RETURN_IF_ERROR(CheckAccess(Caller{id.name, id.role, true}, Access::kRead, "web"));
+      return WebUser{id.name, std::string(PeerRoleText(id.role))};
+    };
+  }
+  OverviewSources sources;
+  sources.state = state_.get();
+  sources.store = store_.get();
+  if (replica_ != nullptr) sources.controllers = [this] { return ControllersInfo(); };
+  sources.four_letter_word = [](const std::string& host, uint32_t port, const std::string& word) {
+    return TcpRequest(host, static_cast<int>(port), word, std::chrono::seconds(1));
+  };
+  sources.clock = clock_;
+  sources.metrics_address = metrics_address();
+  if (absl::StartsWith(sources.metrics_address, "0.0.0.0:") ||
+      absl::StartsWith(sources.metrics_address, "[::]:")) {
+    // A wildcard is no address to scrape: the host others reach us at.
+    const std::string host = web.advertise_host.empty() ? "localhost" : web.advertise_host;
+    sources.metrics_address =
+        absl::StrCat(host, sources.metrics_address.substr(sources.metrics_address.rfind(':')));
+  }
+  ASSIGN_OR_RETURN(web_, WebServer::Start(std::move(web), std::move(sources), clock_));
+  cluster_service_->SetWebLogin([this](const Caller& caller) {
+    return web_->CreateLogin(WebUser{caller.name, caller.verified
+                                                      ? std::string(PeerRoleText(caller.role))
+                                                      : std::string("plaintext")});
+  });
+  spdlog::info("web page at {}", web_->url());
   return absl::OkStatus();
 }
 
@@ -419,6 +462,7 @@ void ControllerServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   if (options_.notifier != nullptr) options_.notifier->Stopping("shutting down");
+  if (web_ != nullptr) web_->Shutdown();  // ends the pages' streams
   if (server_ != nullptr) {
     // Ends open agent streams (their reactors finish) after a short grace.
     server_->Shutdown(std::chrono::system_clock::now() + options_.shutdown_grace);
@@ -433,6 +477,7 @@ void ControllerServer::Shutdown() {
   batcher_.reset();  // flushes
   server_.reset();
   exposer_.reset();
+  web_.reset();
   store_.reset();
 }
 

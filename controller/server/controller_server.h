@@ -20,6 +20,7 @@
 #include "controller/server/metrics.h"
 #include "controller/server/report_batcher.h"
 #include "controller/store/store.h"
+#include "controller/web/web_server.h"
 #include "grpcpp/server.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
@@ -69,6 +70,12 @@ struct ControllerOptions {
   // systemd's notify socket: READY once serving, STATUS and WATCHDOG from
   // the maintenance loop; null: none. Not owned; must outlive the server.
   SystemdNotifier* notifier = nullptr;
+
+  // The web page and Prometheus service discovery (docs/web.md): HOST:PORT,
+  // "" for none. Over TLS with tls_dir's certificate; plaintext only on
+  // loopback. web_url: the address people open, when not made from these.
+  std::string web_listen;
+  std::string web_url;
 };
 
 // The bam-controller daemon: store, services, gRPC server, /metrics.
@@ -90,6 +97,8 @@ class ControllerServer {
   // Null without HA.
   Replica* replica() { return replica_.get(); }
   std::string metrics_address() const;
+  // The web page's address; "" without --web_listen.
+  std::string web_url() const { return web_ != nullptr ? web_->url() : ""; }
 
   DesiredState* desired_state() { return state_.get(); }
   Store* store() { return store_.get(); }
@@ -101,6 +110,7 @@ class ControllerServer {
   std::string StatusLine(const v1::GetStatusResponse* status, int running_ops) const;
   // HA: the replica, made and listened to (started after serving begins).
   absl::Status MakeReplica();
+  absl::Status StartWeb();
   absl::StatusOr<v1::GetControllersResponse> ControllersInfo();
   // A retention pass when one is due; returns when the next one is.
   int64_t PruneIfDue(int64_t now_ms, int64_t due_ms);
@@ -123,6 +133,7 @@ class ControllerServer {
   std::unique_ptr<EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<Replica> replica_;
+  std::unique_ptr<WebServer> web_;
   int port_ = 0;
   int64_t leadership_changes_seen_ = 0;  // the maintenance thread's
   // Held through the whole of Shutdown: a second caller (the signal

@@ -143,6 +143,9 @@ INSERT OR IGNORE INTO settings (name, value) VALUES ('epoch', 1);
 INSERT OR IGNORE INTO settings (name, value)
   VALUES ('db_id', (random() & 9223372036854775807) | 1), ('ha_log', 0), ('ha_applied', 0);
 )sql"},
+    // Where each node's agent serves /metrics, from its hello, for
+    // Prometheus service discovery (local, as the rest of a node's row).
+    {"ALTER TABLE nodes ADD COLUMN metrics_address TEXT NOT NULL DEFAULT '';"},
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

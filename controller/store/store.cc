@@ -453,6 +453,18 @@ absl::Status Store::SetConnected(const std::string& node, bool connected) {
   return tx.Commit();
 }
 
+absl::Status Store::SetMetricsAddress(const std::string& node, const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(auto stmt,
+                   SqliteStmt::Prepare(*db_,
+                                       "INSERT INTO nodes (name, metrics_address) "
+                                       "VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
+                                       "metrics_address = excluded.metrics_address "
+                                       "WHERE metrics_address <> excluded.metrics_address"));
+  stmt->Bind(1, node).Bind(2, address);
+  return stmt->Run();
+}
+
 absl::Status Store::DisconnectAll() {
   absl::MutexLock lock(&mu_);
   return db_->Exec("UPDATE nodes SET connected = 0 WHERE connected <> 0");
@@ -476,10 +488,12 @@ absl::Status Store::TouchNodes(const std::vector<std::string>& nodes) {
 absl::StatusOr<std::vector<NodeRecord>> Store::ListNodes() {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(
-      auto nodes, SqliteStmt::Prepare(*db_,
-                                      "SELECT name, agent_version, connected, last_seen_ms, "
-                                      "applied_version, applied_plan_hash, report_extra FROM nodes "
-                                      "ORDER BY name"));
+      auto nodes,
+      SqliteStmt::Prepare(*db_,
+                          "SELECT name, agent_version, connected, last_seen_ms, "
+                          "applied_version, applied_plan_hash, report_extra, metrics_address "
+                          "FROM nodes "
+                          "ORDER BY name"));
   ASSIGN_OR_RETURN(auto roles,
                    SqliteStmt::Prepare(*db_,
                                        "SELECT status FROM role_status WHERE node = ? ORDER BY "
@@ -495,8 +509,10 @@ absl::StatusOr<std::vector<NodeRecord>> Store::ListNodes() {
                       nodes->Int(4),
                       nodes->Text(5),
                       {},
+                      {},
                       {}};
     record.report_extra.ParseFromString(nodes->Text(6));
+    record.metrics_address = nodes->Text(7);
     roles->Bind(1, record.name);
     while (true) {
       ASSIGN_OR_RETURN(bool role_row, roles->Step());

@@ -66,6 +66,7 @@ struct NodeRecord {
   std::vector<v1::RoleStatus> roles;
   // The rest of its last report: preflight, notices, clock offset.
   v1::NodeReport report_extra;
+  std::string metrics_address;  // from its agent's last hello; "" for none
 };
 
 struct EventRecord {
@@ -179,6 +180,9 @@ class Store {
   // and the error names the refused ones.
   absl::Status RecordReports(const std::vector<v1::NodeReport>& reports);
   absl::Status SetConnected(const std::string& node, bool connected);
+  // Where `node`'s agent serves /metrics, as its hello says (local, like
+  // connections: not a write of the cluster's history).
+  absl::Status SetMetricsAddress(const std::string& node, const std::string& address);
   // Marks every node disconnected (no event): at start, where no agent is
   // connected yet whatever a crash left recorded, and when an HA controller
   // stops leading (its agents go to the new leader).

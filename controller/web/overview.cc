@@ -1,0 +1,279 @@
+#include "controller/web/overview.h"
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "common/text_diff.h"
+#include "google/protobuf/util/json_util.h"
+#include "proto/enum_text.h"
+
+namespace bamctl {
+namespace {
+
+constexpr int64_t kOverviewTtlMs = 400;   // a page's stream asks every 500 ms
+constexpr int64_t kZooKeeperTtlMs = 2000;  // four-letter words to every server
+
+std::string ProtoJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) return "null";
+  return out;
+}
+
+std::string Bool(bool b) { return b ? "true" : "false"; }
+
+// "host:port" with brackets for an IPv6 host.
+std::string HostPort(absl::string_view host, uint32_t port) {
+  if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
+
+// An agent's metrics address with a wildcard host replaced by the node's.
+std::string ScrapeAddress(absl::string_view metrics_address, absl::string_view node_address) {
+  const size_t colon = metrics_address.rfind(':');
+  if (colon == absl::string_view::npos) return "";
+  const absl::string_view host = metrics_address.substr(0, colon);
+  const absl::string_view port = metrics_address.substr(colon + 1);
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+    if (absl::StrContains(node_address, ':')) return absl::StrCat("[", node_address, "]:", port);
+    return absl::StrCat(node_address, ":", port);
+  }
+  return std::string(metrics_address);
+}
+
+}  // namespace
+
+std::string JsonQuote(absl::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      // Never "</script>" or "<!--" in a document a browser may parse.
+      case '<': out += "\\u003c"; break;
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      default:
+        if (u < 0x20) {
+          absl::StrAppend(&out, "\\u00", absl::Hex(u, absl::kZeroPad2));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+bool Overview::Serving() {
+  if (!sources_.controllers) return true;
+  absl::StatusOr<v1::GetControllersResponse> info = sources_.controllers();
+  return info.ok() && info->self().serving();
+}
+
+absl::StatusOr<std::string> Overview::Json() {
+  const int64_t now = sources_.clock->MonotonicMillis();
+  {
+    absl::MutexLock lock(&mu_);
+    if (cached_at_ms_ >= 0 && now - cached_at_ms_ < kOverviewTtlMs) return cached_;
+  }
+  ASSIGN_OR_RETURN(std::string json, Build());
+  absl::MutexLock lock(&mu_);
+  cached_ = json;
+  cached_at_ms_ = now;
+  return json;
+}
+
+absl::StatusOr<std::string> Overview::Build() {
+  std::string controller;
+  if (sources_.controllers) {
+    ASSIGN_OR_RETURN(v1::GetControllersResponse info, sources_.controllers());
+    controller = absl::StrCat(
+        "{\"address\":", JsonQuote(info.self().address()), ",\"role\":",
+        JsonQuote(info.self().role()), ",\"serving\":", Bool(info.self().serving()),
+        ",\"leader\":", JsonQuote(info.leader()), ",\"current_version\":\"",
+        info.self().current_version(), "\",\"error\":", JsonQuote(info.self().error()), "}");
+  } else {
+    ASSIGN_OR_RETURN(const int64_t version, sources_.store->CurrentVersion());
+    controller = absl::StrCat(
+        "{\"address\":\"\",\"role\":\"standalone\",\"serving\":true,\"leader\":\"\","
+        "\"current_version\":\"",
+        version, "\",\"error\":\"\"}");
+  }
+  ASSIGN_OR_RETURN(const v1::GetStatusResponse status, sources_.state->Status());
+  ASSIGN_OR_RETURN(const std::vector<v1::Operation> operations,
+                   sources_.store->ListOperations(20, false));
+  ASSIGN_OR_RETURN(const std::vector<EventRecord> events, sources_.store->ListEvents(100));
+  ASSIGN_OR_RETURN(const std::shared_ptr<const DesiredState::Current> plans,
+                   sources_.state->CurrentPlans());
+
+  std::vector<std::string> ops;
+  for (const v1::Operation& op : operations) ops.push_back(ProtoJson(op));
+  std::vector<std::string> evs;
+  for (const EventRecord& e : events) {
+    v1::Event event;
+    event.set_id(e.id);
+    event.set_time_ms(e.time_ms);
+    event.set_kind(e.kind);
+    event.set_actor(e.actor);
+    event.set_node(e.node);
+    event.set_message(e.message);
+    evs.push_back(ProtoJson(event));
+  }
+
+  // The Cassandra ring: each node's token, and whether its role is up.
+  std::map<std::string, const v1::NodeStatus*> by_node;
+  for (const v1::NodeStatus& n : status.nodes()) by_node[n.node()] = &n;
+  std::string partitioner;
+  std::vector<std::string> ring;
+  for (const v1::NodePlan& plan : plans->plans) {
+    if (!plan.has_cassandra()) continue;
+    partitioner = plan.cassandra().partitioner();
+    std::string state = "unknown";
+    std::string phase;
+    auto it = by_node.find(plan.node());
+    if (it != by_node.end() && it->second->connected()) {
+      state = "down";
+      for (const v1::RoleStatus& r : it->second->roles()) {
+        if (r.service() != "cassandra") continue;
+        phase = EnumText(r.phase());
+        if (r.phase() == v1::PHASE_RUNNING && r.health() == v1::HEALTH_HEALTHY) state = "up";
+      }
+    }
+    ring.push_back(absl::StrCat("{\"node\":", JsonQuote(plan.node()), ",\"address\":",
+                                JsonQuote(plan.cassandra().listen_address()), ",\"token\":",
+                                JsonQuote(plan.cassandra().initial_token()), ",\"state\":\"",
+                                state, "\",\"phase\":", JsonQuote(phase), "}"));
+  }
+
+  return absl::StrCat(
+      "{\"now_ms\":\"", sources_.clock->NowMillis(), "\",\"controller\":", controller,
+      ",\"status\":", ProtoJson(status), ",\"operations\":[", absl::StrJoin(ops, ","),
+      "],\"events\":[", absl::StrJoin(evs, ","), "],\"zookeeper\":", ZooKeeperJson(*plans),
+      ",\"cassandra\":{\"partitioner\":", JsonQuote(partitioner), ",\"nodes\":[",
+      absl::StrJoin(ring, ","), "]}}");
+}
+
+std::string Overview::ZooKeeperJson(const DesiredState::Current& plans) {
+  const int64_t now = sources_.clock->MonotonicMillis();
+  {
+    absl::MutexLock lock(&mu_);
+    if (zk_cached_at_ms_ >= 0 && now - zk_cached_at_ms_ < kZooKeeperTtlMs) return zk_cached_;
+  }
+  // Every ZooKeeper node's plan lists the whole ensemble; take the first.
+  const v1::ZooKeeperPlan* ensemble = nullptr;
+  for (const v1::NodePlan& plan : plans.plans) {
+    if (plan.has_zookeeper()) {
+      ensemble = &plan.zookeeper();
+      break;
+    }
+  }
+  std::vector<std::string> servers;
+  if (ensemble != nullptr) {
+    const ZooKeeperEnsemble zk(sources_.four_letter_word);
+    for (const v1::ZooKeeperServer& s : ensemble->servers()) {
+      std::string mode;
+      std::string error;
+      int64_t synced = 0;
+      if (sources_.four_letter_word) {
+        mode = zk.Mode(ZooKeeperServer{s.host(), s.client_port()});
+        if (mode.empty()) error = "does not answer srvr";
+        if (mode == "leader") {
+          absl::StatusOr<std::string> mntr = sources_.four_letter_word(s.host(), s.client_port(), "mntr");
+          if (mntr.ok()) {
+            const std::map<std::string, std::string> values = ParseMntr(*mntr);
+            auto it = values.find("zk_synced_followers");
+            if (it != values.end()) synced = std::atoll(it->second.c_str());
+          }
+        }
+      }
+      servers.push_back(absl::StrCat("{\"node\":", JsonQuote(s.node()), ",\"id\":", s.id(),
+                                     ",\"address\":", JsonQuote(HostPort(s.host(), s.client_port())),
+                                     ",\"mode\":", JsonQuote(mode), ",\"error\":", JsonQuote(error),
+                                     ",\"synced_followers\":", synced, "}"));
+    }
+  }
+  std::string json = absl::StrCat("{\"servers\":[", absl::StrJoin(servers, ","), "]}");
+  absl::MutexLock lock(&mu_);
+  zk_cached_ = json;
+  zk_cached_at_ms_ = now;
+  return json;
+}
+
+absl::StatusOr<std::string> Overview::VersionsJson(int limit) {
+  ASSIGN_OR_RETURN(const std::vector<VersionRecord> versions, sources_.store->ListVersions(limit));
+  v1::ListVersionsResponse response;
+  for (const VersionRecord& v : versions) {
+    v1::VersionInfo* info = response.add_versions();
+    info->set_version(v.version);
+    info->set_content_hash(v.content_hash);
+    info->set_author(v.author);
+    info->set_comment(v.comment);
+    info->set_created_ms(v.created_ms);
+    info->set_rollback_of(v.rollback_of);
+  }
+  return ProtoJson(response);
+}
+
+absl::StatusOr<std::string> Overview::VersionJson(int64_t version) {
+  ASSIGN_OR_RETURN(const v1::GetDesiredStateResponse current, sources_.state->Get(version));
+  std::string before;
+  if (version > 1) {
+    // The one before may have been pruned: then the diff is against nothing.
+    absl::StatusOr<v1::GetDesiredStateResponse> previous = sources_.state->Get(version - 1);
+    if (previous.ok()) before = previous->spec_text();
+  }
+  const std::string diff =
+      UnifiedDiff(before, current.spec_text(), absl::StrCat("version ", version - 1),
+                  absl::StrCat("version ", version));
+  return absl::StrCat("{\"version\":\"", current.version(), "\",\"author\":",
+                      JsonQuote(current.author()), ",\"comment\":", JsonQuote(current.comment()),
+                      ",\"created_ms\":\"", current.created_ms(), "\",\"rollback_of\":\"",
+                      current.rollback_of(), "\",\"spec_text\":", JsonQuote(current.spec_text()),
+                      ",\"spec_diff\":", JsonQuote(diff), "}");
+}
+
+absl::StatusOr<std::string> Overview::TargetsJson() {
+  ASSIGN_OR_RETURN(const std::shared_ptr<const DesiredState::Current> plans,
+                   sources_.state->CurrentPlans());
+  ASSIGN_OR_RETURN(const std::vector<NodeRecord> nodes, sources_.store->ListNodes());
+  std::map<std::string, std::string> metrics;
+  for (const NodeRecord& n : nodes) metrics[n.name] = n.metrics_address;
+  std::vector<std::string> groups;
+  for (const v1::NodePlan& plan : plans->plans) {
+    auto it = metrics.find(plan.node());
+    if (it == metrics.end() || it->second.empty()) continue;  // never said where
+    const std::string target = ScrapeAddress(it->second, plan.address());
+    if (target.empty()) continue;
+    groups.push_back(absl::StrCat(
+        "{\"targets\":[", JsonQuote(target), "],\"labels\":{\"__meta_bamctl_component\":\"agent\","
+        "\"__meta_bamctl_node\":", JsonQuote(plan.node()), ",\"__meta_bamctl_address\":",
+        JsonQuote(plan.address()), ",\"__meta_bamctl_roles\":",
+        JsonQuote(absl::StrCat(",", absl::StrJoin(plan.roles(), ","), ",")), "}}"));
+  }
+  if (!sources_.metrics_address.empty()) {
+    std::string name = "controller";
+    if (sources_.controllers) {
+      absl::StatusOr<v1::GetControllersResponse> info = sources_.controllers();
+      if (info.ok() && !info->self().address().empty()) name = info->self().address();
+    }
+    groups.push_back(absl::StrCat("{\"targets\":[", JsonQuote(sources_.metrics_address),
+                                  "],\"labels\":{\"__meta_bamctl_component\":\"controller\","
+                                  "\"__meta_bamctl_controller\":",
+                                  JsonQuote(name), "}}"));
+  }
+  return absl::StrCat("[", absl::StrJoin(groups, ","), "]");
+}
+
+}  // namespace bamctl
