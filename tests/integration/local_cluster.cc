@@ -390,6 +390,17 @@ absl::StatusOr<v1::GetStatusResponse> LocalCluster::Status() {
   return response;
 }
 
+absl::StatusOr<v1::CreateWebLoginResponse> LocalCluster::WebLogin() {
+  v1::CreateWebLoginResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (Stub() == nullptr) return absl::FailedPreconditionError("no controller");
+  grpc::Status s = stub_->CreateWebLogin(&ctx, v1::CreateWebLoginRequest(), &response);
+  Forget(s);
+  if (!s.ok()) return FromGrpc(s, "web login");
+  return response;
+}
+
 absl::StatusOr<v1::GetStatusResponse> LocalCluster::WaitFor(
     const std::function<bool(const v1::GetStatusResponse&)>& done,
     std::chrono::milliseconds timeout) {

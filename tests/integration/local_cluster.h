@@ -76,6 +76,8 @@ class LocalCluster {
 
   absl::StatusOr<v1::ApplyResponse> Apply(const std::string& spec_text);
   absl::StatusOr<v1::GetStatusResponse> Status();
+  // A one-time login to the web page (controllers started with --web_listen).
+  absl::StatusOr<v1::CreateWebLoginResponse> WebLogin();
   // Polls status until `done` holds (or the timeout passes: DeadlineExceeded
   // with the last status and any daemon that exited in the message).
   absl::StatusOr<v1::GetStatusResponse> WaitFor(

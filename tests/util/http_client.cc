@@ -128,6 +128,24 @@ absl::StatusOr<HttpAnswer> ParseHttpAnswer(const std::string& text) {
         std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
   }
   answer.body = text.substr(head_end + 4);
+  if (answer.headers["transfer-encoding"] == "chunked") {
+    // size in hex CRLF, data CRLF, ..., 0 CRLF CRLF
+    std::string body;
+    size_t at = 0;
+    while (true) {
+      const size_t eol = answer.body.find("\r\n", at);
+      if (eol == std::string::npos) return absl::DataLossError("a chunk without its size line");
+      size_t size = 0;
+      if (!absl::SimpleHexAtoi(answer.body.substr(at, eol - at), &size)) {
+        return absl::DataLossError("a malformed chunk size");
+      }
+      if (size == 0) break;
+      body += answer.body.substr(eol + 2, size);
+      at = eol + 2 + size + 2;
+    }
+    answer.body = std::move(body);
+    return answer;
+  }
   auto length = answer.headers.find("content-length");
   size_t n = 0;
   if (length != answer.headers.end() && absl::SimpleAtoi(length->second, &n) && n < answer.body.size()) {
