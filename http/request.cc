@@ -15,8 +15,21 @@ namespace {
 bool IsTokenChar(char c) {
   if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -147,14 +160,14 @@ ParseResult ParseRequest(absl::string_view data) {
   const size_t head_end = rest.find("\r\n\r\n");
   if (head_end == absl::string_view::npos) {
     if (rest.size() > kMaxHeadBytes) {
-      return Refuse(431, absl::StrCat("the request line and header fields exceed ",
-                                      kMaxHeadBytes, " bytes"));
+      return Refuse(
+          431, absl::StrCat("the request line and header fields exceed ", kMaxHeadBytes, " bytes"));
     }
     return ParseResult{};
   }
   if (head_end + 4 > kMaxHeadBytes) {
-    return Refuse(431, absl::StrCat("the request line and header fields exceed ", kMaxHeadBytes,
-                                    " bytes"));
+    return Refuse(
+        431, absl::StrCat("the request line and header fields exceed ", kMaxHeadBytes, " bytes"));
   }
   std::vector<absl::string_view> lines = absl::StrSplit(rest.substr(0, head_end), "\r\n");
 
@@ -175,7 +188,8 @@ ParseResult ParseRequest(absl::string_view data) {
   } else if (absl::StartsWith(version, "HTTP/") && version.size() == 8 &&
              absl::ascii_isdigit(static_cast<unsigned char>(version[5])) && version[6] == '.' &&
              absl::ascii_isdigit(static_cast<unsigned char>(version[7]))) {
-    return Refuse(505, absl::StrCat("HTTP version ", version.substr(5), " is not supported (1.0, 1.1)"));
+    return Refuse(505,
+                  absl::StrCat("HTTP version ", version.substr(5), " is not supported (1.0, 1.1)"));
   } else {
     return Refuse(400, "the request line does not end in an HTTP version");
   }

@@ -24,10 +24,10 @@ inline constexpr size_t kMaxBodyBytes = 64 * 1024;
 inline constexpr size_t kMaxHeaders = 64;
 
 struct Request {
-  std::string method;  // "GET", "HEAD", "POST"
-  std::string target;  // as sent: "/api/version?v=3"
-  std::string path;    // percent-decoded, without the query: "/api/version"
-  std::string query;   // raw, after '?': "v=3"
+  std::string method;     // "GET", "HEAD", "POST"
+  std::string target;     // as sent: "/api/version?v=3"
+  std::string path;       // percent-decoded, without the query: "/api/version"
+  std::string query;      // raw, after '?': "v=3"
   int minor_version = 1;  // HTTP/1.<minor>
   // Field names lower-cased; a repeated field keeps every value in order.
   std::vector<std::pair<std::string, std::string>> headers;

@@ -112,8 +112,8 @@ absl::StatusOr<SslCtxPtr> MakeSslContext(const ServerOptions& options) {
         absl::StrCat(options.key_file, ": not a usable private key: ", OpenSslErrors()));
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(options.key_file, " is not the key of ",
-                                                   options.cert_file));
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.key_file, " is not the key of ", options.cert_file));
   }
   if (!options.client_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx.get(), options.client_ca_file.c_str(), nullptr) != 1) {
@@ -124,6 +124,11 @@ absl::StatusOr<SslCtxPtr> MakeSslContext(const ServerOptions& options) {
     if (names != nullptr) SSL_CTX_set_client_CA_list(ctx.get(), names);
     // Optional: a browser without a certificate logs in with a token.
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    // Resuming a session (browsers do, on every new connection) needs this
+    // with client verification, or OpenSSL fails the handshake ("session id
+    // context uninitialized").
+    static constexpr unsigned char kSessionContext[] = "bamctl-http";
+    SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof(kSessionContext) - 1);
   }
   return ctx;
 }
@@ -419,8 +424,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, Han
     ASSIGN_OR_RETURN(ssl, MakeSslContext(options));
   }
   ASSIGN_OR_RETURN(const int fd, OpenListener(options.listen));
-  return std::unique_ptr<Server>(
-      new Server(std::make_unique<Impl>(std::move(options), std::move(handler), fd, std::move(ssl))));
+  return std::unique_ptr<Server>(new Server(
+      std::make_unique<Impl>(std::move(options), std::move(handler), fd, std::move(ssl))));
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

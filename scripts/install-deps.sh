@@ -23,7 +23,26 @@ packages=(
   python3 procps iproute2 curl
   # Debian packages (scripts/package.sh) and their install test in a chroot
   debhelper dpkg-dev lintian debootstrap
+  # the web page's browser test: Debian's Chromium driven by Playwright
+  chromium
 )
+# Node.js and npm for Playwright: the machine's own when it has them (a
+# nodejs from elsewhere conflicts with Debian's npm), else Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+
+# playwright-core (tests/web/package-lock.json), when missing or the lock
+# is newer than what npm installed.
+install_playwright() {
+  local web
+  web=$(cd "$(dirname "$0")/../tests/web" && pwd)
+  if [ ! -f "$web/node_modules/.package-lock.json" ] ||
+    [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in tests/web (playwright-core)"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,6 +53,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  install_playwright
   exit 0
 fi
 
@@ -43,3 +63,4 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_playwright

@@ -4,7 +4,8 @@
 #   1. scripts/install-deps.sh (Debian 12 packages; no-op when present)
 #   2. format check of the tracked C++ and proto sources; the Prometheus
 #      rules checked and unit-tested by promtool
-#   3. default preset (RelWithDebInfo): build, all tests
+#   3. default preset (RelWithDebInfo): build, all tests (the web page's
+#      browser test too: its screenshots land in build/default/test-outputs/web)
 #   4. Debian packages from that build (debhelper, lintian), installed,
 #      upgraded and purged in a debootstrap chroot (tests/packaging/), then
 #      run on five network-namespace hosts (tests/hosts/, hosts_test)
@@ -29,11 +30,16 @@ echo "== format check"
 echo "== Prometheus rules: promtool check and unit tests (packaging/prometheus)"
 promtool check rules packaging/prometheus/bamctl-rules.yml
 promtool test rules packaging/prometheus/bamctl-rules.test.yml
+# The scrape configuration as packaged, with the rules where it finds them.
+sed "s|/usr/share/bam-controller/prometheus/|$PWD/packaging/prometheus/|" \
+  packaging/prometheus/bamctl-prometheus.yml >build/bamctl-prometheus.check.yml
+promtool check config build/bamctl-prometheus.check.yml
 
 echo "== build + test (default preset)"
 ./scripts/build.sh default
-# All but the five-host test, which runs the packages (below).
-ctest --preset default -j "$(nproc)" -LE hosts
+# All but the five-host test, which runs the packages (below). The browser
+# test must run here, not skip for want of Chromium or Playwright.
+BAMCTL_REQUIRE_BROWSER=1 ctest --preset default -j "$(nproc)" -LE hosts
 
 echo "== Debian packages: build, lintian, install / upgrade / purge in a chroot"
 # The packages hold the programs the tests just ran (no second build);

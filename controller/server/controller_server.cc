@@ -336,13 +336,6 @@ absl::Status ControllerServer::StartWeb() {
   };
   sources.clock = clock_;
   sources.metrics_address = metrics_address();
-  if (absl::StartsWith(sources.metrics_address, "0.0.0.0:") ||
-      absl::StartsWith(sources.metrics_address, "[::]:")) {
-    // A wildcard is no address to scrape: the host others reach us at.
-    const std::string host = web.advertise_host.empty() ? "localhost" : web.advertise_host;
-    sources.metrics_address =
-        absl::StrCat(host, sources.metrics_address.substr(sources.metrics_address.rfind(':')));
-  }
   ASSIGN_OR_RETURN(web_, WebServer::Start(std::move(web), std::move(sources), clock_));
   cluster_service_->SetWebLogin([this](const Caller& caller) {
     return web_->CreateLogin(WebUser{caller.name, caller.verified

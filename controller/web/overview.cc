@@ -15,7 +15,7 @@
 namespace bamctl {
 namespace {
 
-constexpr int64_t kOverviewTtlMs = 400;   // a page's stream asks every 500 ms
+constexpr int64_t kOverviewTtlMs = 400;    // a page's stream asks every 500 ms
 constexpr int64_t kZooKeeperTtlMs = 2000;  // four-letter words to every server
 
 std::string ProtoJson(const google::protobuf::Message& message) {
@@ -35,7 +35,8 @@ std::string HostPort(absl::string_view host, uint32_t port) {
   return absl::StrCat(host, ":", port);
 }
 
-// An agent's metrics address with a wildcard host replaced by the node's.
+// A metrics address with a wildcard host replaced by `host` (the node's
+// address, or the one the controller was reached at).
 std::string ScrapeAddress(absl::string_view metrics_address, absl::string_view node_address) {
   const size_t colon = metrics_address.rfind(':');
   if (colon == absl::string_view::npos) return "";
@@ -55,15 +56,31 @@ std::string JsonQuote(absl::string_view text) {
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       // Never "</script>" or "<!--" in a document a browser may parse.
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
+      case '<':
+        out += "\\u003c";
+        break;
+      case '>':
+        out += "\\u003e";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
       default:
         if (u < 0x20) {
           absl::StrAppend(&out, "\\u00", absl::Hex(u, absl::kZeroPad2));
@@ -100,8 +117,8 @@ absl::StatusOr<std::string> Overview::Build() {
   if (sources_.controllers) {
     ASSIGN_OR_RETURN(v1::GetControllersResponse info, sources_.controllers());
     controller = absl::StrCat(
-        "{\"address\":", JsonQuote(info.self().address()), ",\"role\":",
-        JsonQuote(info.self().role()), ",\"serving\":", Bool(info.self().serving()),
+        "{\"address\":", JsonQuote(info.self().address()),
+        ",\"role\":", JsonQuote(info.self().role()), ",\"serving\":", Bool(info.self().serving()),
         ",\"leader\":", JsonQuote(info.leader()), ",\"current_version\":\"",
         info.self().current_version(), "\",\"error\":", JsonQuote(info.self().error()), "}");
   } else {
@@ -151,18 +168,18 @@ absl::StatusOr<std::string> Overview::Build() {
         if (r.phase() == v1::PHASE_RUNNING && r.health() == v1::HEALTH_HEALTHY) state = "up";
       }
     }
-    ring.push_back(absl::StrCat("{\"node\":", JsonQuote(plan.node()), ",\"address\":",
-                                JsonQuote(plan.cassandra().listen_address()), ",\"token\":",
-                                JsonQuote(plan.cassandra().initial_token()), ",\"state\":\"",
-                                state, "\",\"phase\":", JsonQuote(phase), "}"));
+    ring.push_back(absl::StrCat("{\"node\":", JsonQuote(plan.node()),
+                                ",\"address\":", JsonQuote(plan.cassandra().listen_address()),
+                                ",\"token\":", JsonQuote(plan.cassandra().initial_token()),
+                                ",\"state\":\"", state, "\",\"phase\":", JsonQuote(phase), "}"));
   }
 
-  return absl::StrCat(
-      "{\"now_ms\":\"", sources_.clock->NowMillis(), "\",\"controller\":", controller,
-      ",\"status\":", ProtoJson(status), ",\"operations\":[", absl::StrJoin(ops, ","),
-      "],\"events\":[", absl::StrJoin(evs, ","), "],\"zookeeper\":", ZooKeeperJson(*plans),
-      ",\"cassandra\":{\"partitioner\":", JsonQuote(partitioner), ",\"nodes\":[",
-      absl::StrJoin(ring, ","), "]}}");
+  return absl::StrCat("{\"now_ms\":\"", sources_.clock->NowMillis(),
+                      "\",\"controller\":", controller, ",\"status\":", ProtoJson(status),
+                      ",\"operations\":[", absl::StrJoin(ops, ","), "],\"events\":[",
+                      absl::StrJoin(evs, ","), "],\"zookeeper\":", ZooKeeperJson(*plans),
+                      ",\"cassandra\":{\"partitioner\":", JsonQuote(partitioner), ",\"nodes\":[",
+                      absl::StrJoin(ring, ","), "]}}");
 }
 
 std::string Overview::ZooKeeperJson(const DesiredState::Current& plans) {
@@ -190,7 +207,8 @@ std::string Overview::ZooKeeperJson(const DesiredState::Current& plans) {
         mode = zk.Mode(ZooKeeperServer{s.host(), s.client_port()});
         if (mode.empty()) error = "does not answer srvr";
         if (mode == "leader") {
-          absl::StatusOr<std::string> mntr = sources_.four_letter_word(s.host(), s.client_port(), "mntr");
+          absl::StatusOr<std::string> mntr =
+              sources_.four_letter_word(s.host(), s.client_port(), "mntr");
           if (mntr.ok()) {
             const std::map<std::string, std::string> values = ParseMntr(*mntr);
             auto it = values.find("zk_synced_followers");
@@ -198,10 +216,10 @@ std::string Overview::ZooKeeperJson(const DesiredState::Current& plans) {
           }
         }
       }
-      servers.push_back(absl::StrCat("{\"node\":", JsonQuote(s.node()), ",\"id\":", s.id(),
-                                     ",\"address\":", JsonQuote(HostPort(s.host(), s.client_port())),
-                                     ",\"mode\":", JsonQuote(mode), ",\"error\":", JsonQuote(error),
-                                     ",\"synced_followers\":", synced, "}"));
+      servers.push_back(absl::StrCat(
+          "{\"node\":", JsonQuote(s.node()), ",\"id\":", s.id(), ",\"address\":",
+          JsonQuote(HostPort(s.host(), s.client_port())), ",\"mode\":", JsonQuote(mode),
+          ",\"error\":", JsonQuote(error), ",\"synced_followers\":", synced, "}"));
     }
   }
   std::string json = absl::StrCat("{\"servers\":[", absl::StrJoin(servers, ","), "]}");
@@ -237,14 +255,14 @@ absl::StatusOr<std::string> Overview::VersionJson(int64_t version) {
   const std::string diff =
       UnifiedDiff(before, current.spec_text(), absl::StrCat("version ", version - 1),
                   absl::StrCat("version ", version));
-  return absl::StrCat("{\"version\":\"", current.version(), "\",\"author\":",
-                      JsonQuote(current.author()), ",\"comment\":", JsonQuote(current.comment()),
-                      ",\"created_ms\":\"", current.created_ms(), "\",\"rollback_of\":\"",
-                      current.rollback_of(), "\",\"spec_text\":", JsonQuote(current.spec_text()),
-                      ",\"spec_diff\":", JsonQuote(diff), "}");
+  return absl::StrCat(
+      "{\"version\":\"", current.version(), "\",\"author\":", JsonQuote(current.author()),
+      ",\"comment\":", JsonQuote(current.comment()), ",\"created_ms\":\"", current.created_ms(),
+      "\",\"rollback_of\":\"", current.rollback_of(),
+      "\",\"spec_text\":", JsonQuote(current.spec_text()), ",\"spec_diff\":", JsonQuote(diff), "}");
 }
 
-absl::StatusOr<std::string> Overview::TargetsJson() {
+absl::StatusOr<std::string> Overview::TargetsJson(absl::string_view reached_host) {
   ASSIGN_OR_RETURN(const std::shared_ptr<const DesiredState::Current> plans,
                    sources_.state->CurrentPlans());
   ASSIGN_OR_RETURN(const std::vector<NodeRecord> nodes, sources_.store->ListNodes());
@@ -257,9 +275,11 @@ absl::StatusOr<std::string> Overview::TargetsJson() {
     const std::string target = ScrapeAddress(it->second, plan.address());
     if (target.empty()) continue;
     groups.push_back(absl::StrCat(
-        "{\"targets\":[", JsonQuote(target), "],\"labels\":{\"__meta_bamctl_component\":\"agent\","
-        "\"__meta_bamctl_node\":", JsonQuote(plan.node()), ",\"__meta_bamctl_address\":",
-        JsonQuote(plan.address()), ",\"__meta_bamctl_roles\":",
+        "{\"targets\":[", JsonQuote(target),
+        "],\"labels\":{\"__meta_bamctl_component\":\"agent\","
+        "\"__meta_bamctl_node\":",
+        JsonQuote(plan.node()), ",\"__meta_bamctl_address\":", JsonQuote(plan.address()),
+        ",\"__meta_bamctl_roles\":",
         JsonQuote(absl::StrCat(",", absl::StrJoin(plan.roles(), ","), ",")), "}}"));
   }
   if (!sources_.metrics_address.empty()) {
@@ -268,7 +288,9 @@ absl::StatusOr<std::string> Overview::TargetsJson() {
       absl::StatusOr<v1::GetControllersResponse> info = sources_.controllers();
       if (info.ok() && !info->self().address().empty()) name = info->self().address();
     }
-    groups.push_back(absl::StrCat("{\"targets\":[", JsonQuote(sources_.metrics_address),
+    std::string target = sources_.metrics_address;
+    if (!reached_host.empty()) target = ScrapeAddress(target, reached_host);
+    groups.push_back(absl::StrCat("{\"targets\":[", JsonQuote(target),
                                   "],\"labels\":{\"__meta_bamctl_component\":\"controller\","
                                   "\"__meta_bamctl_controller\":",
                                   JsonQuote(name), "}}"));

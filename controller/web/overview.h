@@ -31,7 +31,8 @@ struct OverviewSources {
   // Asks ZooKeeper servers their mode; null: modes are not shown.
   FourLetterWord four_letter_word;
   const Clock* clock = nullptr;
-  // This controller's /metrics ("host:port"; "" for none), for discovery.
+  // This controller's /metrics ("host:port"; "" for none), for discovery;
+  // a wildcard host stands for the host Prometheus reached the page at.
   std::string metrics_address;
 };
 
@@ -50,8 +51,9 @@ class Overview {
   // GET /prometheus/targets: Prometheus's HTTP SD format, one group per
   // agent that said where it serves /metrics (with __meta_bamctl_node,
   // __meta_bamctl_roles as ",role,role,", __meta_bamctl_component "agent")
-  // and one for this controller (component "controller").
-  absl::StatusOr<std::string> TargetsJson();
+  // and one for this controller (component "controller"). `reached_host`:
+  // the host the request was sent to (its Host field, without the port).
+  absl::StatusOr<std::string> TargetsJson(absl::string_view reached_host);
 
   // Whether this controller serves (leads, or runs alone): node reports
   // reach only the leader, so only its answers are current.

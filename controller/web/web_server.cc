@@ -42,8 +42,19 @@ absl::string_view ContentType(absl::string_view name) {
 }
 
 std::string HtmlEscape(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"},
-                                    {"\"", "&quot;"}, {"'", "&#39;"}});
+  return absl::StrReplaceAll(
+      text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"}});
+}
+
+// The host a request was sent to: its Host field without the port
+// ("[::1]:9443" -> "::1").
+std::string RequestHost(const http::Request& request) {
+  absl::string_view host = request.Header("host").value_or("");
+  if (absl::StartsWith(host, "[")) {
+    const size_t close = host.find(']');
+    return close == absl::string_view::npos ? "" : std::string(host.substr(1, close - 1));
+  }
+  return std::string(host.substr(0, host.find(':')));
 }
 
 bool IsLoopbackListen(absl::string_view listen) {
@@ -64,10 +75,14 @@ http::Response JsonError(int status, absl::string_view message) {
 
 int HttpStatusOf(const absl::Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kUnavailable: return 503;
-    default: return 500;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -91,12 +106,11 @@ class WebServer::Impl {
     server_options.cert_file = options_.cert_file;
     server_options.key_file = options_.key_file;
     server_options.client_ca_file = options_.client_ca_file;
-    ASSIGN_OR_RETURN(server_, http::Server::Start(
-                                  server_options, [this](const http::Request& request,
-                                                         const http::Peer& peer,
-                                                         http::ResponseWriter& writer) {
-                                    Handle(request, peer, writer);
-                                  }));
+    ASSIGN_OR_RETURN(server_,
+                     http::Server::Start(
+                         server_options,
+                         [this](const http::Request& request, const http::Peer& peer,
+                                http::ResponseWriter& writer) { Handle(request, peer, writer); }));
     if (!options_.public_url.empty()) {
       url_ = options_.public_url;
     } else {
@@ -115,8 +129,7 @@ class WebServer::Impl {
     v1::CreateWebLoginResponse out;
     out.set_url(absl::StrCat(url_, "/"));
     if (!server_->tls()) return out;  // loopback plaintext: no login needed
-    ASSIGN_OR_RETURN(WebSessions::Login login,
-                     sessions_.IssueToken(std::move(user)));
+    ASSIGN_OR_RETURN(WebSessions::Login login, sessions_.IssueToken(std::move(user)));
     out.set_token(login.token);
     out.set_expires_ms(login.expires_ms);
     out.set_url(absl::StrCat(url_, "/login#token=", login.token));
@@ -147,7 +160,9 @@ class WebServer::Impl {
     response.headers.emplace_back("Content-Security-Policy", std::string(kContentSecurityPolicy));
     response.headers.emplace_back("X-Content-Type-Options", "nosniff");
     response.headers.emplace_back("X-Frame-Options", "DENY");
-    response.headers.emplace_back("Referrer-Policy", "no-referrer");
+    // Not no-referrer: with it, browsers send "Origin: null" on this
+    // page's own form posts, which SameOrigin must refuse.
+    response.headers.emplace_back("Referrer-Policy", "same-origin");
     writer.Send(std::move(response));
   }
 
@@ -188,16 +203,19 @@ class WebServer::Impl {
     const std::optional<WebUser> user = Authenticate(request, peer);
     const bool api = absl::StartsWith(path, "/api/") || absl::StartsWith(path, "/prometheus/");
     if (!user) {
-      if (api) return Send(writer, JsonError(401, "log in first: `bamctl web login` prints a link"));
+      if (api)
+        return Send(writer, JsonError(401, "log in first: `bamctl web login` prints a link"));
       return Send(writer, http::Response::Redirect("/login"));
     }
     if (path == "/logout") {
       if (!post) return Send(writer, MethodNotAllowed("POST"));
-      if (!SameOrigin(request)) return Send(writer, http::Response::Text(403, "cross-origin logout refused"));
+      if (!SameOrigin(request))
+        return Send(writer, http::Response::Text(403, "cross-origin logout refused"));
       if (std::optional<std::string> cookie = request.Cookie(kCookie)) sessions_.End(*cookie);
       http::Response r = http::Response::Redirect("/login");
-      r.headers.emplace_back("Set-Cookie", absl::StrCat(kCookie, "=; Path=/; Secure; HttpOnly; "
-                                                                 "SameSite=Strict; Max-Age=0"));
+      r.headers.emplace_back("Set-Cookie", absl::StrCat(kCookie,
+                                                        "=; Path=/; Secure; HttpOnly; "
+                                                        "SameSite=Strict; Max-Age=0"));
       return Send(writer, std::move(r));
     }
     if (!get) return Send(writer, MethodNotAllowed("GET"));
@@ -219,7 +237,7 @@ class WebServer::Impl {
         // Reports reach the leader only: a follower's list would be stale.
         return Send(writer, JsonError(503, "this controller follows; ask the leader"));
       }
-      return SendJson(overview_.TargetsJson(), writer);
+      return SendJson(overview_.TargetsJson(RequestHost(request)), writer);
     }
     return Send(writer, JsonError(404, absl::StrCat("no page ", path)));
   }
@@ -239,12 +257,17 @@ class WebServer::Impl {
   }
 
   void SendJson(const absl::StatusOr<std::string>& json, http::ResponseWriter& writer) {
-    if (!json.ok()) return Send(writer, JsonError(HttpStatusOf(json.status()), json.status().message()));
+    if (!json.ok())
+      return Send(writer, JsonError(HttpStatusOf(json.status()), json.status().message()));
     Send(writer, Json(200, *json));
   }
 
   void Login(const http::Request& request, http::ResponseWriter& writer) {
-    if (!SameOrigin(request)) return Send(writer, LoginPage(403, "cross-origin login refused"));
+    if (!SameOrigin(request)) {
+      return Send(writer, LoginPage(403, absl::StrCat("a login from another site (Origin ",
+                                                      request.Header("origin").value_or(""),
+                                                      ") is refused")));
+    }
     if (!server_->tls()) return Send(writer, http::Response::Redirect("/"));
     const std::map<std::string, std::string> form = http::ParseUrlEncoded(request.body);
     auto token = form.find("token");
@@ -254,10 +277,10 @@ class WebServer::Impl {
     absl::StatusOr<std::string> session = sessions_.Redeem(token->second);
     if (!session.ok()) return Send(writer, LoginPage(401, session.status().message()));
     http::Response r = http::Response::Redirect("/");
-    r.headers.emplace_back(
-        "Set-Cookie", absl::StrCat(kCookie, "=", *session, "; Path=/; Secure; HttpOnly; "
-                                   "SameSite=Strict; Max-Age=",
-                                   sessions_.session_lifetime_ms() / 1000));
+    r.headers.emplace_back("Set-Cookie", absl::StrCat(kCookie, "=", *session,
+                                                      "; Path=/; Secure; HttpOnly; "
+                                                      "SameSite=Strict; Max-Age=",
+                                                      sessions_.session_lifetime_ms() / 1000));
     Send(writer, std::move(r));
   }
 
@@ -276,9 +299,13 @@ class WebServer::Impl {
       // A session that ended (logout, expiry) ends its streams.
       if (cookie && !sessions_.Lookup(*cookie)) return;
       absl::StatusOr<std::string> json = overview_.Json();
-      if (json.ok() && *json != last) {
+      // Only a change is sent: the JSON without its leading now_ms, which
+      // changes every time (the page ages its times by itself).
+      const absl::string_view content =
+          json.ok() ? absl::string_view(*json).substr(json->find(',') + 1) : "";
+      if (json.ok() && content != last) {
         if (!writer.Write(absl::StrCat("event: overview\ndata: ", *json, "\n\n"))) return;
-        last = *std::move(json);
+        last = std::string(content);
         quiet_rounds = 0;
       } else if (++quiet_rounds >= 30) {
         if (!writer.Write(": keepalive\n\n")) return;

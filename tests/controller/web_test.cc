@@ -100,9 +100,9 @@ class WebServerTest : public bamctl::testing::ZooKeeperTrioTest {
     sources.state = state_.get();
     sources.store = store_.get();
     sources.clock = &clock_;
-    sources.metrics_address = Host() + ":9464";
-    sources.four_letter_word = [](const std::string& host, uint32_t, const std::string& word)
-        -> absl::StatusOr<std::string> {
+    sources.metrics_address = "0.0.0.0:9464";  // the host Prometheus reached
+    sources.four_letter_word = [](const std::string& host, uint32_t,
+                                  const std::string& word) -> absl::StatusOr<std::string> {
       if (host == "10.0.0.3") return absl::UnavailableError("down");
       const bool leader = host == "10.0.0.1";
       if (word == "srvr") return absl::StrCat("Mode: ", leader ? "leader" : "follower", "\n");
@@ -225,14 +225,16 @@ TEST_F(WebServerTest, ALoginLetsTheBrowserReadUntilLogout) {
 
   // The stream sends the overview at once.
   absl::StatusOr<std::string> stream = HttpExchange(
-      Host(), web_->port(),
-      absl::StrCat("GET /api/stream HTTP/1.1\r\nHost: h\r\n", cookie, "\r\n"), client_,
-      [](const std::string& got) { return absl::StrContains(got, "\n\n{") || absl::StrContains(got, "}\n\n"); });
+      Host(), web_->port(), absl::StrCat("GET /api/stream HTTP/1.1\r\nHost: h\r\n", cookie, "\r\n"),
+      client_, [](const std::string& got) {
+        return absl::StrContains(got, "\n\n{") || absl::StrContains(got, "}\n\n");
+      });
   ASSERT_TRUE(stream.ok()) << stream.status();
   EXPECT_THAT(*stream, HasSubstr("Content-Type: text/event-stream"));
   EXPECT_THAT(*stream, HasSubstr("event: overview\ndata: {\"now_ms\""));
 
-  absl::StatusOr<HttpAnswer> out = HttpPostForm(Host(), web_->port(), "/logout", "", client_, cookie);
+  absl::StatusOr<HttpAnswer> out =
+      HttpPostForm(Host(), web_->port(), "/logout", "", client_, cookie);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->status, 303);
   EXPECT_THAT(out->headers["set-cookie"], HasSubstr("Max-Age=0"));
@@ -241,7 +243,7 @@ TEST_F(WebServerTest, ALoginLetsTheBrowserReadUntilLogout) {
 
 TEST_F(WebServerTest, PrometheusDiscoversAgentsAndTheControllerWithAViewerCertificate) {
   ASSERT_TRUE(store_->SetMetricsAddress("zk1", "10.0.0.1:9465").ok());
-  ASSERT_TRUE(store_->SetMetricsAddress("zk2", "0.0.0.0:9465").ok());  // the node's address
+  ASSERT_TRUE(store_->SetMetricsAddress("zk2", "0.0.0.0:9465").ok());    // the node's address
   ASSERT_TRUE(store_->SetMetricsAddress("gone", "10.9.9.9:9465").ok());  // not in the spec
   absl::StatusOr<KeyAndCertificate> viewer =
       ca_->Issue("prometheus", PeerRole::kViewer, absl::Hours(1));
@@ -249,7 +251,8 @@ TEST_F(WebServerTest, PrometheusDiscoversAgentsAndTheControllerWithAViewerCertif
   HttpClientOptions prometheus = client_;
   prometheus.cert_pem = viewer->cert_pem;
   prometheus.key_pem = viewer->key_pem;
-  absl::StatusOr<HttpAnswer> targets = HttpGet(Host(), web_->port(), "/prometheus/targets", prometheus);
+  absl::StatusOr<HttpAnswer> targets =
+      HttpGet(Host(), web_->port(), "/prometheus/targets", prometheus);
   ASSERT_TRUE(targets.ok()) << targets.status();
   ASSERT_EQ(targets->status, 200) << targets->body;
   EXPECT_EQ(targets->body,

@@ -44,9 +44,8 @@ TEST(ParseRequestTest, WaitsForTheWholeHeadAndBody) {
 
 TEST(ParseRequestTest, KeepAliveFollowsTheVersionAndConnection) {
   EXPECT_FALSE(ParseRequest("GET / HTTP/1.0\r\n\r\n").request.KeepAlive());
-  EXPECT_FALSE(
-      ParseRequest("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Close\r\n\r\n")
-          .request.KeepAlive());
+  EXPECT_FALSE(ParseRequest("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Close\r\n\r\n")
+                   .request.KeepAlive());
 }
 
 struct Refusal {
@@ -82,8 +81,8 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"GET / HTTP/1.1\r\nHost: h\x7f\r\n\r\n", 400, "control character"},
         Refusal{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 501,
                 "Content-Length"},
-        Refusal{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
-                400, "two different"},
+        Refusal{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400,
+                "two different"},
         Refusal{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400, "decimal"},
         Refusal{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1e3\r\n\r\n", 400, "decimal"},
         Refusal{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999\r\n\r\n", 400,

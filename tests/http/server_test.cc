@@ -71,7 +71,8 @@ TEST(HttpServerTest, AnswersKeepsAliveAndPipelines) {
   EXPECT_THAT(*raw, HasSubstr("Connection: keep-alive"));
 
   // HEAD: the length of the GET's body, no body.
-  raw = HttpExchange(Host(), server->port(), "HEAD /h HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", {});
+  raw = HttpExchange(Host(), server->port(),
+                     "HEAD /h HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", {});
   ASSERT_TRUE(raw.ok());
   EXPECT_THAT(*raw, HasSubstr("Content-Length: "));
   EXPECT_TRUE(absl::EndsWith(*raw, "\r\n\r\n")) << *raw;
@@ -80,8 +81,9 @@ TEST(HttpServerTest, AnswersKeepsAliveAndPipelines) {
 TEST(HttpServerTest, RefusesAMalformedRequestAndCloses) {
   std::unique_ptr<Server> server = StartOrDie({});
   ASSERT_NE(server, nullptr);
-  absl::StatusOr<std::string> raw = HttpExchange(
-      Host(), server->port(), "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", {});
+  absl::StatusOr<std::string> raw =
+      HttpExchange(Host(), server->port(),
+                   "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", {});
   ASSERT_TRUE(raw.ok()) << raw.status();
   absl::StatusOr<HttpAnswer> answer = ParseHttpAnswer(*raw);
   ASSERT_TRUE(answer.ok());
@@ -136,7 +138,8 @@ TEST_F(HttpsServerTest, ServesTlsAndReportsAVerifiedClientCertificate) {
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->body, "GET /x loopback=1 tls=1 cert=0 body=\n");
 
-  absl::StatusOr<KeyAndCertificate> viewer = ca_->Issue("prometheus", PeerRole::kViewer, absl::Hours(1));
+  absl::StatusOr<KeyAndCertificate> viewer =
+      ca_->Issue("prometheus", PeerRole::kViewer, absl::Hours(1));
   ASSERT_TRUE(viewer.ok());
   HttpClientOptions with_cert = client_;
   with_cert.cert_pem = viewer->cert_pem;
@@ -146,9 +149,11 @@ TEST_F(HttpsServerTest, ServesTlsAndReportsAVerifiedClientCertificate) {
   EXPECT_EQ(answer->body, "GET /x loopback=1 tls=1 cert=1 body=\n");
 
   // A certificate of another CA does not get through the handshake.
-  absl::StatusOr<CertificateAuthority> other = CertificateAuthority::Create("other", absl::Hours(1));
+  absl::StatusOr<CertificateAuthority> other =
+      CertificateAuthority::Create("other", absl::Hours(1));
   ASSERT_TRUE(other.ok());
-  absl::StatusOr<KeyAndCertificate> stranger = other->Issue("eve", PeerRole::kOperator, absl::Hours(1));
+  absl::StatusOr<KeyAndCertificate> stranger =
+      other->Issue("eve", PeerRole::kOperator, absl::Hours(1));
   ASSERT_TRUE(stranger.ok());
   HttpClientOptions eve = client_;
   eve.cert_pem = stranger->cert_pem;
@@ -163,12 +168,30 @@ TEST_F(HttpsServerTest, ServesTlsAndReportsAVerifiedClientCertificate) {
   EXPECT_TRUE(HttpGet(Host(), server_->port(), "/x", client_).ok());
 }
 
+// Browsers resume TLS sessions on every new connection; with client
+// certificates asked for, OpenSSL fails such a handshake unless the server
+// set a session id context (Chromium saw ERR_SSL_PROTOCOL_ERROR).
+TEST_F(HttpsServerTest, ResumesSessionsAsBrowsersDo) {
+  std::string session;
+  bool resumed = true;
+  HttpClientOptions options = client_;
+  options.session = &session;
+  options.resumed = &resumed;
+  ASSERT_TRUE(HttpGet(Host(), server_->port(), "/first", options).ok());
+  EXPECT_FALSE(resumed);
+  ASSERT_FALSE(session.empty());
+  absl::StatusOr<HttpAnswer> again = HttpGet(Host(), server_->port(), "/second", options);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->status, 200);
+  EXPECT_TRUE(resumed);
+}
+
 TEST_F(HttpsServerTest, ShutdownEndsStreamsAndIdleConnectionsAtOnce) {
   std::atomic<bool> stream_ended = false;
   std::string streamed;
   std::thread reader([&] {
-    absl::StatusOr<std::string> raw = HttpExchange(
-        Host(), server_->port(), "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n", client_);
+    absl::StatusOr<std::string> raw =
+        HttpExchange(Host(), server_->port(), "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n", client_);
     if (raw.ok()) streamed = *raw;
     stream_ended = true;
   });

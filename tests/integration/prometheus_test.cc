@@ -61,7 +61,8 @@ std::string Text(const Value* v) { return v != nullptr ? v->string_value() : "";
 class PrometheusTest : public LocalClusterFixture {
  protected:
   PrometheusTest()
-      : LocalClusterFixture(testing::ReadSourceFile("examples/seed-cluster.yaml"), SeedSettings()) {}
+      : LocalClusterFixture(testing::ReadSourceFile("examples/seed-cluster.yaml"), SeedSettings()) {
+  }
 
   void SetUp() override {
     if (!fs::exists("/usr/bin/prometheus")) {
@@ -95,12 +96,13 @@ class PrometheusTest : public LocalClusterFixture {
                  {"evaluation_interval: 15s", "evaluation_interval: 1s"},
                  {"refresh_interval: 30s", "refresh_interval: 1s"}});
     ASSERT_TRUE(WriteFileAtomically((dir_ / "prometheus.yml").string(), config, 0644).ok());
-    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> prometheus = testing::ChildProcess::Start(
-        {"/usr/bin/prometheus", "--config.file=" + (dir_ / "prometheus.yml").string(),
-         "--storage.tsdb.path=" + (dir_ / "data").string(),
-         absl::StrCat("--web.listen-address=", host_, ":", kPrometheusPort),
-         "--log.level=warn"},
-        {}, dir_.string(), (dir_ / "prometheus.log").string());
+    absl::StatusOr<std::unique_ptr<testing::ChildProcess>> prometheus =
+        testing::ChildProcess::Start(
+            {"/usr/bin/prometheus", "--config.file=" + (dir_ / "prometheus.yml").string(),
+             "--storage.tsdb.path=" + (dir_ / "data").string(),
+             absl::StrCat("--web.listen-address=", host_, ":", kPrometheusPort),
+             "--log.level=warn"},
+            {}, dir_.string(), (dir_ / "prometheus.log").string());
     ASSERT_TRUE(prometheus.ok()) << prometheus.status();
     prometheus_ = *std::move(prometheus);
   }
@@ -138,11 +140,12 @@ class PrometheusTest : public LocalClusterFixture {
     }
     std::string got;
     if (last.ok()) (void)google::protobuf::util::MessageToJsonString(*last, &got);
-    absl::StatusOr<std::optional<std::string>> log = ReadFileIfExists((dir_ / "prometheus.log").string());
+    absl::StatusOr<std::optional<std::string>> log =
+        ReadFileIfExists((dir_ / "prometheus.log").string());
     return absl::DeadlineExceededError(absl::StrCat(
-        "after ", timeout.count(), " s, ", path, " gives: ",
-        last.ok() ? got.substr(0, 4000) : last.status().ToString(), "\nprometheus.log: ",
-        log.ok() && log->has_value() ? (*log)->substr(0, 4000) : ""));
+        "after ", timeout.count(), " s, ", path,
+        " gives: ", last.ok() ? got.substr(0, 4000) : last.status().ToString(),
+        "\nprometheus.log: ", log.ok() && log->has_value() ? (*log)->substr(0, 4000) : ""));
   }
 
   std::string host_;
@@ -180,12 +183,12 @@ std::set<std::string> Alerts(const Value& data, const std::string& name, const s
 
 TEST_F(PrometheusTest, FindsTheClusterThroughTheControllerAndAlertsOnACrashLoop) {
   // Every agent with its node and roles, and the controller, scraped.
-  const std::set<std::string> expected = {"bam-agent/node1", "bam-agent/node2", "bam-agent/node3",
-                                          "bam-agent/node4", "bam-agent/node5",
-                                          "bam-controller/controller"};
+  const std::set<std::string> expected = {"bam-agent/node1", "bam-agent/node2",
+                                          "bam-agent/node3", "bam-agent/node4",
+                                          "bam-agent/node5", "bam-controller/controller"};
   absl::StatusOr<Value> targets = WaitApi(
-      "/api/v1/targets?state=active",
-      [&](const Value& d) { return UpTargets(d) == expected; }, std::chrono::seconds(60));
+      "/api/v1/targets?state=active", [&](const Value& d) { return UpTargets(d) == expected; },
+      std::chrono::seconds(60));
   ASSERT_TRUE(targets.ok()) << targets.status();
   bool saw_roles = false;
   for (const Value& t : Field(*targets, "activeTargets")->list_value().values()) {

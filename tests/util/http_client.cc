@@ -60,8 +60,7 @@ absl::Status UsePem(SSL_CTX* ctx, const HttpClientOptions& options) {
 
 }  // namespace
 
-absl::StatusOr<std::string> HttpExchange(const std::string& host, int port,
-                                         const std::string& raw,
+absl::StatusOr<std::string> HttpExchange(const std::string& host, int port, const std::string& raw,
                                          const HttpClientOptions& options,
                                          const std::function<bool(const std::string&)>& done) {
   Fd sock;
@@ -85,17 +84,27 @@ absl::StatusOr<std::string> HttpExchange(const std::string& host, int port,
     if (absl::Status s = UsePem(ctx.get(), options); !s.ok()) return s;
     ssl.reset(SSL_new(ctx.get()));
     SSL_set_fd(ssl.get(), sock.fd);
+    if (options.session != nullptr && !options.session->empty()) {
+      const auto* der = reinterpret_cast<const unsigned char*>(options.session->data());
+      SSL_SESSION* offered =
+          d2i_SSL_SESSION(nullptr, &der, static_cast<long>(options.session->size()));
+      if (offered != nullptr) SSL_set_session(ssl.get(), offered);
+      SSL_SESSION_free(offered);
+    }
     if (SSL_connect(ssl.get()) != 1) {
       char buf[256] = {0};
       ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
-      return absl::UnavailableError(absl::StrCat("TLS handshake with ", host, ":", port, ": ", buf));
+      return absl::UnavailableError(
+          absl::StrCat("TLS handshake with ", host, ":", port, ": ", buf));
     }
   }
   const absl::Time deadline = absl::Now() + options.timeout;
   size_t sent = 0;
   while (sent < raw.size()) {
-    const int n = options.tls ? SSL_write(ssl.get(), raw.data() + sent, static_cast<int>(raw.size() - sent))
-                              : static_cast<int>(send(sock.fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL));
+    const int n =
+        options.tls
+            ? SSL_write(ssl.get(), raw.data() + sent, static_cast<int>(raw.size() - sent))
+            : static_cast<int>(send(sock.fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL));
     if (n <= 0) break;  // the server may answer and close before reading it all
     sent += static_cast<size_t>(n);
   }
@@ -108,7 +117,18 @@ absl::StatusOr<std::string> HttpExchange(const std::string& host, int port,
     if (n <= 0) break;
     got.append(buf, static_cast<size_t>(n));
   }
-  if (got.empty()) return absl::DeadlineExceededError(absl::StrCat("no answer from ", host, ":", port));
+  if (options.tls && options.resumed != nullptr)
+    *options.resumed = SSL_session_reused(ssl.get()) == 1;
+  if (options.tls && options.session != nullptr) {
+    SSL_SESSION* kept = SSL_get1_session(ssl.get());
+    const int size = kept != nullptr ? i2d_SSL_SESSION(kept, nullptr) : 0;
+    options.session->assign(static_cast<size_t>(size > 0 ? size : 0), '\0');
+    auto* out = reinterpret_cast<unsigned char*>(options.session->data());
+    if (size > 0) i2d_SSL_SESSION(kept, &out);
+    SSL_SESSION_free(kept);
+  }
+  if (got.empty())
+    return absl::DeadlineExceededError(absl::StrCat("no answer from ", host, ":", port));
   return got;
 }
 
@@ -148,7 +168,8 @@ absl::StatusOr<HttpAnswer> ParseHttpAnswer(const std::string& text) {
   }
   auto length = answer.headers.find("content-length");
   size_t n = 0;
-  if (length != answer.headers.end() && absl::SimpleAtoi(length->second, &n) && n < answer.body.size()) {
+  if (length != answer.headers.end() && absl::SimpleAtoi(length->second, &n) &&
+      n < answer.body.size()) {
     answer.body.resize(n);
   }
   return answer;
@@ -156,18 +177,17 @@ absl::StatusOr<HttpAnswer> ParseHttpAnswer(const std::string& text) {
 
 absl::StatusOr<HttpAnswer> HttpGet(const std::string& host, int port, const std::string& path,
                                    const HttpClientOptions& options, const std::string& extra) {
-  absl::StatusOr<std::string> raw = HttpExchange(
-      host, port,
-      absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", host, ":", port, "\r\nConnection: close\r\n",
-                   extra, "\r\n"),
-      options);
+  absl::StatusOr<std::string> raw =
+      HttpExchange(host, port,
+                   absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", host, ":", port,
+                                "\r\nConnection: close\r\n", extra, "\r\n"),
+                   options);
   if (!raw.ok()) return raw.status();
   return ParseHttpAnswer(*raw);
 }
 
-absl::StatusOr<HttpAnswer> HttpPostForm(const std::string& host, int port,
-                                        const std::string& path, const std::string& body,
-                                        const HttpClientOptions& options,
+absl::StatusOr<HttpAnswer> HttpPostForm(const std::string& host, int port, const std::string& path,
+                                        const std::string& body, const HttpClientOptions& options,
                                         const std::string& extra) {
   absl::StatusOr<std::string> raw = HttpExchange(
       host, port,

@@ -20,6 +20,11 @@ struct HttpClientOptions {
   std::string cert_pem;  // a client certificate and its key; "" for none
   std::string key_pem;
   absl::Duration timeout = absl::Seconds(10);
+  // TLS session resumption, as browsers do: a session (DER) from an earlier
+  // exchange is offered, and the one this exchange ends with is kept here;
+  // `resumed` says whether the server took the offer.
+  std::string* session = nullptr;
+  bool* resumed = nullptr;
 };
 
 struct HttpAnswer {
@@ -31,8 +36,7 @@ struct HttpAnswer {
 // Sends `raw` and reads until `done` holds for what came back, the server
 // closes, or the timeout passes (then what came so far, or an error when
 // nothing did).
-absl::StatusOr<std::string> HttpExchange(const std::string& host, int port,
-                                         const std::string& raw,
+absl::StatusOr<std::string> HttpExchange(const std::string& host, int port, const std::string& raw,
                                          const HttpClientOptions& options,
                                          const std::function<bool(const std::string&)>& done = {});
 
@@ -41,12 +45,10 @@ absl::StatusOr<HttpAnswer> ParseHttpAnswer(const std::string& text);
 
 // GET `path` (Connection: close) with `extra` header lines ("Cookie: a=b\r\n").
 absl::StatusOr<HttpAnswer> HttpGet(const std::string& host, int port, const std::string& path,
-                                   const HttpClientOptions& options,
-                                   const std::string& extra = "");
+                                   const HttpClientOptions& options, const std::string& extra = "");
 // POST a form body.
-absl::StatusOr<HttpAnswer> HttpPostForm(const std::string& host, int port,
-                                        const std::string& path, const std::string& body,
-                                        const HttpClientOptions& options,
+absl::StatusOr<HttpAnswer> HttpPostForm(const std::string& host, int port, const std::string& path,
+                                        const std::string& body, const HttpClientOptions& options,
                                         const std::string& extra = "");
 
 }  // namespace bamctl::testing
