@@ -255,7 +255,7 @@ if $ha; then
     i=$((i + 1))
     suffix=$([ $i = 1 ] && echo "" || echo "-$i")
     pidfile=$run/controller$suffix.pid
-    if alive "$pidfile" && cmdline_has "$pidfile" --ha_zookeeper; then continue; fi
+    if alive "$pidfile" && cmdline_has "$pidfile" --web_listen; then continue; fi
     if alive "$pidfile"; then
       kill "$(cat "$pidfile")"
       for _ in $(seq 50); do alive "$pidfile" || break; sleep 0.1; done
@@ -264,6 +264,7 @@ if $ha; then
     setsid "$build/controller/bam-controller" --listen="$address" --advertise="$address" \
       --db="$run/controller$suffix.db" --metrics_listen="127.0.0.1:$((9463 + i))" \
       --tls_dir="$pki" --ha_zookeeper="$ha_zookeeper" --ha_path=/bamctl/demo \
+      --web_listen="127.0.0.1:$((9442 + i))" \
       --ha_digest_file="$digest" >>"$run/controller$suffix.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
   done
@@ -281,6 +282,7 @@ if $ha; then
   echo "bamctl controllers name another within the ZooKeeper session timeout (10 s)."
 fi
 
+login_url=$("$bamctl" web login 2>/dev/null || echo "(bamctl web login failed: see demo-run/controller.log)")
 bamctl=${bamctl#"$root"/}
 cat <<MSG
 
@@ -295,6 +297,12 @@ CA and admin's certificate in demo-run/pki). From another shell:
   $bamctl pki issue --dir demo-run/pki --name ann --role viewer   # a read-only user:
   BAMCTL_CONFIG=demo-run/pki/ann.conf $bamctl status            #   reads, cannot apply
   curl -s http://127.0.1.3:9465/metrics | grep bam_agent_   # node3's agent
+
+The web page: ${login_url%%/login*} (its certificate is the controller's,
+signed by the demo's CA, demo-run/pki/ca.crt: let the browser trust it, or
+accept the warning). Log in by opening this one-time link within 5 minutes:
+  $login_url
+or make a new one: $bamctl web login
 
 Things to try:
   kill -9 PID        # PID of a role in bamctl status (e.g. node4 cassandra): its agent restarts it

@@ -44,7 +44,8 @@ std::string MissingBrowserParts() {
 class WebPageTest : public LocalClusterFixture {
  protected:
   WebPageTest()
-      : LocalClusterFixture(testing::ReadSourceFile("examples/seed-cluster.yaml"), SeedSettings()) {}
+      : LocalClusterFixture(testing::ReadSourceFile("examples/seed-cluster.yaml"), SeedSettings()) {
+  }
 
   void SetUp() override {
     if (const std::string missing = MissingBrowserParts(); !missing.empty()) {
@@ -80,7 +81,8 @@ TEST_F(WebPageTest, APersonSeesTheClusterLiveInABrowser) {
       // A crash loop: node4's datanode exits at every start until mended.
       {"BAMCTL_CRASH_NODE", "node4"},
       {"BAMCTL_CRASH_SERVICE", "datanode"},
-      {"BAMCTL_CRASH_FAULT_FILE", cluster().NodeRoot("node4") + "/home/hadoop/hadoop/emulator-fault"},
+      {"BAMCTL_CRASH_FAULT_FILE",
+       cluster().NodeRoot("node4") + "/home/hadoop/hadoop/emulator-fault"},
       {"BAMCTL_CRASH_FAULT_LINE", "datanode:exit-at-start"},
       // A rolling restart whose steps the operations page follows.
       {"BAMCTL_RESTART_ROLE", "zookeeper"},
@@ -95,9 +97,9 @@ TEST_F(WebPageTest, APersonSeesTheClusterLiveInABrowser) {
       ReadFileIfExists(log.string()).value_or(std::nullopt).value_or("(no output)");
   ASSERT_TRUE(exit.ok()) << exit.status() << "\n" << output;
   EXPECT_EQ(*exit, 0) << output;
-  for (const char* shot : {"login.png", "cluster.png", "crash-loop.png", "operation.png",
-                           "node.png", "zookeeper.png", "cassandra.png", "versions.png",
-                           "events.png", "phone.png"}) {
+  for (const char* shot :
+       {"login.png", "cluster.png", "crash-loop.png", "operation.png", "node.png", "zookeeper.png",
+        "cassandra.png", "versions.png", "events.png", "phone.png"}) {
     EXPECT_TRUE(fs::exists(shots / shot)) << shot << " was not taken\n" << output;
   }
 }
