@@ -9,6 +9,33 @@
 #include "spdlog/spdlog.h"
 
 namespace bamctl {
+namespace {
+
+// The probe scheduler as the reconciler sees it, which also keeps the probe
+// metrics to the probes the plan has (a role that left the plan takes its
+// series with it). Metrics first: a sample of a new probe is never dropped.
+class MeteredHealth : public HealthView {
+ public:
+  MeteredHealth(HealthView* probes, AgentMetrics* metrics) : probes_(probes), metrics_(metrics) {}
+
+  void SetTargets(const std::map<std::string, std::vector<Probe>>& targets) override {
+    std::map<std::string, std::vector<std::string>> names;
+    for (const auto& [group, probes] : targets) {
+      for (const Probe& probe : probes) names[group].push_back(probe.name);
+    }
+    metrics_->RetainProbes(names);
+    probes_->SetTargets(targets);
+  }
+  std::vector<std::optional<ProbeSample>> Samples(const std::string& group) const override {
+    return probes_->Samples(group);
+  }
+
+ private:
+  HealthView* const probes_;
+  AgentMetrics* const metrics_;
+};
+
+}  // namespace
 
 PoolExecutor::~PoolExecutor() {
   {
@@ -74,8 +101,9 @@ absl::Status Agent::Start() {
         metrics_->ObserveProbe(group, probe.name, sample.latency_ms / 1000.0);
       },
       [this] { Wake(); });
+  health_ = std::make_unique<MeteredHealth>(probes_.get(), metrics_.get());
   ReconcilerDeps r = deps_.host;
-  r.health = probes_.get();
+  r.health = health_.get();
   r.executor = executor_.get();
   reconciler_ = std::make_unique<Reconciler>(options_.reconciler, std::move(r), [this] { Wake(); });
   reconciler_->Start();

@@ -114,6 +114,7 @@ class Agent {
   std::unique_ptr<AgentMetrics> metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<ProbeScheduler> probes_;
+  std::unique_ptr<HealthView> health_;  // probes_, with the metrics kept to its probes
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<ControllerLink> link_;
   std::atomic<bool> connected_{false};

@@ -107,20 +107,35 @@ void AgentMetrics::SetCertificateExpiry(int64_t unix_ms) {
   certificate_expiry_.Add({}).Set(static_cast<double>(unix_ms) / 1000.0);
 }
 
+void AgentMetrics::RetainProbes(const std::map<std::string, std::vector<std::string>>& probes) {
+  std::set<std::string> keep;
+  for (const auto& [group, names] : probes) {
+    for (const std::string& name : names) keep.insert(group + "\n" + name);
+  }
+  absl::MutexLock lock(&probe_mu_);
+  for (auto it = probes_.begin(); it != probes_.end();) {
+    if (keep.count(it->first) > 0) {
+      ++it;
+      continue;
+    }
+    probe_seconds_.Remove(it->second);
+    it = probes_.erase(it);
+  }
+  retained_probes_ = std::move(keep);
+}
+
 void AgentMetrics::ObserveProbe(const std::string& group, const std::string& probe,
                                 double seconds) {
-  prometheus::Histogram* h = nullptr;
-  {
-    absl::MutexLock lock(&probe_mu_);
-    prometheus::Histogram*& slot = probes_[group + "\n" + probe];
-    if (slot == nullptr) {
-      slot = &probe_seconds_.Add({{"group", group}, {"probe", probe}},
-                                 prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.005, 0.01,
-                                                                         0.05, 0.1, 0.5, 1, 2, 5});
-    }
-    h = slot;
+  const std::string key = group + "\n" + probe;
+  absl::MutexLock lock(&probe_mu_);
+  if (retained_probes_.count(key) == 0) return;  // left the plan meanwhile
+  prometheus::Histogram*& slot = probes_[key];
+  if (slot == nullptr) {
+    slot = &probe_seconds_.Add({{"group", group}, {"probe", probe}},
+                               prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.005, 0.01,
+                                                                       0.05, 0.1, 0.5, 1, 2, 5});
   }
-  h->Observe(seconds);
+  slot->Observe(seconds);
 }
 
 }  // namespace bamctl

@@ -2,6 +2,7 @@
 #define BAMCTL_AGENTD_AGENT_AGENT_METRICS_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ class AgentMetrics {
   // When the node certificate in use expires (Unix ms); never called, and
   // no series, without mutual TLS.
   void SetCertificateExpiry(int64_t unix_ms);
+  // The probes the plan has now, by group (the reconciler's SetTargets):
+  // the series of every other probe go, and a late sample of one that left
+  // (a probe still running when its role left the plan) is dropped, so a
+  // scrape shows only what the plan probes.
+  void RetainProbes(const std::map<std::string, std::vector<std::string>>& probes);
   // From probe threads.
   void ObserveProbe(const std::string& group, const std::string& probe, double seconds);
 
@@ -45,7 +51,10 @@ class AgentMetrics {
   prometheus::Family<prometheus::Gauge>& certificate_expiry_;
 
   std::map<std::string, uint32_t> restarts_seen_;  // loop thread only
-  absl::Mutex probe_mu_;  // Family::Add is thread-safe; this guards the cache
+  // Family::Add is thread-safe; this guards the cache, and holds a
+  // histogram while it is observed so RetainProbes never frees it midway.
+  absl::Mutex probe_mu_;
+  std::set<std::string> retained_probes_ ABSL_GUARDED_BY(probe_mu_);  // "group\nprobe"
   std::map<std::string, prometheus::Histogram*> probes_ ABSL_GUARDED_BY(probe_mu_);
 };
 
