@@ -43,8 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 alone.request.target == r.request.target && alone.request.body == r.request.body,
             "the consumed bytes alone parse to the same request");
       // One byte short of the request is never a whole request.
-      const ParseResult shorter =
-          ParseRequest(absl::string_view(input).substr(0, r.consumed - 1));
+      const ParseResult shorter = ParseRequest(absl::string_view(input).substr(0, r.consumed - 1));
       Check(shorter.state != ParseResult::State::kComplete,
             "a request missing its last byte is not complete");
       break;

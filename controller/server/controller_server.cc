@@ -272,6 +272,8 @@ absl::Status ControllerServer::Start() {
   enrollment_service_ = std::make_unique<EnrollmentServiceImpl>(authz_.get(), enrolment_.get());
   state_->SetVersionListener([this](int64_t version) { agent_service_->PushVersion(version); });
   state_->SetPendingRollouts(rollouts_.get());
+  // Before gRPC serves: CreateWebLogin must find the page's login set.
+  if (!options_.web_listen.empty()) RETURN_IF_ERROR(StartWeb());
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, credentials, &port_);
@@ -298,7 +300,6 @@ absl::Status ControllerServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen, " (in use, or not an address here)"));
   }
-  if (!options_.web_listen.empty()) RETURN_IF_ERROR(StartWeb());
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   if (replica_ != nullptr) {
     // The engine runs while this controller leads (the replica's listener).

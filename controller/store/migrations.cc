@@ -34,6 +34,9 @@ absl::Status AddHostsAndRecompilePlans(SqliteDb& db);
 // as fake steps (the service in nodes(0), the child's id in
 // command_ids(0)): move them into auto_rollout.children.
 absl::Status ConvertAutoRolloutSteps(SqliteDb& db);
+// nodes.metrics_address, unless a database rewound to an older version for
+// a test already has it.
+absl::Status AddMetricsAddress(SqliteDb& db);
 
 struct Migration {
   const char* sql;                            // may be empty
@@ -145,7 +148,7 @@ INSERT OR IGNORE INTO settings (name, value)
 )sql"},
     // Where each node's agent serves /metrics, from its hello, for
     // Prometheus service discovery (local, as the rest of a node's row).
-    {"ALTER TABLE nodes ADD COLUMN metrics_address TEXT NOT NULL DEFAULT '';"},
+    {"", AddMetricsAddress},
 };
 
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -291,6 +294,14 @@ absl::Status RecompilePlans(SqliteDb& db) { return Recompile(db, /*hosts=*/false
 
 // Adds spec_versions.hosts unless it is there already (SQLite has no ADD
 // COLUMN IF NOT EXISTS), then compiles every version again.
+absl::Status AddMetricsAddress(SqliteDb& db) {
+  ASSIGN_OR_RETURN(const int64_t has, QueryInt(db,
+                                               "SELECT count(*) FROM pragma_table_info('nodes') "
+                                               "WHERE name = 'metrics_address'"));
+  if (has > 0) return absl::OkStatus();
+  return db.Exec("ALTER TABLE nodes ADD COLUMN metrics_address TEXT NOT NULL DEFAULT ''");
+}
+
 absl::Status AddHostsAndRecompilePlans(SqliteDb& db) {
   ASSIGN_OR_RETURN(
       int64_t has_hosts,

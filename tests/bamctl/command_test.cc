@@ -125,7 +125,8 @@ TEST_F(CommandTableTest, CommandHelpShowsArgumentsAndFlags) {
 TEST_F(CommandTableTest, UnknownCommandsNameTheValidOnes) {
   EXPECT_THAT(UsageErrorOf({"frobnicate"}),
               HasSubstr("bamctl: unknown command \"frobnicate\"; valid: desired-state, plan, "
-                        "render, pki, status, nodes, events, controllers, node, rolling-restart, "
+                        "render, pki, status, nodes, events, controllers, web, node, "
+                        "rolling-restart, "
                         "op, version, help\n"
                         "Run 'bamctl help' for usage.\n"));
   EXPECT_THAT(UsageErrorOf({"op"}),

@@ -195,6 +195,22 @@ TEST_F(StoreTest, ReportsKeepPreflightAndNotices) {
   EXPECT_EQ(extra.roles_size(), 0);  // roles live in their own rows
 }
 
+TEST_F(StoreTest, KeepsWhereEachAgentServesMetrics) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->SetMetricsAddress("node1", "198.18.4.1:9465").ok());
+  ASSERT_TRUE(store->SetConnected("node1", true).ok());
+  ASSERT_TRUE(store->SetMetricsAddress("node2", "0.0.0.0:9465").ok());
+  ASSERT_TRUE(store->SetMetricsAddress("node2", "0.0.0.0:9466").ok());  // a new one replaces it
+  ASSERT_TRUE(store->SetConnected("node1", false).ok());                // and a disconnect keeps it
+  absl::StatusOr<std::vector<NodeRecord>> nodes = store->ListNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ(nodes->at(0).metrics_address, "198.18.4.1:9465");
+  EXPECT_FALSE(nodes->at(0).connected);
+  EXPECT_EQ(nodes->at(1).metrics_address, "0.0.0.0:9466");
+}
+
 TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   // An operation as schema 1 stored it: kind, state and step states were
   // strings in fields that are reserved now.
@@ -248,12 +264,13 @@ TEST_F(StoreTest, MigratesADatabaseOfTheFirstSchema) {
   }
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_, &clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(Store::SchemaVersion(), 9);
+  EXPECT_EQ(Store::SchemaVersion(), 10);
   EXPECT_EQ(*(*store)->Epoch(), 1);
   auto nodes = (*store)->ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status();
   ASSERT_EQ(nodes->size(), 1u);
   EXPECT_EQ(nodes->at(0).applied_version, 3);
+  EXPECT_EQ(nodes->at(0).metrics_address, "");  // migration 10: none said yet
   EXPECT_EQ(nodes->at(0).report_extra.ByteSizeLong(), 0u);
   EXPECT_TRUE(nodes->at(0).roles.empty());  // reports of the old shape are dropped
 
@@ -302,6 +319,7 @@ TEST_F(StoreTest, MigratesAutoRolloutsToTheirOwnMessage) {
                            "effective_spec BLOB NOT NULL);"
                            "CREATE TABLE plans (version INTEGER NOT NULL, node TEXT NOT NULL, "
                            "plan BLOB NOT NULL, plan_hash TEXT NOT NULL);"
+                           "CREATE TABLE nodes (name TEXT PRIMARY KEY);"
                            "PRAGMA user_version = 3;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);

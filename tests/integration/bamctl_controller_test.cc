@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "pki/client_config.h"
 #include "tests/integration/child_process.h"
+#include "tests/util/http_client.h"
 #include "tests/util/loopback_subnet.h"
 #include "tests/util/test_util.h"
 
@@ -52,7 +53,8 @@ class BamctlControllerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<testing::ChildProcess>> child = testing::ChildProcess::Start(
         {Env("BAMCTL_CONTROLLER_BIN"), "--listen=" + address_,
          "--db=" + (dir_ / "controller.db").string(),
-         absl::StrCat("--metrics_listen=", host_, ":", kMetricsPort), "--tls_dir=" + pki_},
+         absl::StrCat("--metrics_listen=", host_, ":", kMetricsPort), "--tls_dir=" + pki_,
+         absl::StrCat("--web_listen=", host_, ":", kWebPort)},
         {}, dir_.string(), (dir_ / "controller.log").string());
     ASSERT_TRUE(child.ok()) << child.status();
     controller_ = std::move(*child);
@@ -101,6 +103,7 @@ class BamctlControllerTest : public ::testing::Test {
   }
 
   static constexpr int kMetricsPort = 9464;
+  static constexpr int kWebPort = 9443;
 
   fs::path dir_;
   std::string pki_;
@@ -110,6 +113,39 @@ class BamctlControllerTest : public ::testing::Test {
   std::unique_ptr<testing::ChildProcess> controller_;
   int runs_ = 0;
 };
+
+// `bamctl web login` prints a one-time link alone on stdout, for viewers as
+// for operators; the link logs a browser in once.
+TEST_F(BamctlControllerTest, WebLoginPrintsAOneTimeLink) {
+  Result issue = Bamctl({"pki", "issue", "--dir", pki_, "--name", "ann", "--role", "viewer"});
+  ASSERT_EQ(issue.code, 0) << issue.output;
+  Result login = BamctlWith({"web", "login"}, pki_ + "/ann.conf");
+  ASSERT_EQ(login.code, 0) << login.output;
+  const std::string prefix = absl::StrCat("https://", host_, ":", kWebPort, "/login#token=");
+  ASSERT_THAT(login.output, HasSubstr(prefix));
+  EXPECT_THAT(login.output, HasSubstr("one-time login link, works until"));
+  const size_t at = login.output.find(prefix) + prefix.size();
+  const std::string token = login.output.substr(at, login.output.find('\n', at) - at);
+  ASSERT_EQ(token.size(), 64u) << login.output;
+
+  testing::HttpClientOptions tls;
+  tls.tls = true;
+  std::ifstream ca(pki_ + "/ca.crt");
+  tls.ca_pem.assign(std::istreambuf_iterator<char>(ca), {});
+  absl::StatusOr<testing::HttpAnswer> in =
+      testing::HttpPostForm(host_, kWebPort, "/login", "token=" + token, tls);
+  ASSERT_TRUE(in.ok()) << in.status();
+  EXPECT_EQ(in->status, 303);
+  EXPECT_THAT(in->headers["set-cookie"], HasSubstr("__Host-bamctl_session="));
+  absl::StatusOr<testing::HttpAnswer> again =
+      testing::HttpPostForm(host_, kWebPort, "/login", "token=" + token, tls);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->status, 401);
+
+  Result json = Bamctl({"web", "login", "-o", "json"});
+  EXPECT_EQ(json.code, 0) << json.output;
+  EXPECT_THAT(json.output, HasSubstr("\"expires_ms\""));
+}
 
 TEST_F(BamctlControllerTest, ApplyGetStatusAndRefusal) {
   Result apply = Bamctl({"desired-state", "apply", "-f", spec_, "-m", "first"});

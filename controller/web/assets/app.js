@@ -504,7 +504,11 @@
     role.textContent =
       'controller: ' +
       (controller.role || '?') +
-      (controller.serving === false ? ' (not serving)' : '');
+      (controller.serving === false ? ' (not serving)' : '') +
+      // A follower's node status is stale: say where the current one is.
+      (controller.role === 'follower' && controller.leader
+        ? ', leader ' + controller.leader
+        : '');
     role.title = [
       controller.address,
       controller.leader ? 'leader ' + controller.leader : '',
