@@ -118,6 +118,7 @@ class WebServerTest : public bamctl::testing::ZooKeeperTrioTest {
 
   void TearDown() override {
     web_.reset();
+    std::filesystem::remove_all(tls_dir_);
     ZooKeeperTrioTest::TearDown();
   }
 

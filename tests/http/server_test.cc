@@ -105,6 +105,7 @@ TEST(HttpServerTest, RefusesABadListenAddressOrTlsFiles) {
   s = Server::Start(options, Echo);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.status().message(), HasSubstr("bad.crt: not a usable certificate"));
+  std::filesystem::remove_all(dir);
 }
 
 class HttpsServerTest : public ::testing::Test {
@@ -124,6 +125,11 @@ class HttpsServerTest : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
     client_.tls = true;
     client_.ca_pem = ca_->cert_pem();
+  }
+
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
   }
 
   std::filesystem::path dir_;

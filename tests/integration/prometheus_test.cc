@@ -210,8 +210,14 @@ TEST_F(PrometheusTest, FindsTheClusterThroughTheControllerAndAlertsOnACrashLoop)
   // node5's Cassandra made to crash-loop (the emulator exits at start).
   const std::string fault = cluster().NodeRoot("node5") + "/opt/cassandra/emulator-fault";
   ASSERT_TRUE(WriteFileAtomically(fault, "exit-at-start\n", 0644).ok());
-  const int64_t pid = RolePid("node5", "cassandra");
-  ASSERT_GT(pid, 0);
+  absl::StatusOr<v1::GetStatusResponse> running = cluster().WaitFor(
+      [](const v1::GetStatusResponse& s) {
+        const v1::RoleStatus* r = LocalCluster::FindRole(s, "node5", "cassandra");
+        return r != nullptr && r->pid() > 0;
+      },
+      std::chrono::seconds(30));
+  ASSERT_TRUE(running.ok()) << running.status();
+  const int64_t pid = LocalCluster::FindRole(*running, "node5", "cassandra")->pid();
   ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
   absl::StatusOr<v1::GetStatusResponse> looping = cluster().WaitFor(
       [](const v1::GetStatusResponse& s) {
