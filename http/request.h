@@ -19,8 +19,8 @@
 namespace bamctl::http {
 
 // Limits of one request; a client that needs more is refused with 431 or 413.
-inline constexpr size_t kMaxHeadBytes = 16 * 1024;
-inline constexpr size_t kMaxBodyBytes = 64 * 1024;
+inline constexpr size_t kMaxHeadBytes = size_t{16} * 1024;
+inline constexpr size_t kMaxBodyBytes = size_t{64} * 1024;
 inline constexpr size_t kMaxHeaders = 64;
 
 struct Request {

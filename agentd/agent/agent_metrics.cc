@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "proto/enum_text.h"
 
 namespace bamctl {
@@ -110,7 +111,7 @@ void AgentMetrics::SetCertificateExpiry(int64_t unix_ms) {
 void AgentMetrics::RetainProbes(const std::map<std::string, std::vector<std::string>>& probes) {
   std::set<std::string> keep;
   for (const auto& [group, names] : probes) {
-    for (const std::string& name : names) keep.insert(group + "\n" + name);
+    for (const std::string& name : names) keep.insert(absl::StrCat(group, "\n", name));
   }
   absl::MutexLock lock(&probe_mu_);
   for (auto it = probes_.begin(); it != probes_.end();) {
@@ -126,7 +127,7 @@ void AgentMetrics::RetainProbes(const std::map<std::string, std::vector<std::str
 
 void AgentMetrics::ObserveProbe(const std::string& group, const std::string& probe,
                                 double seconds) {
-  const std::string key = group + "\n" + probe;
+  const std::string key = absl::StrCat(group, "\n", probe);
   absl::MutexLock lock(&probe_mu_);
   if (retained_probes_.count(key) == 0) return;  // left the plan meanwhile
   prometheus::Histogram*& slot = probes_[key];

@@ -136,8 +136,10 @@ absl::StatusOr<std::string> Overview::Build() {
                    sources_.state->CurrentPlans());
 
   std::vector<std::string> ops;
+  ops.reserve(operations.size());
   for (const v1::Operation& op : operations) ops.push_back(ProtoJson(op));
   std::vector<std::string> evs;
+  evs.reserve(events.size());
   for (const EventRecord& e : events) {
     v1::Event event;
     event.set_id(e.id);

@@ -30,9 +30,9 @@ struct WebUser {
 class WebSessions {
  public:
   struct Options {
-    int64_t token_lifetime_ms = 5 * 60 * 1000;       // to open the login link
-    int64_t session_lifetime_ms = 12 * 3600 * 1000;  // then log in again
-    size_t max_entries = 1024;                       // of each; the oldest go first
+    int64_t token_lifetime_ms = int64_t{5} * 60 * 1000;       // to open the login link
+    int64_t session_lifetime_ms = int64_t{12} * 3600 * 1000;  // then log in again
+    size_t max_entries = 1024;                                // of each; the oldest go first
   };
   explicit WebSessions(const Clock* clock) : WebSessions(clock, Options()) {}
   WebSessions(const Clock* clock, Options options) : clock_(clock), options_(options) {}

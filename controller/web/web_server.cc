@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -203,14 +204,16 @@ class WebServer::Impl {
     const std::optional<WebUser> user = Authenticate(request, peer);
     const bool api = absl::StartsWith(path, "/api/") || absl::StartsWith(path, "/prometheus/");
     if (!user) {
-      if (api)
+      if (api) {
         return Send(writer, JsonError(401, "log in first: `bamctl web login` prints a link"));
+      }
       return Send(writer, http::Response::Redirect("/login"));
     }
     if (path == "/logout") {
       if (!post) return Send(writer, MethodNotAllowed("POST"));
-      if (!SameOrigin(request))
+      if (!SameOrigin(request)) {
         return Send(writer, http::Response::Text(403, "cross-origin logout refused"));
+      }
       if (std::optional<std::string> cookie = request.Cookie(kCookie)) sessions_.End(*cookie);
       http::Response r = http::Response::Redirect("/login");
       r.headers.emplace_back("Set-Cookie", absl::StrCat(kCookie,
@@ -257,8 +260,9 @@ class WebServer::Impl {
   }
 
   void SendJson(const absl::StatusOr<std::string>& json, http::ResponseWriter& writer) {
-    if (!json.ok())
+    if (!json.ok()) {
       return Send(writer, JsonError(HttpStatusOf(json.status()), json.status().message()));
+    }
     Send(writer, Json(200, *json));
   }
 

@@ -37,7 +37,7 @@ TEST(WebSessionsTest, TokensWorkOnceAndExpire) {
   absl::StatusOr<WebSessions::Login> login = sessions.IssueToken({"admin", "operator"});
   ASSERT_TRUE(login.ok());
   EXPECT_EQ(login->token.size(), 64u);
-  EXPECT_EQ(login->expires_ms, clock.NowMillis() + 5 * 60 * 1000);
+  EXPECT_EQ(login->expires_ms, clock.NowMillis() + int64_t{5} * 60 * 1000);
   absl::StatusOr<std::string> session = sessions.Redeem(login->token);
   ASSERT_TRUE(session.ok()) << session.status();
   EXPECT_NE(*session, login->token);
@@ -48,10 +48,10 @@ TEST(WebSessionsTest, TokensWorkOnceAndExpire) {
 
   absl::StatusOr<WebSessions::Login> late = sessions.IssueToken({"ann", "viewer"});
   ASSERT_TRUE(late.ok());
-  clock.AdvanceMillis(5 * 60 * 1000);
+  clock.AdvanceMillis(int64_t{5} * 60 * 1000);
   EXPECT_THAT(sessions.Redeem(late->token).status().message(), HasSubstr("expired"));
 
-  clock.AdvanceMillis(12 * 3600 * 1000);
+  clock.AdvanceMillis(int64_t{12} * 3600 * 1000);
   EXPECT_FALSE(sessions.Lookup(*session).has_value());  // the session ran out
 }
 

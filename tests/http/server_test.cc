@@ -224,6 +224,7 @@ TEST_F(HttpsServerTest, BoundsConnections) {
   // Three idle connections fill the server; a fourth is closed unanswered,
   // and served again once they are gone.
   std::vector<std::thread> idle;
+  idle.reserve(3);
   for (int i = 0; i < 3; ++i) {
     idle.emplace_back([&] {
       HttpClientOptions wait = client_;

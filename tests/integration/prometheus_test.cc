@@ -32,8 +32,6 @@ namespace bamctl {
 namespace {
 
 namespace fs = std::filesystem;
-using ::google::protobuf::ListValue;
-using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
 using testing::LocalCluster;
 using testing::LocalClusterFixture;

@@ -117,8 +117,9 @@ absl::StatusOr<std::string> HttpExchange(const std::string& host, int port, cons
     if (n <= 0) break;
     got.append(buf, static_cast<size_t>(n));
   }
-  if (options.tls && options.resumed != nullptr)
+  if (options.tls && options.resumed != nullptr) {
     *options.resumed = SSL_session_reused(ssl.get()) == 1;
+  }
   if (options.tls && options.session != nullptr) {
     SSL_SESSION* kept = SSL_get1_session(ssl.get());
     const int size = kept != nullptr ? i2d_SSL_SESSION(kept, nullptr) : 0;
@@ -127,8 +128,9 @@ absl::StatusOr<std::string> HttpExchange(const std::string& host, int port, cons
     if (size > 0) i2d_SSL_SESSION(kept, &out);
     SSL_SESSION_free(kept);
   }
-  if (got.empty())
+  if (got.empty()) {
     return absl::DeadlineExceededError(absl::StrCat("no answer from ", host, ":", port));
+  }
   return got;
 }
 
