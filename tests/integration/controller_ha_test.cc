@@ -31,6 +31,22 @@
 namespace bamctl {
 namespace {
 
+// Whether every thread of `pid` is stopped: SIGSTOP is delivered to each
+// thread as it next runs, so a thread busy on another core may still serve
+// a request for a moment after kill() returns.
+bool AllThreadsStopped(pid_t pid) {
+  const std::filesystem::path tasks = absl::StrCat("/proc/", pid, "/task");
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');  // the name may hold spaces and ')'
+    if (close == std::string::npos || close + 2 >= stat.size()) return false;
+    if (stat[close + 2] != 'T') return false;
+  }
+  return !ec;
+}
+
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
@@ -248,6 +264,11 @@ TEST_F(ControllerHaTest, ALeaderPausedPastItsSessionCommitsNothingAndFollows) {
 
   const pid_t paused = controllers().process(leader)->pid();
   ASSERT_EQ(kill(paused, SIGSTOP), 0);
+  // Only a stopped leader tests a deposed one: wait (bounded) until it is.
+  for (int i = 0; i < 200 && !AllThreadsStopped(paused); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(AllThreadsStopped(paused)) << "the leader did not stop within 2 s";
   // A write sent to the paused leader waits in its socket until it wakes.
   grpc::Status late;
   std::thread writer([&] {
