@@ -34,6 +34,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::LocalCluster;
+using ::testing::Not;
 
 constexpr auto kConverge = std::chrono::seconds(180);
 
@@ -208,6 +209,64 @@ TEST_F(SeedClusterTest, AKilledAgentsRolesKeepTheirPidsAndAreAdopted) {
               1u)
         << service;
   }
+}
+
+// The namenode is formatted once and never again, whatever happens to the
+// agent: its done marker is the name dir's current/VERSION on the host (what
+// `namenode -format` writes last), never the agent's state. An agent that
+// lost its whole state dir (certificate, plan, processes) enrols again,
+// adopts the roles still running by their markers, starts the namenode it
+// finds stopped on the same image: same namespaceID, no format run.
+TEST_F(SeedClusterTest, TheNamenodeIsNeverFormattedAgainEvenWhenTheAgentLosesItsState) {
+  v1::GetStatusResponse before = Converged();
+  // The namenode's image, as the format wrote it.
+  std::vector<fs::path> images;
+  for (const auto& entry : fs::recursive_directory_iterator(cluster_->NodeRoot("node1"))) {
+    if (entry.path().filename() != "VERSION") continue;
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (absl::StrContains(text, "storageType=NAME_NODE")) images.push_back(entry.path());
+  }
+  ASSERT_EQ(images.size(), 1u);
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  const std::string image = read(images[0]);
+  // The init step's output goes to the service's log: one format so far.
+  const fs::path log = fs::path(cluster_->LogDir("node1")) / "namenode.log";
+  auto formats = [&] {
+    const std::string text = read(log);
+    int n = 0;
+    for (size_t at = text.find("successfully formatted"); at != std::string::npos;
+         at = text.find("successfully formatted", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  ASSERT_EQ(formats(), 1);
+  const v1::RoleStatus* nn = LocalCluster::FindRole(before, "node1", "namenode");
+  const v1::RoleStatus* jt = LocalCluster::FindRole(before, "node1", "jobtracker");
+  ASSERT_NE(nn, nullptr);
+  ASSERT_NE(jt, nullptr);
+  const int64_t jobtracker_pid = jt->pid();
+
+  cluster_->KillAgent("node1");
+  ASSERT_EQ(kill(static_cast<pid_t>(nn->pid()), SIGKILL), 0);
+  fs::remove_all(cluster_->StateDir("node1"));
+  ASSERT_TRUE(cluster_->StartAgent("node1").ok());  // enrols again: its certificate went too
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        const v1::RoleStatus* r = LocalCluster::FindRole(s, "node1", "namenode");
+        return s.converged() && r != nullptr && r->pid() != nn->pid();
+      },
+      kConverge);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(read(images[0]), image) << "the namenode was formatted again";
+  EXPECT_EQ(LocalCluster::FindRole(*after, "node1", "jobtracker")->pid(), jobtracker_pid)
+      << "the jobtracker was adopted, not restarted";
+  EXPECT_EQ(formats(), 1);
+  EXPECT_THAT(read(log), Not(HasSubstr("Re-format filesystem")));
 }
 
 // Scenario 4.
