@@ -62,7 +62,8 @@ bool Run(int nodes, int runs, Result* out) {
   bamctl::v1::ApplyRequest apply;
   apply.set_spec_text(Spec(nodes));
   auto applied = state.Apply(apply);
-  if (!applied.ok()) return std::fprintf(stderr, "%s\n", applied.status().ToString().c_str()), false;
+  if (!applied.ok())
+    return std::fprintf(stderr, "%s\n", applied.status().ToString().c_str()), false;
   auto current = state.CurrentPlans();
   std::vector<bamctl::v1::NodeReport> reports;
   for (const bamctl::v1::NodePlan& plan : (*current)->plans) {
@@ -100,8 +101,8 @@ bool Run(int nodes, int runs, Result* out) {
 
   // Over HTTPS as a scraper or a page's first load would fetch it.
   auto ca = bamctl::CertificateAuthority::Create("bench", absl::Hours(1));
-  auto server_cert = ca->Issue("controller", bamctl::PeerRole::kController, absl::Hours(1), {},
-                               {"127.0.0.1"});
+  auto server_cert =
+      ca->Issue("controller", bamctl::PeerRole::kController, absl::Hours(1), {}, {"127.0.0.1"});
   auto viewer = ca->Issue("viewer", bamctl::PeerRole::kViewer, absl::Hours(1));
   std::FILE* f = std::fopen((dir / "c.crt").c_str(), "w");
   std::fputs(server_cert->cert_pem.c_str(), f);

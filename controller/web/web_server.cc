@@ -194,7 +194,7 @@ class WebServer::Impl {
     // Public: the login page and what it needs.
     if (path == "/login") {
       if (get) return Send(writer, LoginPage(200, ""));
-      if (post) return Login(request, writer);
+      if (post) return Login(request, peer, writer);
       return Send(writer, MethodNotAllowed("GET, POST"));
     }
     if (path == "/login.js" || path == "/app.css") {
@@ -266,7 +266,7 @@ class WebServer::Impl {
     Send(writer, Json(200, *json));
   }
 
-  void Login(const http::Request& request, http::ResponseWriter& writer) {
+  void Login(const http::Request& request, const http::Peer& peer, http::ResponseWriter& writer) {
     if (!SameOrigin(request)) {
       return Send(writer, LoginPage(403, absl::StrCat("a login from another site (Origin ",
                                                       request.Header("origin").value_or(""),
@@ -279,7 +279,14 @@ class WebServer::Impl {
       return Send(writer, LoginPage(400, "paste the token `bamctl web login` printed"));
     }
     absl::StatusOr<std::string> session = sessions_.Redeem(token->second);
-    if (!session.ok()) return Send(writer, LoginPage(401, session.status().message()));
+    if (!session.ok()) {
+      spdlog::warn("web login from {} refused: {}", peer.address,
+                   std::string(session.status().message()));
+      return Send(writer, LoginPage(401, session.status().message()));
+    }
+    const std::optional<WebUser> user = sessions_.Lookup(*session);
+    spdlog::info("web login: {} ({}) from {}", user ? user->name : "?", user ? user->role : "?",
+                 peer.address);
     http::Response r = http::Response::Redirect("/");
     r.headers.emplace_back("Set-Cookie", absl::StrCat(kCookie, "=", *session,
                                                       "; Path=/; Secure; HttpOnly; "
