@@ -44,6 +44,12 @@ std::string Spec(int nodes) {
   return yaml;
 }
 
+// Prints why a step failed; false, for `return Failed(...)`.
+bool Failed(const absl::Status& status) {
+  std::fprintf(stderr, "web_bench: %s\n", status.ToString().c_str());
+  return false;
+}
+
 struct Result {
   int nodes;
   Stats build;
@@ -57,13 +63,12 @@ bool Run(int nodes, int runs, Result* out) {
   fs::create_directories(dir);
   bamctl::FakeClock clock;
   auto store = bamctl::Store::Open((dir / "c.db").string(), &clock);
-  if (!store.ok()) return std::fprintf(stderr, "%s\n", store.status().ToString().c_str()), false;
+  if (!store.ok()) return Failed(store.status());
   bamctl::DesiredState state(store->get());
   bamctl::v1::ApplyRequest apply;
   apply.set_spec_text(Spec(nodes));
   auto applied = state.Apply(apply);
-  if (!applied.ok())
-    return std::fprintf(stderr, "%s\n", applied.status().ToString().c_str()), false;
+  if (!applied.ok()) return Failed(applied.status());
   auto current = state.CurrentPlans();
   std::vector<bamctl::v1::NodeReport> reports;
   for (const bamctl::v1::NodePlan& plan : (*current)->plans) {
@@ -122,7 +127,7 @@ bool Run(int nodes, int runs, Result* out) {
     return bamctl::WebUser{"viewer", "viewer"};
   };
   auto server = bamctl::WebServer::Start(web, sources, &clock);
-  if (!server.ok()) return std::fprintf(stderr, "%s\n", server.status().ToString().c_str()), false;
+  if (!server.ok()) return Failed(server.status());
   bamctl::testing::HttpClientOptions client;
   client.tls = true;
   client.ca_pem = ca->cert_pem();
