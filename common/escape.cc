@@ -90,4 +90,27 @@ std::string YamlDoubleQuoted(absl::string_view value) {
   return out + "\"";
 }
 
+void AppendJsonString(absl::string_view value, std::string* out) {
+  out->push_back('"');
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (const char* escaped = CommonEscape(c, /*with_backspace=*/false)) {
+      out->append(escaped);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppendFormat(out, "\\u%04x", static_cast<unsigned char>(c));
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+std::string JsonString(absl::string_view value) {
+  std::string out;
+  AppendJsonString(value, &out);
+  return out;
+}
+
 }  // namespace bamctl

@@ -31,6 +31,12 @@ std::string PropertiesValue(absl::string_view value);
 // A YAML double-quoted scalar: \ " and control characters escaped.
 std::string YamlDoubleQuoted(absl::string_view value);
 
+// A JSON string literal of UTF-8 `value` (RFC 8259): \ " and control
+// characters escaped, the rest as is. Appended to `out`, for writers that
+// build a document piece by piece (bamctl's output, the web page's JSON).
+void AppendJsonString(absl::string_view value, std::string* out);
+std::string JsonString(absl::string_view value);
+
 }  // namespace bamctl
 
 #endif  // BAMCTL_COMMON_ESCAPE_H_

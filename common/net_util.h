@@ -26,6 +26,15 @@ absl::Status TcpConnect(absl::string_view host, int port, std::chrono::milliseco
 // controller), as agents, bamctl and client configs take them.
 std::vector<std::string> SplitAddressList(absl::string_view list);
 
+// True when the host of `listen` ("HOST:PORT", "[v6]:PORT") is a loopback
+// address: 127.0.0.0/8, ::1 or localhost. A daemon serves without TLS only
+// there (the controller's gRPC and web listeners).
+bool IsLoopbackListen(absl::string_view listen);
+
+// True for a host that binds every interface ("", 0.0.0.0, ::, [::]): no
+// address anyone could reach, so it is replaced by one that is.
+bool IsWildcardHost(absl::string_view host);
+
 }  // namespace bamctl
 
 #endif  // BAMCTL_COMMON_NET_UTIL_H_

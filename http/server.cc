@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/openssl_error.h"
 #include "common/status_macros.h"
 #include "common/thread_name.h"
 #include "openssl/err.h"
@@ -37,17 +38,6 @@ struct SslFree {
 };
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 using SslPtr = std::unique_ptr<SSL, SslFree>;
-
-std::string OpenSslErrors() {
-  std::string out;
-  while (const unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof(buf));
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "no detail from OpenSSL" : out;
-}
 
 // "host:port" or "[v6]:port" into getaddrinfo's two strings.
 absl::StatusOr<std::pair<std::string, std::string>> SplitListen(absl::string_view address) {
@@ -100,16 +90,16 @@ absl::StatusOr<SslCtxPtr> MakeSslContext(const ServerOptions& options) {
     return absl::InvalidArgumentError("a TLS certificate file needs its key file, and back");
   }
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) return absl::InternalError(absl::StrCat("SSL_CTX_new: ", OpenSslErrors()));
+  if (!ctx) return absl::InternalError(absl::StrCat("SSL_CTX_new: ", DrainOpenSslErrors()));
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), options.cert_file.c_str()) != 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat(options.cert_file, ": not a usable certificate: ", OpenSslErrors()));
+        absl::StrCat(options.cert_file, ": not a usable certificate: ", DrainOpenSslErrors()));
   }
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat(options.key_file, ": not a usable private key: ", OpenSslErrors()));
+        absl::StrCat(options.key_file, ": not a usable private key: ", DrainOpenSslErrors()));
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {
     return absl::InvalidArgumentError(
@@ -118,7 +108,7 @@ absl::StatusOr<SslCtxPtr> MakeSslContext(const ServerOptions& options) {
   if (!options.client_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx.get(), options.client_ca_file.c_str(), nullptr) != 1) {
       return absl::InvalidArgumentError(
-          absl::StrCat(options.client_ca_file, ": not a usable CA: ", OpenSslErrors()));
+          absl::StrCat(options.client_ca_file, ": not a usable CA: ", DrainOpenSslErrors()));
     }
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.client_ca_file.c_str());
     if (names != nullptr) SSL_CTX_set_client_CA_list(ctx.get(), names);

@@ -33,16 +33,6 @@ absl::StatusOr<std::string> ToPem(T* object, absl::string_view what, Write write
 
 }  // namespace
 
-std::string DrainOpenSslErrors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {  // NOLINT(google-runtime-int): OpenSSL's type
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof(buffer));
-    absl::StrAppend(&text, text.empty() ? "" : "; ", buffer);
-  }
-  return text.empty() ? "no detail from OpenSSL" : text;
-}
-
 absl::Status OpenSslError(absl::StatusCode code, absl::string_view what) {
   return absl::Status(code, absl::StrCat(what, ": ", DrainOpenSslErrors()));
 }

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/openssl_error.h"
 #include "openssl/bio.h"
 #include "openssl/bn.h"
 #include "openssl/evp.h"
@@ -35,10 +36,6 @@ using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, Deleter<GENERAL_NAME, GENERAL_NAME_free>>;
-
-// Drains OpenSSL's error queue of this thread into one line ("error:...;
-// error:..."), or "no detail from OpenSSL" when it is empty.
-std::string DrainOpenSslErrors();
 
 // `what` failed, with the drained OpenSSL errors: "what: error:...".
 absl::Status OpenSslError(absl::StatusCode code, absl::string_view what);

@@ -81,15 +81,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListVersions(grpc::CallbackServerC
     RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "history").status());
     ASSIGN_OR_RETURN(std::vector<VersionRecord> versions,
                      store_->ListVersions(request->limit() > 0 ? request->limit() : 50));
-    for (const VersionRecord& v : versions) {
-      v1::VersionInfo* info = response->add_versions();
-      info->set_version(v.version);
-      info->set_content_hash(v.content_hash);
-      info->set_author(v.author);
-      info->set_comment(v.comment);
-      info->set_created_ms(v.created_ms);
-      info->set_rollback_of(v.rollback_of);
-    }
+    for (const VersionRecord& v : versions) *response->add_versions() = VersionInfoOf(v);
     return absl::OkStatus();
   });
 }
@@ -223,15 +215,7 @@ grpc::ServerUnaryReactor* ClusterServiceImpl::ListEvents(grpc::CallbackServerCon
     RETURN_IF_ERROR(authz_->Authorize(*ctx, Access::kRead, "events").status());
     ASSIGN_OR_RETURN(std::vector<EventRecord> events,
                      store_->ListEvents(request->limit() > 0 ? request->limit() : 100));
-    for (const EventRecord& e : events) {
-      v1::Event* out = response->add_events();
-      out->set_id(e.id);
-      out->set_time_ms(e.time_ms);
-      out->set_kind(e.kind);
-      out->set_actor(e.actor);
-      out->set_node(e.node);
-      out->set_message(e.message);
-    }
+    for (const EventRecord& e : events) *response->add_events() = EventOf(e);
     return absl::OkStatus();
   });
 }

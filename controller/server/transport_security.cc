@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/file_util.h"
+#include "common/net_util.h"
 #include "grpcpp/security/server_credentials.h"
 #include "pki/certs.h"
 
@@ -26,22 +27,6 @@ absl::StatusOr<std::string> ReadTlsFile(const std::string& dir, const std::strin
 }
 
 }  // namespace
-
-bool IsLoopbackListen(absl::string_view listen) {
-  absl::string_view host = listen;
-  if (size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
-  if (host == "localhost") return true;
-  const std::string h(host);
-  in_addr v4{};
-  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6{};
-  return inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ControllerCredentials(
     const std::string& tls_dir, bool insecure_plaintext, absl::string_view listen, absl::Time now) {

@@ -11,10 +11,6 @@
 
 namespace bamctl {
 
-// True when the host of `listen` ("HOST:PORT", "[v6]:PORT") is a loopback
-// address: 127.0.0.0/8, ::1 or localhost.
-bool IsLoopbackListen(absl::string_view listen);
-
 // The server credentials for the controller: TLS from `tls_dir` (ca.crt,
 // controller.crt, controller.key; the certificate must be the CA's and
 // valid at `now`), with client certificates verified against the CA when

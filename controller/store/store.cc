@@ -16,6 +16,28 @@
 
 namespace bamctl {
 
+v1::VersionInfo VersionInfoOf(const VersionRecord& record) {
+  v1::VersionInfo info;
+  info.set_version(record.version);
+  info.set_content_hash(record.content_hash);
+  info.set_author(record.author);
+  info.set_comment(record.comment);
+  info.set_created_ms(record.created_ms);
+  info.set_rollback_of(record.rollback_of);
+  return info;
+}
+
+v1::Event EventOf(const EventRecord& record) {
+  v1::Event event;
+  event.set_id(record.id);
+  event.set_time_ms(record.time_ms);
+  event.set_kind(record.kind);
+  event.set_actor(record.actor);
+  event.set_node(record.node);
+  event.set_message(record.message);
+  return event;
+}
+
 int Store::SchemaVersion() { return LatestSchemaVersion(); }
 
 namespace {

@@ -78,6 +78,10 @@ struct EventRecord {
   std::string message;
 };
 
+// The records as the API shows them (ClusterService, the web page).
+v1::VersionInfo VersionInfoOf(const VersionRecord& record);
+v1::Event EventOf(const EventRecord& record);
+
 // The controller's durable state in one SQLite file: every spec version
 // with its plans, nodes and their last reports, and an audit trail.
 //

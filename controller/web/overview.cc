@@ -7,10 +7,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/escape.h"
+#include "common/net_util.h"
 #include "common/status_macros.h"
 #include "common/text_diff.h"
 #include "google/protobuf/util/json_util.h"
 #include "proto/enum_text.h"
+#include "roles/driver/endpoint.h"
 
 namespace bamctl {
 namespace {
@@ -29,12 +32,6 @@ std::string ProtoJson(const google::protobuf::Message& message) {
 
 std::string Bool(bool b) { return b ? "true" : "false"; }
 
-// "host:port" with brackets for an IPv6 host.
-std::string HostPort(absl::string_view host, uint32_t port) {
-  if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
-  return absl::StrCat(host, ":", port);
-}
-
 // A metrics address with a wildcard host replaced by `host` (the node's
 // address, or the one the controller was reached at).
 std::string ScrapeAddress(absl::string_view metrics_address, absl::string_view node_address) {
@@ -42,56 +39,11 @@ std::string ScrapeAddress(absl::string_view metrics_address, absl::string_view n
   if (colon == absl::string_view::npos) return "";
   const absl::string_view host = metrics_address.substr(0, colon);
   const absl::string_view port = metrics_address.substr(colon + 1);
-  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
-    if (absl::StrContains(node_address, ':')) return absl::StrCat("[", node_address, "]:", port);
-    return absl::StrCat(node_address, ":", port);
-  }
+  if (IsWildcardHost(host)) return absl::StrCat(BracketedHost(node_address), ":", port);
   return std::string(metrics_address);
 }
 
 }  // namespace
-
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      // Never "</script>" or "<!--" in a document a browser may parse.
-      case '<':
-        out += "\\u003c";
-        break;
-      case '>':
-        out += "\\u003e";
-        break;
-      case '&':
-        out += "\\u0026";
-        break;
-      default:
-        if (u < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(u, absl::kZeroPad2));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
 
 bool Overview::Serving() {
   if (!sources_.controllers) return true;
@@ -117,10 +69,10 @@ absl::StatusOr<std::string> Overview::Build() {
   if (sources_.controllers) {
     ASSIGN_OR_RETURN(v1::GetControllersResponse info, sources_.controllers());
     controller = absl::StrCat(
-        "{\"address\":", JsonQuote(info.self().address()),
-        ",\"role\":", JsonQuote(info.self().role()), ",\"serving\":", Bool(info.self().serving()),
-        ",\"leader\":", JsonQuote(info.leader()), ",\"current_version\":\"",
-        info.self().current_version(), "\",\"error\":", JsonQuote(info.self().error()), "}");
+        "{\"address\":", JsonString(info.self().address()),
+        ",\"role\":", JsonString(info.self().role()), ",\"serving\":", Bool(info.self().serving()),
+        ",\"leader\":", JsonString(info.leader()), ",\"current_version\":\"",
+        info.self().current_version(), "\",\"error\":", JsonString(info.self().error()), "}");
   } else {
     ASSIGN_OR_RETURN(const int64_t version, sources_.store->CurrentVersion());
     controller = absl::StrCat(
@@ -140,16 +92,7 @@ absl::StatusOr<std::string> Overview::Build() {
   for (const v1::Operation& op : operations) ops.push_back(ProtoJson(op));
   std::vector<std::string> evs;
   evs.reserve(events.size());
-  for (const EventRecord& e : events) {
-    v1::Event event;
-    event.set_id(e.id);
-    event.set_time_ms(e.time_ms);
-    event.set_kind(e.kind);
-    event.set_actor(e.actor);
-    event.set_node(e.node);
-    event.set_message(e.message);
-    evs.push_back(ProtoJson(event));
-  }
+  for (const EventRecord& e : events) evs.push_back(ProtoJson(EventOf(e)));
 
   // The Cassandra ring: each node's token, and whether its role is up.
   std::map<std::string, const v1::NodeStatus*> by_node;
@@ -170,17 +113,17 @@ absl::StatusOr<std::string> Overview::Build() {
         if (r.phase() == v1::PHASE_RUNNING && r.health() == v1::HEALTH_HEALTHY) state = "up";
       }
     }
-    ring.push_back(absl::StrCat("{\"node\":", JsonQuote(plan.node()),
-                                ",\"address\":", JsonQuote(plan.cassandra().listen_address()),
-                                ",\"token\":", JsonQuote(plan.cassandra().initial_token()),
-                                ",\"state\":\"", state, "\",\"phase\":", JsonQuote(phase), "}"));
+    ring.push_back(absl::StrCat("{\"node\":", JsonString(plan.node()),
+                                ",\"address\":", JsonString(plan.cassandra().listen_address()),
+                                ",\"token\":", JsonString(plan.cassandra().initial_token()),
+                                ",\"state\":\"", state, "\",\"phase\":", JsonString(phase), "}"));
   }
 
   return absl::StrCat("{\"now_ms\":\"", sources_.clock->NowMillis(),
                       "\",\"controller\":", controller, ",\"status\":", ProtoJson(status),
                       ",\"operations\":[", absl::StrJoin(ops, ","), "],\"events\":[",
                       absl::StrJoin(evs, ","), "],\"zookeeper\":", ZooKeeperJson(*plans),
-                      ",\"cassandra\":{\"partitioner\":", JsonQuote(partitioner), ",\"nodes\":[",
+                      ",\"cassandra\":{\"partitioner\":", JsonString(partitioner), ",\"nodes\":[",
                       absl::StrJoin(ring, ","), "]}}");
 }
 
@@ -219,9 +162,9 @@ std::string Overview::ZooKeeperJson(const DesiredState::Current& plans) {
         }
       }
       servers.push_back(absl::StrCat(
-          "{\"node\":", JsonQuote(s.node()), ",\"id\":", s.id(), ",\"address\":",
-          JsonQuote(HostPort(s.host(), s.client_port())), ",\"mode\":", JsonQuote(mode),
-          ",\"error\":", JsonQuote(error), ",\"synced_followers\":", synced, "}"));
+          "{\"node\":", JsonString(s.node()), ",\"id\":", s.id(), ",\"address\":",
+          JsonString(HostPort(s.host(), s.client_port())), ",\"mode\":", JsonString(mode),
+          ",\"error\":", JsonString(error), ",\"synced_followers\":", synced, "}"));
     }
   }
   std::string json = absl::StrCat("{\"servers\":[", absl::StrJoin(servers, ","), "]}");
@@ -234,15 +177,7 @@ std::string Overview::ZooKeeperJson(const DesiredState::Current& plans) {
 absl::StatusOr<std::string> Overview::VersionsJson(int limit) {
   ASSIGN_OR_RETURN(const std::vector<VersionRecord> versions, sources_.store->ListVersions(limit));
   v1::ListVersionsResponse response;
-  for (const VersionRecord& v : versions) {
-    v1::VersionInfo* info = response.add_versions();
-    info->set_version(v.version);
-    info->set_content_hash(v.content_hash);
-    info->set_author(v.author);
-    info->set_comment(v.comment);
-    info->set_created_ms(v.created_ms);
-    info->set_rollback_of(v.rollback_of);
-  }
+  for (const VersionRecord& v : versions) *response.add_versions() = VersionInfoOf(v);
   return ProtoJson(response);
 }
 
@@ -258,10 +193,10 @@ absl::StatusOr<std::string> Overview::VersionJson(int64_t version) {
       UnifiedDiff(before, current.spec_text(), absl::StrCat("version ", version - 1),
                   absl::StrCat("version ", version));
   return absl::StrCat(
-      "{\"version\":\"", current.version(), "\",\"author\":", JsonQuote(current.author()),
-      ",\"comment\":", JsonQuote(current.comment()), ",\"created_ms\":\"", current.created_ms(),
+      "{\"version\":\"", current.version(), "\",\"author\":", JsonString(current.author()),
+      ",\"comment\":", JsonString(current.comment()), ",\"created_ms\":\"", current.created_ms(),
       "\",\"rollback_of\":\"", current.rollback_of(),
-      "\",\"spec_text\":", JsonQuote(current.spec_text()), ",\"spec_diff\":", JsonQuote(diff), "}");
+      "\",\"spec_text\":", JsonString(current.spec_text()), ",\"spec_diff\":", JsonString(diff), "}");
 }
 
 absl::StatusOr<std::string> Overview::TargetsJson(absl::string_view reached_host) {
@@ -277,12 +212,12 @@ absl::StatusOr<std::string> Overview::TargetsJson(absl::string_view reached_host
     const std::string target = ScrapeAddress(it->second, plan.address());
     if (target.empty()) continue;
     groups.push_back(absl::StrCat(
-        "{\"targets\":[", JsonQuote(target),
+        "{\"targets\":[", JsonString(target),
         "],\"labels\":{\"__meta_bamctl_component\":\"agent\","
         "\"__meta_bamctl_node\":",
-        JsonQuote(plan.node()), ",\"__meta_bamctl_address\":", JsonQuote(plan.address()),
+        JsonString(plan.node()), ",\"__meta_bamctl_address\":", JsonString(plan.address()),
         ",\"__meta_bamctl_roles\":",
-        JsonQuote(absl::StrCat(",", absl::StrJoin(plan.roles(), ","), ",")), "}}"));
+        JsonString(absl::StrCat(",", absl::StrJoin(plan.roles(), ","), ",")), "}}"));
   }
   if (!sources_.metrics_address.empty()) {
     std::string name = "controller";
@@ -292,10 +227,10 @@ absl::StatusOr<std::string> Overview::TargetsJson(absl::string_view reached_host
     }
     std::string target = sources_.metrics_address;
     if (!reached_host.empty()) target = ScrapeAddress(target, reached_host);
-    groups.push_back(absl::StrCat("{\"targets\":[", JsonQuote(target),
+    groups.push_back(absl::StrCat("{\"targets\":[", JsonString(target),
                                   "],\"labels\":{\"__meta_bamctl_component\":\"controller\","
                                   "\"__meta_bamctl_controller\":",
-                                  JsonQuote(name), "}}"));
+                                  JsonString(name), "}}"));
   }
   return absl::StrCat("[", absl::StrJoin(groups, ","), "]");
 }

@@ -71,9 +71,6 @@ class Overview {
   int64_t zk_cached_at_ms_ ABSL_GUARDED_BY(mu_) = -1;
 };
 
-// A JSON string literal of `text` (quotes included).
-std::string JsonQuote(absl::string_view text);
-
 }  // namespace bamctl
 
 #endif  // BAMCTL_CONTROLLER_WEB_OVERVIEW_H_

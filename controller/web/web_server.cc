@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "common/escape.h"
+#include "common/net_util.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -58,12 +60,6 @@ std::string RequestHost(const http::Request& request) {
   return std::string(host.substr(0, host.find(':')));
 }
 
-bool IsLoopbackListen(absl::string_view listen) {
-  const size_t colon = listen.rfind(':');
-  absl::string_view host = listen.substr(0, colon == absl::string_view::npos ? 0 : colon);
-  return absl::StartsWith(host, "127.") || host == "[::1]" || host == "::1" || host == "localhost";
-}
-
 http::Response Json(int status, std::string body) {
   http::Response r = http::Response::Of(status, "application/json", std::move(body));
   r.headers.emplace_back("Cache-Control", "no-store");
@@ -71,7 +67,7 @@ http::Response Json(int status, std::string body) {
 }
 
 http::Response JsonError(int status, absl::string_view message) {
-  return Json(status, absl::StrCat("{\"error\":", JsonQuote(message), "}"));
+  return Json(status, absl::StrCat("{\"error\":", JsonString(message), "}"));
 }
 
 int HttpStatusOf(const absl::Status& s) {
@@ -117,7 +113,7 @@ class WebServer::Impl {
     } else {
       const size_t colon = options_.listen.rfind(':');
       std::string host = options_.listen.substr(0, colon);
-      if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
+      if (IsWildcardHost(host)) {
         host = options_.advertise_host.empty() ? "localhost" : options_.advertise_host;
       }
       url_ = absl::StrCat(tls ? "https://" : "http://", host, ":", server_->port());

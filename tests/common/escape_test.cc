@@ -75,5 +75,14 @@ TEST(YamlDoubleQuotedTest, AYamlParserReadsTheValueBack) {
   }
 }
 
+TEST(JsonStringTest, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(JsonString("plain <b> & é"), "\"plain <b> & é\"");
+  EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(JsonString("x\ny\r\t\x01\b"), "\"x\\ny\\r\\t\\u0001\\u0008\"");
+  std::string appended = "[";
+  AppendJsonString("k", &appended);
+  EXPECT_EQ(appended, "[\"k\"");
+}
+
 }  // namespace
 }  // namespace bamctl

@@ -69,5 +69,26 @@ TEST(SplitAddressListTest, StripsBlanksAndSkipsEmptyItems) {
   EXPECT_TRUE(SplitAddressList(" , ").empty());
 }
 
+TEST(IsLoopbackListenTest, OnlyLoopbackAddresses) {
+  EXPECT_TRUE(IsLoopbackListen("127.0.0.1:7443"));
+  EXPECT_TRUE(IsLoopbackListen("127.3.4.254:0"));
+  EXPECT_TRUE(IsLoopbackListen("[::1]:7443"));
+  EXPECT_TRUE(IsLoopbackListen("localhost:7443"));
+  EXPECT_FALSE(IsLoopbackListen("0.0.0.0:7443"));
+  EXPECT_FALSE(IsLoopbackListen("198.18.0.1:7443"));
+  EXPECT_FALSE(IsLoopbackListen("[::]:7443"));
+  EXPECT_FALSE(IsLoopbackListen("controller.example:7443"));
+  EXPECT_FALSE(IsLoopbackListen("128.0.0.1:7443"));
+}
+
+TEST(IsWildcardHostTest, OnlyHostsThatBindEveryInterface) {
+  EXPECT_TRUE(IsWildcardHost(""));
+  EXPECT_TRUE(IsWildcardHost("0.0.0.0"));
+  EXPECT_TRUE(IsWildcardHost("::"));
+  EXPECT_TRUE(IsWildcardHost("[::]"));
+  EXPECT_FALSE(IsWildcardHost("127.0.0.1"));
+  EXPECT_FALSE(IsWildcardHost("node1"));
+}
+
 }  // namespace
 }  // namespace bamctl

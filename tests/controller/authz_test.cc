@@ -56,18 +56,6 @@ TEST(CallerTest, TheActorIsTheCertificateNameOrSaysItIsUnverified) {
   EXPECT_EQ(Caller{}.Actor(""), "unverified:unknown");
 }
 
-TEST(IsLoopbackListenTest, OnlyLoopbackAddresses) {
-  EXPECT_TRUE(IsLoopbackListen("127.0.0.1:7443"));
-  EXPECT_TRUE(IsLoopbackListen("127.3.4.254:0"));
-  EXPECT_TRUE(IsLoopbackListen("[::1]:7443"));
-  EXPECT_TRUE(IsLoopbackListen("localhost:7443"));
-  EXPECT_FALSE(IsLoopbackListen("0.0.0.0:7443"));
-  EXPECT_FALSE(IsLoopbackListen("198.18.0.1:7443"));
-  EXPECT_FALSE(IsLoopbackListen("[::]:7443"));
-  EXPECT_FALSE(IsLoopbackListen("controller.example:7443"));
-  EXPECT_FALSE(IsLoopbackListen("128.0.0.1:7443"));
-}
-
 TEST(ControllerCredentialsTest, RefusesWhatItCannotServeSafely) {
   const absl::Time now = absl::Now();
   absl::Status neither = ControllerCredentials("", false, "127.0.0.1:7443", now).status();
