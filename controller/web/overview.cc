@@ -52,16 +52,14 @@ bool Overview::Serving() {
 }
 
 absl::StatusOr<std::string> Overview::Json() {
-  const int64_t now = sources_.clock->MonotonicMillis();
-  {
-    absl::MutexLock lock(&mu_);
-    if (cached_at_ms_ >= 0 && now - cached_at_ms_ < kOverviewTtlMs) return cached_;
-  }
-  ASSIGN_OR_RETURN(std::string json, Build());
+  // Held while building: streams that find the cache stale together wait
+  // for one build and share it, instead of each building the same document.
   absl::MutexLock lock(&mu_);
-  cached_ = json;
+  const int64_t now = sources_.clock->MonotonicMillis();
+  if (cached_at_ms_ >= 0 && now - cached_at_ms_ < kOverviewTtlMs) return cached_;
+  ASSIGN_OR_RETURN(cached_, Build());
   cached_at_ms_ = now;
-  return json;
+  return cached_;
 }
 
 absl::StatusOr<std::string> Overview::Build() {
@@ -129,10 +127,7 @@ absl::StatusOr<std::string> Overview::Build() {
 
 std::string Overview::ZooKeeperJson(const DesiredState::Current& plans) {
   const int64_t now = sources_.clock->MonotonicMillis();
-  {
-    absl::MutexLock lock(&mu_);
-    if (zk_cached_at_ms_ >= 0 && now - zk_cached_at_ms_ < kZooKeeperTtlMs) return zk_cached_;
-  }
+  if (zk_cached_at_ms_ >= 0 && now - zk_cached_at_ms_ < kZooKeeperTtlMs) return zk_cached_;
   // Every ZooKeeper node's plan lists the whole ensemble; take the first.
   const v1::ZooKeeperPlan* ensemble = nullptr;
   for (const v1::NodePlan& plan : plans.plans) {
@@ -167,11 +162,9 @@ std::string Overview::ZooKeeperJson(const DesiredState::Current& plans) {
           ",\"error\":", JsonString(error), ",\"synced_followers\":", synced, "}"));
     }
   }
-  std::string json = absl::StrCat("{\"servers\":[", absl::StrJoin(servers, ","), "]}");
-  absl::MutexLock lock(&mu_);
-  zk_cached_ = json;
+  zk_cached_ = absl::StrCat("{\"servers\":[", absl::StrJoin(servers, ","), "]}");
   zk_cached_at_ms_ = now;
-  return json;
+  return zk_cached_;
 }
 
 absl::StatusOr<std::string> Overview::VersionsJson(int limit) {
@@ -192,11 +185,12 @@ absl::StatusOr<std::string> Overview::VersionJson(int64_t version) {
   const std::string diff =
       UnifiedDiff(before, current.spec_text(), absl::StrCat("version ", version - 1),
                   absl::StrCat("version ", version));
-  return absl::StrCat(
-      "{\"version\":\"", current.version(), "\",\"author\":", JsonString(current.author()),
-      ",\"comment\":", JsonString(current.comment()), ",\"created_ms\":\"", current.created_ms(),
-      "\",\"rollback_of\":\"", current.rollback_of(),
-      "\",\"spec_text\":", JsonString(current.spec_text()), ",\"spec_diff\":", JsonString(diff), "}");
+  return absl::StrCat("{\"version\":\"", current.version(),
+                      "\",\"author\":", JsonString(current.author()),
+                      ",\"comment\":", JsonString(current.comment()), ",\"created_ms\":\"",
+                      current.created_ms(), "\",\"rollback_of\":\"", current.rollback_of(),
+                      "\",\"spec_text\":", JsonString(current.spec_text()),
+                      ",\"spec_diff\":", JsonString(diff), "}");
 }
 
 absl::StatusOr<std::string> Overview::TargetsJson(absl::string_view reached_host) {

@@ -60,11 +60,11 @@ class Overview {
   bool Serving();
 
  private:
-  absl::StatusOr<std::string> Build();
-  std::string ZooKeeperJson(const DesiredState::Current& plans);
+  absl::StatusOr<std::string> Build() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string ZooKeeperJson(const DesiredState::Current& plans) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const OverviewSources sources_;
-  absl::Mutex mu_;
+  absl::Mutex mu_;  // held through a build (Json)
   std::string cached_ ABSL_GUARDED_BY(mu_);
   int64_t cached_at_ms_ ABSL_GUARDED_BY(mu_) = -1;
   std::string zk_cached_ ABSL_GUARDED_BY(mu_);
