@@ -178,6 +178,12 @@ class Server::Impl {
 
   int port() const { return port_; }
   bool tls() const { return ssl_ != nullptr; }
+  int connections() {
+    absl::MutexLock lock(&mu_);
+    int open = 0;
+    for (const Connection& c : connections_) open += c.done ? 0 : 1;
+    return open;
+  }
 
   void Shutdown() {
     {
@@ -422,6 +428,7 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 int Server::port() const { return impl_->port(); }
 bool Server::tls() const { return impl_->tls(); }
+int Server::connections() const { return impl_->connections(); }
 void Server::Shutdown() { impl_->Shutdown(); }
 
 }  // namespace bamctl::http

@@ -71,6 +71,8 @@ class Server {
 
   int port() const;
   bool tls() const;
+  // Connections open now (accepted, not yet closed).
+  int connections() const;
   // Stops accepting, ends streams and open connections, joins every thread.
   void Shutdown();
 

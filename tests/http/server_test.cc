@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -28,12 +29,26 @@ using ::testing::HasSubstr;
 
 std::string Host() { return bamctl::testing::ProcessLoopbackSubnet().ServerAddress(); }
 
+// Events the /stream handler has written, over every server of the test.
+std::atomic<int> events_written = 0;
+
+// Polls `done` every 10 ms for up to `timeout`; whether it came true.
+bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time until = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 // Answers every request with what it saw: "METHOD PATH peer=... cert=yes|no".
 void Echo(const Request& request, const Peer& peer, ResponseWriter& writer) {
   if (request.path == "/stream") {
     if (!writer.StartStream(200, {{"Content-Type", "text/event-stream"}})) return;
     for (int i = 0;; ++i) {
       if (!writer.Write(absl::StrCat("data: ", i, "\n\n"))) return;
+      ++events_written;
       if (writer.WaitStopping(absl::Milliseconds(20))) return;
     }
   }
@@ -206,7 +221,12 @@ TEST_F(HttpsServerTest, ShutdownEndsStreamsAndIdleConnectionsAtOnce) {
     HttpClientOptions slow = client_;
     (void)HttpExchange(Host(), server_->port(), "", slow);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few events flow
+  // Both connections open and the stream flowing, however loaded the machine.
+  const int events_before = events_written;
+  // EXPECT, not ASSERT: the threads must be joined below either way.
+  EXPECT_TRUE(
+      WaitUntil([&] { return server_->connections() == 2 && events_written > events_before; },
+                absl::Seconds(30)));
   EXPECT_FALSE(stream_ended);
   const auto start = std::chrono::steady_clock::now();
   server_->Shutdown();
@@ -232,7 +252,7 @@ TEST_F(HttpsServerTest, BoundsConnections) {
       (void)HttpExchange(Host(), server_->port(), "", wait);
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(WaitUntil([&] { return server_->connections() == 3; }, absl::Seconds(30)));
   HttpClientOptions quick = client_;
   quick.timeout = absl::Seconds(2);
   EXPECT_FALSE(HttpGet(Host(), server_->port(), "/x", quick).ok());
