@@ -37,7 +37,9 @@ std::string FlagSynopsis(const FlagSpec& flag) {
 // once).
 std::string Synopsis(const Command& command, size_t indent, bool with_controller = true) {
   std::vector<std::string> parts;
-  for (const ArgSpec& arg : command.args) parts.push_back(arg.name);
+  for (const ArgSpec& arg : command.args) {
+    parts.push_back(arg.optional ? absl::StrCat("[", arg.name, "]") : arg.name);
+  }
   for (const FlagSpec& flag : command.flags) {
     if (!with_controller && (flag.name == "controller" || flag.name == "config")) continue;
     parts.push_back(flag.required ? FlagSynopsis(flag)
@@ -309,6 +311,7 @@ int CommandTable::Parse(const Command& command, const std::vector<std::string>& 
   for (size_t i = 0; i < command.args.size(); ++i) {
     const ArgSpec& spec = command.args[i];
     int64_t n = 0;
+    if (i >= positional.size() && spec.optional) break;
     if (i >= positional.size() ||
         (spec.number && (!absl::SimpleAtoi(positional[i], &n) || n < 1))) {
       return UsageError(err, absl::StrCat(command.path, " needs ", spec.name, ": ", spec.help),

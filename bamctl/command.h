@@ -52,6 +52,7 @@ struct ArgSpec {
   std::string name{};  // in usage: ROLE, ID
   std::string help{};  // what it is, for "op show needs ID (...)"
   bool number = false;
+  bool optional = false;  // may be left out (only the last ones)
 };
 
 // A command line that fits its command's declaration.
@@ -65,9 +66,13 @@ class ParsedArgs {
   std::optional<int64_t> Int(const std::string& name) const;
   // A kDuration flag's value in milliseconds; 0 when not given.
   int64_t Millis(const std::string& name) const;
-  // Positional argument `name` (every declared one is present; a `number`
-  // one is a valid number).
-  const std::string& Arg(const std::string& name) const { return args_.at(name); }
+  // Positional argument `name` (every declared one is present but an
+  // optional one left out, which reads ""; a `number` one is a valid
+  // number).
+  std::string Arg(const std::string& name) const {
+    auto it = args_.find(name);
+    return it == args_.end() ? std::string() : it->second;
+  }
   int64_t ArgNumber(const std::string& name) const;
 
  private:

@@ -54,6 +54,27 @@ void PrintAutoRollout(const v1::Operation& op, std::ostream& out) {
   if (!op.reason().empty()) out << op.reason() << "\n";
 }
 
+// The services of `op`'s steps, in order, once each.
+std::vector<std::string> StepServices(const v1::Operation& op) {
+  std::vector<std::string> services;
+  for (const v1::RolloutStep& s : op.steps()) {
+    const std::string& service = s.service().empty() ? op.service() : s.service();
+    if (std::find(services.begin(), services.end(), service) == services.end()) {
+      services.push_back(service);
+    }
+  }
+  return services;
+}
+
+// "zookeeper (service zookeeper)", or for a rollout of everything pending
+// "everything pending (zookeeper, cassandra)".
+std::string Subject(const v1::Operation& op) {
+  if (op.role().empty()) {
+    return absl::StrCat("everything pending (", absl::StrJoin(StepServices(op), ", "), ")");
+  }
+  return absl::StrCat(op.role(), " (service ", op.service(), ")");
+}
+
 // The operation in words: checks, the ordered steps with their state.
 void PrintOperation(const v1::Operation& op, std::ostream& out) {
   if (op.kind() == v1::OPERATION_KIND_AUTO_ROLLOUT) {
@@ -61,18 +82,21 @@ void PrintOperation(const v1::Operation& op, std::ostream& out) {
     return;
   }
   if (op.id() > 0) out << "operation " << op.id() << ": ";
-  out << "rolling restart of " << op.role() << " (service " << op.service() << "), "
-      << EnumText(op.state()) << "\n";
+  out << "rolling restart of " << Subject(op) << ", " << EnumText(op.state()) << "\n";
   out << "order: " << op.order() << "\n";
+  if (op.force()) out << "forced: hosts already unhealthy do not hold its steps back\n";
   for (const v1::PreCheckResult& c : op.checks()) {
     out << "check " << (c.ok() ? "ok    " : "FAILED") << " " << c.name() << ": " << c.detail()
         << "\n";
   }
   if (!op.forced().empty()) out << "forced past: " << op.forced() << "\n";
-  TextTable table({"STEP", "NODES", "STATE", "MESSAGE"});
+  if (op.left_pending_size() > 0) {
+    out << "left pending: " << absl::StrJoin(op.left_pending(), ", ") << "\n";
+  }
+  TextTable table({"STEP", "SERVICE", "NODES", "STATE", "MESSAGE"});
   for (const v1::RolloutStep& s : op.steps()) {
-    table.AddRow(
-        {absl::StrCat(s.index()), absl::StrJoin(s.nodes(), ","), EnumText(s.state()), s.message()});
+    table.AddRow({absl::StrCat(s.index()), s.service().empty() ? op.service() : s.service(),
+                  absl::StrJoin(s.nodes(), ","), EnumText(s.state()), s.message()});
   }
   out << table.Render();
   if (!op.reason().empty()) out << op.reason() << "\n";
@@ -98,8 +122,10 @@ std::string ProgressLine(const v1::Operation& op) {
                    "/", op.steps_size(), " steps, ", EnumText(op.state()));
   for (const v1::RolloutStep& s : op.steps()) {
     if (s.state() == v1::STEP_STATE_DONE) continue;
-    absl::StrAppend(&line, "; step ", s.index(), " (", absl::StrJoin(s.nodes(), ","), ") ",
-                    EnumText(s.state()), s.message().empty() ? "" : ": ", s.message());
+    absl::StrAppend(&line, "; step ", s.index(), " (",
+                    s.service().empty() ? op.service() : s.service(), " on ",
+                    absl::StrJoin(s.nodes(), ","), ") ", EnumText(s.state()),
+                    s.message().empty() ? "" : ": ", s.message());
     break;
   }
   return line;
@@ -108,6 +134,12 @@ std::string ProgressLine(const v1::Operation& op) {
 int RollingRestart(const Invocation& in) {
   v1::RollingRestartRequest request;
   request.set_role(in.args.Arg("ROLE"));
+  if (request.role().empty() && !in.args.Has("pending")) {
+    return UsageError(in.err,
+                      "rolling-restart needs ROLE, or --pending without one to restart "
+                      "everything the current version left restart pending",
+                      in.command);
+  }
   if (std::optional<std::string> nodes = in.args.Get("nodes")) {
     for (absl::string_view n : absl::StrSplit(*nodes, ',', absl::SkipEmpty())) {
       request.add_nodes(std::string(n));
@@ -151,14 +183,15 @@ int List(const Invocation& in) {
   TextTable table({"ID", "OPERATION", "STATE", "PROGRESS", "CREATED", "AUTHOR", "REASON"});
   for (const v1::Operation& op : response.operations()) {
     const bool auto_rollout = op.kind() == v1::OPERATION_KIND_AUTO_ROLLOUT;
-    table.AddRow({absl::StrCat(op.id()),
-                  auto_rollout ? absl::StrCat("auto-rollout of v", op.version())
-                               : absl::StrCat("restart ", op.role()),
-                  EnumText(op.state()),
-                  auto_rollout
-                      ? absl::StrCat(op.auto_rollout().children_size(), " restarts started")
+    table.AddRow(
+        {absl::StrCat(op.id()),
+         auto_rollout
+             ? absl::StrCat("auto-rollout of v", op.version())
+             : absl::StrCat("restart ", op.role().empty() ? "everything pending" : op.role()),
+         EnumText(op.state()),
+         auto_rollout ? absl::StrCat(op.auto_rollout().children_size(), " restarts started")
                       : absl::StrCat(Done(op), "/", op.steps_size(), " steps"),
-                  FormatTimeMs(op.created_ms()), op.author(), op.reason()});
+         FormatTimeMs(op.created_ms()), op.author(), op.reason()});
   }
   in.out << table.Render();
   return kExitOk;
@@ -252,8 +285,15 @@ std::vector<Command> OperationCommands() {
            "time, each step waiting until the restarted instances are healthy. Refused (with\n"
            "the reasons) when a member of the group is unhealthy, unless --force; namenode\n"
            "and jobtracker need --allow-downtime. A failed step stops the operation\n"
-           "(--on-failure continue goes on, for roles without a quorum only).",
-       .args = {{.name = "ROLE", .help = "the role to restart (e.g. zookeeper)"}},
+           "(--on-failure continue goes on, for roles without a quorum only).\n"
+           "Without ROLE, --pending restarts everything the current version left pending as\n"
+           "one operation: ZooKeeper, Cassandra, HDFS, MapReduce, then BAM. A step starts\n"
+           "only while the hosts with a role down, across every operation, stay within the\n"
+           "spec's max_nodes_disrupted (default 1).",
+       .args = {{.name = "ROLE",
+                 .help = "the role to restart (e.g. zookeeper); none with --pending: every "
+                         "pending service",
+                 .optional = true}},
        .flags = {{.name = "nodes", .value_name = "a,b", .help = "only these nodes"},
                  {.name = "batch-size",
                   .kind = FlagKind::kInt,

@@ -112,6 +112,11 @@ absl::StatusOr<std::shared_ptr<const DesiredState::Current>> DesiredState::Curre
     ASSIGN_OR_RETURN(current->plans, store_->GetPlans(current->version));
     ASSIGN_OR_RETURN(v1::HostList hosts, store_->GetHosts(current->version));
     current->hosts = std::make_shared<const v1::HostList>(std::move(hosts));
+    ASSIGN_OR_RETURN(v1::ClusterSpec spec, store_->GetEffectiveSpec(current->version));
+    // A version stored before the budget existed has none: the default.
+    if (spec.has_max_nodes_disrupted() && spec.max_nodes_disrupted() > 0) {
+      current->max_nodes_disrupted = static_cast<int>(spec.max_nodes_disrupted());
+    }
   }
   const std::string digest = HostsDigest(*current->hosts);
   for (size_t i = 0; i < current->plans.size(); ++i) {

@@ -77,6 +77,8 @@ class DesiredState {
     // manages its hosts file refers to it instead of copying it.
     std::shared_ptr<const v1::HostList> hosts = std::make_shared<const v1::HostList>();
     std::vector<std::string> hashes;  // PlanHash(plans[i], HostsDigest(*hosts))
+    // The spec's disruption budget: hosts with a role down at once.
+    int max_nodes_disrupted = 1;
     std::map<std::string, size_t> by_node;
     // `hosts` when plans[i] manages the hosts file, else nullptr: what a
     // push of plans[i] carries beside it.

@@ -1,5 +1,6 @@
 #include "controller/rollout/auto_rollout.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -19,13 +20,6 @@ constexpr int64_t kWaitCheckpointMs = 10'000;
 
 std::string WatchKey(const v1::Operation& op) { return absl::StrCat("auto-rollout-", op.id()); }
 
-const v1::AutoRollout::Child* FindChild(const v1::Operation& op, const std::string& service) {
-  for (const v1::AutoRollout::Child& child : op.auto_rollout().children()) {
-    if (child.service() == service) return &child;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 absl::StatusOr<int64_t> AutoRollout::Request(int64_t version, const std::string& author) {
@@ -44,40 +38,55 @@ absl::StatusOr<int64_t> AutoRollout::Request(int64_t version, const std::string&
 AutoRollout::Round AutoRollout::StartChildren(v1::Operation& op,
                                               const std::vector<PendingService>& pending) {
   Round round;
-  for (const PendingService& p : pending) {
-    // Started before: a running child is progress; a finished one that left
-    // it pending (failed, aborted) is not started again.
-    if (const v1::AutoRollout::Child* earlier = FindChild(op, p.service)) {
-      absl::StatusOr<v1::Operation> child = store_->GetOperation(earlier->operation_id());
+  if (op.auto_rollout().children_size() > 0) {
+    // Started before: a running child is progress; a finished one is not
+    // started again, and what it left pending stays so.
+    for (const v1::AutoRollout::Child& earlier : op.auto_rollout().children()) {
+      absl::StatusOr<v1::Operation> child = store_->GetOperation(earlier.operation_id());
       if (child.ok() && (child->state() == v1::OPERATION_STATE_RUNNING ||
                          child->state() == v1::OPERATION_STATE_PAUSED)) {
         round.in_progress = true;
-      } else {
-        round.left.push_back(absl::StrCat(p.service, " (operation ", earlier->operation_id(), " ",
-                                          child.ok() ? EnumText(child->state()) : "lost", ")"));
+        continue;
       }
-      continue;
+      if (!child.ok() || child->state() != v1::OPERATION_STATE_SUCCEEDED) {
+        round.left.push_back(absl::StrCat(earlier.service(), " (operation ", earlier.operation_id(),
+                                          " ", child.ok() ? EnumText(child->state()) : "lost",
+                                          ")"));
+      }
+      if (child.ok())
+        round.left.insert(round.left.end(), child->left_pending().begin(),
+                          child->left_pending().end());
     }
-    v1::RollingRestartRequest request;
-    request.set_role(p.role);
-    request.set_pending_only(true);
-    request.set_author(absl::StrCat("auto-rollout ", op.id()));
-    absl::StatusOr<v1::Operation> child = start_child_(request);
-    if (child.ok()) {
-      v1::AutoRollout::Child* record = op.mutable_auto_rollout()->add_children();
-      record->set_service(p.service);
-      record->set_role(p.role);
-      record->set_operation_id(child->id());
-      record->set_started_ms(clock_->NowMillis());
-      round.in_progress = true;
-      round.started = true;
-    } else if (child.status().code() == absl::StatusCode::kAlreadyExists) {
-      round.in_progress = true;  // an operator's rolling restart of it runs
-    } else if (RolloutRefusalOf(child.status()) == RolloutRefusal::kNeedsDowntime) {
+    return round;
+  }
+  if (pending.empty()) return round;
+  // One rolling restart of everything pending: the disruption budget and
+  // the dependency order hold across services only inside one operation.
+  v1::RollingRestartRequest request;
+  request.set_pending_only(true);
+  request.set_author(absl::StrCat("auto-rollout ", op.id()));
+  absl::StatusOr<v1::Operation> child = start_child_(request);
+  if (child.ok()) {
+    std::vector<std::string> services;
+    for (const v1::RolloutStep& step : child->steps()) {
+      if (std::find(services.begin(), services.end(), step.service()) == services.end()) {
+        services.push_back(step.service());
+      }
+    }
+    v1::AutoRollout::Child* record = op.mutable_auto_rollout()->add_children();
+    record->set_service(absl::StrJoin(services, ", "));
+    record->set_operation_id(child->id());
+    record->set_started_ms(clock_->NowMillis());
+    round.in_progress = true;
+    round.started = true;
+  } else if (child.status().code() == absl::StatusCode::kAlreadyExists) {
+    round.blocked.push_back(std::string(child.status().message()));  // an operator's runs
+  } else if (RolloutRefusalOf(child.status()) == RolloutRefusal::kNeedsDowntime) {
+    for (const PendingService& p : pending) {
       round.left.push_back(absl::StrCat(p.service, " (needs --allow-downtime)"));
-    } else {
-      round.blocked.push_back(absl::StrCat(p.service, ": ", child.status().message()));
     }
+  } else {
+    round.blocked.push_back(std::string(child.status().message()));
   }
   return round;
 }

@@ -17,17 +17,19 @@ namespace bamctl {
 
 // One kind of operation: the auto-rollout of a version (apply --rollout, or
 // the spec's auto_rolling_restart). It waits until every agent holds its
-// version, then starts a rolling restart (--pending) of each service the
-// version left restart pending, and records each in its AutoRollout
-// message (service, role, operation id). It ends when none of them runs
-// any more:
+// version, then starts one rolling restart of everything the version left
+// restart pending (`rolling-restart --pending` without a role: service
+// group by service group, within the disruption budget), recorded in its
+// AutoRollout message (the services, the operation id). It ends when that
+// child ends:
 //   - superseded (aborted) when a newer version is applied;
-//   - a service that needs downtime (the planner's kNeedsDowntime) is left
-//     to an operator; one whose child failed or was aborted is not started
+//   - single masters (the planner's kNeedsDowntime) are left to an
+//     operator, and a child that failed or was aborted is not started
 //     again; both are named in the reason ("left pending: ...");
-//   - other refusals (a member unhealthy) are retried until the wait
-//     (Operation.health_timeout_ms, on the monotonic clock) is over, then
-//     it fails.
+//   - other refusals (a member unhealthy, an operator's restart running)
+//     are retried until the wait (Operation.health_timeout_ms, on the
+//     monotonic clock) is over, then it fails.
+// Records from before (one child per service) are followed the same way.
 // Not reentrant: the engine calls it under its operations lock. Owns
 // nothing it is given.
 class AutoRollout {

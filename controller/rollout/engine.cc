@@ -121,7 +121,10 @@ void RolloutEngine::Tick() {
     if (!active.ok()) {
       WARN_IF_ERROR(active.status(), "listing the operations to advance");
     } else {
-      for (v1::Operation& op : *active) {
+      // Oldest first: an operation started earlier has the first claim on
+      // the disruption budget.
+      for (auto it = active->rbegin(); it != active->rend(); ++it) {
+        v1::Operation& op = *it;
         if (op.kind() == v1::OPERATION_KIND_AUTO_ROLLOUT &&
             op.state() == v1::OPERATION_STATE_WAITING) {
           auto_rollouts_.Advance(op);

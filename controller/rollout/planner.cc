@@ -1,11 +1,15 @@
 #include "controller/rollout/planner.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "roles/spec/role_kind.h"
 
 namespace bamctl {
 namespace {
@@ -19,13 +23,117 @@ constexpr std::pair<RolloutRefusal, const char*> kRefusalNames[] = {
 };
 
 absl::Status Refuse(RolloutRefusal why, absl::Status status) {
+  return WithRefusal(why, std::move(status));
+}
+
+// Where a role sorts: its group, then its canonical position.
+std::pair<int, int> RoleRank(const std::string& role) {
+  const std::optional<RoleKind> kind = ParseRoleName(role);
+  if (!kind) return {static_cast<int>(ServiceGroup::kBam) + 1, 0};
+  const auto kinds = AllRoleKinds();
+  const int position =
+      static_cast<int>(std::find(kinds.begin(), kinds.end(), *kind) - kinds.begin());
+  ServiceGroup group = ServiceGroup::kBam;
+  switch (*kind) {
+    case RoleKind::kZooKeeper:
+      group = ServiceGroup::kZooKeeper;
+      break;
+    case RoleKind::kCassandra:
+      group = ServiceGroup::kCassandra;
+      break;
+    case RoleKind::kNameNode:
+    case RoleKind::kSecondaryNameNode:
+    case RoleKind::kDataNode:
+      group = ServiceGroup::kHdfs;
+      break;
+    case RoleKind::kJobTracker:
+    case RoleKind::kTaskTracker:
+      group = ServiceGroup::kMapReduce;
+      break;
+    case RoleKind::kBamReceiver:
+    case RoleKind::kBamAnalyzer:
+    case RoleKind::kBamDashboard:
+      group = ServiceGroup::kBam;
+      break;
+  }
+  return {static_cast<int>(group), position};
+}
+
+std::pair<int, int> ServiceRank(const ServiceDescription& service) {
+  std::pair<int, int> rank{static_cast<int>(ServiceGroup::kBam) + 1, 0};
+  for (const std::string& role : service.roles) rank = std::min(rank, RoleRank(role));
+  return rank;
+}
+
+}  // namespace
+
+absl::Status WithRefusal(RolloutRefusal why, absl::Status status) {
   for (const auto& [refusal, name] : kRefusalNames) {
     if (refusal == why) status.SetPayload(kRefusalUrl, absl::Cord(name));
   }
   return status;
 }
 
-}  // namespace
+ServiceGroup GroupOf(const ServiceDescription& service) {
+  const int group = ServiceRank(service).first;
+  return group > static_cast<int>(ServiceGroup::kBam) ? ServiceGroup::kBam
+                                                      : static_cast<ServiceGroup>(group);
+}
+
+const char* GroupName(ServiceGroup group) {
+  switch (group) {
+    case ServiceGroup::kZooKeeper:
+      return "zookeeper";
+    case ServiceGroup::kCassandra:
+      return "cassandra";
+    case ServiceGroup::kHdfs:
+      return "hdfs";
+    case ServiceGroup::kMapReduce:
+      return "mapreduce";
+    case ServiceGroup::kBam:
+      return "bam";
+  }
+  return "bam";
+}
+
+absl::StatusOr<std::vector<std::string>> OrderServices(
+    const std::vector<ServiceDescription>& services) {
+  // Each service once: its rank and what it waits for among the others.
+  std::map<std::string, std::pair<int, int>> rank;
+  std::map<std::string, std::set<std::string>> needs;
+  for (const ServiceDescription& s : services) {
+    auto [it, fresh] = rank.emplace(s.name, ServiceRank(s));
+    if (!fresh) it->second = std::min(it->second, ServiceRank(s));
+    needs[s.name];
+  }
+  for (const ServiceDescription& s : services) {
+    for (const Dependency& d : s.depends_on) {
+      if (d.service != s.name && rank.contains(d.service)) needs[s.name].insert(d.service);
+    }
+  }
+  // Kahn's algorithm, taking the lowest-ranked ready service each time.
+  std::vector<std::string> order;
+  while (!needs.empty()) {
+    const std::string* next = nullptr;
+    for (const auto& [name, waits_for] : needs) {
+      if (!waits_for.empty()) continue;
+      if (next == nullptr || std::tie(rank[name], name) < std::tie(rank[*next], *next)) {
+        next = &name;
+      }
+    }
+    if (next == nullptr) {
+      std::vector<std::string> left;
+      for (const auto& entry : needs) left.push_back(entry.first);
+      return absl::InternalError(absl::StrCat("the services ", absl::StrJoin(left, ", "),
+                                              " depend on each other in a cycle"));
+    }
+    const std::string done = *next;
+    order.push_back(done);
+    needs.erase(done);
+    for (auto& entry : needs) entry.second.erase(done);
+  }
+  return order;
+}
 
 RolloutRefusal RolloutRefusalOf(const absl::Status& status) {
   const auto payload = status.GetPayload(kRefusalUrl);  // absl::optional

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "roles/driver/service_plan.h"
 
@@ -78,6 +79,25 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
 
 // The largest batch `safety`'s group tolerates with `members` instances.
 int MaxBatch(const RestartSafety& safety, int members);
+
+// `status` refused for `why`, so RolloutRefusalOf(result) == why.
+absl::Status WithRefusal(RolloutRefusal why, absl::Status status);
+
+// The service groups a whole-cluster rollout goes through, in this order:
+// what the others depend on first. A service's group comes from its roles.
+enum class ServiceGroup { kZooKeeper, kCassandra, kHdfs, kMapReduce, kBam };
+ServiceGroup GroupOf(const ServiceDescription& service);
+// "zookeeper", "cassandra", "hdfs", "mapreduce", "bam".
+const char* GroupName(ServiceGroup group);
+
+// The order a rollout of several services takes: by service group, and a
+// service never before one it depends on (depends_on among `services`;
+// dependencies on services not in the list are ignored), ties in canonical
+// role order. `services` may name a service more than once (one entry per
+// node): their dependencies are joined. Internal on a dependency cycle,
+// which no driver declares.
+absl::StatusOr<std::vector<std::string>> OrderServices(
+    const std::vector<ServiceDescription>& services);
 
 }  // namespace bamctl
 

@@ -1,7 +1,11 @@
 #include "controller/rollout/rolling_restart.h"
 
+#include <algorithm>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -52,81 +56,192 @@ bool Restarted(const v1::RolloutStep& step, const std::string& node, const v1::R
   return r != nullptr && r->pid() != 0 && (old == step.old_pids().end() || r->pid() != old->second);
 }
 
-v1::Operation NewOperation(const v1::RollingRestartRequest& request, const RolloutPlan& plan) {
+// "rolling restart of zookeeper", "rolling restart of everything pending
+// (zookeeper, cassandra, bam)".
+std::string Describe(const v1::Operation& op) {
+  if (!op.role().empty()) return absl::StrCat("rolling restart of ", op.role());
+  std::vector<std::string> services;
+  for (const v1::RolloutStep& s : op.steps()) {
+    if (std::find(services.begin(), services.end(), s.service()) == services.end()) {
+      services.push_back(s.service());
+    }
+  }
+  return absl::StrCat("rolling restart of everything pending (", absl::StrJoin(services, ", "),
+                      ")");
+}
+
+// The service a step restarts: its own, or (stored before steps named
+// theirs) the operation's.
+const std::string& StepService(const v1::Operation& op, const v1::RolloutStep& step) {
+  return step.service().empty() ? op.service() : step.service();
+}
+
+// The services an unfinished operation restarts.
+std::set<std::string> ServicesOf(const v1::Operation& op) {
+  std::set<std::string> services;
+  if (!op.service().empty()) services.insert(op.service());
+  for (const v1::RolloutStep& s : op.steps()) {
+    if (!s.service().empty()) services.insert(s.service());
+  }
+  return services;
+}
+
+v1::Operation NewOperation(const v1::RollingRestartRequest& request,
+                           const std::vector<ServicePart>& parts,
+                           const std::vector<std::string>& left) {
+  const bool everything = request.role().empty();
   v1::Operation op;
   op.set_kind(v1::OPERATION_KIND_ROLLING_RESTART);
   op.set_role(request.role());
-  op.set_service(plan.service);
+  if (!everything && !parts.empty()) op.set_service(parts.front().plan.service);
   op.set_author(request.author());
   op.set_health_timeout_ms(request.health_timeout_ms() > 0 ? request.health_timeout_ms()
                                                            : kDefaultHealthTimeoutMs);
   op.set_pause_between_ms(request.pause_between_ms());
   op.set_continue_on_failure(request.continue_on_failure());
-  op.set_order(OrderName(plan.safety.order));
-  op.set_forced(plan.forced);
-  for (const PreCheck& c : plan.checks) {
-    v1::PreCheckResult* out = op.add_checks();
-    out->set_name(c.name);
-    out->set_ok(c.ok);
-    out->set_detail(c.detail);
+  op.set_force(request.force());
+  std::vector<std::string> orders;
+  std::vector<std::string> forced;
+  for (const ServicePart& part : parts) {
+    const RolloutPlan& plan = part.plan;
+    // In a rollout of several services each check and order says whose.
+    const std::string whose = everything ? absl::StrCat(plan.service, ": ") : "";
+    orders.push_back(absl::StrCat(whose, OrderName(plan.safety.order)));
+    if (!plan.forced.empty()) forced.push_back(absl::StrCat(whose, plan.forced));
+    for (const PreCheck& c : plan.checks) {
+      v1::PreCheckResult* out = op.add_checks();
+      out->set_name(absl::StrCat(whose, c.name));
+      out->set_ok(c.ok);
+      out->set_detail(c.detail);
+    }
+    for (const std::vector<std::string>& batch : plan.batches) {
+      v1::RolloutStep* step = op.add_steps();
+      step->set_index(op.steps_size());
+      for (const std::string& n : batch) step->add_nodes(n);
+      step->set_state(v1::STEP_STATE_PENDING);
+      step->set_service(plan.service);
+      step->set_role(part.role);
+    }
   }
-  for (size_t i = 0; i < plan.batches.size(); ++i) {
-    v1::RolloutStep* step = op.add_steps();
-    step->set_index(static_cast<int>(i) + 1);
-    for (const std::string& n : plan.batches[i]) step->add_nodes(n);
-    step->set_state(v1::STEP_STATE_PENDING);
-  }
+  op.set_order(
+      everything ? absl::StrCat("service groups in dependency order; ", absl::StrJoin(orders, "; "))
+                 : absl::StrJoin(orders, "; "));
+  op.set_forced(absl::StrJoin(forced, "; "));
+  for (const std::string& l : left) op.add_left_pending(l);
   return op;
 }
 
 }  // namespace
 
-absl::StatusOr<v1::Operation> RollingRestart::Start(const v1::RollingRestartRequest& request) {
-  ASSIGN_OR_RETURN(v1::GetStatusResponse status, state_->Status());
-  ASSIGN_OR_RETURN(Target target, targets_->Resolve(request.role(), status));
-  // The leader is asked for, not assumed: each server reports its mode.
-  for (Instance& in : target.instances) {
-    if (auto server = target.zookeeper.find(in.node); server != target.zookeeper.end()) {
-      in.zookeeper_mode = zookeeper_->Mode(server->second);
+absl::StatusOr<std::vector<ServicePart>> RollingRestart::PlanParts(
+    const v1::RollingRestartRequest& request, const v1::GetStatusResponse& status,
+    int max_nodes_disrupted, std::vector<std::string>* left) {
+  const bool everything = request.role().empty();
+  // What to plan: the role asked for, or each pending service in order.
+  std::vector<PendingService> wanted;
+  if (everything) {
+    ASSIGN_OR_RETURN(wanted, targets_->PendingServices(status));
+  } else {
+    wanted.push_back({"", request.role()});
+  }
+  std::vector<ServicePart> parts;
+  for (const PendingService& want : wanted) {
+    ASSIGN_OR_RETURN(Target target, everything ? targets_->ResolveService(want.service, status)
+                                               : targets_->Resolve(want.role, status));
+    // The leader is asked for, not assumed: each server reports its mode.
+    for (Instance& in : target.instances) {
+      if (auto server = target.zookeeper.find(in.node); server != target.zookeeper.end()) {
+        in.zookeeper_mode = zookeeper_->Mode(server->second);
+      }
     }
+    RolloutRequest r;
+    r.role = everything ? want.service : request.role();
+    r.nodes.assign(request.nodes().begin(), request.nodes().end());
+    r.batch_size = request.batch_size() > 0 ? request.batch_size() : 1;
+    r.allow_downtime = request.allow_downtime();
+    r.force = request.force();
+    r.pending_only = request.pending_only();
+    absl::StatusOr<RolloutPlan> plan =
+        PlanRollout(r, target.service, target.safety, target.instances);
+    if (!plan.ok()) {
+      // A single master is not restarted behind an operator's back: the
+      // rest goes on and it stays pending, said so.
+      if (everything && RolloutRefusalOf(plan.status()) == RolloutRefusal::kNeedsDowntime) {
+        left->push_back(absl::StrCat(want.service, " (needs --allow-downtime)"));
+        continue;
+      }
+      return plan.status();
+    }
+    if (request.continue_on_failure() && plan->safety.order != RestartSafety::Order::kAnyOrder) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--on-failure=continue would restart more ", plan->service,
+          " instances while a failed one is down; it is allowed only for roles without a "
+          "quorum or single master"));
+    }
+    for (const std::vector<std::string>& batch : plan->batches) {
+      if (static_cast<int>(batch.size()) > max_nodes_disrupted) {
+        return WithRefusal(
+            RolloutRefusal::kInvalidRequest,
+            absl::InvalidArgumentError(absl::StrCat(
+                "a batch of ", batch.size(), " ", plan->service, " instances would disrupt ",
+                batch.size(), " hosts at once; the spec's max_nodes_disrupted is ",
+                max_nodes_disrupted, " (lower --batch-size, or raise max_nodes_disrupted)")));
+      }
+    }
+    parts.push_back({everything ? want.role : request.role(), *std::move(plan)});
   }
-  RolloutRequest r;
-  r.role = request.role();
-  r.nodes.assign(request.nodes().begin(), request.nodes().end());
-  r.batch_size = request.batch_size() > 0 ? request.batch_size() : 1;
-  r.allow_downtime = request.allow_downtime();
-  r.force = request.force();
-  r.pending_only = request.pending_only();
-  ASSIGN_OR_RETURN(RolloutPlan plan,
-                   PlanRollout(r, target.service, target.safety, target.instances));
-  if (request.continue_on_failure() && plan.safety.order != RestartSafety::Order::kAnyOrder) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--on-failure=continue would restart more ", plan.service,
-        " instances while a failed one is down; it is allowed only for roles without a "
-        "quorum or single master"));
+  return parts;
+}
+
+absl::StatusOr<v1::Operation> RollingRestart::Start(const v1::RollingRestartRequest& request) {
+  const bool everything = request.role().empty();
+  if (everything && !request.pending_only()) {
+    return WithRefusal(RolloutRefusal::kInvalidRequest,
+                       absl::InvalidArgumentError(
+                           "name a role to restart, or pass --pending without one to restart "
+                           "everything the current version left restart pending"));
   }
-  v1::Operation op = NewOperation(request, plan);
+  if (everything && request.nodes_size() > 0) {
+    return WithRefusal(RolloutRefusal::kInvalidRequest,
+                       absl::InvalidArgumentError("--nodes needs a role"));
+  }
+  ASSIGN_OR_RETURN(v1::GetStatusResponse status, state_->Status());
+  ASSIGN_OR_RETURN(std::shared_ptr<const DesiredState::Current> current, state_->CurrentPlans());
+  std::vector<std::string> left;
+  ASSIGN_OR_RETURN(std::vector<ServicePart> parts,
+                   PlanParts(request, status, current->max_nodes_disrupted, &left));
+  v1::Operation op = NewOperation(request, parts, left);
   if (request.dry_run()) {
     op.set_state(v1::OPERATION_STATE_PLANNED);
     return op;
   }
   if (op.steps().empty()) {
+    if (!left.empty()) {
+      return WithRefusal(
+          RolloutRefusal::kNeedsDowntime,
+          absl::FailedPreconditionError(absl::StrCat(
+              "nothing to restart without downtime; left pending: ", absl::StrJoin(left, ", "))));
+    }
     return absl::FailedPreconditionError(
-        absl::StrCat("nothing to restart: no instance of ", request.role(),
-                     request.pending_only() ? " has a restart pending" : " matches"));
+        everything ? std::string("nothing to restart: no service has a restart pending")
+                   : absl::StrCat("nothing to restart: no instance of ", request.role(),
+                                  request.pending_only() ? " has a restart pending" : " matches"));
   }
+  const std::set<std::string> services = ServicesOf(op);
   ASSIGN_OR_RETURN(std::vector<v1::Operation> active, store_->ListOperations(1000, true));
   for (const v1::Operation& other : active) {
-    if (other.kind() == v1::OPERATION_KIND_ROLLING_RESTART && other.service() == op.service()) {
+    if (other.kind() != v1::OPERATION_KIND_ROLLING_RESTART) continue;
+    for (const std::string& service : ServicesOf(other)) {
+      if (!services.contains(service)) continue;
       return absl::AlreadyExistsError(absl::StrCat("operation ", other.id(), " is already ",
-                                                   EnumText(other.state()), " on ", other.service(),
+                                                   EnumText(other.state()), " on ", service,
                                                    "; wait for it, or abort it"));
     }
   }
   op.set_state(v1::OPERATION_STATE_RUNNING);
-  ASSIGN_OR_RETURN(int64_t id,
-                   store_->CreateOperation(op, absl::StrCat("rolling restart of ", op.role(), " (",
-                                                            op.steps_size(), " steps)")));
+  ASSIGN_OR_RETURN(
+      int64_t id,
+      store_->CreateOperation(op, absl::StrCat(Describe(op), " (", op.steps_size(), " steps)")));
   return store_->GetOperation(id);
 }
 
@@ -174,7 +289,8 @@ void RollingRestart::Advance(v1::Operation& op) {
   if (step == nullptr) {
     if (failed_nodes.empty()) {
       op.set_state(v1::OPERATION_STATE_SUCCEEDED);
-      save(absl::StrCat("succeeded: ", op.role(), " restarted on every node"));
+      save(op.role().empty() ? absl::StrCat("succeeded: ", Describe(op), " done")
+                             : absl::StrCat("succeeded: ", op.role(), " restarted on every node"));
     } else {
       op.set_state(v1::OPERATION_STATE_FAILED);
       op.set_reason(absl::StrCat("every step ran; failed on ", absl::StrJoin(failed_nodes, ", ")));
@@ -188,6 +304,7 @@ void RollingRestart::Advance(v1::Operation& op) {
     return;
   }
   const std::string key = StepKey(op, *step);
+  const std::string& service = StepService(op, *step);
 
   if (step->state() == v1::STEP_STATE_PENDING) {
     // The pause runs from the previous step's end as this controller saw
@@ -199,14 +316,16 @@ void RollingRestart::Advance(v1::Operation& op) {
     std::vector<std::string> missing;
     for (const std::string& node : step->nodes()) {
       bool connected = false;
-      FindRole(*status, node, op.service(), &connected);
+      FindRole(*status, node, service, &connected);
       if (!connected) missing.push_back(node);
     }
-    if (!missing.empty()) {
-      const std::string message =
-          absl::StrCat("waiting for the agent of ", absl::StrJoin(missing, ", "), " to connect");
+    std::string message = missing.empty()
+                              ? OverBudget(op, *step, *status)
+                              : absl::StrCat("waiting for the agent of ",
+                                             absl::StrJoin(missing, ", "), " to connect");
+    if (!message.empty()) {
       if (step->message() != message) {
-        step->set_message(message);
+        step->set_message(std::move(message));
         save("");
       }
       return;
@@ -219,14 +338,14 @@ void RollingRestart::Advance(v1::Operation& op) {
     step->clear_message();
     step->clear_command_ids();
     for (const std::string& node : step->nodes()) {
-      const v1::RoleStatus* r = FindRole(*status, node, op.service(), nullptr);
+      const v1::RoleStatus* r = FindRole(*status, node, service, nullptr);
       (*step->mutable_old_pids())[node] = r != nullptr ? r->pid() : 0;
       step->add_command_ids(absl::StrCat("op", op.id(), "-step", step->index(), "-", node));
     }
     watches_->Forget(PauseKey(op, step->index()));
     watches_->Restart(key);
-    save(absl::StrCat("step ", step->index(), " of ", op.steps_size(), ": restarting ",
-                      op.service(), " on ", absl::StrJoin(step->nodes(), ", ")));
+    save(absl::StrCat("step ", step->index(), " of ", op.steps_size(), ": restarting ", service,
+                      " on ", absl::StrJoin(step->nodes(), ", ")));
   }
 
   const int64_t persisted_ms = step->elapsed_ms();
@@ -277,10 +396,11 @@ bool RollingRestart::SendCommands(v1::Operation& op, v1::RolloutStep& step,
                                   const v1::GetStatusResponse& status,
                                   const std::function<void(const std::string&)>& fail_step) {
   const int64_t now = clock_->MonotonicMillis();
+  const std::string& service = StepService(op, step);
   for (int i = 0; i < step.nodes_size(); ++i) {
     const std::string& node = step.nodes(i);
     const std::string& id = step.command_ids(i);
-    const bool restarted = Restarted(step, node, FindRole(status, node, op.service(), nullptr));
+    const bool restarted = Restarted(step, node, FindRole(status, node, service, nullptr));
     std::optional<v1::CommandResult> answer;
     bool send = false;
     {
@@ -303,7 +423,7 @@ bool RollingRestart::SendCommands(v1::Operation& op, v1::RolloutStep& step,
       command.set_id(id);
       command.set_operation_id(absl::StrCat(op.id()));
       command.set_kind(v1::COMMAND_KIND_RESTART);
-      command.set_service(op.service());
+      command.set_service(service);
       if (!sender_->SendCommand(node, command)) {
         spdlog::warn("operation {}: {} not connected; will resend", op.id(), node);
       }
@@ -314,9 +434,10 @@ bool RollingRestart::SendCommands(v1::Operation& op, v1::RolloutStep& step,
 
 std::string RollingRestart::Waiting(const v1::Operation& op, const v1::RolloutStep& step,
                                     const v1::GetStatusResponse& status) {
+  const std::string& service = StepService(op, step);
   for (const std::string& node : step.nodes()) {
     bool connected = false;
-    const v1::RoleStatus* r = FindRole(status, node, op.service(), &connected);
+    const v1::RoleStatus* r = FindRole(status, node, service, &connected);
     if (r == nullptr || !connected) return absl::StrCat(node, ": no report from its agent");
     if (!Restarted(step, node, r)) {
       return absl::StrCat(node, ": not restarted yet (", EnumText(r->phase()), ")");
@@ -328,7 +449,7 @@ std::string RollingRestart::Waiting(const v1::Operation& op, const v1::RolloutSt
   }
   // A quorum member is back when its ensemble is whole again, not when it
   // answers alone.
-  absl::StatusOr<Target> target = targets_->Resolve(op.role(), status);
+  absl::StatusOr<Target> target = targets_->ResolveService(service, status);
   if (!target.ok()) return std::string(target.status().message());
   if (target->safety.order == RestartSafety::Order::kFollowersBeforeLeader) {
     if (absl::Status synced = zookeeper_->Synced(target->zookeeper); !synced.ok()) {
@@ -336,6 +457,49 @@ std::string RollingRestart::Waiting(const v1::Operation& op, const v1::RolloutSt
     }
   }
   return "";
+}
+
+std::string RollingRestart::OverBudget(const v1::Operation& op, const v1::RolloutStep& step,
+                                       const v1::GetStatusResponse& status) {
+  absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
+  absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(1000, true);
+  if (!current.ok() || !active.ok()) {
+    return absl::StrCat("waiting to read the disruption budget: ",
+                        !current.ok() ? current.status().message() : active.status().message());
+  }
+  const int budget = (*current)->max_nodes_disrupted;
+  // Each disrupted host with why; the step's own hosts count once.
+  std::map<std::string, std::string> disrupted;
+  for (const v1::Operation& other : *active) {
+    if (other.id() == op.id() || other.kind() != v1::OPERATION_KIND_ROLLING_RESTART) continue;
+    for (const v1::RolloutStep& s : other.steps()) {
+      if (s.state() != v1::STEP_STATE_RESTARTING) continue;
+      for (const std::string& node : s.nodes()) {
+        disrupted.emplace(node, absl::StrCat(node, " (operation ", other.id(), " restarts ",
+                                             StepService(other, s), ")"));
+      }
+    }
+  }
+  if (!op.force()) {
+    for (const v1::NodeStatus& n : status.nodes()) {
+      if (!n.connected()) continue;  // unknown, not down: its roles may well run
+      for (const v1::RoleStatus& r : n.roles()) {
+        if (r.health() == v1::HEALTH_HEALTHY) continue;
+        disrupted.emplace(
+            n.node(), absl::StrCat(n.node(), " (", r.service(), " ", EnumText(r.health()), ")"));
+        break;
+      }
+    }
+  }
+  std::vector<std::string> others;
+  for (const auto& [node, why] : disrupted) {
+    if (std::find(step.nodes().begin(), step.nodes().end(), node) == step.nodes().end()) {
+      others.push_back(why);
+    }
+  }
+  if (static_cast<int>(others.size()) + step.nodes_size() <= budget) return "";
+  return absl::StrCat("waiting for the disruption budget (max_nodes_disrupted ", budget,
+                      "): ", absl::StrJoin(others, ", "));
 }
 
 }  // namespace bamctl

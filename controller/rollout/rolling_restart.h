@@ -6,12 +6,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "controller/cluster/desired_state.h"
+#include "controller/rollout/planner.h"
 #include "controller/rollout/stopwatches.h"
 #include "controller/rollout/targets.h"
 #include "controller/rollout/zookeeper_sync.h"
@@ -28,13 +30,24 @@ class CommandSender {
   virtual bool SendCommand(const std::string& node, const v1::Command& command) = 0;
 };
 
-// One kind of operation: the rolling restart of one service, step by step.
-// Start plans it (PlanRollout over the instances and their status, the
-// ZooKeeper modes as the servers report them) and stores it; Advance moves
-// one stored operation on: a pending step writes "restarting", its command
-// ids and old pids, then sends restart commands; a restarting step is done
-// when every instance runs a new process, healthy (and, for ZooKeeper, the
-// ensemble is whole again), and fails past its health timeout.
+// One service's share of a rolling restart: its plan, and the role it was
+// planned for.
+struct ServicePart {
+  std::string role;
+  RolloutPlan plan;
+};
+
+// One kind of operation: the rolling restart of one service, or of every
+// service a version left restart pending (service group by service group
+// in dependency order, each planned as its own restart would be), step by
+// step. Start plans it (PlanRollout over the instances and their status,
+// the ZooKeeper modes as the servers report them) and stores it; Advance
+// moves one stored operation on: a pending step waits for the cluster's
+// disruption budget (the spec's max_nodes_disrupted, shared by every
+// operation), then writes "restarting", its command ids and old pids, then
+// sends restart commands; a restarting step is done when every instance
+// runs a new process, healthy (and, for ZooKeeper, the ensemble is whole
+// again), and fails past its health timeout.
 //
 // Every state change is written before it is acted on, so a controller
 // killed at any point resumes at the step it was on; agents answer a
@@ -63,10 +76,14 @@ class RollingRestart {
         options_(options) {}
 
   // Plans `request` against the current status; unless dry_run, stores it
-  // running and returns it as stored. Refusals: as PlanRollout (with their
-  // RolloutRefusal), InvalidArgument for --on-failure=continue on a role
-  // with a quorum, FailedPrecondition when nothing is to restart,
-  // AlreadyExists while another operation restarts the same service.
+  // running and returns it as stored. An empty role with pending_only
+  // means every pending service; single masters are then left pending
+  // (Operation.left_pending) unless allow_downtime. Refusals: as
+  // PlanRollout (with their RolloutRefusal), InvalidArgument for
+  // --on-failure=continue on a role with a quorum and for a batch larger
+  // than the disruption budget, FailedPrecondition when nothing is to
+  // restart (kNeedsDowntime when only single masters are pending),
+  // AlreadyExists while another operation restarts one of its services.
   absl::StatusOr<v1::Operation> Start(const v1::RollingRestartRequest& request);
 
   // One pass over the running operation `op`, which it updates and saves.
@@ -89,6 +106,19 @@ class RollingRestart {
   // failing the step) when an agent answered with an error.
   bool SendCommands(v1::Operation& op, v1::RolloutStep& step, const v1::GetStatusResponse& status,
                     const std::function<void(const std::string&)>& fail_step);
+  // Why `step` may not start yet for the cluster's disruption budget, or
+  // "": the hosts other operations are restarting, and (unless the
+  // operation was forced) hosts with a role not healthy, together with the
+  // step's own, may number at most the spec's max_nodes_disrupted.
+  std::string OverBudget(const v1::Operation& op, const v1::RolloutStep& step,
+                         const v1::GetStatusResponse& status);
+  // Plans each service of `request`: the role asked for, or every pending
+  // service in dependency order, whose single masters (without
+  // --allow-downtime) go to `left` instead.
+  absl::StatusOr<std::vector<ServicePart>> PlanParts(const v1::RollingRestartRequest& request,
+                                                     const v1::GetStatusResponse& status,
+                                                     int max_nodes_disrupted,
+                                                     std::vector<std::string>* left);
   // Why `step` is not done yet, or "".
   std::string Waiting(const v1::Operation& op, const v1::RolloutStep& step,
                       const v1::GetStatusResponse& status);

@@ -1,6 +1,8 @@
 #include "controller/rollout/targets.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -35,24 +37,26 @@ absl::StatusOr<std::vector<ServiceDescription>> TargetResolver::ServicesOf(
   return Annotate(DescribeNode(plan), absl::StrCat("the services of ", plan.node()));
 }
 
-absl::StatusOr<Target> TargetResolver::Resolve(const std::string& role,
-                                               const v1::GetStatusResponse& status) {
-  if (!ParseRoleName(role)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown role \"", role, "\"; valid roles: ", ValidRoleNamesForError()));
-  }
+absl::StatusOr<Target> TargetResolver::Collect(
+    const std::function<bool(const v1::NodePlan&)>& node_wanted,
+    const std::function<bool(const ServiceDescription&)>& wanted,
+    const v1::GetStatusResponse& status) {
   ASSIGN_OR_RETURN(std::shared_ptr<const DesiredState::Current> current, state_->CurrentPlans());
   if (current->version == 0) {
     return absl::FailedPreconditionError("no desired state has been applied yet");
   }
   Target target;
   for (const v1::NodePlan& plan : current->plans) {
-    if (!Contains({plan.roles().begin(), plan.roles().end()}, role)) continue;
+    if (!node_wanted(plan)) continue;  // not described: cheaper
     ASSIGN_OR_RETURN(std::vector<ServiceDescription> services, ServicesOf(plan));
     for (const ServiceDescription& s : services) {
-      if (!Contains(s.roles, role)) continue;
-      target.service = s.name;
-      target.safety = s.restart;
+      if (!wanted(s)) continue;
+      // Where instances differ (a BAM receiver beside analyzers), the rule
+      // with an order of its own wins: it is the stricter.
+      if (target.instances.empty() || target.safety.order == RestartSafety::Order::kAnyOrder) {
+        target.service = s.name;
+        target.safety = s.restart;
+      }
       Instance in;
       in.node = plan.node();
       in.address = plan.address();
@@ -68,26 +72,60 @@ absl::StatusOr<Target> TargetResolver::Resolve(const std::string& role,
   return target;
 }
 
+absl::StatusOr<Target> TargetResolver::Resolve(const std::string& role,
+                                               const v1::GetStatusResponse& status) {
+  if (!ParseRoleName(role)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown role \"", role, "\"; valid roles: ", ValidRoleNamesForError()));
+  }
+  return Collect(
+      [&](const v1::NodePlan& plan) {
+        return Contains({plan.roles().begin(), plan.roles().end()}, role);
+      },
+      [&](const ServiceDescription& s) { return Contains(s.roles, role); }, status);
+}
+
+absl::StatusOr<Target> TargetResolver::ResolveService(const std::string& service,
+                                                      const v1::GetStatusResponse& status) {
+  ASSIGN_OR_RETURN(Target target,
+                   Collect([](const v1::NodePlan&) { return true; },
+                           [&](const ServiceDescription& s) { return s.name == service; }, status));
+  if (target.instances.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no node runs service ", service, " in the desired state"));
+  }
+  return target;
+}
+
 absl::StatusOr<std::vector<PendingService>> TargetResolver::PendingServices(
     const v1::GetStatusResponse& status) {
   ASSIGN_OR_RETURN(std::shared_ptr<const DesiredState::Current> current, state_->CurrentPlans());
-  std::vector<PendingService> pending;
+  // The descriptions of every pending service, from each node it is
+  // pending on (a BAM analyzer depends on more than a receiver).
+  std::vector<ServiceDescription> described;
+  std::map<std::string, PendingService> pending;
   for (const v1::NodeStatus& n : status.nodes()) {
     const v1::NodePlan* plan = current->Find(n.node());
     if (plan == nullptr) continue;
+    std::vector<ServiceDescription> services;
+    bool read = false;
     for (const v1::RoleStatus& r : n.roles()) {
       if (!r.restart_pending()) continue;
-      if (std::any_of(pending.begin(), pending.end(),
-                      [&](const PendingService& p) { return p.service == r.service(); })) {
-        continue;
+      if (!read) {
+        ASSIGN_OR_RETURN(services, ServicesOf(*plan));
+        read = true;
       }
-      ASSIGN_OR_RETURN(std::vector<ServiceDescription> services, ServicesOf(*plan));
       for (const ServiceDescription& s : services) {
-        if (s.name == r.service() && !s.roles.empty()) pending.push_back({s.name, s.roles[0]});
+        if (s.name != r.service() || s.roles.empty()) continue;
+        described.push_back(s);
+        pending.emplace(s.name, PendingService{s.name, s.roles[0], GroupOf(s)});
       }
     }
   }
-  return pending;
+  ASSIGN_OR_RETURN(std::vector<std::string> order, OrderServices(described));
+  std::vector<PendingService> ordered;
+  for (const std::string& name : order) ordered.push_back(pending.at(name));
+  return ordered;
 }
 
 }  // namespace bamctl

@@ -1,6 +1,7 @@
 #ifndef BAMCTL_CONTROLLER_ROLLOUT_TARGETS_H_
 #define BAMCTL_CONTROLLER_ROLLOUT_TARGETS_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,10 +25,11 @@ struct Target {
 };
 
 // A service a version left restart pending, with one of its roles (the
-// planner takes a role).
+// planner takes a role) and its group.
 struct PendingService {
   std::string service;
   std::string role;
+  ServiceGroup group = ServiceGroup::kBam;
 };
 
 // The status `status` reports for `service` on `node`, or nullptr; sets
@@ -46,15 +48,26 @@ class TargetResolver {
   // `status` reports of it. InvalidArgument for an unknown role;
   // FailedPrecondition before the first apply.
   absl::StatusOr<Target> Resolve(const std::string& role, const v1::GetStatusResponse& status);
+  // Every instance of `service`, whichever roles each serves. Where the
+  // instances' restart rules differ, the ordered one (BAM analyzers') holds
+  // for all. InvalidArgument when no node runs it.
+  absl::StatusOr<Target> ResolveService(const std::string& service,
+                                        const v1::GetStatusResponse& status);
 
   // Every service `status` reports restart pending on a node of the current
-  // plans, once each, in the order status lists them.
+  // plans, once each, in the order a whole-cluster rollout restarts them
+  // (OrderServices: by service group, dependencies first).
   absl::StatusOr<std::vector<PendingService>> PendingServices(const v1::GetStatusResponse& status);
 
  private:
   // The services of one node: names, roles, probes, restart rules, from
   // DescribeNode (no file is rendered).
   static absl::StatusOr<std::vector<ServiceDescription>> ServicesOf(const v1::NodePlan& plan);
+  // The instances of the services `wanted` picks on the nodes
+  // `node_wanted` picks, node by node in spec order.
+  absl::StatusOr<Target> Collect(const std::function<bool(const v1::NodePlan&)>& node_wanted,
+                                 const std::function<bool(const ServiceDescription&)>& wanted,
+                                 const v1::GetStatusResponse& status);
 
   DesiredState* state_;
 };

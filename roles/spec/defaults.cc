@@ -40,6 +40,7 @@ void ApplyDefaults(ClusterSpec* spec) {
   DEFAULT(spec, render_addresses, false);
   DEFAULT(spec, manage_hosts_file, false);
   DEFAULT(spec, auto_rolling_restart, false);
+  DEFAULT(spec, max_nodes_disrupted, 1);
   DEFAULT(spec, java_home, "/opt/java/jdk1.6.0_29");
   const std::string& java = spec->java_home();
 

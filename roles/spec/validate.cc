@@ -84,6 +84,10 @@ class Validator {
     CheckPorts();
     CheckValues(spec_, sources_, &sink_);
     CheckRestartOnConfigChange();
+    if (spec_.max_nodes_disrupted() == 0) {
+      sink_.Error("max_nodes_disrupted",
+                  "must be at least 1: a restart takes its host's role down");
+    }
     return sink_.Take();
   }
 

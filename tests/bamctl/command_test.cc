@@ -75,7 +75,7 @@ TEST_F(CommandTableTest, HelpListsEveryCommandWithItsFlags) {
         "bamctl render -f FILE --node NAME [--role ROLE] [--out DIR] [--host-root DIR]\n", kApply,
         "bamctl desired-state rollback VERSION [--expected-version N]",
         "bamctl status [-o table|json]", "bamctl nodes", "bamctl events [--limit N]",
-        "bamctl rolling-restart ROLE [--nodes a,b]", "[--on-failure stop|continue]",
+        "bamctl rolling-restart [ROLE] [--nodes a,b]", "[--on-failure stop|continue]",
         "bamctl op list", "bamctl op show ID", "bamctl op watch ID [--interval DURATION]",
         "bamctl op pause ID", "bamctl op resume ID", "bamctl op abort ID", "bamctl version",
         "bamctl pki init --dir DIR --controller-host NAME[,NAME...] [--cluster NAME]\n",
@@ -154,8 +154,11 @@ TEST_F(CommandTableTest, MissingOrExtraArgumentsAndFlags) {
   EXPECT_THAT(UsageErrorOf({"op", "show"}),
               HasSubstr("op show needs ID: the operation's id (a number)\n"
                         "Run 'bamctl op show --help' for usage."));
+  // ROLE is optional, but only with --pending.
   EXPECT_THAT(UsageErrorOf({"rolling-restart"}),
-              HasSubstr("rolling-restart needs ROLE: the role to restart (e.g. zookeeper)"));
+              HasSubstr("rolling-restart needs ROLE, or --pending without one"));
+  EXPECT_THAT(UsageErrorOf({"rolling-restart", "zookeeper", "extra"}),
+              HasSubstr("unexpected argument \"extra\""));
   EXPECT_THAT(UsageErrorOf({"desired-state", "apply"}),
               HasSubstr("desired-state apply needs -f FILE"));
   EXPECT_THAT(UsageErrorOf({"render", "-f", "x.yaml"}), HasSubstr("render needs --node NAME"));

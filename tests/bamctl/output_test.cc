@@ -33,7 +33,9 @@ TEST(ToJsonTest, WritesInt64AsNumbersEnumsAsTextAndKeepsFieldOrder) {
             "  \"old_pids\": {\n"
             "    \"node3\": 4242\n"
             "  },\n"
-            "  \"elapsed_ms\": 5000000000\n"
+            "  \"elapsed_ms\": 5000000000,\n"
+            "  \"service\": \"\",\n"
+            "  \"role\": \"\"\n"
             "}\n");
 }
 

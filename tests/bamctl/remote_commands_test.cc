@@ -571,10 +571,12 @@ TEST_F(RemoteCommandsTest, OpWatchFollowsToTheEndAndItsExitCodeSaysHowItEnded) {
   }
   watch.join();
   EXPECT_EQ(r.code, kExitOk) << r.err;
-  EXPECT_THAT(r.out, AllOf(HasSubstr("[....................] 0/3 steps, running; step 1 (node3) "
-                                     "restarting: node3: starting"),
-                           HasSubstr("[#############.......] 2/3 steps"),
-                           HasSubstr("[####################] 3/3 steps, succeeded")));
+  EXPECT_THAT(
+      r.out,
+      AllOf(HasSubstr("[....................] 0/3 steps, running; step 1 (zookeeper on node3) "
+                      "restarting: node3: starting"),
+            HasSubstr("[#############.......] 2/3 steps"),
+            HasSubstr("[####################] 3/3 steps, succeeded")));
   // Three polls, two waits of --interval each between them, no real sleep.
   EXPECT_EQ(advances, 2);
   EXPECT_EQ(clock.MonotonicMillis() - start_ms, 240000);
@@ -686,6 +688,53 @@ TEST_F(RemoteCommandsTest, OpShowOfAnAutoRolloutListsTheRestartsItStarted) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("10 +zookeeper +zookeeper +2023-11-14T22:13:20Z"));
   EXPECT_THAT(r.out, ::testing::ContainsRegex("11 +cassandra"));
   EXPECT_THAT(r.out, Not(HasSubstr("rolling restart of")));
+}
+
+TEST_F(RemoteCommandsTest, OpShowOfEverythingPendingNamesEachStepsServiceAndWhatWasLeft) {
+  fake_.With([](FakeClusterService& f) {
+    v1::Operation op;
+    op.set_id(12);
+    op.set_kind(v1::OPERATION_KIND_ROLLING_RESTART);
+    op.set_state(v1::OPERATION_STATE_RUNNING);
+    op.set_order("service groups in dependency order; zookeeper: followers; cassandra: drained");
+    op.add_left_pending("namenode (needs --allow-downtime)");
+    for (const auto& [service, node] :
+         {std::pair("zookeeper", "node3"), std::pair("cassandra", "node4")}) {
+      v1::RolloutStep* step = op.add_steps();
+      step->set_index(op.steps_size());
+      step->set_service(service);
+      step->add_nodes(node);
+      step->set_state(v1::STEP_STATE_PENDING);
+    }
+    op.mutable_steps(1)->set_message(
+        "waiting for the disruption budget (max_nodes_disrupted 1): node3 (operation 11 restarts "
+        "zookeeper)");
+    f.operation_sequence = {op};
+  });
+
+  Result r = Run({"op", "show", "12"});
+
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("operation 12: rolling restart of everything pending (zookeeper, "
+                               "cassandra), running\n"));
+  EXPECT_THAT(r.out, HasSubstr("left pending: namenode (needs --allow-downtime)\n"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("STEP +SERVICE +NODES +STATE +MESSAGE"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("1 +zookeeper +node3 +pending"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "2 +cassandra +node4 +pending +waiting for the disruption budget"));
+}
+
+TEST_F(RemoteCommandsTest, RollingRestartWithoutARoleAsksForEverythingPending) {
+  fake_.With(
+      [](FakeClusterService& f) { f.rolling.response.set_state(v1::OPERATION_STATE_PLANNED); });
+  Result r = Run({"rolling-restart", "--pending", "--dry-run"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("dry run: nothing was restarted"));
+  fake_.With([](FakeClusterService& f) {
+    ASSERT_EQ(f.rolling.requests.size(), 1u);
+    EXPECT_EQ(f.rolling.requests[0].role(), "");
+    EXPECT_TRUE(f.rolling.requests[0].pending_only());
+  });
 }
 
 TEST_F(RemoteCommandsTest, OpListSaysWhatEachOperationIsAndHowFarItGot) {

@@ -57,6 +57,7 @@ class AutoRolloutTest : public testing::ZooKeeperTrioTest {
           child.set_kind(v1::OPERATION_KIND_ROLLING_RESTART);
           child.set_state(v1::OPERATION_STATE_RUNNING);
           child.set_role(request.role());
+          child.add_steps()->set_service("zookeeper");
           ASSIGN_OR_RETURN(int64_t id, store_->CreateOperation(child, ""));
           return store_->GetOperation(id);
         });
@@ -85,7 +86,7 @@ class AutoRolloutTest : public testing::ZooKeeperTrioTest {
   absl::Status refusal_;
 };
 
-TEST_F(AutoRolloutTest, RecordsEachChildInItsOwnMessage) {
+TEST_F(AutoRolloutTest, StartsOneRollingRestartOfEverythingPendingAndRecordsIt) {
   absl::StatusOr<int64_t> id = auto_->Request(1, "alice");
   ASSERT_TRUE(id.ok()) << id.status();
   v1::Operation waiting = Pass(*id);  // no agent has reported
@@ -96,15 +97,15 @@ TEST_F(AutoRolloutTest, RecordsEachChildInItsOwnMessage) {
   clock_.AdvanceMillis(5);
   v1::Operation started = Pass(*id);
   ASSERT_EQ(requests_.size(), 1u);
-  EXPECT_EQ(requests_[0].role(), "zookeeper");
+  EXPECT_EQ(requests_[0].role(), "");  // everything pending, as one operation
   EXPECT_TRUE(requests_[0].pending_only());
   EXPECT_EQ(requests_[0].author(), absl::StrCat("auto-rollout ", *id));
   EXPECT_EQ(started.state(), v1::OPERATION_STATE_WAITING);
   EXPECT_TRUE(started.steps().empty());
   ASSERT_EQ(started.auto_rollout().children_size(), 1);
   const v1::AutoRollout::Child& child = started.auto_rollout().children(0);
-  EXPECT_EQ(child.service(), "zookeeper");
-  EXPECT_EQ(child.role(), "zookeeper");
+  EXPECT_EQ(child.service(), "zookeeper");  // the services of its steps
+  EXPECT_EQ(child.role(), "");
   EXPECT_EQ(child.started_ms(), clock_.NowMillis());
   EXPECT_THAT(started.reason(),
               HasSubstr(absl::StrCat("started zookeeper (operation ", child.operation_id(),
@@ -134,7 +135,7 @@ TEST_F(AutoRolloutTest, AServiceThatNeedsDowntimeIsLeftToAnOperatorByItsRefusalT
   refusal_ = absl::FailedPreconditionError("pass --allow-downtime");
   v1::Operation retried = Pass(*id);
   EXPECT_EQ(retried.state(), v1::OPERATION_STATE_WAITING);
-  EXPECT_THAT(retried.reason(), HasSubstr("retrying: zookeeper: pass --allow-downtime"));
+  EXPECT_THAT(retried.reason(), HasSubstr("retrying: pass --allow-downtime"));
 
   refusal_ = Annotate(NeedsDowntime(), "planning");
   v1::Operation left = Pass(*id);
@@ -156,7 +157,7 @@ TEST_F(AutoRolloutTest, ARefusedChildIsRetriedUntilTheWaitEndsOnTheMonotonicCloc
   clock_.AdvanceMillis(kWaitMs + 1);
   v1::Operation failed = Pass(*id);
   EXPECT_EQ(failed.state(), v1::OPERATION_STATE_FAILED);
-  EXPECT_THAT(failed.reason(), HasSubstr("could not start: zookeeper: refusing to restart"));
+  EXPECT_THAT(failed.reason(), HasSubstr("could not start: refusing to restart zookeeper"));
 }
 
 TEST_F(AutoRolloutTest, TheTimeWaitedSurvivesAControllerRestart) {

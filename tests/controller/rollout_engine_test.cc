@@ -3,7 +3,10 @@
 // and ZooKeeper's four-letter words answered by the test.
 #include <chrono>
 #include <map>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "controller/rollout/engine.h"
@@ -253,13 +256,14 @@ TEST_F(RolloutEngineTest, AutoRolloutWaitsForTheVersionThenRestartsWhatIsPending
   EXPECT_TRUE(waiting.steps().empty());
   ASSERT_EQ(waiting.auto_rollout().children_size(), 1);
   EXPECT_EQ(waiting.auto_rollout().children(0).service(), "zookeeper");
-  EXPECT_EQ(waiting.auto_rollout().children(0).role(), "zookeeper");
+  EXPECT_EQ(waiting.auto_rollout().children(0).role(), "");
   const int64_t child_id = waiting.auto_rollout().children(0).operation_id();
   EXPECT_THAT(waiting.reason(), HasSubstr(absl::StrCat("started zookeeper (operation ", child_id)));
   v1::Operation child = Op(child_id);
   EXPECT_EQ(child.state(), v1::OPERATION_STATE_RUNNING);
-  EXPECT_EQ(child.service(), "zookeeper");
-  EXPECT_EQ(child.steps_size(), 3);
+  EXPECT_EQ(child.role(), "");  // everything pending
+  ASSERT_EQ(child.steps_size(), 3);
+  for (const v1::RolloutStep& step : child.steps()) EXPECT_EQ(step.service(), "zookeeper");
 
   // An operator aborts the child: the auto-rollout does not start another.
   v1::ControlOperationRequest abort;
@@ -391,6 +395,276 @@ TEST_F(RolloutEngineTest, ThePauseBetweenStepsIsMonotonic) {
   engine_->Tick();
   EXPECT_EQ(Op(op->id()).steps(1).state(), v1::STEP_STATE_RESTARTING);
   EXPECT_EQ(sender_.sent.size(), 2u);
+}
+
+// The trio with Cassandra beside ZooKeeper and Hadoop on every node (the
+// masters on zk1): the services a rollout of everything pending goes
+// through, and operations that share the hosts.
+class WholeClusterRolloutTest : public RolloutEngineTest {
+ protected:
+  static constexpr char kClusterSpec[] =
+      "name: zookeeper-trio\nrender_addresses: true\nnodes:\n"
+      "  - {name: zk1, address: 10.0.0.1, roles: [zookeeper, cassandra, namenode, jobtracker, "
+      "datanode, tasktracker]}\n"
+      "  - {name: zk2, address: 10.0.0.2, roles: [zookeeper, cassandra, datanode, tasktracker]}\n"
+      "  - {name: zk3, address: 10.0.0.3, roles: [zookeeper, cassandra, datanode, tasktracker]}\n";
+
+  void SetUp() override {
+    RolloutEngineTest::SetUp();
+    Apply("");
+    for (const char* node : {"zk1", "zk2", "zk3"}) {
+      for (const std::string& service : Services(node)) {
+        pids_[{node, service}] = service == "zookeeper" ? pid_[node] : next_pid_++;
+      }
+      ReportAll(node);
+    }
+  }
+
+  static std::vector<std::string> Services(const std::string& node) {
+    if (node == "zk1") {
+      return {"zookeeper", "cassandra", "namenode", "jobtracker", "datanode", "tasktracker"};
+    }
+    return {"zookeeper", "cassandra", "datanode", "tasktracker"};
+  }
+
+  void Apply(const std::string& extra) {
+    v1::ApplyRequest apply;
+    apply.set_spec_text(std::string(kClusterSpec) + extra);
+    absl::StatusOr<v1::ApplyResponse> applied = state_->Apply(apply);
+    ASSERT_TRUE(applied.ok()) << applied.status();
+  }
+
+  // `node`'s agent reports each of its services: its pid, healthy unless
+  // in `unhealthy_`, pending while `pending_` and not restarted since.
+  void ReportAll(const std::string& node) {
+    std::vector<ServiceReport> reports;
+    for (const std::string& service : Services(node)) {
+      const std::pair<std::string, std::string> key{node, service};
+      reports.push_back({service, pids_[key],
+                         unhealthy_.contains(key) ? v1::HEALTH_UNHEALTHY : v1::HEALTH_HEALTHY,
+                         pending_ && !restarted_.contains(key)});
+    }
+    ReportServices(node, reports);
+  }
+
+  // `node`'s agent carries out `command`: a new process, healthy, nothing
+  // pending for it any more.
+  void Carry(const std::string& node, const v1::Command& command) {
+    const std::pair<std::string, std::string> key{node, command.service()};
+    pids_[key] = next_pid_++;
+    if (command.service() == "zookeeper") pid_[node] = pids_[key];
+    restarted_.insert(key);
+    ReportAll(node);
+    v1::CommandResult result;
+    result.set_command_id(command.id());
+    result.set_ok(true);
+    ASSERT_TRUE(engine_->OnCommandResult(node, result).ok());
+  }
+
+  // Hosts with a step restarting now, across every operation.
+  std::set<std::string> Disrupted() {
+    std::set<std::string> hosts;
+    absl::StatusOr<std::vector<v1::Operation>> ops = store_->ListOperations(100, true);
+    EXPECT_TRUE(ops.ok()) << ops.status();
+    for (const v1::Operation& op : ops.ok() ? *ops : std::vector<v1::Operation>()) {
+      for (const v1::RolloutStep& s : op.steps()) {
+        if (s.state() == v1::STEP_STATE_RESTARTING)
+          hosts.insert(s.nodes().begin(), s.nodes().end());
+      }
+    }
+    return hosts;
+  }
+
+  // Ticks until no operation runs (at most `ticks`), carrying out each
+  // command and checking the budget at every tick; returns "node service"
+  // of each command in the order they were sent.
+  std::vector<std::string> RunToEnd(size_t budget, int ticks = 100) {
+    std::vector<std::string> order;
+    size_t carried = 0;
+    for (int i = 0; i < ticks; ++i) {
+      engine_->Tick();
+      EXPECT_LE(Disrupted().size(), budget) << "tick " << i;
+      while (carried < sender_.sent.size()) {
+        const auto [node, command] = sender_.sent[carried++];
+        order.push_back(absl::StrCat(node, " ", command.service()));
+        Carry(node, command);
+      }
+      absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(100, true);
+      if (active.ok() && active->empty()) break;
+    }
+    return order;
+  }
+
+  static v1::ControlOperationRequest Abort(int64_t id) {
+    v1::ControlOperationRequest abort;
+    abort.set_id(id);
+    abort.set_action(v1::OPERATION_ACTION_ABORT);
+    return abort;
+  }
+
+  std::map<std::pair<std::string, std::string>, int64_t> pids_;
+  std::set<std::pair<std::string, std::string>> restarted_;
+  std::set<std::pair<std::string, std::string>> unhealthy_;
+  bool pending_ = false;
+};
+
+TEST_F(WholeClusterRolloutTest, EverythingPendingIsOneOperationServiceGroupByServiceGroup) {
+  pending_ = true;
+  for (const char* node : {"zk1", "zk2", "zk3"}) ReportAll(node);
+  v1::RollingRestartRequest request;
+  request.set_pending_only(true);  // and no role: everything pending
+  request.set_dry_run(true);
+  absl::StatusOr<v1::Operation> plan = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::vector<std::string> steps;
+  for (const v1::RolloutStep& s : plan->steps()) {
+    steps.push_back(absl::StrCat(s.nodes(0), " ", s.service()));
+  }
+  // ZooKeeper (followers, the leader zk2 last), Cassandra, HDFS, MapReduce;
+  // the single masters are left to an operator.
+  const std::vector<std::string> expected = {
+      "zk1 zookeeper", "zk3 zookeeper",   "zk2 zookeeper",   "zk1 cassandra",
+      "zk2 cassandra", "zk3 cassandra",   "zk1 datanode",    "zk2 datanode",
+      "zk3 datanode",  "zk1 tasktracker", "zk2 tasktracker", "zk3 tasktracker"};
+  EXPECT_EQ(steps, expected);
+  EXPECT_THAT(plan->left_pending(), ElementsAre("namenode (needs --allow-downtime)",
+                                                "jobtracker (needs --allow-downtime)"));
+  std::vector<std::string> checks;
+  for (const v1::PreCheckResult& c : plan->checks()) checks.push_back(c.name());
+  EXPECT_THAT(checks, ElementsAre("zookeeper: group healthy", "zookeeper: one leader",
+                                  "cassandra: group healthy", "datanode: group healthy",
+                                  "tasktracker: group healthy"));
+  EXPECT_THAT(plan->order(), HasSubstr("service groups in dependency order; zookeeper: "));
+  EXPECT_THAT(plan->order(), HasSubstr("; cassandra: one node at a time"));
+
+  // With --allow-downtime the masters go first in their groups.
+  request.set_allow_downtime(true);
+  plan = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->steps(6).service(), "namenode");
+  EXPECT_EQ(plan->steps(10).service(), "jobtracker");
+  EXPECT_TRUE(plan->left_pending().empty());
+
+  request.set_allow_downtime(false);
+  request.set_dry_run(false);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(op->role(), "");
+  // Any of its services alone is refused while it runs.
+  v1::RollingRestartRequest cassandra;
+  cassandra.set_role("cassandra");
+  EXPECT_EQ(engine_->StartRollingRestart(cassandra).status().code(),
+            absl::StatusCode::kAlreadyExists);
+
+  EXPECT_EQ(RunToEnd(1), expected);
+  const v1::Operation done = Op(op->id());
+  EXPECT_EQ(done.state(), v1::OPERATION_STATE_SUCCEEDED);
+  EXPECT_EQ(done.left_pending_size(), 2);
+}
+
+TEST_F(WholeClusterRolloutTest, OnlySingleMastersPendingIsRefusedAsNeedingDowntime) {
+  pending_ = true;
+  restarted_ = {
+      {"zk1", "zookeeper"}, {"zk1", "cassandra"}, {"zk1", "datanode"}, {"zk1", "tasktracker"}};
+  for (const char* node : {"zk1"}) ReportAll(node);
+  v1::RollingRestartRequest request;
+  request.set_pending_only(true);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  ASSERT_FALSE(op.ok());
+  EXPECT_EQ(RolloutRefusalOf(op.status()), RolloutRefusal::kNeedsDowntime);
+  EXPECT_THAT(std::string(op.status().message()),
+              HasSubstr("left pending: namenode (needs --allow-downtime), jobtracker"));
+}
+
+TEST_F(WholeClusterRolloutTest, NothingPendingIsRefusedAndARoleOrPendingIsNeeded) {
+  v1::RollingRestartRequest request;
+  request.set_pending_only(true);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(request);
+  EXPECT_EQ(op.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(op.status().message()), HasSubstr("no service has a restart pending"));
+  request.set_pending_only(false);
+  op = engine_->StartRollingRestart(request);
+  EXPECT_EQ(op.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(op.status().message()), HasSubstr("--pending without one"));
+  absl::StatusOr<std::vector<v1::Operation>> ops = store_->ListOperations(10, false);
+  ASSERT_TRUE(ops.ok());
+  EXPECT_TRUE(ops->empty());  // a refused request stores nothing
+}
+
+TEST_F(WholeClusterRolloutTest, ASecondOperationWaitsForTheDisruptionBudgetAndSaysSo) {
+  v1::RollingRestartRequest zookeeper;
+  zookeeper.set_role("zookeeper");
+  absl::StatusOr<v1::Operation> first = engine_->StartRollingRestart(zookeeper);
+  ASSERT_TRUE(first.ok()) << first.status();
+  v1::RollingRestartRequest cassandra;
+  cassandra.set_role("cassandra");
+  cassandra.add_nodes("zk3");
+  cassandra.add_nodes("zk2");
+  absl::StatusOr<v1::Operation> second = engine_->StartRollingRestart(cassandra);
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  engine_->Tick();  // zk1's ZooKeeper restarts; zk2's Cassandra may not
+  ASSERT_EQ(sender_.sent.size(), 1u);
+  EXPECT_EQ(sender_.sent[0].first, "zk1");
+  EXPECT_EQ(Op(second->id()).steps(0).state(), v1::STEP_STATE_PENDING);
+  EXPECT_EQ(Op(second->id()).steps(0).message(),
+            absl::StrCat("waiting for the disruption budget (max_nodes_disrupted 1): zk1 "
+                         "(operation ",
+                         first->id(), " restarts zookeeper)"));
+  // Both run to the end, never two hosts disturbed at once.
+  RunToEnd(1);
+  EXPECT_EQ(Op(first->id()).state(), v1::OPERATION_STATE_SUCCEEDED);
+  EXPECT_EQ(Op(second->id()).state(), v1::OPERATION_STATE_SUCCEEDED);
+}
+
+TEST_F(WholeClusterRolloutTest, ALargerBudgetLetsOperationsOverlap) {
+  Apply("max_nodes_disrupted: 2\n");
+  for (const char* node : {"zk1", "zk2", "zk3"}) ReportAll(node);
+  v1::RollingRestartRequest zookeeper;
+  zookeeper.set_role("zookeeper");
+  ASSERT_TRUE(engine_->StartRollingRestart(zookeeper).ok());
+  v1::RollingRestartRequest cassandra;
+  cassandra.set_role("cassandra");
+  cassandra.add_nodes("zk3");
+  ASSERT_TRUE(engine_->StartRollingRestart(cassandra).ok());
+  engine_->Tick();
+  EXPECT_EQ(sender_.sent.size(), 2u);  // zk1's ZooKeeper and zk3's Cassandra together
+  EXPECT_EQ(Disrupted(), (std::set<std::string>{"zk1", "zk3"}));
+}
+
+TEST_F(WholeClusterRolloutTest, AHostWithARoleDownCountsUnlessForced) {
+  unhealthy_ = {{"zk2", "cassandra"}};
+  ReportAll("zk2");
+  v1::RollingRestartRequest zookeeper;
+  zookeeper.set_role("zookeeper");
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(zookeeper);
+  ASSERT_TRUE(op.ok()) << op.status();  // ZooKeeper's own group is healthy
+  engine_->Tick();
+  EXPECT_TRUE(sender_.sent.empty());
+  EXPECT_THAT(Op(op->id()).steps(0).message(), HasSubstr("zk2 (cassandra unhealthy)"));
+
+  ASSERT_TRUE(engine_->Control(Abort(op->id())).ok());
+  zookeeper.set_force(true);
+  op = engine_->StartRollingRestart(zookeeper);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_TRUE(op->force());
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 1u);  // the operator accepted the risk
+  EXPECT_EQ(sender_.sent[0].first, "zk1");
+}
+
+TEST_F(WholeClusterRolloutTest, ABatchLargerThanTheBudgetIsRefused) {
+  v1::RollingRestartRequest datanodes;
+  datanodes.set_role("datanode");
+  datanodes.set_batch_size(2);  // HDFS would allow it (replication aside); the budget not
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(datanodes);
+  ASSERT_FALSE(op.ok());
+  EXPECT_EQ(op.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(op.status().message()),
+              HasSubstr("would disrupt 2 hosts at once; the spec's max_nodes_disrupted is 1"));
+  Apply("max_nodes_disrupted: 2\n");
+  for (const char* node : {"zk1", "zk2", "zk3"}) ReportAll(node);
+  EXPECT_TRUE(engine_->StartRollingRestart(datanodes).ok());
 }
 
 }  // namespace

@@ -22,20 +22,22 @@ void ZooKeeperTrioTest::TearDown() {
   std::filesystem::remove_all(dir_);
 }
 
-void ZooKeeperTrioTest::ReportZooKeeper(const std::string& node, int64_t pid, v1::Health health,
-                                        bool pending) {
+void ZooKeeperTrioTest::ReportServices(const std::string& node,
+                                       const std::vector<ServiceReport>& services) {
   absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
   ASSERT_TRUE(current.ok()) << current.status();
   v1::NodeReport report;
   report.set_node(node);
   report.set_applied_version((*current)->version);
   report.set_applied_plan_hash((*current)->hashes[(*current)->by_node.at(node)]);
-  v1::RoleStatus* role = report.add_roles();
-  role->set_service("zookeeper");
-  role->set_phase(v1::PHASE_RUNNING);
-  role->set_health(health);
-  role->set_pid(pid);
-  role->set_restart_pending(pending);
+  for (const ServiceReport& s : services) {
+    v1::RoleStatus* role = report.add_roles();
+    role->set_service(s.service);
+    role->set_phase(v1::PHASE_RUNNING);
+    role->set_health(s.health);
+    role->set_pid(s.pid);
+    role->set_restart_pending(s.pending);
+  }
   ASSERT_TRUE(store_->RecordReports({report}).ok());
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "controller/cluster/desired_state.h"
@@ -29,10 +30,22 @@ class ZooKeeperTrioTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
+  // One service as an agent reports it.
+  struct ServiceReport {
+    std::string service;
+    int64_t pid = 0;
+    v1::Health health = v1::HEALTH_HEALTHY;
+    bool pending = false;
+  };
   // The agent of `node` reports that it holds the current version and runs
-  // zookeeper as `pid` with `health`, a restart pending or not.
+  // `services` (and nothing else).
+  void ReportServices(const std::string& node, const std::vector<ServiceReport>& services);
+  // The same with zookeeper alone, as `pid` with `health`, a restart
+  // pending or not.
   void ReportZooKeeper(const std::string& node, int64_t pid, v1::Health health = v1::HEALTH_HEALTHY,
-                       bool pending = false);
+                       bool pending = false) {
+    ReportServices(node, {{"zookeeper", pid, health, pending}});
+  }
 
   std::filesystem::path dir_;
   FakeClock clock_;

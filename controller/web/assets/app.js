@@ -1374,7 +1374,7 @@
 
   function operationTitle(op) {
     if (enumText(op.kind) === 'auto-rollout') return 'auto-rollout of v' + num(op.version);
-    return 'restart ' + (op.role || op.service);
+    return 'restart ' + (op.role || op.service || 'everything pending');
   }
 
   function segments(op) {
@@ -1439,8 +1439,8 @@
           h(
             'tr',
             {},
-            ['step', 'nodes', 'state', 'message', 'started', 'finished', 'elapsed'].map((c) =>
-              h('th', { scope: 'col' }, c),
+            ['step', 'service', 'nodes', 'state', 'message', 'started', 'finished', 'elapsed'].map(
+              (c) => h('th', { scope: 'col' }, c),
             ),
           ),
         ),
@@ -1458,6 +1458,7 @@
                 'data-state': st,
               },
               h('td', { class: 'num' }, String(num(s.index))),
+              h('td', {}, s.service || op.service || ''),
               h('td', {}, (s.nodes || []).join(', ')),
               h('td', {}, chip(st)),
               h('td', { class: 'reason' }, s.message || ''),
@@ -1526,8 +1527,10 @@
           ? ['version', 'v' + num(op.version)]
           : [
               'role',
-              (op.role || '-') +
-                (op.service && op.service !== op.role ? ' (service ' + op.service + ')' : ''),
+              op.role
+                ? op.role +
+                  (op.service && op.service !== op.role ? ' (service ' + op.service + ')' : '')
+                : 'everything pending',
             ],
         ['state', chip(enumText(op.state))],
         ['created', clockTime(op.created_ms)],
@@ -1537,6 +1540,8 @@
         auto ? null : ['pause between', duration(num(op.pause_between_ms))],
         auto ? null : ['on failure', op.continue_on_failure ? 'continue' : 'stop'],
         op.forced ? ['forced past', op.forced] : null,
+        op.force ? ['forced', 'hosts already unhealthy do not hold its steps back'] : null,
+        (op.left_pending || []).length ? ['left pending', op.left_pending.join(', ')] : null,
         op.reason ? ['reason', op.reason] : null,
       ]),
       op.order ? h('p', { class: 'order' }, h('strong', {}, 'Order: '), op.order) : null,
