@@ -481,8 +481,17 @@ std::string RollingRestart::OverBudget(const v1::Operation& op, const v1::Rollou
     }
   }
   if (!op.force()) {
+    // --on-failure continue accepted going on without the hosts its own
+    // failed steps left down (roles without a quorum only).
+    std::set<std::string> accepted;
+    if (op.continue_on_failure()) {
+      for (const v1::RolloutStep& s : op.steps()) {
+        if (s.state() == v1::STEP_STATE_FAILED) accepted.insert(s.nodes().begin(), s.nodes().end());
+      }
+    }
     for (const v1::NodeStatus& n : status.nodes()) {
-      if (!n.connected()) continue;  // unknown, not down: its roles may well run
+      // Not connected is unknown, not down: its roles may well run.
+      if (!n.connected() || accepted.contains(n.node())) continue;
       for (const v1::RoleStatus& r : n.roles()) {
         if (r.health() == v1::HEALTH_HEALTHY) continue;
         disrupted.emplace(

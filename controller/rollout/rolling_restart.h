@@ -109,7 +109,9 @@ class RollingRestart {
   // Why `step` may not start yet for the cluster's disruption budget, or
   // "": the hosts other operations are restarting, and (unless the
   // operation was forced) hosts with a role not healthy, together with the
-  // step's own, may number at most the spec's max_nodes_disrupted.
+  // step's own, may number at most the spec's max_nodes_disrupted. Hosts
+  // the operation's own failed steps left behind do not count when it was
+  // asked to continue past failures.
   std::string OverBudget(const v1::Operation& op, const v1::RolloutStep& step,
                          const v1::GetStatusResponse& status);
   // Plans each service of `request`: the role asked for, or every pending

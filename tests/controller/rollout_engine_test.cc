@@ -653,6 +653,27 @@ TEST_F(WholeClusterRolloutTest, AHostWithARoleDownCountsUnlessForced) {
   EXPECT_EQ(sender_.sent[0].first, "zk1");
 }
 
+TEST_F(WholeClusterRolloutTest, ContinuingPastAFailureAcceptsTheHostItLeftDown) {
+  v1::RollingRestartRequest tasktrackers;
+  tasktrackers.set_role("tasktracker");
+  tasktrackers.set_health_timeout_ms(1000);
+  tasktrackers.set_continue_on_failure(true);
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(tasktrackers);
+  ASSERT_TRUE(op.ok()) << op.status();
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 1u);
+  // zk1's tasktracker comes back broken and stays so past the timeout.
+  pids_[{"zk1", "tasktracker"}] = next_pid_++;
+  unhealthy_ = {{"zk1", "tasktracker"}};
+  ReportAll("zk1");
+  clock_.AdvanceMillis(1001);
+  engine_->Tick();
+  ASSERT_EQ(Op(op->id()).steps(0).state(), v1::STEP_STATE_FAILED);
+  engine_->Tick();  // zk1 is down by this operation's own failed step: accepted
+  ASSERT_EQ(sender_.sent.size(), 2u);
+  EXPECT_EQ(sender_.sent[1].first, "zk2");
+}
+
 TEST_F(WholeClusterRolloutTest, ABatchLargerThanTheBudgetIsRefused) {
   v1::RollingRestartRequest datanodes;
   datanodes.set_role("datanode");

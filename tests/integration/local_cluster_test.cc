@@ -9,10 +9,13 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -21,11 +24,13 @@
 #include "common/net_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "roles/driver/endpoint.h"
 #include "roles/driver/file_sources.h"
 #include "roles/probe/probe_runner.h"
 #include "roles/render/node_renderer.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
+#include "tests/integration/zookeeper_writer.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -333,6 +338,171 @@ TEST_F(SeedClusterTest, ASpecChangeRerendersAndMarksRestartsPendingWithoutRestar
     ASSERT_TRUE(cfg.ok() && cfg->has_value());
     EXPECT_THAT(**cfg, HasSubstr("tickTime=3000")) << node;
   }
+}
+
+// Issue 17: a spec change that touches ZooKeeper, Cassandra and BAM at once
+// rolls out as one operation, service group by service group, under
+// ZooKeeper writes; a second operation started meanwhile waits for the
+// disruption budget (max_nodes_disrupted, 1 by default). Measured from
+// outside: each host's service ports are sampled all along, and never two
+// hosts have one closed at the same moment.
+TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudget) {
+  const v1::GetStatusResponse before = Converged();
+  LoadedSpec loaded = LoadSpec(cluster_->spec_text());
+  ASSERT_TRUE(loaded.ok());
+  absl::StatusOr<v1::ClusterPlan> plan = CompileTopology(loaded.spec);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  // Each host's ports: ZooKeeper, Cassandra, BAM and the tasktracker.
+  std::vector<std::pair<std::string, Probe>> ports;
+  std::string zookeeper_hosts;
+  for (const v1::NodePlan& node : plan->nodes()) {
+    absl::StatusOr<std::vector<ServiceDescription>> services = DescribeNode(node);
+    ASSERT_TRUE(services.ok()) << services.status();
+    for (const ServiceDescription& s : *services) {
+      if (s.name != "zookeeper" && s.name != "cassandra" && s.name != "bam" &&
+          s.name != "tasktracker") {
+        continue;
+      }
+      Probe port = s.probes.front();
+      port.kind = Probe::Kind::kTcp;
+      ports.emplace_back(node.node(), port);
+      if (s.name == "zookeeper") {
+        absl::StrAppend(&zookeeper_hosts, zookeeper_hosts.empty() ? "" : ",",
+                        HostPort(port.host, port.port));
+      }
+    }
+  }
+  testing::ZooKeeperWriter writer(zookeeper_hosts, "/issue17");
+  ASSERT_TRUE(writer.Start()) << "no ZooKeeper session through " << zookeeper_hosts;
+
+  const std::string changed = testing::ReplaceOnce(
+      testing::ReplaceOnce(Spec("tick_time_ms: 2000", "tick_time_ms: 2500"),
+                           "SimpleStrategy\n  heap_mb: 2048", "SimpleStrategy\n  heap_mb: 1536"),
+      "coordination_session_timeout_ms: 5000", "coordination_session_timeout_ms: 6000");
+  absl::StatusOr<v1::ApplyResponse> applied = cluster_->Apply(changed);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  auto pending_on = [](const v1::GetStatusResponse& s, const std::string& service) {
+    int n = 0;
+    for (const v1::NodeStatus& node : s.nodes()) {
+      const v1::RoleStatus* r = LocalCluster::FindRole(s, node.node(), service);
+      n += r != nullptr && r->restart_pending() ? 1 : 0;
+    }
+    return n;
+  };
+  absl::StatusOr<v1::GetStatusResponse> marked = cluster_->WaitFor(
+      [&](const v1::GetStatusResponse& s) {
+        return s.converged() && pending_on(s, "zookeeper") == 3 &&
+               pending_on(s, "cassandra") == 3 && pending_on(s, "bam") == 2;
+      },
+      kConverge);
+  ASSERT_TRUE(marked.ok()) << marked.status();
+
+  // The dry run prints the whole order with every pre-check.
+  v1::RollingRestartRequest request;
+  request.set_pending_only(true);
+  request.set_dry_run(true);
+  absl::StatusOr<v1::Operation> dry = cluster_->StartRollingRestart(request);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  std::vector<std::string> services;
+  for (const v1::RolloutStep& step : dry->steps()) services.push_back(step.service());
+  EXPECT_THAT(services, ::testing::ElementsAre("zookeeper", "zookeeper", "zookeeper", "cassandra",
+                                               "cassandra", "cassandra", "bam", "bam"));
+  for (const v1::PreCheckResult& c : dry->checks()) EXPECT_TRUE(c.ok()) << c.name() << c.detail();
+
+  // Sample every host's ports until both operations end.
+  std::atomic<bool> stop{false};
+  std::atomic<int> most_down{0};
+  std::mutex mu;
+  std::string worst;
+  std::thread monitor([&] {
+    while (!stop) {
+      std::set<std::string> down;
+      std::string which;
+      for (const auto& [node, port] : ports) {
+        if (!RunProbe(port, std::chrono::milliseconds(300)).healthy) {
+          down.insert(node);
+          absl::StrAppend(&which, " ", node, ":", port.port);
+        }
+      }
+      if (static_cast<int>(down.size()) > most_down) {
+        most_down = static_cast<int>(down.size());
+        std::lock_guard<std::mutex> lock(mu);
+        worst = which;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{stop, monitor};
+
+  request.set_dry_run(false);
+  request.set_health_timeout_ms(120'000);
+  absl::StatusOr<v1::Operation> op = cluster_->StartRollingRestart(request);
+  ASSERT_TRUE(op.ok()) << op.status();
+  ASSERT_EQ(op->steps_size(), 8);
+  // A second operation on hosts the first one is busy with waits its turn.
+  v1::RollingRestartRequest tasktrackers;
+  tasktrackers.set_role("tasktracker");
+  tasktrackers.set_health_timeout_ms(120'000);
+  absl::StatusOr<v1::Operation> second = cluster_->StartRollingRestart(tasktrackers);
+  ASSERT_TRUE(second.ok()) << second.status();
+  bool waited = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  absl::StatusOr<v1::Operation> first_done = op;
+  absl::StatusOr<v1::Operation> second_done = second;
+  while (std::chrono::steady_clock::now() < deadline) {
+    first_done = cluster_->GetOperation(op->id());
+    second_done = cluster_->GetOperation(second->id());
+    ASSERT_TRUE(first_done.ok() && second_done.ok());
+    for (const v1::RolloutStep& s : second_done->steps()) {
+      waited = waited || absl::StrContains(s.message(), "waiting for the disruption budget");
+    }
+    if (first_done->state() != v1::OPERATION_STATE_RUNNING &&
+        second_done->state() != v1::OPERATION_STATE_RUNNING) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop = true;
+  monitor.join();
+  writer.Stop();
+  ASSERT_EQ(first_done->state(), v1::OPERATION_STATE_SUCCEEDED) << first_done->DebugString();
+  ASSERT_EQ(second_done->state(), v1::OPERATION_STATE_SUCCEEDED) << second_done->DebugString();
+  EXPECT_TRUE(waited) << "the second operation never waited for the budget";
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_LE(most_down.load(), 1) << "hosts disturbed at once; ports closed:" << worst;
+  }
+
+  // Every pending instance restarted once; the rest untouched.
+  absl::StatusOr<v1::GetStatusResponse> after = cluster_->WaitConverged(kConverge);
+  ASSERT_TRUE(after.ok()) << after.status();
+  std::map<std::string, int64_t> old_pids = Pids(before);
+  for (const auto& [key, pid] : Pids(*after)) {
+    const bool restarted = absl::StrContains(key, "/zookeeper") ||
+                           absl::StrContains(key, "/cassandra") || absl::StrContains(key, "/bam") ||
+                           absl::StrContains(key, "/tasktracker");
+    EXPECT_EQ(pid != old_pids[key], restarted) << key;
+  }
+  EXPECT_EQ(
+      pending_on(*after, "zookeeper") + pending_on(*after, "cassandra") + pending_on(*after, "bam"),
+      0);
+  // Writes stopped only around the ZooKeeper leader's restart (its one
+  // election): every stretch of over 2 s without a write lies within it.
+  const v1::RolloutStep& leader = first_done->steps(2);
+  for (const auto& [from, to] : writer.Gaps(2000)) {
+    EXPECT_GE(from, leader.started_ms() - 1000)
+        << "no write succeeded for " << (to - from) << " ms before the leader's step";
+    EXPECT_LE(to, leader.finished_ms() + 3000)
+        << "no write succeeded for " << (to - from) << " ms after the leader's step";
+  }
+  EXPECT_GT(writer.writes(), 50);
 }
 
 // Issue 7: a rolling restart of Cassandra whose second node does not come

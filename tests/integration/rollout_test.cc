@@ -7,7 +7,6 @@
 // the leader killed mid-operation: the new leader finishes it, and the
 // agents follow it.
 #include <signal.h>
-#include <zookeeper/zookeeper.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +19,7 @@
 #include "roles/probe/probe_runner.h"
 #include "tests/integration/local_cluster_fixture.h"
 #include "tests/integration/zookeeper_servers.h"
+#include "tests/integration/zookeeper_writer.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -35,78 +35,6 @@ constexpr char kSpec[] =
     "  - {name: zk3, address: 10.0.0.3, roles: [zookeeper]}\n"
     "zookeeper:\n  client_port: 26181\n  tick_time_ms: 500\n  init_limit: 10\n  sync_limit: 5\n";
 constexpr int kClientPort = 26181;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Writes one znode over and over through the C client, recording when
-// each write succeeded. A write the client loses with its connection (its
-// own server restarting) is retried, as ZooKeeper clients do; what counts
-// is how long the ensemble accepted no write at all.
-class Writer {
- public:
-  explicit Writer(const std::string& hosts) {
-    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-    zh_ = zookeeper_init(hosts.c_str(), nullptr, 4000, nullptr, nullptr, 0);
-  }
-  ~Writer() {
-    Stop();
-    if (zh_ != nullptr) zookeeper_close(zh_);
-  }
-  bool Start() {
-    // Wait (bounded) for a session, then make the node.
-    for (int i = 0; i < 200 && zoo_state(zh_) != ZOO_CONNECTED_STATE; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (zoo_state(zh_) != ZOO_CONNECTED_STATE) return false;
-    int rc = zoo_create(zh_, "/rollout", "0", 1, &ZOO_OPEN_ACL_UNSAFE, 0, nullptr, 0);
-    if (rc != ZOK && rc != ZNODEEXISTS) return false;
-    thread_ = std::thread([this] {
-      int n = 0;
-      while (!stop_) {
-        const std::string value = absl::StrCat(++n);
-        const int rc = zoo_set(zh_, "/rollout", value.data(), static_cast<int>(value.size()), -1);
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          ++writes_;
-          if (rc == ZOK) successes_.push_back(NowMs());
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(rc == ZOK ? 20 : 100));
-      }
-    });
-    return true;
-  }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  // [from, to] of every stretch longer than `ms` without a successful write.
-  std::vector<std::pair<int64_t, int64_t>> Gaps(int64_t ms) {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::pair<int64_t, int64_t>> gaps;
-    for (size_t i = 1; i < successes_.size(); ++i) {
-      if (successes_[i] - successes_[i - 1] > ms) {
-        gaps.emplace_back(successes_[i - 1], successes_[i]);
-      }
-    }
-    return gaps;
-  }
-  int writes() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return writes_;
-  }
-
- private:
-  zhandle_t* zh_ = nullptr;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<int64_t> successes_;
-  int writes_ = 0;
-};
 
 class RolloutTest : public testing::LocalClusterFixture {
  protected:
@@ -157,7 +85,7 @@ void RolloutTest::RestartEnsembleKillingTheController(bool ha) {
   for (const std::string& node : cluster().nodes()) {
     absl::StrAppend(&hosts, hosts.empty() ? "" : ",", cluster().Address(node), ":", kClientPort);
   }
-  Writer writer(hosts);
+  testing::ZooKeeperWriter writer(hosts, "/rollout");
   ASSERT_TRUE(writer.Start()) << "no ZooKeeper session through " << hosts;
 
   // Samples every server's client port: the most that were ever down
