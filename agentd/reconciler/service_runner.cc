@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -147,7 +148,17 @@ void ServiceRunner::BeginStop(Service& s, ServiceState then) {
         WARN_IF_ERROR(launcher_->Stop(*drainer, {}, std::chrono::seconds(1)),
                       "{}: stopping the pre-stop command", name);
       }
-      if (drainer.ok()) launcher_->ExitCode(*drainer);  // reaped
+      if (!drainer.ok()) {
+        spdlog::warn("{}: the pre-stop command did not start ({}); stopping anyway", name,
+                     std::string(drainer.status().message()));
+      } else if (std::optional<int> code = launcher_->ExitCode(*drainer);  // reaped
+                 code != 0) {
+        // An undrained stop is still safe (Cassandra replays its commit
+        // log), but slower and worth a look: the log says why.
+        spdlog::warn("{}: the pre-stop command ({}) {}; stopping anyway", name,
+                     pre_stop.argv.front(),
+                     code.has_value() ? absl::StrCat("exited ", *code) : "did not finish");
+      }
     }
     absl::Status stopped = launcher_->Stop(id, stop_argv, grace);
     {

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "roles/cassandra/cassandra_env.h"
 #include "roles/cassandra/cassandra_yaml.h"
 #include "roles/driver/endpoint.h"
 
@@ -14,6 +15,7 @@ namespace bamctl {
 namespace {
 
 constexpr absl::string_view kStockYaml = "wso2-bam/cassandra.yaml";
+constexpr absl::string_view kStockEnv = "apache-cassandra/cassandra-env.sh";
 // Cassandra keeps a file open per SSTable and socket; its docs ask for a
 // high limit, and the default 1024 makes a busy node fail.
 constexpr uint64_t kNofileLimit = 100000;
@@ -117,6 +119,20 @@ absl::StatusOr<std::vector<ServiceSetup>> CassandraDriver::Setup(
   yaml.owner = c.user();  // like the install it sits in
   service.files.push_back(std::move(yaml));
 
+  // The heap and the JMX port go where bin/cassandra reads them: the file
+  // it sources. The drain before a restart connects to that JMX port.
+  const std::string env_path = ctx.Path(absl::StrCat(c.home(), "/conf/cassandra-env.sh"));
+  absl::StatusOr<std::string> env_text = ctx.ReadShippedFile(env_path, kStockEnv);
+  if (!env_text.ok()) return Annotate(env_text.status(), context);
+  absl::StatusOr<std::string> env =
+      PatchCassandraEnv(env_path, *env_text, c.heap_mb(), c.jmx_port());
+  if (!env.ok()) return Annotate(env.status(), context);
+  ConfigFile env_file;
+  env_file.path = env_path;
+  env_file.content = *std::move(env);
+  env_file.owner = c.user();
+  service.files.push_back(std::move(env_file));
+
   // Cassandra creates missing directories itself only when it may write
   // their parents (/var/lib is root's); the agent creates them for it.
   for (const std::string& dir : {c.data_dir(), c.commitlog_dir(), c.saved_caches_dir()}) {
@@ -131,10 +147,7 @@ absl::StatusOr<std::vector<ServiceSetup>> CassandraDriver::Setup(
     // one wins, so the JVM can bind and reach IPv6 addresses.
     process.argv.emplace_back("-Djava.net.preferIPv4Stack=false");
   }
-  // cassandra-env.sh takes the heap from the environment when both are set.
-  process.env = {{"MAX_HEAP_SIZE", absl::StrCat(c.heap_mb(), "M")},
-                 {"HEAP_NEWSIZE", absl::StrCat(c.heap_mb() / 4, "M")},
-                 {"JAVA_HOME", ctx.Path(c.java_home())}};
+  process.env = {{"JAVA_HOME", ctx.Path(c.java_home())}};
   process.user = c.user();
   process.working_dir = ctx.Path(c.home());
   process.nofile_limit = kNofileLimit;

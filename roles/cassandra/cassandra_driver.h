@@ -14,9 +14,11 @@ namespace bamctl {
 // The Cassandra ring member (Cassandra step 1 of the seed procedure): one
 // service "cassandra" on nodes whose plan has a CassandraPlan, none
 // elsewhere. It patches the installed `<home>/conf/cassandra.yaml` (read
-// through the context, stock copy "wso2-bam/cassandra.yaml"), runs
-// `bin/cassandra -f` with the heap in the environment, probes the RPC and
-// storage ports, and is restarted one node at a time after `nodetool drain`.
+// through the context, stock copy "wso2-bam/cassandra.yaml") and
+// `<home>/conf/cassandra-env.sh` (the heap and the JMX port; stock copy
+// "apache-cassandra/cassandra-env.sh"), runs `bin/cassandra -f`, probes the
+// RPC and storage ports, and is restarted one node at a time after
+// `nodetool drain` on that JMX port.
 // On a node with an IPv6 address (or IPv6 seeds) the JVM is started with
 // -Djava.net.preferIPv4Stack=false, overriding cassandra-env.sh's IPv4-only
 // default. Errors name the node and the file.

@@ -2,8 +2,12 @@
 // (DatabaseDescriptor) and bin/nodetool show themselves to the agent.
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <system_error>
+#include <utility>
 
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
@@ -13,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/net_util.h"
 #include "common/status_macros.h"
 #include "tests/emulators/product_util.h"
 #include "tests/emulators/products.h"
@@ -131,6 +136,44 @@ absl::StatusOr<YAML::Node> LoadYaml(const std::string& file) {
 
 std::string YamlPath(const RunRequest& r) {
   return EnvOr(r.env, "CASSANDRA_CONF", r.home + "/conf") + "/cassandra.yaml";
+}
+
+// What bin/cassandra takes from the cassandra-env.sh it sources: the
+// assignments that start a line (NAME=VALUE, NAME="VALUE"), later ones
+// winning; the file's shell logic is not run. Empty when there is no file
+// (bin/cassandra sources it only when present).
+absl::StatusOr<std::map<std::string, std::string>> ReadCassandraEnv(const RunRequest& r,
+                                                                    std::string* file) {
+  *file = EnvOr(r.env, "CASSANDRA_CONF", r.home + "/conf") + "/cassandra-env.sh";
+  std::map<std::string, std::string> vars;
+  std::error_code ec;
+  if (!fs::exists(*file, ec)) return vars;
+  std::ifstream in(*file);
+  if (!in) return absl::NotFoundError(absl::StrCat(*file, ": cannot be read"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    const std::string name = line.substr(0, eq);
+    if (!std::all_of(name.begin(), name.end(),
+                     [](char c) { return absl::ascii_isalnum(c) || c == '_'; })) {
+      continue;  // not an assignment at the start of the line
+    }
+    absl::string_view value = absl::StripAsciiWhitespace(absl::string_view(line).substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    vars[name] = std::string(value);
+  }
+  return vars;
+}
+
+// A heap size as the JVM's -Xmx/-Xmn take it: digits and an optional unit.
+bool IsJvmSize(absl::string_view size) {
+  absl::string_view digits = size;
+  if (!digits.empty() && absl::StrContains("kKmMgG", digits.back())) digits.remove_suffix(1);
+  return !digits.empty() && std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit);
 }
 
 // A directory key of cassandra.yaml as Java resolves it (relative to the
@@ -285,11 +328,37 @@ absl::StatusOr<Invocation> PrepareCassandra(const RunRequest& r) {
                       "variables.\n",
                       1, std::nullopt};
   }
-  // cassandra-env.sh.
-  if (EnvOr(r.env, "MAX_HEAP_SIZE", "").empty() != EnvOr(r.env, "HEAP_NEWSIZE", "").empty()) {
+  // cassandra-env.sh: its assignments override the environment.
+  std::string env_file;
+  ASSIGN_OR_RETURN(auto env_vars, ReadCassandraEnv(r, &env_file));
+  auto setting = [&](const std::string& name) {
+    auto it = env_vars.find(name);
+    return it != env_vars.end() ? it->second : EnvOr(r.env, name, "");
+  };
+  const std::string max_heap = setting("MAX_HEAP_SIZE");
+  const std::string new_size = setting("HEAP_NEWSIZE");
+  if (max_heap.empty() != new_size.empty()) {
     return Invocation{
         "", "please set or unset MAX_HEAP_SIZE and HEAP_NEWSIZE in pairs (see cassandra-env.sh)\n",
         1, std::nullopt};
+  }
+  for (const auto& [flag, size] : {std::pair("-Xmx", max_heap), std::pair("-Xmn", new_size)}) {
+    if (!size.empty() && !IsJvmSize(size)) {
+      return Invocation{"",
+                        absl::StrCat("Invalid ", flag == std::string("-Xmx") ? "maximum" : "new",
+                                     " heap size: ", flag, size, " (", env_file,
+                                     ")\nError: Could not create the Java Virtual Machine.\n"),
+                        1, std::nullopt};
+    }
+  }
+  int jmx_port = 0;
+  const std::string jmx = setting("JMX_PORT");
+  if (!env_vars.empty() &&
+      (!absl::SimpleAtoi(jmx, &jmx_port) || jmx_port < 1 || jmx_port > 65535)) {
+    return Invocation{"",
+                      absl::StrCat("Error: Invalid com.sun.management.jmxremote.port number: \"",
+                                   jmx, "\" (JMX_PORT in ", env_file, ")\n"),
+                      1, std::nullopt};
   }
   if (!foreground) {
     // A real bin/cassandra without -f forks into the background, which a
@@ -300,6 +369,18 @@ absl::StatusOr<Invocation> PrepareCassandra(const RunRequest& r) {
                       1, std::nullopt};
   }
   ASSIGN_OR_RETURN(DaemonPlan plan, LoadDaemon(YamlPath(r)));
+  plan.startup_log.push_back(absl::StrCat(
+      "JVM arguments: [",
+      max_heap.empty() ? "(heap sized from the machine's memory)"
+                       : absl::StrCat("-Xms", max_heap, ", -Xmx", max_heap, ", -Xmn", new_size),
+      jmx_port > 0 ? absl::StrCat(", -Dcom.sun.management.jmxremote.port=", jmx_port) : "", "]"));
+  if (jmx_port > 0) {
+    // Cassandra 1.x's JMX binds every interface; the emulator binds the
+    // listen address, so the nodes of a local cluster share a port number.
+    const Endpoint& storage = plan.endpoints.front();
+    plan.endpoints.push_back({"jmx", env_file + ": JMX_PORT (on listen_address)", storage.host,
+                              jmx_port, Protocol::kJmx, ""});
+  }
   Invocation run;
   run.daemon = std::move(plan);
   return run;
@@ -322,8 +403,26 @@ absl::StatusOr<Invocation> PrepareNodetool(const RunRequest& r) {
   }
   const std::string target = absl::StrCat(host, ":", port);
   if (command == "drain") {
-    return Invocation{absl::StrCat("Drained ", target, " (emulated: no JMX connection made)\n"), "",
-                      0, std::nullopt};
+    // nodetool connects to the JMX port first: a wrong port fails here, as
+    // the real one does.
+    int jmx_port = 0;
+    if (!absl::SimpleAtoi(port, &jmx_port)) {
+      return Invocation{"", absl::StrCat("Invalid port: ", port, "\n"), 1, std::nullopt};
+    }
+    absl::StatusOr<std::string> answer =
+        TcpRequest(absl::StripPrefix(absl::StripSuffix(host, "]"), "["), jmx_port, "drain\n",
+                   std::chrono::seconds(30));
+    if (!answer.ok()) {
+      return Invocation{
+          "",
+          absl::StrCat("Failed to connect to '", target, "': ", answer.status().message(), "\n"), 1,
+          std::nullopt};
+    }
+    if (absl::StripAsciiWhitespace(*answer) != "ok") {
+      return Invocation{"", absl::StrCat("drain failed at ", target, ": ", *answer, "\n"), 1,
+                        std::nullopt};
+    }
+    return Invocation{"", "", 0, std::nullopt};  // the real one prints nothing
   }
   if (command == "version") {
     return Invocation{absl::StrCat("ReleaseVersion: ", kVersion, "\n"), "", 0, std::nullopt};

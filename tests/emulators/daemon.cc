@@ -16,9 +16,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/file_util.h"
@@ -157,6 +159,25 @@ std::string HttpReply(const Endpoint& e, absl::string_view request) {
   return Response(404, "Not Found", "", "");
 }
 
+// Reads one command line of a JMX client (bounded: 1 s, 256 bytes) and
+// answers it; returns the command.
+std::string ServeJmx(int conn) {
+  timeval timeout{1, 0};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  std::string command;
+  char buf[256];
+  while (command.size() < sizeof(buf) && !absl::StrContains(command, '\n')) {
+    ssize_t n = recv(conn, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    command.append(buf, static_cast<size_t>(n));
+  }
+  command = std::string(absl::StripAsciiWhitespace(command.substr(0, command.find('\n'))));
+  const std::string reply = command == "drain" ? "ok\n" : "unknown operation\n";
+  send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
+  return command;
+}
+
 int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log) {
   sigset_t signals;
   sigemptyset(&signals);
@@ -213,14 +234,32 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
         return 0;
       }
     }
+    bool drained = false;
     for (size_t i = 0; i < listeners.size(); ++i) {
       if ((fds[i + 1].revents & POLLIN) == 0) continue;
       const int conn = accept4(listeners[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (conn < 0) continue;
-      if (listeners[i].endpoint->protocol != Protocol::kTcp) {
+      if (listeners[i].endpoint->protocol == Protocol::kJmx) {
+        if (ServeJmx(conn) == "drain") {
+          // As StorageService.drain(): stop talking to clients and peers,
+          // flush, then wait for the stop.
+          log.Info("DRAINING: starting drain process");
+          log.Info("Stop listening to thrift clients");
+          log.Info("Announcing shutdown");
+          log.Info("DRAINED");
+          drained = true;
+        }
+      } else if (listeners[i].endpoint->protocol != Protocol::kTcp) {
         ServeHttp(conn, *listeners[i].endpoint);
       }
       close(conn);
+    }
+    if (drained) {
+      std::erase_if(listeners, [](const Listener& l) {
+        if (l.endpoint->protocol == Protocol::kJmx) return false;
+        close(l.fd);
+        return true;
+      });
     }
 
     const Clock::time_point now = Clock::now();

@@ -447,11 +447,16 @@ TEST_F(CassandraTest, ValidFileBindsStorageOnListenAndRpcOnRpcAddress) {
   absl::StatusOr<Invocation> run = RunWith(yaml_);
   ASSERT_TRUE(run.ok()) << run.status();
   ASSERT_TRUE(run->daemon.has_value());
-  ASSERT_EQ(run->daemon->endpoints.size(), 2u);
+  ASSERT_EQ(run->daemon->endpoints.size(), 3u);
   EXPECT_EQ(run->daemon->endpoints[0].name, "storage");
   EXPECT_EQ(run->daemon->endpoints[0].port, 7000);
   EXPECT_EQ(run->daemon->endpoints[1].name, "rpc");
   EXPECT_EQ(run->daemon->endpoints[1].port, 9160);
+  // JMX from the installed cassandra-env.sh, on the listen address.
+  EXPECT_EQ(run->daemon->endpoints[2].name, "jmx");
+  EXPECT_EQ(run->daemon->endpoints[2].port, 7199);
+  EXPECT_EQ(run->daemon->endpoints[2].host, run->daemon->endpoints[0].host);
+  EXPECT_EQ(run->daemon->endpoints[2].protocol, Protocol::kJmx);
   EXPECT_EQ(run->daemon->make_dirs.size(), 3u);
 }
 
@@ -500,6 +505,36 @@ TEST_F(CassandraTest, StartScriptChecks) {
   ASSERT_TRUE(no_java.ok());
   EXPECT_EQ(no_java->exit_code, 1);
   EXPECT_THAT(no_java->err, HasSubstr("Unable to find java executable"));
+}
+
+TEST_F(CassandraTest, CassandraEnvSetsTheHeapAndTheJmxPortOverTheEnvironment) {
+  const std::string env = home_ + "/conf/cassandra-env.sh";
+  auto run = [&](const std::string& text) {
+    Write(env, text);
+    return PrepareCassandra(
+        {"cassandra", home_, "", {"-f"}, {{"JAVA_HOME", JavaHome()}, {"MAX_HEAP_SIZE", "1G"}}});
+  };
+  // The file sets both: the environment's half pair does not matter.
+  absl::StatusOr<Invocation> ok =
+      run("MAX_HEAP_SIZE=\"2048M\"\nHEAP_NEWSIZE=\"512M\"\nJMX_PORT=\"7299\"\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_TRUE(ok->daemon.has_value()) << ok->err;
+  EXPECT_EQ(ok->daemon->endpoints.back().port, 7299);
+  EXPECT_THAT(ok->daemon->startup_log,
+              ::testing::Contains(HasSubstr("-Xmx2048M, -Xmn512M, "
+                                            "-Dcom.sun.management.jmxremote.port=7299]")));
+  absl::StatusOr<Invocation> half = run("#MAX_HEAP_SIZE=\"4G\"\nJMX_PORT=\"7199\"\n");
+  ASSERT_TRUE(half.ok());
+  EXPECT_EQ(half->exit_code, 1);
+  EXPECT_THAT(half->err, HasSubstr("in pairs"));
+  absl::StatusOr<Invocation> size = run("MAX_HEAP_SIZE=lots\nHEAP_NEWSIZE=1M\nJMX_PORT=7199\n");
+  ASSERT_TRUE(size.ok());
+  EXPECT_EQ(size->exit_code, 1);
+  EXPECT_THAT(size->err, HasSubstr("Invalid maximum heap size: -Xmxlots (" + env + ")"));
+  absl::StatusOr<Invocation> port = run("MAX_HEAP_SIZE=1G\nHEAP_NEWSIZE=1M\nJMX_PORT=\"\"\n");
+  ASSERT_TRUE(port.ok());
+  EXPECT_EQ(port->exit_code, 1);
+  EXPECT_THAT(port->err, HasSubstr("Invalid com.sun.management.jmxremote.port number"));
 }
 
 // ---------------------------------------------------------------- BAM, in-process
@@ -667,10 +702,11 @@ TEST_F(EmulatorTest, BamRunsFromWhatTheDriverRendersAndAnswersItsProbes) {
 // The seed's node3 on 127.0.0.1 with free Cassandra ports (its
 // directories render under the root, like every host path).
 std::vector<std::pair<std::string, std::string>> Node3Edits(const std::string& /*root*/) {
-  const std::vector<uint32_t> p = FreePorts(2);
+  const std::vector<uint32_t> p = FreePorts(3);
   return {{"manage_hosts_file: true", "manage_hosts_file: true\nrender_addresses: true"},
           {"    address: 192.168.4.102", "    address: 127.0.0.1"},
-          {"  rpc_port: 9160", absl::StrCat("  rpc_port: ", p[0], "\n  storage_port: ", p[1])}};
+          {"  rpc_port: 9160",
+           absl::StrCat("  rpc_port: ", p[0], "\n  storage_port: ", p[1], "\n  jmx_port: ", p[2])}};
 }
 
 TEST_F(EmulatorTest, CassandraRunsFromTheRenderedYamlAndDrains) {
@@ -685,7 +721,18 @@ TEST_F(EmulatorTest, CassandraRunsFromTheRenderedYamlAndDrains) {
   for (const char* dir : {"data", "commitlog", "saved_caches"}) {
     EXPECT_TRUE(fs::is_directory(root_ + "/var/lib/cassandra/" + dir)) << dir;
   }
+  // A drain to another port fails as nodetool does; the rendered one
+  // reaches the JMX port cassandra-env.sh gave the node, which then stops
+  // serving its clients and peers.
+  std::vector<std::string> wrong = cassandra.restart.pre_stop_argv;
+  ASSERT_EQ(wrong.size(), 6u);
+  wrong[4] = absl::StrCat(FreePorts(1)[0]);
+  EXPECT_EQ(RunToExit(wrong, {}, "wrong-drain"), 1);
+  EXPECT_THAT(Log("wrong-drain"), HasSubstr("Failed to connect to '127.0.0.1:" + wrong[4] + "'"));
+  EXPECT_TRUE(ProbesPass(cassandra));
   EXPECT_EQ(RunToExit(cassandra.restart.pre_stop_argv, {}, "drain"), 0) << Log("drain");
+  EXPECT_THAT(Log("cassandra"), HasSubstr("DRAINED"));
+  EXPECT_FALSE(Healthy(cassandra.probes[0]));  // Thrift stopped
   EXPECT_EQ(Terminate(child), 0) << Log("cassandra");
 }
 
@@ -695,8 +742,9 @@ class CassandraProcessTest : public EmulatorTest {
   void SetUp() override {
     EmulatorTest::SetUp();
     home_ = InstallAt(Product::kCassandra, kCassandraHome);
-    ports_ = FreePorts(2);
+    ports_ = FreePorts(3);
     Write(home_ + "/conf/cassandra.yaml", CassandraYaml(root_, ports_[0], ports_[1]));
+    Write(home_ + "/conf/cassandra-env.sh", absl::StrCat("JMX_PORT=\"", ports_[2], "\"\n"));
   }
   ChildProcess* StartCassandra(const std::string& log = "cassandra") {
     return Start({home_ + "/bin/cassandra", "-f"}, {{"JAVA_HOME", JavaHome()}}, log);

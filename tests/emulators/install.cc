@@ -47,7 +47,8 @@ Layout LayoutOf(Product product) {
       return {"Apache Cassandra 1.2",
               {{"bin/cassandra", "cassandra"}, {"bin/nodetool", "nodetool"}},
               {"conf"},
-              {{"conf/cassandra.yaml", "wso2-bam/cassandra.yaml"}}};
+              {{"conf/cassandra.yaml", "wso2-bam/cassandra.yaml"},
+               {"conf/cassandra-env.sh", "apache-cassandra/cassandra-env.sh"}}};
     case Product::kBam:
       return {"WSO2 Business Activity Monitor 2.x",
               {{"bin/wso2server.sh", "wso2server.sh"}},

@@ -31,6 +31,9 @@ enum class Protocol {
   kTcp,         // accepted and closed: RPC, Thrift, storage; HTTPS too (no TLS)
   kHttpPage,    // GET answers 200 with a page naming the daemon (Hadoop web UIs)
   kHttpCarbon,  // GET /carbon/... answers 302 to the HTTPS port (Carbon's HTTP connector)
+  // Cassandra's JMX port as nodetool uses it: one command line ("drain"),
+  // one answer line. (Real JMX is RMI; nodetool is its only client here.)
+  kJmx,
 };
 
 // A port the product binds, or a master it connects to.

@@ -493,6 +493,17 @@ TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudg
   EXPECT_EQ(
       pending_on(*after, "zookeeper") + pending_on(*after, "cassandra") + pending_on(*after, "bam"),
       0);
+  // Each Cassandra node was drained before its stop, through the JMX port
+  // cassandra-env.sh gave it, and runs with the heap the file sets.
+  for (const std::string node : {"node3", "node4", "node5"}) {
+    absl::StatusOr<std::optional<std::string>> log =
+        ReadFileIfExists(cluster_->LogDir(node) + "/cassandra.log");
+    ASSERT_TRUE(log.ok() && log->has_value()) << node;
+    EXPECT_THAT(**log, HasSubstr("DRAINED")) << node;
+    EXPECT_THAT(**log, Not(HasSubstr("Failed to connect"))) << node;
+    EXPECT_THAT(**log, HasSubstr("-Xmx1536M, -Xmn384M, -Dcom.sun.management.jmxremote.port="))
+        << node;
+  }
   // Writes stopped only around the ZooKeeper leader's restart (its one
   // election): every stretch of over 2 s without a write lies within it.
   const v1::RolloutStep& leader = first_done->steps(2);

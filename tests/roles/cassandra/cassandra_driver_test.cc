@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "roles/cassandra/cassandra_env.h"
 #include "roles/cassandra/cassandra_yaml.h"
 #include "roles/driver/file_sources.h"
 #include "roles/spec/spec_loader.h"
@@ -37,6 +38,8 @@ class CassandraDriverTest : public ::testing::Test {
     root_ = testing::MakeTempDir("cassandra_driver_test").string();
     stock_ = ReadSourceFile("roles/stock/wso2-bam/cassandra.yaml");
     WriteYaml(stock_);
+    stock_env_ = ReadSourceFile("roles/stock/apache-cassandra/cassandra-env.sh");
+    std::ofstream(EnvPath(), std::ios::binary) << stock_env_;
     ctx_.secrets = &secrets_;
     ctx_.base = &disk_;
     ctx_.root = root_;
@@ -51,6 +54,7 @@ class CassandraDriverTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   std::string YamlPath() const { return root_ + "/opt/cassandra/conf/cassandra.yaml"; }
+  std::string EnvPath() const { return root_ + "/opt/cassandra/conf/cassandra-env.sh"; }
 
   void WriteYaml(const std::string& text) const {
     fs::create_directories(fs::path(YamlPath()).parent_path());
@@ -69,6 +73,7 @@ class CassandraDriverTest : public ::testing::Test {
 
   std::string root_;
   std::string stock_;
+  std::string stock_env_;
   DirectoryFileSource disk_{""};
   RedactingSecretSource secrets_;
   RenderContext ctx_;
@@ -83,10 +88,19 @@ TEST_F(CassandraDriverTest, SeedNodeService) {
   EXPECT_THAT(s.depends_on, IsEmpty());
   EXPECT_THAT(s.remove_paths, IsEmpty());
 
-  ASSERT_EQ(s.files.size(), 1u);
+  ASSERT_EQ(s.files.size(), 2u);
   EXPECT_EQ(s.files[0].path, YamlPath());
   EXPECT_EQ(s.files[0].mode, 0644u);
   EXPECT_FALSE(s.files[0].secret);
+  // The heap and the JMX port where bin/cassandra reads them.
+  EXPECT_EQ(s.files[1].path, EnvPath());
+  EXPECT_EQ(s.files[1].owner, "cassandra");
+  EXPECT_EQ(s.files[1].mode, 0644u);
+  absl::StatusOr<std::string> env = PatchCassandraEnv(EnvPath(), stock_env_, 2048, 7199);
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(s.files[1].content, *env);
+  EXPECT_THAT(s.files[1].content, HasSubstr("\nMAX_HEAP_SIZE=\"2048M\"\nHEAP_NEWSIZE=\"512M\"\n"));
+  EXPECT_THAT(s.files[1].content, HasSubstr("\nJMX_PORT=\"7199\"\n"));
   // The directories Cassandra writes are host paths: under the root.
   v1::CassandraPlan rooted = node4.cassandra();
   rooted.set_data_dir(root_ + rooted.data_dir());
@@ -109,10 +123,9 @@ TEST_F(CassandraDriverTest, SeedNodeService) {
 
   const ProcessSpec& p = s.process;
   EXPECT_THAT(p.argv, ElementsAre(root_ + "/opt/cassandra/bin/cassandra", "-f"));
+  // Not the heap: cassandra-env.sh sets it, and would override it.
   EXPECT_EQ(p.env, (std::map<std::string, std::string>{
-                       {"HEAP_NEWSIZE", "512M"},
                        {"JAVA_HOME", root_ + "/opt/java/jdk1.6.0_29"},
-                       {"MAX_HEAP_SIZE", "2048M"},
                    }));
   EXPECT_EQ(p.user, "cassandra");
   EXPECT_EQ(p.working_dir, root_ + "/opt/cassandra");
@@ -144,7 +157,7 @@ TEST_F(CassandraDriverTest, SeedNodeService) {
 // Cassandra 1.x pastes into its JMX URL; probes connect to the bare one.
 TEST_F(CassandraDriverTest, Ipv6Node) {
   ServicePlan s = RenderOne(Ipv6SeedNodePlan("node4"));
-  ASSERT_EQ(s.files.size(), 1u);
+  ASSERT_EQ(s.files.size(), 2u);
   const std::string& got = s.files[0].content;
   EXPECT_THAT(got, HasSubstr("\n          - seeds: \"fd00::2\"\n"));
   EXPECT_THAT(got, HasSubstr("\nlisten_address: 'fd00::3'\n"));
@@ -167,12 +180,17 @@ TEST_F(CassandraDriverTest, Ipv6Node) {
   EXPECT_EQ(s.probes[1].port, 7000u);
 }
 
-TEST_F(CassandraDriverTest, HeapFollowsThePlan) {
+TEST_F(CassandraDriverTest, HeapAndJmxPortFollowThePlanIntoCassandraEnv) {
   v1::NodePlan node = plan_.nodes(2);
   node.mutable_cassandra()->set_heap_mb(4096);
+  node.mutable_cassandra()->set_jmx_port(7299);
   ServicePlan s = RenderOne(node);
-  EXPECT_EQ(s.process.env["MAX_HEAP_SIZE"], "4096M");
-  EXPECT_EQ(s.process.env["HEAP_NEWSIZE"], "1024M");
+  ASSERT_EQ(s.files.size(), 2u);
+  EXPECT_THAT(s.files[1].content, HasSubstr("\nMAX_HEAP_SIZE=\"4096M\"\nHEAP_NEWSIZE=\"1024M\"\n"));
+  EXPECT_THAT(s.files[1].content, HasSubstr("\nJMX_PORT=\"7299\"\n"));
+  // nodetool drain talks to the port the file gives Cassandra.
+  EXPECT_THAT(s.restart.pre_stop_argv, ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
+                                                   "192.168.4.102", "-p", "7299", "drain"));
 
   node.mutable_cassandra()->set_heap_mb(2);
   absl::StatusOr<std::vector<ServicePlan>> bad = CassandraDriver().Render(node, ctx_);
@@ -191,14 +209,14 @@ TEST_F(CassandraDriverTest, NodesWithoutCassandraGetNoService) {
 TEST_F(CassandraDriverTest, PatchesTheInstalledFileNotTheStockOne) {
   WriteYaml(absl::StrCat(stock_, "# site note\n"));
   ServicePlan s = RenderOne(plan_.nodes(4));
-  ASSERT_EQ(s.files.size(), 1u);
+  ASSERT_EQ(s.files.size(), 2u);
   EXPECT_THAT(s.files[0].content, ::testing::EndsWith("\n# site note\n"));
   EXPECT_THAT(s.files[0].content, HasSubstr("\nlisten_address: node5\n"));
 }
 
 TEST_F(CassandraDriverTest, RenderingIsDeterministicAndIdempotent) {
   ServicePlan first = RenderOne(plan_.nodes(3));
-  ASSERT_EQ(first.files.size(), 1u);
+  ASSERT_EQ(first.files.size(), 2u);
   EXPECT_EQ(RenderOne(plan_.nodes(3)).files[0].content, first.files[0].content);
   // The agent writes the file; rendering against it changes nothing.
   WriteYaml(first.files[0].content);
@@ -239,6 +257,16 @@ TEST_F(CassandraDriverTest, PatchErrorsNameNodeFileAndLine) {
   EXPECT_THAT(std::string(services.status().message()), HasSubstr("node4"));
   EXPECT_THAT(std::string(services.status().message()),
               HasSubstr(absl::StrCat(YamlPath(), ":230: ")));
+}
+
+TEST_F(CassandraDriverTest, AMissingCassandraEnvIsNamed) {
+  fs::remove(EnvPath());
+  absl::StatusOr<std::vector<ServicePlan>> services =
+      CassandraDriver().Render(plan_.nodes(3), ctx_);
+  ASSERT_FALSE(services.ok());
+  EXPECT_EQ(services.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(services.status().message()),
+              HasSubstr(EnvPath() + " does not exist; it ships with the product"));
 }
 
 }  // namespace
