@@ -1,6 +1,5 @@
 #include "controller/rollout/auto_rollout.h"
 
-#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_log.h"
 #include "controller/rollout/planner.h"
+#include "controller/rollout/rolling_restart.h"
 #include "proto/enum_text.h"
 
 namespace bamctl {
@@ -53,9 +53,10 @@ AutoRollout::Round AutoRollout::StartChildren(v1::Operation& op,
                                           " ", child.ok() ? EnumText(child->state()) : "lost",
                                           ")"));
       }
-      if (child.ok())
+      if (child.ok()) {
         round.left.insert(round.left.end(), child->left_pending().begin(),
                           child->left_pending().end());
+      }
     }
     return round;
   }
@@ -67,25 +68,19 @@ AutoRollout::Round AutoRollout::StartChildren(v1::Operation& op,
   request.set_author(absl::StrCat("auto-rollout ", op.id()));
   absl::StatusOr<v1::Operation> child = start_child_(request);
   if (child.ok()) {
-    std::vector<std::string> services;
-    for (const v1::RolloutStep& step : child->steps()) {
-      if (std::find(services.begin(), services.end(), step.service()) == services.end()) {
-        services.push_back(step.service());
-      }
-    }
     v1::AutoRollout::Child* record = op.mutable_auto_rollout()->add_children();
-    record->set_service(absl::StrJoin(services, ", "));
+    record->set_service(absl::StrJoin(StepServices(*child), ", "));
     record->set_operation_id(child->id());
     record->set_started_ms(clock_->NowMillis());
     round.in_progress = true;
     round.started = true;
-  } else if (child.status().code() == absl::StatusCode::kAlreadyExists) {
-    round.blocked.push_back(std::string(child.status().message()));  // an operator's runs
   } else if (RolloutRefusalOf(child.status()) == RolloutRefusal::kNeedsDowntime) {
     for (const PendingService& p : pending) {
       round.left.push_back(absl::StrCat(p.service, " (needs --allow-downtime)"));
     }
   } else {
+    // Retried: a member unhealthy, an operator's restart of one of the
+    // services running (AlreadyExists).
     round.blocked.push_back(std::string(child.status().message()));
   }
   return round;

@@ -60,14 +60,8 @@ bool Restarted(const v1::RolloutStep& step, const std::string& node, const v1::R
 // (zookeeper, cassandra, bam)".
 std::string Describe(const v1::Operation& op) {
   if (!op.role().empty()) return absl::StrCat("rolling restart of ", op.role());
-  std::vector<std::string> services;
-  for (const v1::RolloutStep& s : op.steps()) {
-    if (std::find(services.begin(), services.end(), s.service()) == services.end()) {
-      services.push_back(s.service());
-    }
-  }
-  return absl::StrCat("rolling restart of everything pending (", absl::StrJoin(services, ", "),
-                      ")");
+  return absl::StrCat("rolling restart of everything pending (",
+                      absl::StrJoin(StepServices(op), ", "), ")");
 }
 
 // The service a step restarts: its own, or (stored before steps named
@@ -132,6 +126,17 @@ v1::Operation NewOperation(const v1::RollingRestartRequest& request,
 }
 
 }  // namespace
+
+std::vector<std::string> StepServices(const v1::Operation& op) {
+  std::vector<std::string> services;
+  for (const v1::RolloutStep& s : op.steps()) {
+    const std::string& service = s.service().empty() ? op.service() : s.service();
+    if (std::find(services.begin(), services.end(), service) == services.end()) {
+      services.push_back(service);
+    }
+  }
+  return services;
+}
 
 absl::StatusOr<std::vector<ServicePart>> RollingRestart::PlanParts(
     const v1::RollingRestartRequest& request, const v1::GetStatusResponse& status,

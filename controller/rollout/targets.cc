@@ -124,6 +124,7 @@ absl::StatusOr<std::vector<PendingService>> TargetResolver::PendingServices(
   }
   ASSIGN_OR_RETURN(std::vector<std::string> order, OrderServices(described));
   std::vector<PendingService> ordered;
+  ordered.reserve(order.size());
   for (const std::string& name : order) ordered.push_back(pending.at(name));
   return ordered;
 }

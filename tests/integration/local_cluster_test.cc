@@ -31,6 +31,7 @@
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
 #include "tests/integration/zookeeper_writer.h"
+#include "tests/util/sampler.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -410,36 +411,24 @@ TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudg
   for (const v1::PreCheckResult& c : dry->checks()) EXPECT_TRUE(c.ok()) << c.name() << c.detail();
 
   // Sample every host's ports until both operations end.
-  std::atomic<bool> stop{false};
   std::atomic<int> most_down{0};
   std::mutex mu;
   std::string worst;
-  std::thread monitor([&] {
-    while (!stop) {
-      std::set<std::string> down;
-      std::string which;
-      for (const auto& [node, port] : ports) {
-        if (!RunProbe(port, std::chrono::milliseconds(300)).healthy) {
-          down.insert(node);
-          absl::StrAppend(&which, " ", node, ":", port.port);
-        }
+  testing::Sampler monitor(std::chrono::milliseconds(50), [&] {
+    std::set<std::string> down;
+    std::string which;
+    for (const auto& [node, port] : ports) {
+      if (!RunProbe(port, std::chrono::milliseconds(300)).healthy) {
+        down.insert(node);
+        absl::StrAppend(&which, " ", node, ":", port.port);
       }
-      if (static_cast<int>(down.size()) > most_down) {
-        most_down = static_cast<int>(down.size());
-        std::lock_guard<std::mutex> lock(mu);
-        worst = which;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (static_cast<int>(down.size()) > most_down) {
+      most_down = static_cast<int>(down.size());
+      std::lock_guard<std::mutex> lock(mu);
+      worst = which;
     }
   });
-  struct Joiner {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~Joiner() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-  } joiner{stop, monitor};
 
   request.set_dry_run(false);
   request.set_health_timeout_ms(120'000);
@@ -469,8 +458,7 @@ TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudg
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  stop = true;
-  monitor.join();
+  monitor.Stop();
   writer.Stop();
   ASSERT_EQ(first_done->state(), v1::OPERATION_STATE_SUCCEEDED) << first_done->DebugString();
   ASSERT_EQ(second_done->state(), v1::OPERATION_STATE_SUCCEEDED) << second_done->DebugString();

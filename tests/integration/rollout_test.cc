@@ -20,6 +20,7 @@
 #include "tests/integration/local_cluster_fixture.h"
 #include "tests/integration/zookeeper_servers.h"
 #include "tests/integration/zookeeper_writer.h"
+#include "tests/util/sampler.h"
 #include "tests/util/test_util.h"
 
 namespace bamctl {
@@ -92,28 +93,15 @@ void RolloutTest::RestartEnsembleKillingTheController(bool ha) {
   // together. (A server that is up but electing a leader accepts the
   // connection; "down" here is a stopped server, which is what the
   // rollout must never do to two at once.)
-  std::atomic<bool> stop{false};
   std::atomic<int> most_down{0};
-  std::thread monitor([&] {
-    while (!stop) {
-      int down = 0;
-      for (const std::string& node : cluster().nodes()) {
-        Probe probe{Probe::Kind::kTcp, "client", cluster().Address(node), kClientPort, ""};
-        if (!RunProbe(probe, std::chrono::milliseconds(500)).healthy) ++down;
-      }
-      most_down = std::max(most_down.load(), down);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  testing::Sampler monitor(std::chrono::milliseconds(50), [&] {
+    int down = 0;
+    for (const std::string& node : cluster().nodes()) {
+      Probe probe{Probe::Kind::kTcp, "client", cluster().Address(node), kClientPort, ""};
+      if (!RunProbe(probe, std::chrono::milliseconds(500)).healthy) ++down;
     }
+    most_down = std::max(most_down.load(), down);
   });
-  // Joined however the test ends (a failed ASSERT returns early).
-  struct Joiner {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~Joiner() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-  } joiner{stop, monitor};
 
   const std::map<std::string, int64_t> before = RolePids("zookeeper");
   const std::string leader = Leader();
@@ -159,8 +147,7 @@ void RolloutTest::RestartEnsembleKillingTheController(bool ha) {
 
   absl::StatusOr<v1::Operation> finished =
       cluster().WaitOperationDone(op->id(), std::chrono::seconds(240));
-  stop = true;
-  monitor.join();
+  monitor.Stop();
   writer.Stop();
   ASSERT_TRUE(finished.ok()) << finished.status();
   const v1::Operation& done = *finished;
