@@ -17,10 +17,14 @@ RolloutEngine::RolloutEngine(Store* store, DesiredState* state, CommandSender* s
       clock_(clock),
       options_(options),
       targets_(state),
-      zookeeper_(std::move(four_letter_word)),
+      zookeeper_(four_letter_word),
+      own_task_groups_(options.task_groups == nullptr
+                           ? std::make_unique<ZooKeeperTaskGroups>(std::move(four_letter_word))
+                           : nullptr),
       watches_(clock),
-      restarts_(store, state, &targets_, &zookeeper_, sender, clock, &watches_,
-                RollingRestart::Options{options.resend_after.count()}),
+      restarts_(store, state, &targets_, &zookeeper_,
+                options.task_groups != nullptr ? options.task_groups : own_task_groups_.get(),
+                sender, clock, &watches_, RollingRestart::Options{options.resend_after.count()}),
       auto_rollouts_(
           store, state, &targets_, clock, &watches_,
           // Called from Tick, under ops_mu_.

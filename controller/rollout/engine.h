@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "controller/rollout/rolling_restart.h"
 #include "controller/rollout/stopwatches.h"
 #include "controller/rollout/targets.h"
+#include "controller/rollout/task_group.h"
 #include "controller/rollout/zookeeper_sync.h"
 #include "controller/store/store.h"
 #include "proto/controller.pb.h"
@@ -33,6 +35,9 @@ class RolloutEngine : public PendingRollouts {
   struct Options {
     std::chrono::milliseconds tick{250};
     std::chrono::milliseconds resend_after{5000};  // commands without an answer
+    // Where the BAM analyzers' task group is read; null: ZooKeeper itself
+    // (ZooKeeperTaskGroups). Not owned.
+    TaskGroupSource* task_groups = nullptr;
   };
 
   // Does not own its arguments; they outlive the engine. `four_letter_word`
@@ -74,6 +79,7 @@ class RolloutEngine : public PendingRollouts {
   // The collaborators, in the order they need each other.
   TargetResolver targets_;
   ZooKeeperEnsemble zookeeper_;
+  std::unique_ptr<ZooKeeperTaskGroups> own_task_groups_;  // when Options gives none
   Stopwatches watches_;
   RollingRestart restarts_;
   AutoRollout auto_rollouts_;

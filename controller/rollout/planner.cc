@@ -254,6 +254,25 @@ absl::StatusOr<RolloutPlan> PlanRollout(const RolloutRequest& request, const std
       if (i->zookeeper_mode == "leader") last = i;
     }
   } else if (safety.order == RestartSafety::Order::kStandbyBeforeActive) {
+    // The tasks move only when their holder leaves the group: it goes
+    // last, after every standby is back.
+    int holders = 0;
+    std::string members;
+    for (const Instance& i : instances) {
+      holders += i.task_holder ? 1 : 0;
+      absl::StrAppend(&members, members.empty() ? "" : ", ", i.node, " ",
+                      i.task_member.empty() ? "not a member" : i.task_member,
+                      i.task_holder ? " (holds the tasks)" : "");
+    }
+    if (request.task_group_read) {
+      plan.checks.push_back(
+          {"task holder known", holders == 1,
+           !request.task_group_error.empty()
+               ? absl::StrCat("cannot read the analyzers' task group: ", request.task_group_error)
+               : absl::StrCat(
+                     holders == 1 ? "" : "expected exactly one analyzer holding the tasks; ",
+                     "the task group has: ", members)});
+    }
     for (const Instance* i : chosen) {
       if (i->task_holder) last = i;
     }

@@ -18,6 +18,11 @@ struct RolloutRequest {
   bool allow_downtime = false;
   bool force = false;         // start although a pre-check fails
   bool pending_only = false;  // only instances marked restart pending
+  // BAM analyzers in a task group: it was read (the instances say who holds
+  // the tasks), and why it could not be when it could not. The "task holder
+  // known" check is made only then.
+  bool task_group_read = false;
+  std::string task_group_error{};
 };
 
 // One instance of the service, as the controller sees it now.
@@ -29,6 +34,7 @@ struct Instance {
   bool restart_pending = false;
   std::string zookeeper_mode;  // "leader", "follower", ...; "" unknown
   bool task_holder = false;    // the BAM analyzer holding the scheduled tasks
+  std::string task_member;     // its member id in the analyzers' task group; "" none
 };
 
 // A condition checked before starting, with its current result.
@@ -66,7 +72,8 @@ RolloutRefusal RolloutRefusalOf(const absl::Status& status);
 // across `instances` (every instance in the cluster, in spec order) so that
 // no quorum is lost: ZooKeeper followers one at a time and the leader last
 // (the leader as the servers report it), Cassandra one node at a time, BAM
-// analyzers standby before the task holder, the rest in batches of
+// analyzers standby before the task holder (a pre-check: exactly one holds
+// the tasks, as their task group says), the rest in batches of
 // `batch_size`, never past what the group tolerates; single masters only
 // with allow_downtime. Fails FailedPrecondition when the service needs
 // downtime and not `allow_downtime` (kNeedsDowntime), or a pre-check fails

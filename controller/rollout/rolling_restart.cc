@@ -160,6 +160,10 @@ absl::StatusOr<std::vector<ServicePart>> RollingRestart::PlanParts(
       }
     }
     RolloutRequest r;
+    if (!target.coordination.empty()) {
+      r.task_group_read = true;
+      r.task_group_error = ReadTaskGroup(target);
+    }
     r.role = everything ? want.service : request.role();
     r.nodes.assign(request.nodes().begin(), request.nodes().end());
     r.batch_size = request.batch_size() > 0 ? request.batch_size() : 1;
@@ -328,6 +332,7 @@ void RollingRestart::Advance(v1::Operation& op) {
                               ? OverBudget(op, *step, *status)
                               : absl::StrCat("waiting for the agent of ",
                                              absl::StrJoin(missing, ", "), " to connect");
+    if (message.empty()) message = TaskGroupNotReady(op, *step, *status);
     if (!message.empty()) {
       if (step->message() != message) {
         step->set_message(std::move(message));
@@ -461,7 +466,59 @@ std::string RollingRestart::Waiting(const v1::Operation& op, const v1::RolloutSt
       return std::string(synced.message());
     }
   }
+  // An analyzer is back when it is in the task group again; the holder's
+  // step is done once a standby holds the tasks.
+  if (!target->coordination.empty()) {
+    if (std::string error = ReadTaskGroup(*target); !error.empty()) {
+      // --force accepted not knowing the group; what is known still holds.
+      if (op.force()) return "";
+      return absl::StrCat("reading the analyzers' task group: ", error);
+    }
+    for (const Instance& in : target->instances) {
+      if (in.task_member.empty()) return absl::StrCat(in.node, ": not in the task group yet");
+    }
+    if (target->instances.size() > 1) {
+      for (const Instance& in : target->instances) {
+        if (in.task_holder &&
+            std::find(step.nodes().begin(), step.nodes().end(), in.node) != step.nodes().end()) {
+          return absl::StrCat(in.node,
+                              " still holds the scheduled tasks; waiting for a standby to take "
+                              "them over");
+        }
+      }
+    }
+  }
   return "";
+}
+
+std::string RollingRestart::ReadTaskGroup(Target& target) {
+  if (target.coordination.empty() || task_groups_ == nullptr) return "";
+  absl::StatusOr<TaskGroup> group = task_groups_->Read(target.coordination);
+  if (!group.ok()) {
+    AssignTaskGroup(TaskGroup(), &target.instances);
+    return std::string(group.status().message());
+  }
+  AssignTaskGroup(*group, &target.instances);
+  return "";
+}
+
+std::string RollingRestart::TaskGroupNotReady(const v1::Operation& op, const v1::RolloutStep& step,
+                                              const v1::GetStatusResponse& status) {
+  absl::StatusOr<Target> target = targets_->ResolveService(StepService(op, step), status);
+  if (!target.ok() || target->coordination.empty()) return "";
+  if (std::string error = ReadTaskGroup(*target); !error.empty()) {
+    if (op.force()) return "";  // accepted at the start: the check said so
+    return absl::StrCat("waiting to read the analyzers' task group: ", error);
+  }
+  std::vector<std::string> outside;
+  for (const Instance& in : target->instances) {
+    const bool in_step =
+        std::find(step.nodes().begin(), step.nodes().end(), in.node) != step.nodes().end();
+    if (!in_step && in.task_member.empty()) outside.push_back(in.node);
+  }
+  if (outside.empty()) return "";
+  return absl::StrCat("waiting for ", absl::StrJoin(outside, ", "),
+                      " to join the task group, so the scheduled tasks have somewhere to go");
 }
 
 std::string RollingRestart::OverBudget(const v1::Operation& op, const v1::RolloutStep& step,

@@ -16,6 +16,7 @@
 #include "controller/rollout/planner.h"
 #include "controller/rollout/stopwatches.h"
 #include "controller/rollout/targets.h"
+#include "controller/rollout/task_group.h"
 #include "controller/rollout/zookeeper_sync.h"
 #include "controller/store/store.h"
 #include "proto/controller.pb.h"
@@ -49,8 +50,10 @@ std::vector<std::string> StepServices(const v1::Operation& op);
 // disruption budget (the spec's max_nodes_disrupted, shared by every
 // operation), then writes "restarting", its command ids and old pids, then
 // sends restart commands; a restarting step is done when every instance
-// runs a new process, healthy (and, for ZooKeeper, the ensemble is whole
-// again), and fails past its health timeout.
+// runs a new process, healthy (for ZooKeeper, the ensemble is whole again;
+// for BAM analyzers, every analyzer is in the task group and the restarted
+// one no longer holds the tasks: a standby took them over), and fails past
+// its health timeout.
 //
 // Every state change is written before it is acted on, so a controller
 // killed at any point resumes at the step it was on; agents answer a
@@ -67,12 +70,13 @@ class RollingRestart {
   };
 
   RollingRestart(Store* store, DesiredState* state, TargetResolver* targets,
-                 const ZooKeeperEnsemble* zookeeper, CommandSender* sender, const Clock* clock,
-                 Stopwatches* watches, Options options)
+                 const ZooKeeperEnsemble* zookeeper, TaskGroupSource* task_groups,
+                 CommandSender* sender, const Clock* clock, Stopwatches* watches, Options options)
       : store_(store),
         state_(state),
         targets_(targets),
         zookeeper_(zookeeper),
+        task_groups_(task_groups),
         sender_(sender),
         clock_(clock),
         watches_(watches),
@@ -124,6 +128,14 @@ class RollingRestart {
                                                      const v1::GetStatusResponse& status,
                                                      int max_nodes_disrupted,
                                                      std::vector<std::string>* left);
+  // Marks each analyzer of `target` with its place in the task group;
+  // returns why the group could not be read, or "" (also for targets that
+  // are not analyzers in a group).
+  std::string ReadTaskGroup(Target& target);
+  // Analyzers: why `step` may not start yet (another analyzer is not in the
+  // task group, so the tasks would have nowhere to go), or "".
+  std::string TaskGroupNotReady(const v1::Operation& op, const v1::RolloutStep& step,
+                                const v1::GetStatusResponse& status);
   // Why `step` is not done yet, or "".
   std::string Waiting(const v1::Operation& op, const v1::RolloutStep& step,
                       const v1::GetStatusResponse& status);
@@ -132,6 +144,7 @@ class RollingRestart {
   DesiredState* state_;
   TargetResolver* targets_;
   const ZooKeeperEnsemble* zookeeper_;
+  TaskGroupSource* task_groups_;
   CommandSender* sender_;
   const Clock* clock_;
   Stopwatches* watches_;

@@ -66,6 +66,13 @@ absl::StatusOr<Target> TargetResolver::Collect(
       for (const Probe& p : s.probes) {
         if (p.kind == Probe::Kind::kZooKeeper) target.zookeeper[plan.node()] = {p.host, p.port};
       }
+      if (s.restart.order == RestartSafety::Order::kStandbyBeforeActive &&
+          target.coordination.empty()) {
+        for (const Dependency& d : s.depends_on) {
+          if (d.service != "zookeeper") continue;
+          for (const Probe& p : d.probes) target.coordination.push_back({p.host, p.port});
+        }
+      }
       target.instances.push_back(in);
     }
   }

@@ -22,6 +22,9 @@ struct Target {
   std::vector<Instance> instances;  // every instance, spec order, with status
   // node -> where it answers four-letter words (ZooKeeper only).
   std::map<std::string, ZooKeeperServer> zookeeper;
+  // The BAM analyzers' coordination servers, where their task group is
+  // (analyzers only; from their ZooKeeper dependency).
+  std::vector<ZooKeeperServer> coordination;
 };
 
 // A service a version left restart pending, with one of its roles (the

@@ -53,9 +53,10 @@ absl::StatusOr<std::string> RenderZooCfg(const v1::ZooKeeperPlan& zk, const Rend
                     s.election_port(), "\n");
   }
   if (*version >= Version{3, 4, 10}) {
-    // Probes and the rollout engine speak these four-letter words; 3.4.10+
-    // refuses any that are not whitelisted.
-    absl::StrAppend(&cfg, "4lw.commands.whitelist=ruok,srvr,stat,mntr\n");
+    // Probes and the rollout engine speak these four-letter words (cons:
+    // which client holds a session, to find the BAM analyzer holding the
+    // tasks); 3.4.10+ refuses any that are not whitelisted.
+    absl::StrAppend(&cfg, "4lw.commands.whitelist=ruok,srvr,stat,mntr,cons\n");
   }
   if (*version >= Version{3, 5, 0}) {
     // The AdminServer would bind 0.0.0.0:8080: wider than configured, and a

@@ -116,6 +116,41 @@ TEST(RolloutPlannerTest, AnalyzersStandbyFirstAndOthersInBatches) {
   EXPECT_EQ(plan->batches, (Batches{{"node1", "node2"}, {"node3"}}));
 }
 
+TEST(RolloutPlannerTest, AnalyzersInATaskGroupNeedOneKnownHolder) {
+  RestartSafety bam;
+  bam.order = RestartSafety::Order::kStandbyBeforeActive;
+  std::vector<Instance> two = Ensemble(2, -1);
+  two[0].task_member = "node0000000004";
+  two[1].task_member = "node0000000002";
+  two[1].task_holder = true;
+  RolloutRequest r{.role = "bam-analyzer"};
+  r.task_group_read = true;
+  absl::StatusOr<RolloutPlan> plan = PlanRollout(r, "bam", bam, two);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->batches, (Batches{{"node1"}, {"node2"}}));  // the holder last
+  ASSERT_EQ(plan->checks.size(), 2u);
+  EXPECT_EQ(plan->checks[1].name, "task holder known");
+  EXPECT_TRUE(plan->checks[1].ok);
+  EXPECT_EQ(plan->checks[1].detail,
+            "the task group has: node1 node0000000004, node2 node0000000002 (holds the tasks)");
+
+  // Nobody known to hold them (the group unreadable, or no member maps to
+  // an analyzer): refused unless forced.
+  two[1].task_holder = false;
+  two[1].task_member.clear();
+  plan = PlanRollout(r, "bam", bam, two);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(RolloutRefusalOf(plan.status()), RolloutRefusal::kPreCheckFailed);
+  EXPECT_THAT(std::string(plan.status().message()),
+              ::testing::HasSubstr("expected exactly one analyzer holding the tasks"));
+  r.task_group_error = "no ZooKeeper session";
+  r.force = true;
+  plan = PlanRollout(r, "bam", bam, two);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_THAT(plan->forced,
+              ::testing::HasSubstr("cannot read the analyzers' task group: no ZooKeeper session"));
+}
+
 TEST(RolloutPlannerTest, NodesAndPendingNarrowTheSet) {
   std::vector<Instance> ensemble = Ensemble(3, 0);
   ensemble[1].restart_pending = true;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "absl/status/status.h"
@@ -98,6 +99,65 @@ absl::Status CheckRegistry(const std::string& path, const pugi::xml_document& do
     }
   }
   return absl::OkStatus();
+}
+
+// The Hive scripts the task holder schedules in the emulation (a fresh
+// BAM has the toolboxes' scripts; one stands for them).
+constexpr absl::string_view kEmulatedHiveTask = "bam_emulated_summary_script";
+
+// ntask's task server mode (tasks-config.xml) and the coordination client
+// (coordination-client-config.xml): in CLUSTERED mode the analyzer joins
+// the ZooKeeper group; nullopt in STANDALONE mode.
+absl::StatusOr<std::optional<DaemonPlan::Coordination>> TaskCoordinationOf(
+    const std::string& conf, const pugi::xml_document* tasks,
+    const pugi::xml_document* coordination, const std::string& bind_address) {
+  const std::string coordination_path = conf + "etc/coordination-client-config.xml";
+  bool enabled = false;
+  DaemonPlan::Coordination config;
+  config.source_address = bind_address;
+  config.tasks = {std::string(kEmulatedHiveTask)};
+  if (coordination != nullptr) {
+    pugi::xml_node root = coordination->document_element();
+    // A missing attribute means enabled.
+    enabled = std::string(root.attribute("enabled").as_string("true")) != "false";
+    for (pugi::xml_node server = root.child("Servers").child("Server"); server;
+         server = server.next_sibling("Server")) {
+      const std::string host = server.attribute("host").as_string();
+      const std::string port_text = server.attribute("port").as_string("2181");
+      int port = 0;
+      if (host.empty() || !absl::SimpleAtoi(port_text, &port) || port <= 0 || port > 65535) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            coordination_path, ": a <Server> needs a host and a port (1-65535); got host \"", host,
+            "\" port \"", port_text, "\""));
+      }
+      config.servers.emplace_back(std::string(absl::StripSuffix(absl::StripPrefix(host, "["), "]")),
+                                  port);
+    }
+    const std::string timeout = ChildText(root, "SessionTimeout").value_or("");
+    if (!timeout.empty() && !absl::SimpleAtoi(timeout, &config.session_timeout_ms)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(coordination_path, ": SessionTimeout \"", timeout, "\" is not a number"));
+    }
+    if (enabled && config.servers.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(coordination_path, ": enabled, but <Servers> lists no <Server host=...>"));
+    }
+  }
+  std::string mode =
+      tasks != nullptr ? ChildText(tasks->document_element(), "taskServerMode").value_or("") : "";
+  if (mode.empty() || mode == "AUTO") mode = enabled ? "CLUSTERED" : "STANDALONE";
+  if (mode == "STANDALONE" || mode == "REMOTE") return std::nullopt;
+  if (mode != "CLUSTERED") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(conf, "etc/tasks-config.xml: taskServerMode \"", mode,
+                     "\" is not one of STANDALONE, CLUSTERED, REMOTE, AUTO"));
+  }
+  if (!enabled) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Coordination service must be enabled to run in task server CLUSTERED mode (",
+                     coordination_path, ")"));
+  }
+  return config;
 }
 
 }  // namespace
@@ -199,6 +259,10 @@ absl::StatusOr<Invocation> PrepareBam(const RunRequest& r) {
          absl::StrCat("embedded Cassandra rpc_port ", kEmbeddedCassandraPort, offset_origin), host,
          kEmbeddedCassandraPort + offset, Protocol::kTcp, ""});
   }
+  ASSIGN_OR_RETURN(
+      plan.coordination,
+      TaskCoordinationOf(conf, docs["etc/tasks-config.xml"].get(),
+                         docs["etc/coordination-client-config.xml"].get(), r.bind_address));
   plan.startup_log.insert(plan.startup_log.begin(),
                           {"Starting WSO2 Business Activity Monitor (emulated by bam-emulator)",
                            absl::StrCat("Port offset: ", offset)});

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "absl/time/time.h"
 #include "common/file_util.h"
 #include "common/net_util.h"
+#include "tests/emulators/coordination.h"
 #include "tests/emulators/faults.h"
 #include "tests/emulators/product_util.h"
 
@@ -192,6 +194,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
     for (const Listener& l : listeners) close(l.fd);
     listeners.clear();
   };
+  std::unique_ptr<TaskCoordination> coordination;
   size_t masters_reached = 0;
   int tries = 0;
   bool started = false;
@@ -203,6 +206,16 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
       if (absl::Status prepared = Prepare(plan); !prepared.ok()) {
         log.Error(prepared.message());
         return 1;
+      }
+      if (plan.coordination.has_value()) {
+        // ntask joins its group at activation, before the ports open.
+        coordination = std::make_unique<TaskCoordination>(*plan.coordination, &log);
+        if (absl::Status begun = coordination->Start(); !begun.ok()) {
+          log.Error(absl::StrCat("Coordination service: ", begun.message()));
+          return 1;
+        }
+        coordination->AwaitConnected(std::chrono::seconds(2));
+        coordination->Poll();
       }
       for (const Endpoint& e : plan.endpoints) {
         absl::StatusOr<int> fd = Bind(e);
@@ -228,6 +241,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
           continue;
         }
         log.Info(absl::StrCat("RECEIVED SIGNAL: ", name));
+        if (coordination != nullptr) coordination->Close();  // leaves the group at once
         close_all();
         log.Info(plan.shutdown_log);
         close(signal_fd);
@@ -265,6 +279,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
     const Clock::time_point now = Clock::now();
     if (now >= next_fault_check) {
       next_fault_check = now + options.fault_poll;
+      if (coordination != nullptr) coordination->Poll();
       absl::StatusOr<Faults> faults = ReadFaults(options.fault_file, options.fault_scope);
       if (faults.ok() && faults->crash_now) {
         log.Error(absl::StrCat("injected fault crash-now (", options.fault_file, "): SIGKILL"));

@@ -58,6 +58,17 @@ struct DaemonPlan {
   std::vector<std::pair<std::string, std::string>> write_if_missing;  // path, content
   std::vector<Endpoint> endpoints;
   std::string shutdown_log;
+  // A BAM analyzer in ntask's CLUSTERED mode: the ZooKeeper group it joins
+  // at start (see coordination.h).
+  struct Coordination {
+    std::vector<std::pair<std::string, int>> servers;  // coordination-client-config.xml
+    int session_timeout_ms = 5000;
+    // The address its ZooKeeper connections leave from: the node's, as a
+    // real host's do ("" = the machine's choice).
+    std::string source_address;
+    std::vector<std::string> tasks;  // the Hive scripts the holder schedules
+  };
+  std::optional<Coordination> coordination;
 };
 
 // One run of an emulated program, as its install script passes it.

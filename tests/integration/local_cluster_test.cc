@@ -409,6 +409,31 @@ TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudg
   EXPECT_THAT(services, ::testing::ElementsAre("zookeeper", "zookeeper", "zookeeper", "cassandra",
                                                "cassandra", "cassandra", "bam", "bam"));
   for (const v1::PreCheckResult& c : dry->checks()) EXPECT_TRUE(c.ok()) << c.name() << c.detail();
+  // The analyzer holding the scheduled tasks (as their ZooKeeper task group
+  // says) goes last, after the standby.
+  const std::string standby = dry->steps(6).nodes(0);
+  const std::string holder = dry->steps(7).nodes(0);
+  auto task_holder_check = [](const v1::Operation& op) {
+    for (const v1::PreCheckResult& c : op.checks()) {
+      if (c.name() == "bam: task holder known" || c.name() == "task holder known") return c;
+    }
+    return v1::PreCheckResult();
+  };
+  EXPECT_THAT(task_holder_check(*dry).detail(), HasSubstr(holder + " node"));
+  EXPECT_THAT(task_holder_check(*dry).detail(), HasSubstr("(holds the tasks)"));
+  const std::string standby_log = cluster_->LogDir(standby) + "/bam.log";
+  auto takeovers = [&] {
+    absl::StatusOr<std::optional<std::string>> log = ReadFileIfExists(standby_log);
+    if (!log.ok() || !log->has_value()) return 0;
+    int n = 0;
+    for (size_t at = (*log)->find("Task server leader changed [HIVE_TASK]");
+         at != std::string::npos;
+         at = (*log)->find("Task server leader changed [HIVE_TASK]", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const int takeovers_before = takeovers();
 
   // Sample every host's ports until both operations end.
   std::atomic<int> most_down{0};
@@ -481,6 +506,17 @@ TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudg
   EXPECT_EQ(
       pending_on(*after, "zookeeper") + pending_on(*after, "cassandra") + pending_on(*after, "bam"),
       0);
+  // The standby took the tasks over when the holder left, and holds them.
+  EXPECT_EQ(takeovers(), takeovers_before + 1) << standby_log;
+  v1::RollingRestartRequest analyzers;
+  analyzers.set_role("bam-analyzer");
+  analyzers.set_dry_run(true);
+  absl::StatusOr<v1::Operation> now = cluster_->StartRollingRestart(analyzers);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_THAT(task_holder_check(*now).detail(),
+              ::testing::ContainsRegex(standby + " node[0-9]+ \\(holds the tasks\\)"));
+  ASSERT_EQ(now->steps_size(), 2);
+  EXPECT_EQ(now->steps(1).nodes(0), standby);
   // Each Cassandra node was drained before its stop, through the JMX port
   // cassandra-env.sh gave it, and runs with the heap the file sets.
   for (const std::string node : {"node3", "node4", "node5"}) {

@@ -61,13 +61,13 @@ TEST(ZooKeeperDriverTest, WhatTheVersionNeeds) {
   cfg = RenderOne(SeedNodePlan("node3", "sync_limit: 2", "sync_limit: 2\n  version: 3.4.14"))
             .files[0]
             .content;
-  EXPECT_THAT(cfg, HasSubstr("4lw.commands.whitelist=ruok,srvr,stat,mntr\n"));
+  EXPECT_THAT(cfg, HasSubstr("4lw.commands.whitelist=ruok,srvr,stat,mntr,cons\n"));
   EXPECT_THAT(cfg, Not(HasSubstr("admin.enableServer")));
 
   cfg = RenderOne(SeedNodePlan("node3", "sync_limit: 2", "sync_limit: 2\n  version: 3.8.0"))
             .files[0]
             .content;
-  EXPECT_THAT(cfg, HasSubstr("4lw.commands.whitelist=ruok,srvr,stat,mntr\n"));
+  EXPECT_THAT(cfg, HasSubstr("4lw.commands.whitelist=ruok,srvr,stat,mntr,cons\n"));
   EXPECT_THAT(cfg, HasSubstr("admin.enableServer=false\n"));
 }
 
@@ -118,7 +118,7 @@ TEST(ZooKeeperDriverTest, Ipv6ServerLinesAreBracketed) {
             "server.3=[fd00::2]:2888:3888\n"
             "server.4=[fd00::3]:2888:3888\n"
             "server.5=[fd00::4]:2888:3888\n"
-            "4lw.commands.whitelist=ruok,srvr,stat,mntr\n");
+            "4lw.commands.whitelist=ruok,srvr,stat,mntr,cons\n");
   ASSERT_EQ(s.probes.size(), 1u);
   EXPECT_EQ(s.probes[0].host, "fd00::3");
   EXPECT_EQ(s.probes[0].port, 2181u);
