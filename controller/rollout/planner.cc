@@ -123,6 +123,7 @@ absl::StatusOr<std::vector<std::string>> OrderServices(
     }
     if (next == nullptr) {
       std::vector<std::string> left;
+      left.reserve(needs.size());
       for (const auto& entry : needs) left.push_back(entry.first);
       return absl::InternalError(absl::StrCat("the services ", absl::StrJoin(left, ", "),
                                               " depend on each other in a cycle"));

@@ -95,6 +95,7 @@ absl::StatusOr<TaskGroup> ZooKeeperTaskGroups::Read(const std::vector<ZooKeeperS
     return absl::FailedPreconditionError("the analyzers name no coordination server");
   }
   std::vector<std::string> hosts;
+  hosts.reserve(servers.size());
   for (const ZooKeeperServer& s : servers) hosts.push_back(HostPort(s.host, s.port));
   const std::string connect = absl::StrJoin(hosts, ",");
 
