@@ -68,8 +68,9 @@ std::string FormatRender(const std::vector<ServicePlan>& services,
     }
     absl::StrAppend(&out, "#   restart: group ", s.restart.group, ", ", OrderName(s.restart.order),
                     ", at most ", s.restart.max_unavailable, " down");
-    if (!s.restart.pre_stop_argv.empty()) {
-      absl::StrAppend(&out, ", before stop: ", absl::StrJoin(s.restart.pre_stop_argv, " "));
+    for (size_t i = 0; i < s.restart.pre_stop.size(); ++i) {
+      absl::StrAppend(&out, i == 0 ? ", before stop: " : "; then ",
+                      absl::StrJoin(s.restart.pre_stop[i], " "));
     }
     absl::StrAppend(&out, "\n");
     if (!s.depends_on.empty()) {

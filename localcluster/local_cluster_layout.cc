@@ -105,6 +105,9 @@ bool HasAny(const v1::NodeSpec& node, bool (*pred)(RoleKind)) {
 
 }  // namespace
 
+// dfs.safemode.extension of a local cluster (Hadoop's default: 30 s).
+constexpr uint32_t kLocalSafeModeExtensionMs = 2000;
+
 absl::StatusOr<LocalClusterLayout> PrepareLocalCluster(const std::string& spec_text,
                                                        const LocalClusterOptions& options) {
   LoadedSpec loaded = LoadSpec(spec_text);
@@ -129,6 +132,9 @@ absl::StatusOr<LocalClusterLayout> PrepareLocalCluster(const std::string& spec_t
   if (spec.has_hadoop()) {
     spec.mutable_hadoop()->set_user(user);
     spec.mutable_hadoop()->set_java_home(options.java_home);
+    // An emulated namespace has no blocks to wait for: a short safe mode
+    // keeps starts quick and still shows the namenode leaving it.
+    spec.mutable_hadoop()->set_safemode_extension_ms(kLocalSafeModeExtensionMs);
   }
   if (spec.has_cassandra()) {
     spec.mutable_cassandra()->set_user(user);

@@ -56,10 +56,12 @@ LaunchSpec InitStepLaunchSpec(const AgentPaths& paths, const ServicePlan& plan,
   return spec;
 }
 
-LaunchSpec PreStopLaunchSpec(const AgentPaths& paths, const ServicePlan& plan) {
+LaunchSpec PreStopLaunchSpec(const AgentPaths& paths, const ServicePlan& plan,
+                             const std::vector<std::string>& argv) {
   LaunchSpec spec;
-  spec.argv = plan.restart.pre_stop_argv;
+  spec.argv = argv;
   spec.env = BaseEnv();
+  for (const auto& [k, v] : plan.process.env) spec.env[k] = v;  // JAVA_HOME for the tools
   // `nodetool drain` lives in the role-writable bin/: as root it would run
   // whatever the role user put there.
   spec.user = plan.process.user;

@@ -29,8 +29,10 @@ LaunchSpec ServiceLaunchSpec(const AgentPaths& paths, const ServicePlan& plan);
 // One init step of the service (namenode -format), logged with it.
 LaunchSpec InitStepLaunchSpec(const AgentPaths& paths, const ServicePlan& plan,
                               const InitStep& step);
-// What runs before a stop (nodetool drain); empty argv when nothing does.
-LaunchSpec PreStopLaunchSpec(const AgentPaths& paths, const ServicePlan& plan);
+// One command of what runs before a stop (nodetool drain), as the service's
+// user with the service's environment, logged with it.
+LaunchSpec PreStopLaunchSpec(const AgentPaths& paths, const ServicePlan& plan,
+                             const std::vector<std::string>& argv);
 
 // What a restart would run: the files and the command line. Equal hashes
 // mean a restart changes nothing.

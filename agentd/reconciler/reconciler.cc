@@ -275,6 +275,12 @@ void Reconciler::ApplyStopCompletions(int64_t now) {
     if (!c.status.ok()) {
       Notice(absl::StrCat("stopping ", s.name, ": ", c.status.message()));
       s.life.To(ServiceState::kStarting);  // still alive: its probes decide again
+      // A restart asked for and refused before the stop ends here, said so;
+      // it is not tried again on its own.
+      for (const std::string& cmd : s.restart_commands) {
+        command_results_.push_back({cmd, false, std::string(c.status.message())});
+      }
+      s.restart_commands.clear();
       continue;
     }
     s.proc.reset();

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_log.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
@@ -136,37 +137,73 @@ void ServiceRunner::BeginStop(Service& s, ServiceState then) {
   s.life.To(then);
   const ProcessId id = *s.proc;
   const std::vector<std::string> stop_argv = s.plan.process.stop_argv;
-  const LaunchSpec pre_stop = PreStopLaunchSpec(paths_, s.plan);
+  std::vector<LaunchSpec> pre_stop;
+  for (const std::vector<std::string>& argv : s.plan.restart.pre_stop) {
+    pre_stop.push_back(PreStopLaunchSpec(paths_, s.plan, argv));
+  }
+  std::vector<LaunchSpec> undo;
+  for (const std::vector<std::string>& argv : s.plan.restart.pre_stop_undo) {
+    undo.push_back(PreStopLaunchSpec(paths_, s.plan, argv));
+  }
+  const bool required = s.plan.restart.pre_stop_required;
   const std::chrono::milliseconds grace(std::max(1, s.plan.process.stop_timeout_seconds) *
                                         int64_t{1000});
   const std::string name = s.name;
-  executor_->Run([this, id, stop_argv, pre_stop, grace, name] {
-    if (!pre_stop.argv.empty() && launcher_->IsAlive(id)) {
-      // e.g. `nodetool drain`: flush before the stop, bounded by the grace.
-      absl::StatusOr<ProcessId> drainer = launcher_->Launch(pre_stop);
-      if (drainer.ok() && !launcher_->WaitForExit(*drainer, grace)) {
-        WARN_IF_ERROR(launcher_->Stop(*drainer, {}, std::chrono::seconds(1)),
-                      "{}: stopping the pre-stop command", name);
-      }
-      if (!drainer.ok()) {
-        spdlog::warn("{}: the pre-stop command did not start ({}); stopping anyway", name,
-                     std::string(drainer.status().message()));
-      } else if (std::optional<int> code = launcher_->ExitCode(*drainer);  // reaped
-                 code != 0) {
-        // An undrained stop is still safe (Cassandra replays its commit
-        // log), but slower and worth a look: the log says why.
-        spdlog::warn("{}: the pre-stop command ({}) {}; stopping anyway", name,
-                     pre_stop.argv.front(),
-                     code.has_value() ? absl::StrCat("exited ", *code) : "did not finish");
-      }
+  executor_->Run([this, id, stop_argv, pre_stop, undo, required, grace, name] {
+    // e.g. `nodetool drain`: flush before the stop, each bounded by the
+    // grace; the first that fails ends the sequence.
+    std::string failed;
+    for (const LaunchSpec& command : pre_stop) {
+      if (!launcher_->IsAlive(id)) break;
+      failed = RunBounded(command, grace);
+      if (!failed.empty()) break;
     }
-    absl::Status stopped = launcher_->Stop(id, stop_argv, grace);
-    {
-      absl::MutexLock lock(&mu_);
-      completions_.push_back({name, stopped});
+    if (!failed.empty() && required) {
+      // Not stopped: the restart fails and says why (a namenode without a
+      // saved namespace), and what the sequence changed is undone.
+      for (const LaunchSpec& command : undo) {
+        if (std::string undone = RunBounded(command, grace); !undone.empty()) {
+          spdlog::warn("{}: undoing the pre-stop: {}", name, undone);
+        }
+      }
+      Complete({name, absl::FailedPreconditionError(
+                          absl::StrCat(failed, "; not stopped (see the ", name, " log)"))});
+      return;
     }
-    if (hooks_.wake) hooks_.wake();
+    if (!failed.empty()) {
+      // An undrained stop is still safe (Cassandra replays its commit
+      // log), but slower and worth a look: the log says why.
+      spdlog::warn("{}: {}; stopping anyway", name, failed);
+    }
+    Complete({name, launcher_->Stop(id, stop_argv, grace)});
   });
+}
+
+std::string ServiceRunner::RunBounded(const LaunchSpec& command,
+                                      std::chrono::milliseconds timeout) {
+  absl::StatusOr<ProcessId> process = launcher_->Launch(command);
+  if (!process.ok()) {
+    return absl::StrCat("the pre-stop command ", command.argv.front(),
+                        " did not start: ", process.status().message());
+  }
+  if (!launcher_->WaitForExit(*process, timeout)) {
+    WARN_IF_ERROR(launcher_->Stop(*process, {}, std::chrono::seconds(1)),
+                  "stopping the pre-stop command");
+  }
+  const std::optional<int> code = launcher_->ExitCode(*process);  // reaped
+  if (code == 0) return "";
+  return absl::StrCat("the pre-stop command `", absl::StrJoin(command.argv, " "), "` ",
+                      code.has_value()
+                          ? absl::StrCat("exited ", *code)
+                          : absl::StrCat("did not finish within ", timeout.count() / 1000, " s"));
+}
+
+void ServiceRunner::Complete(StopCompletion completion) {
+  {
+    absl::MutexLock lock(&mu_);
+    completions_.push_back(std::move(completion));
+  }
+  if (hooks_.wake) hooks_.wake();
 }
 
 std::vector<StopCompletion> ServiceRunner::TakeStopCompletions() {

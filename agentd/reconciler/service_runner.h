@@ -1,6 +1,7 @@
 #ifndef BAMCTL_AGENTD_RECONCILER_SERVICE_RUNNER_H_
 #define BAMCTL_AGENTD_RECONCILER_SERVICE_RUNNER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -57,8 +58,10 @@ class ServiceRunner {
   bool RunInitSteps(Service& s, int64_t now);
   // Starts the role process (kStarting) or records why it could not.
   void Launch(Service& s, int64_t now, int64_t now_wall);
-  // Stops the process on the executor: `then` is kRestarting (start again)
-  // or kStopping (forget). The result arrives through TakeStopCompletions.
+  // Stops the process on the executor after its pre-stop commands: `then`
+  // is kRestarting (start again) or kStopping (forget). The result arrives
+  // through TakeStopCompletions; an error when a required pre-stop command
+  // failed and the process was left running.
   void BeginStop(Service& s, ServiceState then);
   // kStarting -> kRunning once every probe passed after the start; the
   // reported phase, health and reason.
@@ -70,6 +73,11 @@ class ServiceRunner {
  private:
   // An init step or launch failed: kExited, backoff, reported failed.
   void FailStart(Service& s, int64_t now, std::string failure);
+  // Runs a helper to its end, bounded by `timeout` (then stopped); "" when
+  // it exited 0, else what went wrong. On an executor thread.
+  std::string RunBounded(const LaunchSpec& command, std::chrono::milliseconds timeout);
+  // Hands a finished stop to the loop and wakes it.
+  void Complete(StopCompletion completion);
 
   const AgentPaths paths_;
   const Limits limits_;

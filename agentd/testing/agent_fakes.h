@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "agentd/client/controller_client.h"
 #include "agentd/hostfs/host_filesystem.h"
@@ -47,6 +48,15 @@ class FakeLauncher : public Launcher {
     ProcessId id{next_pid++, 77};
     procs[id.pid] = Proc{spec, true, std::nullopt};
     launches.push_back(spec);
+    // A helper that finishes at once (dfsadmin, nodetool) with its code.
+    const std::string command_line = absl::StrJoin(spec.argv, " ");
+    for (const auto& [text, code] : exit_at_once) {
+      if (absl::StrContains(command_line, text)) {
+        procs[id.pid].alive = false;
+        procs[id.pid].code = code;
+        break;
+      }
+    }
     return id;
   }
   bool IsAlive(const ProcessId& id) override {
@@ -55,6 +65,9 @@ class FakeLauncher : public Launcher {
     return it != procs.end() && it->second.alive && id.start_ticks == 77;
   }
   bool WaitForExit(const ProcessId& id, std::chrono::milliseconds) override { return !IsAlive(id); }
+  // Launches whose command line contains the text exit at once with the
+  // code (set before the loop runs).
+  std::vector<std::pair<std::string, int>> exit_at_once;
   absl::Status Stop(const ProcessId& id, const std::vector<std::string>&,
                     std::chrono::milliseconds) override {
     {

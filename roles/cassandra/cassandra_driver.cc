@@ -81,12 +81,8 @@ absl::StatusOr<std::vector<ServiceDescription>> CassandraDriver::Describe(
   restart.group = "cassandra";
   restart.order = RestartSafety::Order::kOneAtATimeDrainFirst;
   restart.max_unavailable = 1;
-  restart.pre_stop_argv = {absl::StrCat(root, c.home(), "/bin/nodetool"),
-                           "-h",
-                           BracketedHost(plan.address()),
-                           "-p",
-                           absl::StrCat(c.jmx_port()),
-                           "drain"};
+  restart.pre_stop = {{absl::StrCat(root, c.home(), "/bin/nodetool"), "-h",
+                       BracketedHost(plan.address()), "-p", absl::StrCat(c.jmx_port()), "drain"}};
 
   std::vector<ServiceDescription> services;
   services.push_back(std::move(service));

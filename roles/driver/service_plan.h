@@ -62,6 +62,9 @@ struct Probe {
   std::string host;  // bare, as v1::Endpoint: "fd00::2", never "[fd00::2]"
   uint32_t port = 0;
   std::string http_path;  // kHttp only
+  // kHttp only: a page that contains this text is unhealthy although it
+  // answers 2xx ("Safe mode is ON" on a namenode's dfshealth.jsp).
+  std::string http_unhealthy_text{};
 
   bool operator==(const Probe&) const = default;
 };
@@ -80,7 +83,15 @@ struct RestartSafety {
   Order order = Order::kAnyOrder;
   int max_unavailable = 1;  // per group, at any moment
   bool requires_downtime_flag = false;
-  std::vector<std::string> pre_stop_argv;  // e.g. nodetool drain
+  // Commands run in order, as the service's user, before the stop: nodetool
+  // drain; dfsadmin -safemode enter, -saveNamespace. The first that fails
+  // ends the sequence.
+  std::vector<std::vector<std::string>> pre_stop;
+  // A failed pre-stop command cancels the stop (the restart fails and says
+  // why) instead of going on without it: a namenode is not stopped without
+  // a saved namespace. `pre_stop_undo` then runs (leave safe mode again).
+  bool pre_stop_required = false;
+  std::vector<std::vector<std::string>> pre_stop_undo;
 
   bool operator==(const RestartSafety&) const = default;
 };

@@ -114,7 +114,7 @@ std::string PatchHadoopEnv(const std::string& current, const std::string& java_h
 }
 
 absl::StatusOr<std::vector<ServiceDescription>> HadoopDriver::Describe(
-    const v1::NodePlan& plan, absl::string_view /*root*/) const {
+    const v1::NodePlan& plan, absl::string_view root) const {
   std::vector<ServiceDescription> services;
   if (!plan.has_hadoop()) return services;
   if (absl::Status ipv4 = CheckIpv4(plan); !ipv4.ok()) return ipv4;
@@ -134,9 +134,21 @@ absl::StatusOr<std::vector<ServiceDescription>> HadoopDriver::Describe(
     s.restart.group = std::string(daemon.role);
     if (daemon.role == "namenode") {
       s.probes.push_back({Probe::Kind::kTcp, "rpc", addr, h.namenode().port(), ""});
-      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.namenode_http_port(), "/"});
+      // dfshealth.jsp says "Safe mode is ON" until the namenode has left it:
+      // until then HDFS takes no writes, and datanodes restarted meanwhile
+      // would take its blocks away from a namenode still counting them.
+      s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.namenode_http_port(), "/dfshealth.jsp",
+                          "Safe mode is ON"});
       s.restart.order = RestartSafety::Order::kSingleInstanceDowntime;
       s.restart.requires_downtime_flag = true;
+      // Hadoop 1.x has no standby: before the stop the namespace is saved
+      // (safe mode first, as saveNamespace requires), and without a saved
+      // image the namenode is not stopped at all.
+      const std::string hadoop = absl::StrCat(root, h.home(), "/bin/hadoop");
+      s.restart.pre_stop = {{hadoop, "dfsadmin", "-safemode", "enter"},
+                            {hadoop, "dfsadmin", "-saveNamespace"}};
+      s.restart.pre_stop_required = true;
+      s.restart.pre_stop_undo = {{hadoop, "dfsadmin", "-safemode", "leave"}};
     } else if (daemon.role == "secondarynamenode") {
       s.probes.push_back({Probe::Kind::kHttp, "web", addr, h.secondary_http_port(), "/"});
       s.depends_on = {namenode};
@@ -187,16 +199,18 @@ absl::StatusOr<std::vector<ServiceSetup>> HadoopDriver::Setup(
        0644, h.user(), false});
   // Hadoop 1.x binds its HTTP and data ports to 0.0.0.0 unless told
   // otherwise; bind them to this node's address.
-  files.push_back({conf + "/hdfs-site.xml",
-                   HadoopConfigXml({{"dfs.replication", absl::StrCat(h.dfs_replication())},
-                                    {"dfs.name.dir", ctx.Path(h.name_dir())},
-                                    {"dfs.data.dir", ctx.Path(h.data_dir())},
-                                    {"dfs.http.address", bind(h.namenode_http_port())},
-                                    {"dfs.secondary.http.address", bind(h.secondary_http_port())},
-                                    {"dfs.datanode.address", bind(h.datanode_port())},
-                                    {"dfs.datanode.http.address", bind(h.datanode_http_port())},
-                                    {"dfs.datanode.ipc.address", bind(h.datanode_ipc_port())}}),
-                   0644, h.user(), false});
+  files.push_back(
+      {conf + "/hdfs-site.xml",
+       HadoopConfigXml({{"dfs.replication", absl::StrCat(h.dfs_replication())},
+                        {"dfs.name.dir", ctx.Path(h.name_dir())},
+                        {"dfs.data.dir", ctx.Path(h.data_dir())},
+                        {"dfs.http.address", bind(h.namenode_http_port())},
+                        {"dfs.secondary.http.address", bind(h.secondary_http_port())},
+                        {"dfs.datanode.address", bind(h.datanode_port())},
+                        {"dfs.datanode.http.address", bind(h.datanode_http_port())},
+                        {"dfs.datanode.ipc.address", bind(h.datanode_ipc_port())},
+                        {"dfs.safemode.extension", absl::StrCat(h.safemode_extension_ms())}}),
+       0644, h.user(), false});
   files.push_back(
       {conf + "/mapred-site.xml",
        HadoopConfigXml({{"mapred.job.tracker", HostPort(h.jobtracker())},

@@ -43,7 +43,15 @@ ProbeResult Http(const Probe& p, milliseconds timeout) {
     return Unhealthy(absl::StrCat(HostPort(p.host, p.port), " did not answer HTTP"));
   }
   const std::string what = absl::StrCat("HTTP ", code, " from ", p.http_path);
-  return code >= 200 && code < 400 ? Healthy(what) : Unhealthy(what);
+  if (code < 200 || code >= 400) return Unhealthy(what);
+  // A page that answers but says the service is not ready ("Safe mode is
+  // ON" on a namenode's dfshealth.jsp).
+  if (!p.http_unhealthy_text.empty() &&
+      absl::StrContains(reply->substr(std::min(reply->size(), reply->find("\r\n\r\n"))),
+                        p.http_unhealthy_text)) {
+    return Unhealthy(absl::StrCat(what, " says \"", p.http_unhealthy_text, "\""));
+  }
+  return Healthy(what);
 }
 
 ProbeResult ZooKeeper(const Probe& p, milliseconds timeout) {

@@ -69,6 +69,7 @@ void ApplyDefaults(ClusterSpec* spec) {
   DEFAULT(h, datanode_http_port, 50075);
   DEFAULT(h, datanode_ipc_port, 50020);
   DEFAULT(h, tasktracker_http_port, 50060);
+  DEFAULT(h, safemode_extension_ms, 30000);
 
   v1::CassandraSpec* c = spec->mutable_cassandra();
   DEFAULT(c, home, "/opt/cassandra");

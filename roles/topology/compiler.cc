@@ -258,6 +258,7 @@ class Compiler {
     out->set_datanode_http_port(h.datanode_http_port());
     out->set_datanode_ipc_port(h.datanode_ipc_port());
     out->set_tasktracker_http_port(h.tasktracker_http_port());
+    out->set_safemode_extension_ms(h.safemode_extension_ms());
   }
 
   void CompileZooKeeper(int i, v1::ZooKeeperPlan* out) {

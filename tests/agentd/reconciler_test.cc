@@ -623,6 +623,55 @@ TEST_F(ReconcilerTest, InitStepsRunOnceBeforeTheFirstStart) {
   EXPECT_EQ(launcher_.Launches("bin/hadoop", "namenode"), 3);
 }
 
+// The namenode's restart saves the namespace first (dfsadmin -safemode
+// enter, -saveNamespace); when that fails the namenode is not stopped, safe
+// mode is left again, and the restart command fails saying why.
+TEST_F(ReconcilerTest, ANameNodeIsNotStoppedWhenItsNamespaceCannotBeSaved) {
+  options_.node = "node1";
+  Restart();
+  const v1::NodePlan plan = testing::SeedNodePlan("node1");
+  for (const v1::DataSourcePlan& ds : plan.bam().datasources()) {
+    ASSERT_TRUE(WriteFileAtomically(options_.root_dir + ds.password_file(), "pw\n", 0600).ok());
+  }
+  ASSERT_TRUE(WriteFileAtomically(options_.root_dir + plan.hadoop().name_dir() + "/current/VERSION",
+                                  "namespaceID=1\n", 0644)
+                  .ok());
+  launcher_.exit_at_once = {
+      {"-safemode enter", 0}, {"-saveNamespace", 255}, {"-safemode leave", 0}};
+  Offer(plan, 1);
+  r_->Pass();
+  const pid_t namenode = Role("namenode").pid();
+  ASSERT_NE(namenode, 0);
+  v1::Command cmd;
+  cmd.set_id("c1");
+  cmd.set_kind(v1::COMMAND_KIND_RESTART);
+  cmd.set_service("namenode");
+  r_->OfferCommand(cmd);
+  r_->Pass();  // the pre-stop commands and (not) the stop, inline
+  r_->Pass();
+  EXPECT_THAT(launcher_.stops, ::testing::Not(Contains(namenode)));
+  EXPECT_EQ(Role("namenode").pid(), namenode);
+  EXPECT_EQ(launcher_.Launches("bin/hadoop", "dfsadmin"), 3);  // enter, save, leave
+  EXPECT_EQ(launcher_.launches.back().argv.back(), "leave");
+  EXPECT_EQ(launcher_.launches.back().user, "hadoop");
+  std::vector<CommandResult> results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_THAT(results[0].message, HasSubstr("dfsadmin -saveNamespace` exited 255; not stopped"));
+
+  // Saved: stopped and started again.
+  launcher_.exit_at_once = {{"-safemode enter", 0}, {"-saveNamespace", 0}};
+  cmd.set_id("c2");
+  r_->OfferCommand(cmd);
+  r_->Pass();
+  r_->Pass();
+  EXPECT_THAT(launcher_.stops, Contains(namenode));
+  EXPECT_NE(Role("namenode").pid(), namenode);
+  results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].ok) << results[0].message;
+}
+
 TEST_F(ReconcilerTest, APreflightErrorKeepsTheServiceFromStarting) {
   preflight_.errors["cassandra"] = "no Java at /opt/java/bin/java";
   Offer(testing::SeedNodePlan("node3"), 1);
@@ -816,9 +865,9 @@ TEST(LaunchSpecTest, HelperCommandsRunAsTheRolesUser) {
   plan.name = "cassandra";
   plan.process.user = "cassandra";
   plan.process.working_dir = "/opt/cassandra";
-  plan.restart.pre_stop_argv = {"/opt/cassandra/bin/nodetool", "drain"};
+  plan.restart.pre_stop = {{"/opt/cassandra/bin/nodetool", "drain"}};
   const AgentPaths paths{"node1", "/state", "/logs"};
-  EXPECT_EQ(PreStopLaunchSpec(paths, plan).user, "cassandra");
+  EXPECT_EQ(PreStopLaunchSpec(paths, plan, plan.restart.pre_stop[0]).user, "cassandra");
   InitStep step;
   step.name = "init";
   step.argv = {"/bin/true"};

@@ -22,9 +22,8 @@ TEST(TaskGroupTest, ConsGivesEachSessionsClientAddress) {
       " /0:0:0:0:0:0:0:1:40412[1](queued=0,recved=3,sent=3,sid=0x200009a9b1c0001,lop=GETC)\n"
       " /10.0.0.9:52720[0](queued=0,recved=1,sent=0)\n"  // the cons connection itself
       "\n";
-  EXPECT_THAT(ParseCons(reply),
-              UnorderedElementsAre(Pair(0x100009a9b1c0000, "10.0.0.1"),
-                                   Pair(0x200009a9b1c0001, "0:0:0:0:0:0:0:1")));
+  EXPECT_THAT(ParseCons(reply), UnorderedElementsAre(Pair(0x100009a9b1c0000, "10.0.0.1"),
+                                                     Pair(0x200009a9b1c0001, "0:0:0:0:0:0:0:1")));
   EXPECT_TRUE(ParseCons("garbage\n /no-bracket sid=0x1\n").empty());
 }
 

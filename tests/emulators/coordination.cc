@@ -47,8 +47,8 @@ void Pump(int a, int b) {
       const ssize_t n = recv(fds[i].fd, buf, sizeof(buf), 0);
       if (n <= 0) return;
       for (ssize_t sent = 0; sent < n;) {
-        const ssize_t m = send(fds[1 - i].fd, buf + sent, static_cast<size_t>(n - sent),
-                               MSG_NOSIGNAL);
+        const ssize_t m =
+            send(fds[1 - i].fd, buf + sent, static_cast<size_t>(n - sent), MSG_NOSIGNAL);
         if (m <= 0) return;
         sent += m;
       }
@@ -78,8 +78,7 @@ class TaskCoordination::Relay {
     if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
         listen(listen_fd_, 16) != 0 ||
         getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return absl::UnavailableError(
-          absl::StrCat("relay on ", source_, ": ", std::strerror(errno)));
+      return absl::UnavailableError(absl::StrCat("relay on ", source_, ": ", std::strerror(errno)));
     }
     thread_ = std::thread([this] { Serve(); });
     return absl::StrCat(source_, ":", ntohs(addr.sin_port));

@@ -79,7 +79,7 @@ std::string Response(int code, absl::string_view reason, absl::string_view heade
 
 // Reads one request (bounded in size and by a 1 s receive timeout), answers
 // it, and waits for the peer to close so the reply is not cut by a reset.
-void ServeHttp(int conn, const Endpoint& e) {
+void ServeHttp(int conn, const Endpoint& e, absl::string_view status) {
   timeval timeout{1, 0};
   setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
@@ -90,7 +90,7 @@ void ServeHttp(int conn, const Endpoint& e) {
     if (n <= 0) break;
     request.append(buf, static_cast<size_t>(n));
   }
-  const std::string reply = HttpReply(e, request);
+  const std::string reply = HttpReply(e, request, status);
   for (size_t sent = 0; sent < reply.size();) {
     ssize_t n = send(conn, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
@@ -139,7 +139,7 @@ void Logger::Line(absl::string_view level, absl::string_view message) {
   }
 }
 
-std::string HttpReply(const Endpoint& e, absl::string_view request) {
+std::string HttpReply(const Endpoint& e, absl::string_view request, absl::string_view status) {
   absl::string_view line = request.substr(0, request.find("\r\n"));
   std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
   if (parts.size() != 3 || !absl::StartsWith(parts[2], "HTTP/")) {
@@ -150,8 +150,8 @@ std::string HttpReply(const Endpoint& e, absl::string_view request) {
   if (e.protocol == Protocol::kHttpPage) {
     return Response(200, "OK", "",
                     absl::StrCat("<html><head><title>", e.name, " on ", e.host, ":", e.port,
-                                 "</title></head><body>Emulated by bam-emulator (", e.origin,
-                                 ")</body></html>\n"));
+                                 "</title></head><body>Emulated by bam-emulator (", e.origin, ")",
+                                 status.empty() ? "" : "<p>", status, "</body></html>\n"));
   }
   // Carbon: the console is TLS-only; its HTTP connector redirects there.
   if (path == "/") return Response(302, "Found", "Location: /carbon/\r\n", "");
@@ -161,9 +161,11 @@ std::string HttpReply(const Endpoint& e, absl::string_view request) {
   return Response(404, "Not Found", "", "");
 }
 
-// Reads one command line of a JMX client (bounded: 1 s, 256 bytes) and
-// answers it; returns the command.
-std::string ServeJmx(int conn) {
+namespace {
+
+// Reads one command line (bounded: 1 s, 256 bytes); "" when the peer sent
+// none (a probe that connects and closes).
+std::string ReadCommandLine(int conn) {
   timeval timeout{1, 0};
   setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
@@ -174,11 +176,94 @@ std::string ServeJmx(int conn) {
     if (n <= 0) break;
     command.append(buf, static_cast<size_t>(n));
   }
-  command = std::string(absl::StripAsciiWhitespace(command.substr(0, command.find('\n'))));
-  const std::string reply = command == "drain" ? "ok\n" : "unknown operation\n";
-  send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
-  return command;
+  return std::string(absl::StripAsciiWhitespace(command.substr(0, command.find('\n'))));
 }
+
+void SendLine(int conn, const std::string& line) {
+  const std::string reply = line + "\n";
+  send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
+}
+
+// A namenode's safe mode (FSNamesystem.SafeModeInfo, as far as dfsadmin
+// and the web page show it).
+class SafeMode {
+ public:
+  SafeMode(const DaemonPlan::SafeMode& config, Logger& log) : config_(config), log_(log) {}
+
+  void Start() {
+    on_ = true;
+    since_ = Clock::now();
+    log_.Info(absl::StrCat(
+        "STATE* Safe mode ON. The reported blocks 0 has reached the threshold 0.9990 of total "
+        "blocks 0. Safe mode will be turned off automatically in ",
+        config_.extension_ms / 1000, " seconds."));
+  }
+  // Leaves safe mode once the extension has passed (not when entered by
+  // hand: that needs a leave).
+  void Tick() {
+    if (!on_ || manual_ ||
+        Clock::now() - since_ < std::chrono::milliseconds(config_.extension_ms)) {
+      return;
+    }
+    on_ = false;
+    log_.Info(absl::StrCat(
+        "STATE* Leaving safe mode after ",
+        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - since_).count(), " secs."));
+    log_.Info("STATE* Safe mode is OFF.");
+  }
+  bool on() const { return on_; }
+
+  // One dfsadmin command; the answer line ("error ..." when refused).
+  std::string Handle(const std::string& command, const DaemonOptions& options) {
+    if (command == "safemode get") return on_ ? "Safe mode is ON" : "Safe mode is OFF";
+    if (command == "safemode enter") {
+      if (!on_ || !manual_) {
+        log_.Info(
+            "STATE* Safe mode is ON. Use \"hadoop dfsadmin -safemode leave\" to turn safe mode "
+            "off.");
+      }
+      on_ = true;
+      manual_ = true;
+      return "Safe mode is ON";
+    }
+    if (command == "safemode leave") {
+      if (on_) log_.Info("STATE* Safe mode is OFF.");
+      on_ = false;
+      manual_ = false;
+      return "Safe mode is OFF";
+    }
+    if (command == "saveNamespace") {
+      if (!on_) {
+        return "error java.io.IOException: Safe mode should be turned ON in order to create "
+               "namespace image.";
+      }
+      absl::StatusOr<Faults> faults = ReadFaults(options.fault_file, options.fault_scope);
+      if (faults.ok() && faults->save_fails) {
+        log_.Error("Unable to save image: No space left on device (injected fault save-fails)");
+        return "error java.io.IOException: No space left on device";
+      }
+      for (const std::string& dir : config_.name_dirs) {
+        const std::string image = dir + "/current/fsimage";
+        log_.Info(absl::StrCat("Saving image file ", image, " using no compression"));
+        absl::Status written = WriteFileAtomically(
+            dir + "/current/fstime", absl::StrCat(absl::ToUnixMillis(absl::Now()), "\n"), 0644);
+        if (!written.ok()) return absl::StrCat("error java.io.IOException: ", written.message());
+        log_.Info(absl::StrCat("Image file of size 112 saved in 0 seconds."));
+      }
+      return "ok";
+    }
+    return absl::StrCat("error Unknown command: ", command);
+  }
+
+ private:
+  const DaemonPlan::SafeMode config_;
+  Logger& log_;
+  bool on_ = false;
+  bool manual_ = false;
+  Clock::time_point since_;
+};
+
+}  // namespace
 
 int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log) {
   sigset_t signals;
@@ -195,6 +280,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
     listeners.clear();
   };
   std::unique_ptr<TaskCoordination> coordination;
+  std::unique_ptr<SafeMode> safe_mode;
   size_t masters_reached = 0;
   int tries = 0;
   bool started = false;
@@ -227,6 +313,10 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
         listeners.push_back({&e, *fd});
         log.Info(absl::StrCat("Listening on ", Describe(e)));
       }
+      if (plan.safe_mode.has_value()) {
+        safe_mode = std::make_unique<SafeMode>(*plan.safe_mode, log);
+        safe_mode->Start();
+      }
     }
 
     std::vector<pollfd> fds = {{signal_fd, POLLIN, 0}};
@@ -253,8 +343,15 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
       if ((fds[i + 1].revents & POLLIN) == 0) continue;
       const int conn = accept4(listeners[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (conn < 0) continue;
-      if (listeners[i].endpoint->protocol == Protocol::kJmx) {
-        if (ServeJmx(conn) == "drain") {
+      if (listeners[i].endpoint->protocol == Protocol::kNameNodeRpc) {
+        if (const std::string command = ReadCommandLine(conn);
+            !command.empty() && safe_mode != nullptr) {
+          SendLine(conn, safe_mode->Handle(command, options));
+        }
+      } else if (listeners[i].endpoint->protocol == Protocol::kJmx) {
+        const std::string command = ReadCommandLine(conn);
+        SendLine(conn, command == "drain" ? "ok" : "unknown operation");
+        if (command == "drain") {
           // As StorageService.drain(): stop talking to clients and peers,
           // flush, then wait for the stop.
           log.Info("DRAINING: starting drain process");
@@ -264,7 +361,10 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
           drained = true;
         }
       } else if (listeners[i].endpoint->protocol != Protocol::kTcp) {
-        ServeHttp(conn, *listeners[i].endpoint);
+        ServeHttp(conn, *listeners[i].endpoint,
+                  safe_mode != nullptr && safe_mode->on()
+                      ? "Safe mode is ON. Use \"hadoop dfsadmin -safemode leave\" to turn it off."
+                      : "");
       }
       close(conn);
     }
@@ -280,6 +380,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
     if (now >= next_fault_check) {
       next_fault_check = now + options.fault_poll;
       if (coordination != nullptr) coordination->Poll();
+      if (safe_mode != nullptr) safe_mode->Tick();
       absl::StatusOr<Faults> faults = ReadFaults(options.fault_file, options.fault_scope);
       if (faults.ok() && faults->crash_now) {
         log.Error(absl::StrCat("injected fault crash-now (", options.fault_file, "): SIGKILL"));

@@ -48,7 +48,9 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
 
 // The reply an HTTP endpoint gives to `request` (the bytes up to the blank
 // line): a status line, headers and a small body; `Connection: close`.
-std::string HttpReply(const Endpoint& endpoint, absl::string_view request);
+// `status` is added to a page's body (a namenode's "Safe mode is ON.").
+std::string HttpReply(const Endpoint& endpoint, absl::string_view request,
+                      absl::string_view status = "");
 
 }  // namespace bamctl::emulator
 

@@ -639,7 +639,7 @@ TEST(HttpReplyTest, CarbonRedirectsTheConsoleToHttpsAndHadoopPagesAnswer200) {
 // daemons (namenode, jobtracker, datanode, tasktracker) on free ports, and
 // BAM at a free offset.
 std::vector<std::pair<std::string, std::string>> Node1Edits(const std::vector<uint32_t>& p,
-                                                            int bam_offset) {
+                                                            int bam_offset, int safemode_ms = 500) {
   return {
       {"manage_hosts_file: true", "manage_hosts_file: true\nrender_addresses: true"},
       {"    address: 192.168.4.100\n"
@@ -651,7 +651,8 @@ std::vector<std::pair<std::string, std::string>> Node1Edits(const std::vector<ui
        absl::StrCat("  dfs_replication: 1\n  namenode_port: ", p[0], "\n  namenode_http_port: ",
                     p[1], "\n  jobtracker_port: ", p[2], "\n  jobtracker_http_port: ", p[3],
                     "\n  datanode_port: ", p[4], "\n  datanode_http_port: ", p[5],
-                    "\n  datanode_ipc_port: ", p[6], "\n  tasktracker_http_port: ", p[7], "\n")},
+                    "\n  datanode_ipc_port: ", p[6], "\n  tasktracker_http_port: ", p[7],
+                    "\n  safemode_extension_ms: ", safemode_ms, "\n")},
       {"  port_offset: 0", absl::StrCat("  port_offset: ", bam_offset)},
   };
 }
@@ -680,6 +681,67 @@ TEST_F(EmulatorTest, HadoopDaemonsRunFromWhatTheDriversRender) {
   }
   EXPECT_TRUE(fs::exists(root_ + kHadoopHome + "/dfs/data/current/VERSION"));
   for (ChildProcess* child : running) EXPECT_EQ(Terminate(child), 0);
+}
+
+// Safe mode as Hadoop 1.x plays it: on at start until dfs.safemode.extension
+// has passed (dfshealth.jsp says so, which the driver's probe reads), or
+// entered and left with dfsadmin; saveNamespace only in safe mode; and the
+// namenode restart's pre-stop commands as the driver renders them.
+TEST_F(EmulatorTest, NameNodeSafeModeAndSaveNamespaceAsDfsAdminSeesThem) {
+  InstallAt(Product::kHadoop, kHadoopHome);
+  InstallAt(Product::kBam, kBamHome, "127.0.0.1");  // node1 renders its BAM too
+  const std::vector<ServicePlan> services =
+      RenderSeed("node1", Node1Edits(FreePorts(8), 0, /*safemode_ms=*/3000));
+  const ServicePlan& namenode = Service(services, "namenode");
+  const InitStep& format = namenode.init_steps[0];
+  ASSERT_EQ(RunToExit(format.argv, format.env, "format"), 0) << Log("format");
+  ChildProcess* child = StartService(namenode);
+  ASSERT_TRUE(Eventually([&] { return Healthy(namenode.probes[0]); })) << Log("namenode");
+  const Probe& web = namenode.probes[1];
+  ASSERT_EQ(web.http_unhealthy_text, "Safe mode is ON");
+  ProbeResult starting = RunProbe(web, std::chrono::seconds(1));
+  EXPECT_FALSE(starting.healthy);
+  EXPECT_THAT(starting.reason, HasSubstr("says \"Safe mode is ON\""));
+  EXPECT_TRUE(ProbesPass(namenode)) << Log("namenode");  // after the extension
+  EXPECT_THAT(Log("namenode"), HasSubstr("STATE* Safe mode is OFF."));
+
+  const std::string hadoop = root_ + kHadoopHome + "/bin/hadoop";
+  auto dfsadmin = [&](std::vector<std::string> args, const std::string& log) {
+    args.insert(args.begin(), {hadoop, "dfsadmin"});
+    return RunToExit(args, namenode.process.env, log);
+  };
+  EXPECT_EQ(dfsadmin({"-saveNamespace"}, "save-outside"), 255);
+  EXPECT_THAT(Log("save-outside"),
+              HasSubstr("saveNamespace: java.io.IOException: Safe mode should be turned ON in "
+                        "order to create namespace image."));
+  // The restart's pre-stop commands, as the driver renders them.
+  ASSERT_EQ(namenode.restart.pre_stop.size(), 2u);
+  EXPECT_TRUE(namenode.restart.pre_stop_required);
+  EXPECT_EQ(RunToExit(namenode.restart.pre_stop[0], namenode.process.env, "enter"), 0);
+  EXPECT_THAT(Log("enter"), HasSubstr("Safe mode is ON"));
+  EXPECT_FALSE(Healthy(web));
+  const std::string fstime = root_ + kHadoopHome + "/dfs/name/current/fstime";
+  fs::remove(fstime);
+  EXPECT_EQ(RunToExit(namenode.restart.pre_stop[1], namenode.process.env, "save"), 0)
+      << Log("save");
+  EXPECT_TRUE(fs::exists(fstime));
+  EXPECT_THAT(Log("namenode"), HasSubstr("Saving image file"));
+  Write(root_ + kHadoopHome + "/emulator-fault", "namenode:save-fails\n");
+  EXPECT_EQ(dfsadmin({"-saveNamespace"}, "save-fails"), 255);
+  EXPECT_THAT(Log("save-fails"), HasSubstr("No space left on device"));
+  fs::remove(root_ + kHadoopHome + "/emulator-fault");
+  // Entered by hand, it stays until left by hand.
+  EXPECT_EQ(dfsadmin({"-safemode", "get"}, "get"), 0);
+  EXPECT_THAT(Log("get"), HasSubstr("Safe mode is ON"));
+  ASSERT_EQ(namenode.restart.pre_stop_undo.size(), 1u);
+  EXPECT_EQ(RunToExit(namenode.restart.pre_stop_undo[0], namenode.process.env, "leave"), 0);
+  EXPECT_THAT(Log("leave"), HasSubstr("Safe mode is OFF"));
+  EXPECT_TRUE(Healthy(web));
+  EXPECT_EQ(dfsadmin({"-refreshNodes"}, "usage"), 255);
+  EXPECT_EQ(Terminate(child), 0);
+  // No namenode: the connection failure, as DFSAdmin words it.
+  EXPECT_EQ(dfsadmin({"-safemode", "get"}, "down"), 255);
+  EXPECT_THAT(Log("down"), HasSubstr("failed on connection exception"));
 }
 
 TEST_F(EmulatorTest, BamRunsFromWhatTheDriverRendersAndAnswersItsProbes) {
@@ -724,13 +786,14 @@ TEST_F(EmulatorTest, CassandraRunsFromTheRenderedYamlAndDrains) {
   // A drain to another port fails as nodetool does; the rendered one
   // reaches the JMX port cassandra-env.sh gave the node, which then stops
   // serving its clients and peers.
-  std::vector<std::string> wrong = cassandra.restart.pre_stop_argv;
+  ASSERT_EQ(cassandra.restart.pre_stop.size(), 1u);
+  std::vector<std::string> wrong = cassandra.restart.pre_stop[0];
   ASSERT_EQ(wrong.size(), 6u);
   wrong[4] = absl::StrCat(FreePorts(1)[0]);
   EXPECT_EQ(RunToExit(wrong, {}, "wrong-drain"), 1);
   EXPECT_THAT(Log("wrong-drain"), HasSubstr("Failed to connect to '127.0.0.1:" + wrong[4] + "'"));
   EXPECT_TRUE(ProbesPass(cassandra));
-  EXPECT_EQ(RunToExit(cassandra.restart.pre_stop_argv, {}, "drain"), 0) << Log("drain");
+  EXPECT_EQ(RunToExit(cassandra.restart.pre_stop[0], {}, "drain"), 0) << Log("drain");
   EXPECT_THAT(Log("cassandra"), HasSubstr("DRAINED"));
   EXPECT_FALSE(Healthy(cassandra.probes[0]));  // Thrift stopped
   EXPECT_EQ(Terminate(child), 0) << Log("cassandra");

@@ -18,7 +18,7 @@ absl::StatusOr<Faults> ParseFaults(absl::string_view text, absl::string_view sco
   const std::pair<absl::string_view, bool Faults::*> kWords[] = {
       {"exit-at-start", &Faults::exit_at_start}, {"crash-at-start", &Faults::crash_at_start},
       {"hang-at-start", &Faults::hang_at_start}, {"crash-now", &Faults::crash_now},
-      {"ignore-term", &Faults::ignore_term},
+      {"ignore-term", &Faults::ignore_term},     {"save-fails", &Faults::save_fails},
   };
   Faults faults;
   int line_number = 0;
@@ -42,7 +42,7 @@ absl::StatusOr<Faults> ParseFaults(absl::string_view text, absl::string_view sco
       return absl::InvalidArgumentError(absl::StrCat(
           file_name, ":", line_number, ": unknown fault \"", word,
           "\" (valid: exit-at-start, crash-at-start, hang-at-start, crash-now, ignore-term, "
-          "each optionally as SERVICE:FAULT)"));
+          "save-fails, each optionally as SERVICE:FAULT)"));
     }
   }
   return faults;

@@ -20,6 +20,7 @@ struct Faults {
   bool hang_at_start = false;   // bind nothing; wait for SIGTERM/SIGINT
   bool crash_now = false;       // while running: SIGKILL itself (exit status 137)
   bool ignore_term = false;     // SIGTERM/SIGINT are logged and ignored; only SIGKILL stops it
+  bool save_fails = false;      // namenode: saveNamespace fails (as on a full disk)
 };
 
 // The faults of `text` that apply to `scope` (unscoped lines apply to every

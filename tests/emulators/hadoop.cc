@@ -1,8 +1,10 @@
 // Hadoop 1.0.4 as bin/hadoop and its daemons show themselves to the agent.
 
+#include <chrono>
 #include <filesystem>
 #include <random>
 #include <system_error>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -15,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/file_util.h"
+#include "common/net_util.h"
 #include "common/status_macros.h"
 #include "tests/emulators/product_util.h"
 #include "tests/emulators/products.h"
@@ -235,7 +238,16 @@ absl::StatusOr<DaemonPlan> Daemon(const std::string& command, const HadoopConf& 
     RETURN_IF_ERROR(CheckNameDirs(dirs));
     ASSIGN_OR_RETURN(Endpoint web, SocketAddress(conf, "dfs.http.address", "0.0.0.0:50070", "web",
                                                  Protocol::kHttpPage));
+    rpc.protocol = Protocol::kNameNodeRpc;  // dfsadmin's commands
     plan.endpoints = {rpc, web};
+    const Value extension = conf.Get("dfs.safemode.extension", "30000");
+    DaemonPlan::SafeMode safe_mode;
+    if (!absl::SimpleAtoi(extension.text, &safe_mode.extension_ms) || safe_mode.extension_ms < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(extension.origin, ": \"", extension.text,
+                                                     "\" is not a number of milliseconds"));
+    }
+    safe_mode.name_dirs = dirs;
+    plan.safe_mode = std::move(safe_mode);
   } else if (command == "secondarynamenode") {
     plan.source = "namenode.SecondaryNameNode";
     class_name = "SecondaryNameNode";
@@ -322,10 +334,57 @@ absl::StatusOr<std::optional<Invocation>> CheckJava(const RunRequest& r,
   return failed;
 }
 
+constexpr absl::string_view kDfsAdminUsage =
+    "Usage: java DFSAdmin\n"
+    "           [-safemode enter | leave | get | wait]\n"
+    "           [-saveNamespace]\n"
+    "           (emulated by bam-emulator: these only)\n";
+
+// `hadoop dfsadmin ...`: one command to the namenode's RPC port
+// (fs.default.name), answered as DFSAdmin prints it; exit 255 (its -1) on
+// any failure.
+absl::StatusOr<Invocation> DfsAdmin(const HadoopConf& conf, const std::vector<std::string>& args) {
+  std::string command;
+  std::string name;  // as DFSAdmin prefixes its errors
+  if (args.size() == 2 && args[0] == "-safemode" &&
+      (args[1] == "enter" || args[1] == "leave" || args[1] == "get" || args[1] == "wait")) {
+    command = absl::StrCat("safemode ", args[1] == "wait" ? "get" : args[1]);
+    name = "safemode";
+  } else if (args.size() == 1 && args[0] == "-saveNamespace") {
+    command = "saveNamespace";
+    name = "saveNamespace";
+  } else {
+    return Invocation{"", std::string(kDfsAdminUsage), 255, std::nullopt};
+  }
+  ASSIGN_OR_RETURN(Endpoint namenode, NameNodeAddress(conf));
+  while (true) {
+    absl::StatusOr<std::string> answer =
+        TcpRequest(namenode.host, namenode.port, command + "\n", std::chrono::seconds(60));
+    if (!answer.ok()) {
+      return Invocation{"",
+                        absl::StrCat(name, ": Call to ", namenode.host, ":", namenode.port,
+                                     " failed on connection exception: java.net.ConnectException: ",
+                                     answer.status().message(), "\n"),
+                        255, std::nullopt};
+    }
+    const std::string line(absl::StripAsciiWhitespace(*answer));
+    absl::string_view error = line;
+    if (absl::ConsumePrefix(&error, "error ")) {
+      return Invocation{"", absl::StrCat(name, ": ", error, "\n"), 255, std::nullopt};
+    }
+    // -safemode wait polls until the namenode has left safe mode.
+    if (args[0] == "-safemode" && args[1] == "wait" && line == "Safe mode is ON") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    return Invocation{line == "ok" ? "" : line + "\n", "", 0, std::nullopt};
+  }
+}
+
 constexpr absl::string_view kUsage =
     "Usage: hadoop [--config confdir] COMMAND\n"
     "where COMMAND is one of: namenode -format | namenode | secondarynamenode | datanode |\n"
-    "  jobtracker | tasktracker | version   (emulated by bam-emulator)\n";
+    "  jobtracker | tasktracker | dfsadmin | version   (emulated by bam-emulator)\n";
 
 }  // namespace
 
@@ -344,6 +403,12 @@ absl::StatusOr<Invocation> PrepareHadoop(const RunRequest& r, std::istream& in) 
   }
   static constexpr absl::string_view kDaemons[] = {"namenode", "secondarynamenode", "jobtracker",
                                                    "datanode", "tasktracker"};
+  if (command == "dfsadmin") {
+    ASSIGN_OR_RETURN(std::optional<Invocation> no_java, CheckJava(r, conf_dir));
+    if (no_java) return *std::move(no_java);
+    ASSIGN_OR_RETURN(HadoopConf conf, HadoopConf::Load(conf_dir));
+    return DfsAdmin(conf, std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   if (std::find(std::begin(kDaemons), std::end(kDaemons), command) == std::end(kDaemons)) {
     return Invocation{"", absl::StrCat("Could not find the main class: ", command, "\n", kUsage), 1,
                       std::nullopt};

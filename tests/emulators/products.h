@@ -34,6 +34,10 @@ enum class Protocol {
   // Cassandra's JMX port as nodetool uses it: one command line ("drain"),
   // one answer line. (Real JMX is RMI; nodetool is its only client here.)
   kJmx,
+  // The namenode's RPC port as `hadoop dfsadmin` uses it: one command line
+  // ("safemode get|enter|leave", "saveNamespace"), one answer line. Other
+  // clients (probes, datanodes) connect and close, as before.
+  kNameNodeRpc,
 };
 
 // A port the product binds, or a master it connects to.
@@ -69,6 +73,14 @@ struct DaemonPlan {
     std::vector<std::string> tasks;  // the Hive scripts the holder schedules
   };
   std::optional<Coordination> coordination;
+  // A namenode: safe mode at start, left dfs.safemode.extension after (the
+  // emulated namespace has no blocks, so the threshold is met at once), or
+  // entered and left by dfsadmin; saveNamespace only in safe mode.
+  struct SafeMode {
+    int extension_ms = 30000;
+    std::vector<std::string> name_dirs;  // where saveNamespace writes the image
+  };
+  std::optional<SafeMode> safe_mode;
 };
 
 // One run of an emulated program, as its install script passes it.

@@ -540,6 +540,85 @@ TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudg
   EXPECT_GT(writer.writes(), 50);
 }
 
+// Issue 17: Hadoop 1.x has no standby namenode. Its restart (only with
+// --allow-downtime) saves the namespace first, in safe mode, and does not
+// stop the namenode when that fails; the restarted namenode is healthy only
+// once out of safe mode, and the datanodes' steps come after that.
+TEST_F(SeedClusterTest, ANameNodeRestartSavesTheNamespaceFirstAndDatanodesWaitForSafeModeToEnd) {
+  const v1::GetStatusResponse before = Converged();
+  const std::string namenode_log = cluster_->LogDir("node1") + "/namenode.log";
+  auto count = [&](const std::string& text) {
+    absl::StatusOr<std::optional<std::string>> log = ReadFileIfExists(namenode_log);
+    if (!log.ok() || !log->has_value()) return 0;
+    int n = 0;
+    for (size_t at = (*log)->find(text); at != std::string::npos; at = (*log)->find(text, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  // A namespace that cannot be saved: the namenode is not stopped.
+  const std::string fault = cluster_->NodeRoot("node1") + "/home/hadoop/hadoop/emulator-fault";
+  ASSERT_TRUE(WriteFileAtomically(fault, "namenode:save-fails\n", 0644).ok());
+  v1::RollingRestartRequest namenode;
+  namenode.set_role("namenode");
+  namenode.set_allow_downtime(true);
+  namenode.set_health_timeout_ms(60'000);
+  absl::StatusOr<v1::Operation> refused = cluster_->StartRollingRestart(namenode);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  absl::StatusOr<v1::Operation> failed =
+      cluster_->WaitOperationDone(refused->id(), std::chrono::seconds(60));
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->state(), v1::OPERATION_STATE_FAILED) << failed->DebugString();
+  EXPECT_THAT(failed->reason(), HasSubstr("dfsadmin -saveNamespace` exited 255; not stopped"));
+  absl::StatusOr<v1::GetStatusResponse> still = cluster_->Status();
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(Pids(*still)["node1/namenode"], Pids(before)["node1/namenode"]);
+  fs::remove(fault);
+  Converged();  // safe mode was left again: healthy
+
+  // A Hadoop change, rolled out with the downtime allowed.
+  const int saved_before = count("Saving image file");
+  const int left_before = count("STATE* Safe mode is OFF.");
+  absl::StatusOr<v1::ApplyResponse> applied = cluster_->Apply(
+      Spec("  heap_mb: 1000\n  dfs_replication", "  heap_mb: 1100\n  dfs_replication"));
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_TRUE(cluster_
+                  ->WaitFor(
+                      [](const v1::GetStatusResponse& s) {
+                        const v1::RoleStatus* nn = LocalCluster::FindRole(s, "node1", "namenode");
+                        return s.converged() && nn != nullptr && nn->restart_pending();
+                      },
+                      kConverge)
+                  .ok());
+  v1::RollingRestartRequest hadoop;
+  hadoop.set_pending_only(true);
+  hadoop.set_allow_downtime(true);
+  hadoop.set_health_timeout_ms(60'000);
+  absl::StatusOr<v1::Operation> op = cluster_->StartRollingRestart(hadoop);
+  ASSERT_TRUE(op.ok()) << op.status();
+  std::vector<std::string> services;
+  for (const v1::RolloutStep& step : op->steps()) services.push_back(step.service());
+  EXPECT_THAT(services, ::testing::ElementsAre("namenode", "secondarynamenode", "datanode",
+                                               "datanode", "datanode", "jobtracker", "tasktracker",
+                                               "tasktracker", "tasktracker"));
+  absl::StatusOr<v1::Operation> done =
+      cluster_->WaitOperationDone(op->id(), std::chrono::seconds(240));
+  ASSERT_TRUE(done.ok()) << done.status();
+  ASSERT_EQ(done->state(), v1::OPERATION_STATE_SUCCEEDED) << done->DebugString();
+  // Saved before the stop, and out of safe mode before the next step.
+  EXPECT_EQ(count("Saving image file"), saved_before + 1);
+  EXPECT_EQ(count("STATE* Safe mode is OFF."), left_before + 1);
+  EXPECT_LE(done->steps(0).finished_ms(), done->steps(2).started_ms());
+  absl::StatusOr<std::optional<std::string>> log = ReadFileIfExists(namenode_log);
+  ASSERT_TRUE(log.ok() && log->has_value());
+  const size_t saved = (*log)->rfind("Saving image file");
+  const size_t stopped = (*log)->rfind("RECEIVED SIGNAL");
+  ASSERT_NE(saved, std::string::npos);
+  ASSERT_NE(stopped, std::string::npos);
+  EXPECT_LT(saved, stopped);
+  Converged();
+}
+
 // Issue 7: a rolling restart of Cassandra whose second node does not come
 // back stops at that step, with the reason, and restarts nothing after it.
 TEST_F(SeedClusterTest, ARollingRestartStopsAtAnInstanceThatDoesNotComeBack) {

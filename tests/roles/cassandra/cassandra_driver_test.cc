@@ -148,8 +148,9 @@ TEST_F(CassandraDriverTest, SeedNodeService) {
   EXPECT_EQ(r.order, RestartSafety::Order::kOneAtATimeDrainFirst);
   EXPECT_EQ(r.max_unavailable, 1);
   EXPECT_FALSE(r.requires_downtime_flag);
-  EXPECT_THAT(r.pre_stop_argv, ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
-                                           "192.168.4.103", "-p", "7199", "drain"));
+  EXPECT_THAT(r.pre_stop, ::testing::SizeIs(1));
+  EXPECT_THAT(r.pre_stop[0], ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
+                                         "192.168.4.103", "-p", "7199", "drain"));
 }
 
 // cassandra.yaml takes bare IPv6 hosts (quoted for YAML); the JVM drops
@@ -171,8 +172,8 @@ TEST_F(CassandraDriverTest, Ipv6Node) {
 
   EXPECT_THAT(s.process.argv, ElementsAre(root_ + "/opt/cassandra/bin/cassandra", "-f",
                                           "-Djava.net.preferIPv4Stack=false"));
-  EXPECT_THAT(s.restart.pre_stop_argv, ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
-                                                   "[fd00::3]", "-p", "7199", "drain"));
+  EXPECT_THAT(s.restart.pre_stop[0], ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
+                                                 "[fd00::3]", "-p", "7199", "drain"));
   ASSERT_EQ(s.probes.size(), 2u);
   EXPECT_EQ(s.probes[0].host, "fd00::3");
   EXPECT_EQ(s.probes[0].port, 9160u);
@@ -189,8 +190,8 @@ TEST_F(CassandraDriverTest, HeapAndJmxPortFollowThePlanIntoCassandraEnv) {
   EXPECT_THAT(s.files[1].content, HasSubstr("\nMAX_HEAP_SIZE=\"4096M\"\nHEAP_NEWSIZE=\"1024M\"\n"));
   EXPECT_THAT(s.files[1].content, HasSubstr("\nJMX_PORT=\"7299\"\n"));
   // nodetool drain talks to the port the file gives Cassandra.
-  EXPECT_THAT(s.restart.pre_stop_argv, ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
-                                                   "192.168.4.102", "-p", "7299", "drain"));
+  EXPECT_THAT(s.restart.pre_stop[0], ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
+                                                 "192.168.4.102", "-p", "7299", "drain"));
 
   node.mutable_cassandra()->set_heap_mb(2);
   absl::StatusOr<std::vector<ServicePlan>> bad = CassandraDriver().Render(node, ctx_);
