@@ -64,13 +64,25 @@ std::string FormatRender(const std::vector<ServicePlan>& services,
     }
     for (const Probe& p : s.probes) {
       absl::StrAppend(&out, "#   probe ", p.name, ": ", ProbeKind(p.kind), " ",
-                      HostPort(p.host, p.port), p.http_path, "\n");
+                      HostPort(p.host, p.port), p.http_path,
+                      p.http_unhealthy_text.empty()
+                          ? ""
+                          : absl::StrCat(" (unhealthy while it says \"", p.http_unhealthy_text, "\")"),
+                      "\n");
     }
     absl::StrAppend(&out, "#   restart: group ", s.restart.group, ", ", OrderName(s.restart.order),
                     ", at most ", s.restart.max_unavailable, " down");
     for (size_t i = 0; i < s.restart.pre_stop.size(); ++i) {
       absl::StrAppend(&out, i == 0 ? ", before stop: " : "; then ",
                       absl::StrJoin(s.restart.pre_stop[i], " "));
+    }
+    if (s.restart.pre_stop_required) {
+      absl::StrAppend(&out, " (not stopped unless they succeed");
+      for (size_t i = 0; i < s.restart.pre_stop_undo.size(); ++i) {
+        absl::StrAppend(&out, i == 0 ? "; else " : "; then ",
+                        absl::StrJoin(s.restart.pre_stop_undo[i], " "));
+      }
+      absl::StrAppend(&out, ")");
     }
     absl::StrAppend(&out, "\n");
     if (!s.depends_on.empty()) {
