@@ -65,9 +65,9 @@ std::string FormatRender(const std::vector<ServicePlan>& services,
     for (const Probe& p : s.probes) {
       absl::StrAppend(&out, "#   probe ", p.name, ": ", ProbeKind(p.kind), " ",
                       HostPort(p.host, p.port), p.http_path,
-                      p.http_unhealthy_text.empty()
-                          ? ""
-                          : absl::StrCat(" (unhealthy while it says \"", p.http_unhealthy_text, "\")"),
+                      p.http_unhealthy_text.empty() ? ""
+                                                    : absl::StrCat(" (unhealthy while it says \"",
+                                                                   p.http_unhealthy_text, "\")"),
                       "\n");
     }
     absl::StrAppend(&out, "#   restart: group ", s.restart.group, ", ", OrderName(s.restart.order),

@@ -200,6 +200,26 @@ absl::Status PatchCoordination(const v1::BamPlan& b, XmlDocument& doc) {
                     absl::StrCat(b.coordination_session_timeout_ms()));
 }
 
+// Tomcat's connectors (the console's HTTP and HTTPS) bind every interface
+// unless given an address: the node's, bare (Tomcat reads an IPv6 literal
+// without brackets).
+absl::Status PatchCatalina(const std::string& address, XmlDocument& doc) {
+  RETURN_IF_ERROR(ExpectRoot(doc, "Server"));
+  int connectors = 0;
+  for (pugi::xml_node service = doc.root().child("Service"); service;
+       service = service.next_sibling("Service")) {
+    for (pugi::xml_node c = service.child("Connector"); c; c = c.next_sibling("Connector")) {
+      RETURN_IF_ERROR(SetXmlAttribute(c, "address", address));
+      ++connectors;
+    }
+  }
+  if (connectors == 0) {
+    return absl::FailedPreconditionError(
+        "no <Service><Connector> to bind (Carbon ships the HTTP and HTTPS connectors here)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PatchTasksConfig(const v1::BamPlan& b, XmlDocument& doc) {
   RETURN_IF_ERROR(ExpectRoot(doc, "tasks-configuration"));
   RETURN_IF_ERROR(SetChildText(doc.root(), "taskServerMode", b.task_server_mode()));
@@ -393,6 +413,12 @@ absl::StatusOr<std::vector<ServiceSetup>> BamDriver::Setup(
        false,
        false,
        [&](XmlDocument& d) { return PatchRegistry(b, d); }},
+      {"tomcat/catalina-server.xml",
+       "wso2-carbon-kernel/catalina-server.xml",
+       {},
+       false,
+       false,
+       [&](XmlDocument& d) { return PatchCatalina(plan.address(), d); }},
       {"etc/coordination-client-config.xml", nullptr, kCoordinationSkeleton, true, false,
        [&](XmlDocument& d) { return PatchCoordination(b, d); }},
       {"etc/tasks-config.xml",

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -50,6 +51,79 @@ std::string Canonical(pugi::xml_node node) {
     absl::StrAppend(&out, "\x01", a.name(), "\x02", a.value());
   }
   if (node.type() != pugi::node_element) absl::StrAppend(&out, "\x03", node.value());
+  return out;
+}
+
+// One attribute as written in a start tag: where its value is, and where
+// the attribute ends (after the closing quote).
+struct WrittenAttribute {
+  std::string name;
+  size_t value_begin = 0;
+  size_t value_end = 0;
+  size_t end = 0;
+};
+
+// The attributes of `tag` ("<name attrs", as OriginalMarkup keeps it), in
+// order; nullopt when it does not read as a plain start tag.
+std::optional<std::vector<WrittenAttribute>> WrittenAttributes(absl::string_view tag) {
+  std::vector<WrittenAttribute> attributes;
+  size_t i = 1;  // past '<'
+  auto skip_space = [&] {
+    while (i < tag.size() && absl::ascii_isspace(static_cast<unsigned char>(tag[i]))) ++i;
+  };
+  while (i < tag.size() && !absl::ascii_isspace(static_cast<unsigned char>(tag[i]))) ++i;  // name
+  while (true) {
+    skip_space();
+    if (i >= tag.size()) return attributes;
+    WrittenAttribute a;
+    const size_t name_begin = i;
+    while (i < tag.size() && tag[i] != '=' &&
+           !absl::ascii_isspace(static_cast<unsigned char>(tag[i]))) {
+      ++i;
+    }
+    a.name = std::string(tag.substr(name_begin, i - name_begin));
+    skip_space();
+    if (i >= tag.size() || tag[i] != '=') return std::nullopt;
+    ++i;
+    skip_space();
+    if (i >= tag.size() || (tag[i] != '"' && tag[i] != '\'')) return std::nullopt;
+    const char quote = tag[i++];
+    a.value_begin = i;
+    while (i < tag.size() && tag[i] != quote) ++i;
+    if (i >= tag.size()) return std::nullopt;
+    a.value_end = i++;
+    a.end = i;
+    attributes.push_back(std::move(a));
+  }
+}
+
+// `tag` with the attribute values of `node`: changed values replaced where
+// they stand, new attributes appended after the last one, every other byte
+// (line breaks, indentation, quotes) kept. nullopt when an attribute was
+// removed or renamed, or the tag does not read: then it is written anew.
+std::optional<std::string> RewriteStartTag(absl::string_view tag, pugi::xml_node node) {
+  std::optional<std::vector<WrittenAttribute>> written = WrittenAttributes(tag);
+  if (!written) return std::nullopt;
+  std::vector<pugi::xml_attribute> current;
+  for (pugi::xml_attribute a : node.attributes()) current.push_back(a);
+  if (current.size() < written->size()) return std::nullopt;
+  std::string out;
+  size_t at = 0;
+  for (size_t k = 0; k < written->size(); ++k) {
+    const WrittenAttribute& w = (*written)[k];
+    if (w.name != current[k].name()) return std::nullopt;
+    // A value may not hold the quote it stands in (single quotes).
+    if (absl::StrContains(current[k].value(), tag[w.value_end])) return std::nullopt;
+    absl::StrAppend(&out, tag.substr(at, w.value_begin - at), current[k].value());
+    at = w.value_end;
+  }
+  const size_t last_end = written->empty() ? tag.find_first_of(" \t\r\n") : written->back().end;
+  const size_t insert_at = last_end == absl::string_view::npos ? tag.size() : last_end;
+  absl::StrAppend(&out, tag.substr(at, insert_at - at));
+  for (size_t k = written->size(); k < current.size(); ++k) {
+    absl::StrAppend(&out, " ", current[k].name(), "=\"", current[k].value(), "\"");
+  }
+  absl::StrAppend(&out, tag.substr(insert_at));
   return out;
 }
 
@@ -191,6 +265,20 @@ const XmlDocument::OriginalMarkup* XmlDocument::Original(pugi::xml_node node) co
   return &it->second;
 }
 
+std::optional<std::string> XmlDocument::KeptLayout(pugi::xml_node node) const {
+  auto it = original_.find(node.internal_object());
+  if (it == original_.end()) return std::nullopt;
+  // The same element name: the parsed text starts "<name".
+  const absl::string_view text = it->second.text;
+  const std::string prefix = absl::StrCat("<", node.name());
+  if (!absl::StartsWith(text, prefix) ||
+      (text.size() > prefix.size() &&
+       !absl::ascii_isspace(static_cast<unsigned char>(text[prefix.size()])))) {
+    return std::nullopt;
+  }
+  return RewriteStartTag(text, node);
+}
+
 void XmlDocument::Write(pugi::xml_node node, std::string* out) const {
   switch (node.type()) {
     case pugi::node_document:
@@ -236,6 +324,19 @@ void XmlDocument::Write(pugi::xml_node node, std::string* out) const {
                         orig->self_closing ? absl::StripTrailingAsciiWhitespace(orig->text)
                                            : absl::string_view(orig->text),
                         ">");
+      } else if (std::optional<std::string> kept = KeptLayout(node)) {
+        // Only attribute values changed or were added: the tag keeps its
+        // layout (attributes on lines of their own, trailing blanks).
+        const bool self_closing = original_.at(node.internal_object()).self_closing;
+        if (empty) {
+          absl::StrAppend(out, *kept, self_closing ? "/>" : ">");
+          if (!self_closing) absl::StrAppend(out, "</", node.name(), ">");
+          return;
+        }
+        absl::StrAppend(
+            out,
+            self_closing ? absl::StripTrailingAsciiWhitespace(*kept) : absl::string_view(*kept),
+            ">");
       } else {
         absl::StrAppend(out, "<", node.name());
         for (pugi::xml_attribute a : node.attributes()) {

@@ -16,7 +16,10 @@
 //    ISO-8859-1 file stays ISO-8859-1);
 //  - every start tag, declaration, processing instruction and DOCTYPE is
 //    written as its original text unless the patch changed its name or
-//    attributes; `<a></a>` stays `<a></a>` and `<a />` stays `<a />`.
+//    attributes; `<a></a>` stays `<a></a>` and `<a />` stays `<a />`. A
+//    start tag whose attribute values changed, or that gained attributes,
+//    keeps its layout: values are replaced where they stand and new
+//    attributes follow the last one.
 //
 // Consequence for callers: node values and attribute values in the DOM are
 // raw XML text (entities not expanded). Read them with XmlText/XmlAttribute
@@ -30,6 +33,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <pugixml.hpp>
 #include <string>
 
@@ -71,6 +75,10 @@ class XmlDocument {
     bool self_closing = false;
   };
   const OriginalMarkup* Original(pugi::xml_node node) const;
+  // An element's parsed start tag ("<name attrs") rewritten with its
+  // current attributes, when only values changed or attributes were added;
+  // nullopt otherwise.
+  std::optional<std::string> KeptLayout(pugi::xml_node node) const;
   void Write(pugi::xml_node node, std::string* out) const;
 
   pugi::xml_document dom_;

@@ -31,6 +31,7 @@ constexpr int kEmbeddedCassandraPort = 9160;
 // a malformed one stops Carbon.
 constexpr absl::string_view kXmlFiles[] = {
     "carbon.xml",
+    "tomcat/catalina-server.xml",
     "cassandra-component.xml",
     "registry.xml",
     "datasources/master-datasources.xml",
@@ -99,6 +100,40 @@ absl::Status CheckRegistry(const std::string& path, const pugi::xml_document& do
     }
   }
   return absl::OkStatus();
+}
+
+// Tomcat's connectors as catalina-server.xml declares them: the HTTPS one
+// (SSLEnabled or scheme https) and the HTTP one, each with its port and
+// the address it binds ("" when the file gives none: every interface).
+struct Connectors {
+  int http_port = kHttpPort;
+  int https_port = kHttpsPort;
+  std::string http_address;
+  std::string https_address;
+  std::string origin = "the stock connectors (no tomcat/catalina-server.xml)";
+};
+
+absl::StatusOr<Connectors> ConnectorsOf(const std::string& path, const pugi::xml_document* doc) {
+  Connectors c;
+  if (doc == nullptr) return c;
+  c.origin = path;
+  for (pugi::xml_node service = doc->document_element().child("Service"); service;
+       service = service.next_sibling("Service")) {
+    for (pugi::xml_node connector = service.child("Connector"); connector;
+         connector = connector.next_sibling("Connector")) {
+      const std::string port_text = connector.attribute("port").as_string();
+      int port = 0;
+      if (!absl::SimpleAtoi(port_text, &port) || port <= 0 || port > 65535) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": a <Connector> port \"", port_text, "\" is not a port (1-65535)"));
+      }
+      const bool https = std::string(connector.attribute("SSLEnabled").as_string()) == "true" ||
+                         std::string(connector.attribute("scheme").as_string()) == "https";
+      (https ? c.https_port : c.http_port) = port;
+      (https ? c.https_address : c.http_address) = connector.attribute("address").as_string();
+    }
+  }
+  return c;
 }
 
 // The Hive scripts the task holder schedules in the emulation (a fresh
@@ -220,12 +255,29 @@ absl::StatusOr<Invocation> PrepareBam(const RunRequest& r) {
   DaemonPlan plan;
   plan.product = Product::kBam;
   plan.source = "org.wso2.carbon.core.internal.StartupFinalizerServiceComponent";
-  plan.endpoints.push_back({"https", absl::StrCat("HTTPS connector ", kHttpsPort, offset_origin),
-                            host, kHttpsPort + offset, Protocol::kTcp, ""});
+  // The console's connectors bind what catalina-server.xml says (Tomcat's
+  // `address`; every interface without one, or the install's
+  // --bind-address).
+  ASSIGN_OR_RETURN(Connectors connectors, ConnectorsOf(conf + "tomcat/catalina-server.xml",
+                                                       docs["tomcat/catalina-server.xml"].get()));
+  auto connector_host = [&](const std::string& address) {
+    return address.empty() ? host : address;
+  };
+  auto connector_origin = [&](const char* what, int port, const std::string& address) {
+    return absl::StrCat(what, " connector ", port, " of ", connectors.origin, " + Ports/Offset ",
+                        offset, "; ",
+                        address.empty() ? bind_origin : std::string("its address attribute"));
+  };
+  const std::string https_host = connector_host(connectors.https_address);
   plan.endpoints.push_back(
-      {"console", absl::StrCat("HTTP connector ", kHttpPort, offset_origin), host,
-       kHttpPort + offset, Protocol::kHttpCarbon,
-       absl::StrCat("https://", host == "0.0.0.0" ? "localhost" : host, ":", kHttpsPort + offset)});
+      {"https", connector_origin("HTTPS", connectors.https_port, connectors.https_address),
+       https_host, connectors.https_port + offset, Protocol::kTcp, ""});
+  plan.endpoints.push_back(
+      {"console", connector_origin("HTTP", connectors.http_port, connectors.http_address),
+       connector_host(connectors.http_address), connectors.http_port + offset,
+       Protocol::kHttpCarbon,
+       absl::StrCat("https://", https_host == "0.0.0.0" ? "localhost" : https_host, ":",
+                    connectors.https_port + offset)});
   // The Thrift receiver, configured by data-bridge-config.xml (its own
   // <hostName> is the bind address when set).
   if (const auto& bridge = docs["data-bridge/data-bridge-config.xml"]; bridge != nullptr) {

@@ -577,6 +577,25 @@ TEST_F(BamTest, PortsAreCarbonsPlusTheOffset) {
   EXPECT_EQ(embedded->daemon->endpoints.back().port, 9161);
 }
 
+// Tomcat's connectors come from catalina-server.xml: their ports (plus the
+// offset) and, when given, the address they bind.
+TEST_F(BamTest, TheConsoleConnectorsAreCatalinasWithTheirAddress) {
+  Edit("tomcat/catalina-server.xml", "port=\"9763\"", "port=\"9780\" address=\"127.0.0.7\"");
+  absl::StatusOr<Invocation> run = Run({"-Ddisable.cassandra.server.startup=true"});
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_TRUE(run->daemon.has_value());
+  std::map<std::string, std::string> bound;
+  for (const Endpoint& e : run->daemon->endpoints)
+    bound[e.name] = absl::StrCat(e.host, ":", e.port);
+  EXPECT_EQ(bound["console"], "127.0.0.7:9780");
+  EXPECT_EQ(bound["https"], "127.0.0.1:9443");  // no address: the install's --bind-address
+  Edit("tomcat/catalina-server.xml", "port=\"9443\"", "port=\"94x3\"");
+  absl::StatusOr<Invocation> bad = Run();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("tomcat/catalina-server.xml: a <Connector> port \"94x3\" is not a port"));
+}
+
 TEST_F(BamTest, RefusesBadOffsetDataSourceWithoutUrlAndUnknownRegistryDataSource) {
   Edit("carbon.xml", "<Offset>0</Offset>", "<Offset>one</Offset>");
   absl::StatusOr<Invocation> offset = Run();

@@ -50,23 +50,26 @@ Layout LayoutOf(Product product) {
               {{"conf/cassandra.yaml", "wso2-bam/cassandra.yaml"},
                {"conf/cassandra-env.sh", "apache-cassandra/cassandra-env.sh"}}};
     case Product::kBam:
-      return {"WSO2 Business Activity Monitor 2.x",
-              {{"bin/wso2server.sh", "wso2server.sh"}},
-              {"repository/conf/advanced", "repository/conf/etc", "repository/logs", "dbscripts"},
-              {{"repository/conf/carbon.xml", "wso2-bam/carbon.xml"},
-               {"repository/conf/cassandra-component.xml", "wso2-bam/cassandra-component.xml"},
-               {"repository/conf/datasources/master-datasources.xml",
-                "wso2-carbon-kernel/master-datasources.xml"},
-               {"repository/conf/registry.xml", "wso2-carbon-kernel/registry.xml"},
-               {"repository/conf/etc/tasks-config.xml",
-                "wso2-bam/tasks-config.das-clustering-template.xml"},
-               {"repository/conf/etc/hector-config.xml", "wso2-bam/hector-config.xml"},
-               {"repository/conf/data-bridge/data-bridge-config.xml",
-                "wso2-bam/data-bridge-config.xml"},
-               // The registry-schema init step feeds this to the mysql client.
-               {"dbscripts/mysql.sql",
-                "=-- Emulated install (bam-emulator): the real BAM's registry schema is not "
-                "shipped.\n"}}};
+      return {
+          "WSO2 Business Activity Monitor 2.x",
+          {{"bin/wso2server.sh", "wso2server.sh"}},
+          {"repository/conf/advanced", "repository/conf/etc", "repository/conf/tomcat",
+           "repository/logs", "dbscripts"},
+          {{"repository/conf/carbon.xml", "wso2-bam/carbon.xml"},
+           {"repository/conf/cassandra-component.xml", "wso2-bam/cassandra-component.xml"},
+           {"repository/conf/datasources/master-datasources.xml",
+            "wso2-carbon-kernel/master-datasources.xml"},
+           {"repository/conf/registry.xml", "wso2-carbon-kernel/registry.xml"},
+           {"repository/conf/tomcat/catalina-server.xml", "wso2-carbon-kernel/catalina-server.xml"},
+           {"repository/conf/etc/tasks-config.xml",
+            "wso2-bam/tasks-config.das-clustering-template.xml"},
+           {"repository/conf/etc/hector-config.xml", "wso2-bam/hector-config.xml"},
+           {"repository/conf/data-bridge/data-bridge-config.xml",
+            "wso2-bam/data-bridge-config.xml"},
+           // The registry-schema init step feeds this to the mysql client.
+           {"dbscripts/mysql.sql",
+            "=-- Emulated install (bam-emulator): the real BAM's registry schema is not "
+            "shipped.\n"}}};
   }
   return {};
 }

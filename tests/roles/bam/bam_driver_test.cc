@@ -54,6 +54,7 @@ const std::map<std::string, std::string>& StockInstall() {
       {"cassandra-component.xml", "wso2-bam/cassandra-component.xml"},
       {"datasources/master-datasources.xml", "wso2-carbon-kernel/master-datasources.xml"},
       {"registry.xml", "wso2-carbon-kernel/registry.xml"},
+      {"tomcat/catalina-server.xml", "wso2-carbon-kernel/catalina-server.xml"},
       {"etc/tasks-config.xml", "wso2-bam/tasks-config.das-clustering-template.xml"},
   };
   return *files;
@@ -133,10 +134,35 @@ TEST_F(BamDriverTest, OneServiceServingAllThreeRolesOnSeedNodes) {
     EXPECT_THAT(RelPaths(s),
                 ElementsAre("carbon.xml", "cassandra-component.xml", "advanced/streamdefn.xml",
                             "datasources/master-datasources.xml", "registry.xml",
-                            "etc/coordination-client-config.xml", "etc/tasks-config.xml",
-                            "advanced/hive-site.xml"));
+                            "tomcat/catalina-server.xml", "etc/coordination-client-config.xml",
+                            "etc/tasks-config.xml", "advanced/hive-site.xml"));
     for (const ConfigFile& f : s.files) EXPECT_EQ(f.owner, "wso2") << f.path;
   }
+}
+
+// Tomcat's two connectors bind the node's address instead of every
+// interface; nothing else of the stock file changes.
+TEST_F(BamDriverTest, TheConsoleConnectorsBindTheNodesAddress) {
+  ServicePlan s = RenderOne(SeedNodePlan("node2"));
+  const ConfigFile* catalina = nullptr;
+  for (const ConfigFile& f : s.files) {
+    if (absl::EndsWith(f.path, "/tomcat/catalina-server.xml")) catalina = &f;
+  }
+  ASSERT_NE(catalina, nullptr);
+  // The address follows each connector's last attribute; the attributes'
+  // lines, indentation and trailing blanks stay.
+  const std::string stock = Stock("tomcat/catalina-server.xml");
+  size_t from = 0;
+  std::string expected;
+  for (int i = 0; i < 2; ++i) {
+    const size_t at = stock.find("URIEncoding=\"UTF-8\"/>", from);
+    ASSERT_NE(at, std::string::npos);
+    absl::StrAppend(&expected, stock.substr(from, at - from),
+                    "URIEncoding=\"UTF-8\" address=\"192.168.4.101\"/>");
+    from = at + std::string("URIEncoding=\"UTF-8\"/>").size();
+  }
+  absl::StrAppend(&expected, stock.substr(from));
+  EXPECT_EQ(catalina->content, expected);
 }
 
 TEST_F(BamDriverTest, NodesWithoutBamGetNothing) {
@@ -570,7 +596,8 @@ TEST_F(BamDriverTest, ReceiverAndDashboardOnlyNode) {
   EXPECT_THAT(s.roles, ElementsAre("bam-receiver", "bam-dashboard"));
   EXPECT_THAT(RelPaths(s),
               ElementsAre("carbon.xml", "cassandra-component.xml", "advanced/streamdefn.xml",
-                          "datasources/master-datasources.xml", "registry.xml"));
+                          "datasources/master-datasources.xml", "registry.xml",
+                          "tomcat/catalina-server.xml"));
   EXPECT_THAT(s.remove_paths, IsEmpty());
   EXPECT_EQ(s.restart.group, "bam");
   EXPECT_EQ(s.restart.order, RestartSafety::Order::kAnyOrder);

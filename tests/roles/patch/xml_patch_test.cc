@@ -94,14 +94,43 @@ TEST(XmlPatchTest, ADeclarationNotEndedByItsOwnMarkIsRefused) {
             "with \"?>\"");
 }
 
-TEST(XmlPatchTest, ChangedAttributesRewriteOnlyThatTag) {
+TEST(XmlPatchTest, ChangedAttributesRewriteOnlyTheirValues) {
   const std::string text = "<r>\n  <a  x='1'  y='2' />\n  <b  z='3' />\n</r>\n";
   std::unique_ptr<XmlDocument> doc = Parse(text);
   ASSERT_NE(doc, nullptr);
   ASSERT_TRUE(SetXmlAttribute(doc->root().child("a"), "y", "2").ok());  // same value: no-op
   EXPECT_EQ(SerializeXml(*doc), text);
   ASSERT_TRUE(SetXmlAttribute(doc->root().child("a"), "y", "<5>").ok());
-  EXPECT_EQ(SerializeXml(*doc), "<r>\n  <a x=\"1\" y=\"&lt;5&gt;\"/>\n  <b  z='3' />\n</r>\n");
+  EXPECT_EQ(SerializeXml(*doc), "<r>\n  <a  x='1'  y='&lt;5&gt;' />\n  <b  z='3' />\n</r>\n");
+  // A value holding the quote it would stand in: the tag is written anew.
+  ASSERT_TRUE(SetXmlAttribute(doc->root().child("a"), "y", "it's").ok());
+  EXPECT_EQ(SerializeXml(*doc), "<r>\n  <a x=\"1\" y=\"it's\"/>\n  <b  z='3' />\n</r>\n");
+}
+
+// Tomcat's connectors put each attribute on a line of its own, some with
+// trailing blanks: an added attribute follows the last one, and the rest
+// stays as it was.
+TEST(XmlPatchTest, AnAddedAttributeFollowsTheLastOneAndTheLayoutStays) {
+  const std::string text =
+      "<Server>\n  <Connector  protocol=\"nio\"\n              port=\"9763\" \n"
+      "              URIEncoding=\"UTF-8\"/>\n  <Connector port='9443'>\n  </Connector>\n"
+      "</Server>\n";
+  std::unique_ptr<XmlDocument> doc = Parse(text);
+  ASSERT_NE(doc, nullptr);
+  for (pugi::xml_node c = doc->root().child("Connector"); c; c = c.next_sibling("Connector")) {
+    ASSERT_TRUE(SetXmlAttribute(c, "address", "10.0.0.1").ok());
+  }
+  EXPECT_EQ(SerializeXml(*doc),
+            "<Server>\n  <Connector  protocol=\"nio\"\n              port=\"9763\" \n"
+            "              URIEncoding=\"UTF-8\" address=\"10.0.0.1\"/>\n"
+            "  <Connector port='9443' address=\"10.0.0.1\">\n  </Connector>\n</Server>\n");
+  // Patching again changes nothing.
+  std::unique_ptr<XmlDocument> again = Parse(SerializeXml(*doc));
+  ASSERT_NE(again, nullptr);
+  for (pugi::xml_node c = again->root().child("Connector"); c; c = c.next_sibling("Connector")) {
+    ASSERT_TRUE(SetXmlAttribute(c, "address", "10.0.0.1").ok());
+  }
+  EXPECT_EQ(SerializeXml(*again), SerializeXml(*doc));
 }
 
 TEST(XmlPatchTest, Latin1BytesPassThrough) {
