@@ -376,6 +376,7 @@ absl::StatusOr<v1::ApplyResponse> LocalCluster::Apply(const std::string& spec_te
   grpc::Status s = stub_->ApplyDesiredState(&ctx, request, &response);
   Forget(s);
   if (!s.ok()) return FromGrpc(s, "apply");
+  applied_spec_text_ = spec_text;
   return response;
 }
 

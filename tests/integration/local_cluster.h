@@ -104,6 +104,10 @@ class LocalCluster {
   std::string Address(const std::string& node) const;
   // The spec as applied (rewritten for this machine).
   const std::string& spec_text() const { return spec_text_; }
+  // The text of the last spec Apply stored, or spec_text() before any.
+  const std::string& applied_spec_text() const {
+    return applied_spec_text_.empty() ? spec_text_ : applied_spec_text_;
+  }
   std::string controller_address() const;  // the first controller's
   int controller_count() const { return options_.ha_zookeeper.empty() ? 1 : 3; }
   std::string ControllerAddress(int i) const;
@@ -136,6 +140,7 @@ class LocalCluster {
   std::vector<std::string> nodes_;
   std::map<std::string, std::string> addresses_;
   std::string spec_text_;
+  std::string applied_spec_text_;
   std::vector<std::unique_ptr<ChildProcess>> controllers_;
   int leader_ = 0;  // the controller the stub talks to
   std::map<std::string, std::unique_ptr<ChildProcess>> agents_;

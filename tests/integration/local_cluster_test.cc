@@ -579,8 +579,10 @@ TEST_F(SeedClusterTest, ANameNodeRestartSavesTheNamespaceFirstAndDatanodesWaitFo
   // A Hadoop change, rolled out with the downtime allowed.
   const int saved_before = count("Saving image file");
   const int left_before = count("STATE* Safe mode is OFF.");
+  // On top of what earlier scenarios applied, so only Hadoop is pending.
   absl::StatusOr<v1::ApplyResponse> applied = cluster_->Apply(
-      Spec("  heap_mb: 1000\n  dfs_replication", "  heap_mb: 1100\n  dfs_replication"));
+      testing::ReplaceOnce(cluster_->applied_spec_text(), "  heap_mb: 1000\n  dfs_replication",
+                           "  heap_mb: 1100\n  dfs_replication"));
   ASSERT_TRUE(applied.ok()) << applied.status();
   ASSERT_TRUE(cluster_
                   ->WaitFor(
