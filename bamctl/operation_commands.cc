@@ -14,6 +14,7 @@
 #include "bamctl/output.h"
 #include "bamctl/table.h"
 #include "proto/enum_text.h"
+#include "proto/operation_util.h"
 
 namespace bamctl {
 namespace {
@@ -54,18 +55,6 @@ void PrintAutoRollout(const v1::Operation& op, std::ostream& out) {
   if (!op.reason().empty()) out << op.reason() << "\n";
 }
 
-// The services of `op`'s steps, in order, once each.
-std::vector<std::string> StepServices(const v1::Operation& op) {
-  std::vector<std::string> services;
-  for (const v1::RolloutStep& s : op.steps()) {
-    const std::string& service = s.service().empty() ? op.service() : s.service();
-    if (std::find(services.begin(), services.end(), service) == services.end()) {
-      services.push_back(service);
-    }
-  }
-  return services;
-}
-
 // "zookeeper (service zookeeper)", or for a rollout of everything pending
 // "everything pending (zookeeper, cassandra)".
 std::string Subject(const v1::Operation& op) {
@@ -95,8 +84,8 @@ void PrintOperation(const v1::Operation& op, std::ostream& out) {
   }
   TextTable table({"STEP", "SERVICE", "NODES", "STATE", "MESSAGE"});
   for (const v1::RolloutStep& s : op.steps()) {
-    table.AddRow({absl::StrCat(s.index()), s.service().empty() ? op.service() : s.service(),
-                  absl::StrJoin(s.nodes(), ","), EnumText(s.state()), s.message()});
+    table.AddRow({absl::StrCat(s.index()), StepService(op, s), absl::StrJoin(s.nodes(), ","),
+                  EnumText(s.state()), s.message()});
   }
   out << table.Render();
   if (!op.reason().empty()) out << op.reason() << "\n";
@@ -122,8 +111,7 @@ std::string ProgressLine(const v1::Operation& op) {
                    "/", op.steps_size(), " steps, ", EnumText(op.state()));
   for (const v1::RolloutStep& s : op.steps()) {
     if (s.state() == v1::STEP_STATE_DONE) continue;
-    absl::StrAppend(&line, "; step ", s.index(), " (",
-                    s.service().empty() ? op.service() : s.service(), " on ",
+    absl::StrAppend(&line, "; step ", s.index(), " (", StepService(op, s), " on ",
                     absl::StrJoin(s.nodes(), ","), ") ", EnumText(s.state()),
                     s.message().empty() ? "" : ": ", s.message());
     break;

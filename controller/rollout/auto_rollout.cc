@@ -8,8 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "common/status_log.h"
 #include "controller/rollout/planner.h"
-#include "controller/rollout/rolling_restart.h"
 #include "proto/enum_text.h"
+#include "proto/operation_util.h"
 
 namespace bamctl {
 namespace {

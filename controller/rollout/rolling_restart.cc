@@ -15,6 +15,7 @@
 #include "common/status_macros.h"
 #include "common/utf8.h"
 #include "proto/enum_text.h"
+#include "proto/operation_util.h"
 #include "spdlog/spdlog.h"
 
 namespace bamctl {
@@ -62,12 +63,6 @@ std::string Describe(const v1::Operation& op) {
   if (!op.role().empty()) return absl::StrCat("rolling restart of ", op.role());
   return absl::StrCat("rolling restart of everything pending (",
                       absl::StrJoin(StepServices(op), ", "), ")");
-}
-
-// The service a step restarts: its own, or (stored before steps named
-// theirs) the operation's.
-const std::string& StepService(const v1::Operation& op, const v1::RolloutStep& step) {
-  return step.service().empty() ? op.service() : step.service();
 }
 
 // The services an unfinished operation restarts.
@@ -126,17 +121,6 @@ v1::Operation NewOperation(const v1::RollingRestartRequest& request,
 }
 
 }  // namespace
-
-std::vector<std::string> StepServices(const v1::Operation& op) {
-  std::vector<std::string> services;
-  for (const v1::RolloutStep& s : op.steps()) {
-    const std::string& service = s.service().empty() ? op.service() : s.service();
-    if (std::find(services.begin(), services.end(), service) == services.end()) {
-      services.push_back(service);
-    }
-  }
-  return services;
-}
 
 absl::StatusOr<std::vector<ServicePart>> RollingRestart::PlanParts(
     const v1::RollingRestartRequest& request, const v1::GetStatusResponse& status,

@@ -38,9 +38,6 @@ struct ServicePart {
   RolloutPlan plan;
 };
 
-// The services `op`'s steps restart, in step order, once each.
-std::vector<std::string> StepServices(const v1::Operation& op);
-
 // One kind of operation: the rolling restart of one service, or of every
 // service a version left restart pending (service group by service group
 // in dependency order, each planned as its own restart would be), step by
