@@ -585,8 +585,9 @@ TEST_F(BamTest, TheConsoleConnectorsAreCatalinasWithTheirAddress) {
   ASSERT_TRUE(run.ok()) << run.status();
   ASSERT_TRUE(run->daemon.has_value());
   std::map<std::string, std::string> bound;
-  for (const Endpoint& e : run->daemon->endpoints)
+  for (const Endpoint& e : run->daemon->endpoints) {
     bound[e.name] = absl::StrCat(e.host, ":", e.port);
+  }
   EXPECT_EQ(bound["console"], "127.0.0.7:9780");
   EXPECT_EQ(bound["https"], "127.0.0.1:9443");  // no address: the install's --bind-address
   Edit("tomcat/catalina-server.xml", "port=\"9443\"", "port=\"94x3\"");
