@@ -468,8 +468,9 @@ class WholeClusterRolloutTest : public RolloutEngineTest {
     EXPECT_TRUE(ops.ok()) << ops.status();
     for (const v1::Operation& op : ops.ok() ? *ops : std::vector<v1::Operation>()) {
       for (const v1::RolloutStep& s : op.steps()) {
-        if (s.state() == v1::STEP_STATE_RESTARTING)
+        if (s.state() == v1::STEP_STATE_RESTARTING) {
           hosts.insert(s.nodes().begin(), s.nodes().end());
+        }
       }
     }
     return hosts;
