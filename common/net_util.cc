@@ -111,23 +111,12 @@ absl::StatusOr<std::unique_ptr<Fd>> Connect(absl::string_view host, int port,
   return fd;
 }
 
-}  // namespace
-
-absl::Status TcpConnect(absl::string_view host, int port, std::chrono::milliseconds timeout) {
-  absl::StatusOr<std::unique_ptr<Fd>> fd = Connect(host, port, Clock::now() + timeout);
-  return fd.status();
-}
-
-absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::string_view request,
-                                       std::chrono::milliseconds timeout) {
-  const Clock::time_point deadline = Clock::now() + timeout;
-  const std::string where = absl::StrCat(host, ":", port);
-  absl::StatusOr<std::unique_ptr<Fd>> connected = Connect(host, port, deadline);
-  if (!connected.ok()) return connected.status();
-  const Fd& fd = **connected;
+// Sends all of `data` on the non-blocking `fd` by `deadline`.
+absl::Status SendAll(const Fd& fd, absl::string_view data, Clock::time_point deadline,
+                     const std::string& where) {
   size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+  while (sent < data.size()) {
+    ssize_t n = send(fd.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -138,6 +127,32 @@ absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::s
       return absl::UnavailableError(absl::StrCat("send to ", where, ": ", std::strerror(errno)));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status TcpConnect(absl::string_view host, int port, std::chrono::milliseconds timeout) {
+  absl::StatusOr<std::unique_ptr<Fd>> fd = Connect(host, port, Clock::now() + timeout);
+  return fd.status();
+}
+
+absl::Status TcpSend(absl::string_view host, int port, absl::string_view data,
+                     std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  absl::StatusOr<std::unique_ptr<Fd>> connected = Connect(host, port, deadline);
+  if (!connected.ok()) return connected.status();
+  return SendAll(**connected, data, deadline, absl::StrCat(host, ":", port));
+}
+
+absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::string_view request,
+                                       std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  const std::string where = absl::StrCat(host, ":", port);
+  absl::StatusOr<std::unique_ptr<Fd>> connected = Connect(host, port, deadline);
+  if (!connected.ok()) return connected.status();
+  const Fd& fd = **connected;
+  if (absl::Status sent = SendAll(fd, request, deadline, where); !sent.ok()) return sent;
   shutdown(fd.get(), SHUT_WR);
   std::string reply;
   char buf[4096];
@@ -184,6 +199,26 @@ bool IsLoopbackListen(absl::string_view listen) {
 
 bool IsWildcardHost(absl::string_view host) {
   return host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]";
+}
+
+std::string AddressOf(const std::string& host) {
+  in6_addr v6{};
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return host;
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* raw =
+      found->ai_family == AF_INET
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr);
+  inet_ntop(found->ai_family, raw, text, sizeof(text));
+  freeaddrinfo(found);
+  return text;
 }
 
 }  // namespace bamctl

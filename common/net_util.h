@@ -17,6 +17,11 @@ namespace bamctl {
 absl::StatusOr<std::string> TcpRequest(absl::string_view host, int port, absl::string_view request,
                                        std::chrono::milliseconds timeout);
 
+// Connects to host:port, sends `data` and closes without waiting for an
+// answer: a one-way push (an emulated gossip round), bounded by `timeout`.
+absl::Status TcpSend(absl::string_view host, int port, absl::string_view data,
+                     std::chrono::milliseconds timeout);
+
 // Connects to host:port and closes again: "is something accepting there?",
 // bounded by `timeout`.
 absl::Status TcpConnect(absl::string_view host, int port, std::chrono::milliseconds timeout);
@@ -34,6 +39,12 @@ bool IsLoopbackListen(absl::string_view listen);
 // True for a host that binds every interface ("", 0.0.0.0, ::, [::]): no
 // address anyone could reach, so it is replaced by one that is.
 bool IsWildcardHost(absl::string_view host);
+
+// `host` as an address literal: itself when it is one, else the first
+// address it resolves to; "" when it does not resolve. For matching a host
+// of the spec against addresses a product prints (ZooKeeper's `cons`,
+// `nodetool status`).
+std::string AddressOf(const std::string& host);
 
 }  // namespace bamctl
 

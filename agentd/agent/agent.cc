@@ -184,6 +184,7 @@ int64_t Agent::RunOnce() {
       out.set_command_id(r.command_id);
       out.set_ok(r.ok);
       out.set_message(r.message);
+      out.set_output(r.output);
       link_->SendCommandResult(out);
     }
     link_->SetReport(reconciler_->Report());

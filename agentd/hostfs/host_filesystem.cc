@@ -65,7 +65,8 @@ std::optional<PathInfo> RealHostFilesystem::Stat(const std::string& path) {
   struct stat st;
   // lstat: a symlink is neither the directory nor the file a plan names.
   if (lstat(path.c_str(), &st) != 0) return std::nullopt;
-  return PathInfo{S_ISDIR(st.st_mode), static_cast<mode_t>(st.st_mode & 07777), st.st_uid};
+  return PathInfo{S_ISDIR(st.st_mode), static_cast<mode_t>(st.st_mode & 07777), st.st_uid,
+                  static_cast<uint64_t>(st.st_size)};
 }
 
 absl::Status RealHostFilesystem::MakeDirs(const std::string& path, mode_t mode,

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +20,7 @@ struct PathInfo {
   bool is_dir = false;
   mode_t mode = 0;  // permission bits (07777)
   uid_t uid = 0;
+  uint64_t size = 0;  // bytes, for a file
 };
 
 // Every effect the agent has on the host's files, behind one interface

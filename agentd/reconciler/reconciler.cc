@@ -201,6 +201,9 @@ void Reconciler::OfferCommand(const v1::Command& command) {
       return;
     case v1::COMMAND_KIND_RESTART:
       break;
+    case v1::COMMAND_KIND_PEER_VIEW:
+      OfferPeerView(command);
+      return;
     default:
       command_results_.push_back({command.id(), false,
                                   absl::StrCat("unknown command kind \"", EnumText(command.kind()),
@@ -218,10 +221,32 @@ void Reconciler::OfferCommand(const v1::Command& command) {
   it->second->restart_commands.push_back(command.id());
 }
 
+void Reconciler::OfferPeerView(const v1::Command& command) {
+  auto it = services_.find(command.service());
+  std::string refusal;
+  if (it == services_.end() || !it->second->in_plan) {
+    refusal = absl::StrCat("node ", options_.node, " runs no service \"", command.service(), "\"");
+  } else if (it->second->plan.restart.peer_view.empty()) {
+    refusal = absl::StrCat(command.service(),
+                           " has no peer view (only Cassandra's nodes see each "
+                           "other through gossip)");
+  } else if (!it->second->proc.has_value()) {
+    refusal = absl::StrCat(command.service(), " on ", options_.node, " is not running (",
+                           EnumText(it->second->phase), ")");
+  }
+  if (!refusal.empty()) {
+    command_results_.push_back({command.id(), false, std::move(refusal)});
+    return;
+  }
+  runner_.QueryPeerView(*it->second, command.id());
+}
+
 void Reconciler::SetClockOffset(std::optional<int64_t> offset_ms) { clock_offset_ms_ = offset_ms; }
 
 std::vector<CommandResult> Reconciler::TakeCommandResults() {
-  return std::exchange(command_results_, {});
+  std::vector<CommandResult> results = std::exchange(command_results_, {});
+  for (CommandResult& r : runner_.TakeQueryResults()) results.push_back(std::move(r));
+  return results;
 }
 
 void Reconciler::SaveState() {

@@ -92,7 +92,8 @@ class Reconciler {
   // accepted plan named (its cluster_name is pinned in the state file).
   // A refused plan changes nothing; the refusal is kept as a notice.
   PlanVerdict OfferPlan(const v1::PlanUpdate& update);
-  // An operator command: restart a service, or run preflight now.
+  // An operator command: restart a service, run preflight now, or take a
+  // service's peer view (answered from an executor thread).
   void OfferCommand(const v1::Command& command);
   void SetClockOffset(std::optional<int64_t> offset_ms);
 
@@ -121,6 +122,9 @@ class Reconciler {
 
  private:
   void Notice(std::string text);
+  // COMMAND_KIND_PEER_VIEW: refused unless the service runs here and has a
+  // peer view; the view runs on the executor.
+  void OfferPeerView(const v1::Command& command);
   void SaveState();
   void SyncHosts();
   std::unique_ptr<Service> NewService(const std::string& name);

@@ -179,11 +179,11 @@ void ServiceRunner::BeginStop(Service& s, ServiceState then) {
   });
 }
 
-std::string ServiceRunner::RunBounded(const LaunchSpec& command,
-                                      std::chrono::milliseconds timeout) {
+std::string ServiceRunner::RunBounded(const LaunchSpec& command, std::chrono::milliseconds timeout,
+                                      absl::string_view what) {
   absl::StatusOr<ProcessId> process = launcher_->Launch(command);
   if (!process.ok()) {
-    return absl::StrCat("the pre-stop command ", command.argv.front(),
+    return absl::StrCat(what, " ", command.argv.front(),
                         " did not start: ", process.status().message());
   }
   if (!launcher_->WaitForExit(*process, timeout)) {
@@ -192,7 +192,7 @@ std::string ServiceRunner::RunBounded(const LaunchSpec& command,
   }
   const std::optional<int> code = launcher_->ExitCode(*process);  // reaped
   if (code == 0) return "";
-  return absl::StrCat("the pre-stop command `", absl::StrJoin(command.argv, " "), "` ",
+  return absl::StrCat(what, " `", absl::StrJoin(command.argv, " "), "` ",
                       code.has_value()
                           ? absl::StrCat("exited ", *code)
                           : absl::StrCat("did not finish within ", timeout.count() / 1000, " s"));
@@ -204,6 +204,52 @@ void ServiceRunner::Complete(StopCompletion completion) {
     completions_.push_back(std::move(completion));
   }
   if (hooks_.wake) hooks_.wake();
+}
+
+void ServiceRunner::QueryPeerView(const Service& s, const std::string& command_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto [it, first] = queries_.try_emplace(s.name);
+    it->second.push_back(command_id);
+    if (!first) return;  // the one running answers this id too
+  }
+  LaunchSpec spec = PreStopLaunchSpec(paths_, s.plan, s.plan.restart.peer_view);
+  // Its own file in the agent's state directory (root's): the service name
+  // comes from the agent's plan, never from the command.
+  spec.log_path = absl::StrCat(paths_.state_dir, "/peer-view-", s.name, ".out");
+  const std::string name = s.name;
+  executor_->Run([this, spec, name] {
+    fs_->RemoveMatching(spec.log_path);
+    CommandResult result;
+    result.message = RunBounded(spec, kQueryTimeout, "the peer view");
+    result.ok = result.message.empty();
+    if (std::optional<PathInfo> info = fs_->Stat(spec.log_path);
+        info.has_value() && info->size > kMaxQueryOutputBytes) {
+      result.ok = false;
+      result.message = absl::StrCat("the peer view printed ", info->size, " bytes (at most ",
+                                    kMaxQueryOutputBytes, " are read)");
+    } else if (absl::StatusOr<std::optional<std::string>> out = fs_->ReadFile(spec.log_path);
+               out.ok() && out->has_value()) {
+      result.output = **std::move(out);
+    }
+    fs_->RemoveMatching(spec.log_path);
+    if (result.ok) result.message = absl::StrCat(name, " peer view taken");
+    {
+      absl::MutexLock lock(&mu_);
+      for (std::string& id : queries_[name]) {
+        CommandResult answer = result;
+        answer.command_id = std::move(id);
+        query_results_.push_back(std::move(answer));
+      }
+      queries_.erase(name);
+    }
+    if (hooks_.wake) hooks_.wake();
+  });
+}
+
+std::vector<CommandResult> ServiceRunner::TakeQueryResults() {
+  absl::MutexLock lock(&mu_);
+  return std::exchange(query_results_, {});
 }
 
 std::vector<StopCompletion> ServiceRunner::TakeStopCompletions() {

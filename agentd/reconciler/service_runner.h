@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "agentd/hostfs/host_filesystem.h"
 #include "agentd/launcher/launcher.h"
@@ -23,6 +25,7 @@ struct CommandResult {
   std::string command_id;
   bool ok = false;
   std::string message;
+  std::string output;  // what a query printed (a peer view)
 };
 
 // A stop that finished on an executor thread.
@@ -67,6 +70,16 @@ class ServiceRunner {
   // reported phase, health and reason.
   void UpdateHealth(Service& s);
   std::vector<StopCompletion> TakeStopCompletions();
+  // Runs the service's peer view (`nodetool status`) on the executor as
+  // the service's user, bounded, and answers `command_id` with what it
+  // printed (at most kMaxQueryOutputBytes). One runs at a time per
+  // service: ids that come meanwhile share its answer.
+  void QueryPeerView(const Service& s, const std::string& command_id);
+  // Answers of finished queries (from executor threads).
+  std::vector<CommandResult> TakeQueryResults();
+
+  static constexpr uint64_t kMaxQueryOutputBytes = 64 * 1024;
+  static constexpr std::chrono::seconds kQueryTimeout{30};
 
   const AgentPaths& paths() const { return paths_; }
 
@@ -75,7 +88,9 @@ class ServiceRunner {
   void FailStart(Service& s, int64_t now, std::string failure);
   // Runs a helper to its end, bounded by `timeout` (then stopped); "" when
   // it exited 0, else what went wrong. On an executor thread.
-  std::string RunBounded(const LaunchSpec& command, std::chrono::milliseconds timeout);
+  // `what` names the command in that ("the pre-stop command").
+  std::string RunBounded(const LaunchSpec& command, std::chrono::milliseconds timeout,
+                         absl::string_view what = "the pre-stop command");
   // Hands a finished stop to the loop and wakes it.
   void Complete(StopCompletion completion);
 
@@ -89,6 +104,9 @@ class ServiceRunner {
 
   absl::Mutex mu_;  // completions arrive from executor threads
   std::vector<StopCompletion> completions_ ABSL_GUARDED_BY(mu_);
+  // Queries in flight by service, with the ids waiting for their answer.
+  std::map<std::string, std::vector<std::string>> queries_ ABSL_GUARDED_BY(mu_);
+  std::vector<CommandResult> query_results_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace bamctl

@@ -44,7 +44,7 @@ std::optional<PathInfo> MemoryFilesystem::Stat(const std::string& path) {
     return it == users.end() ? static_cast<uid_t>(-1) : it->second;
   };
   if (auto it = files.find(path); it != files.end()) {
-    return PathInfo{false, it->second.mode, uid(it->second.owner)};
+    return PathInfo{false, it->second.mode, uid(it->second.owner), it->second.content.size()};
   }
   if (auto it = dirs.find(path); it != dirs.end()) {
     return PathInfo{true, it->second.mode, uid(it->second.owner)};

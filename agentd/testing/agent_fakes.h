@@ -6,6 +6,7 @@
 // a filesystem and a state store in memory, and a controller link the test
 // drives.
 
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -57,8 +58,17 @@ class FakeLauncher : public Launcher {
         break;
       }
     }
+    for (const auto& [text, output] : prints) {
+      if (absl::StrContains(command_line, text)) {
+        std::ofstream(spec.log_path, std::ios::app) << output;
+        break;
+      }
+    }
     return id;
   }
+  // Launches whose command line contains the text append the output to
+  // their log (a real file: for tests on the real filesystem).
+  std::vector<std::pair<std::string, std::string>> prints;
   bool IsAlive(const ProcessId& id) override {
     absl::MutexLock lock(&mu_);
     auto it = procs.find(id.pid);

@@ -11,11 +11,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/net_util.h"
 #include "common/status_log.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
 #include "proto/enum_text.h"
 #include "proto/operation_util.h"
+#include "roles/cassandra/nodetool_status.h"
 #include "spdlog/spdlog.h"
 
 namespace bamctl {
@@ -241,6 +243,18 @@ absl::StatusOr<v1::Operation> RollingRestart::Start(const v1::RollingRestartRequ
 absl::Status RollingRestart::OnCommandResult(const std::string& node,
                                              const v1::CommandResult& result) {
   absl::MutexLock lock(&mu_);
+  for (auto& [key, view] : views_) {
+    if (key.second != node || view.command_id != result.command_id()) continue;
+    if (view.answer.has_value()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("command ", result.command_id(), " was answered already"));
+    }
+    v1::CommandResult kept = result;
+    kept.set_message(CutText(result.message(), kMaxResultMessageBytes));
+    kept.set_output(CutText(result.output(), kMaxViewOutputBytes));
+    view.answer = std::move(kept);
+    return absl::OkStatus();
+  }
   auto it = sent_.find(result.command_id());
   // The same words whether the id is unknown or another node's: an answer
   // must not tell a node which commands others were sent.
@@ -258,9 +272,11 @@ absl::Status RollingRestart::OnCommandResult(const std::string& node,
   return absl::OkStatus();
 }
 
-void RollingRestart::Settle(const v1::RolloutStep& step) {
+void RollingRestart::Settle(const v1::Operation& op, const v1::RolloutStep& step) {
   absl::MutexLock lock(&mu_);
   for (const std::string& id : step.command_ids()) sent_.erase(id);
+  const std::string key = StepKey(op, step);
+  std::erase_if(views_, [&](const auto& entry) { return entry.first.first == key; });
 }
 
 void RollingRestart::Advance(v1::Operation& op) {
@@ -347,7 +363,7 @@ void RollingRestart::Advance(v1::Operation& op) {
   step->set_elapsed_ms(elapsed_ms);
   // A failed step ends the operation, unless it may go on without it.
   auto fail_step = [&](const std::string& message) {
-    Settle(*step);
+    Settle(op, *step);
     step->set_state(v1::STEP_STATE_FAILED);
     step->set_finished_ms(wall);
     step->set_message(message);
@@ -366,7 +382,7 @@ void RollingRestart::Advance(v1::Operation& op) {
 
   std::string waiting = Waiting(op, *step, *status);
   if (waiting.empty()) {
-    Settle(*step);
+    Settle(op, *step);
     step->set_state(v1::STEP_STATE_DONE);
     step->set_finished_ms(wall);
     step->clear_message();
@@ -450,6 +466,10 @@ std::string RollingRestart::Waiting(const v1::Operation& op, const v1::RolloutSt
       return std::string(synced.message());
     }
   }
+  // A Cassandra node is back when the others' gossip says so.
+  if (!target->safety.peer_view.empty()) {
+    if (std::string unseen = PeersSeeUp(op, step, *target); !unseen.empty()) return unseen;
+  }
   // An analyzer is back when it is in the task group again; the holder's
   // step is done once a standby holds the tasks.
   if (!target->coordination.empty()) {
@@ -473,6 +493,86 @@ std::string RollingRestart::Waiting(const v1::Operation& op, const v1::RolloutSt
     }
   }
   return "";
+}
+
+std::string RollingRestart::PeersSeeUp(const v1::Operation& op, const v1::RolloutStep& step,
+                                       const Target& target) {
+  // Who must be seen, by the address nodetool prints.
+  std::vector<std::pair<std::string, std::string>> restarted;  // node, address
+  for (const Instance& in : target.instances) {
+    if (std::find(step.nodes().begin(), step.nodes().end(), in.node) == step.nodes().end()) {
+      continue;
+    }
+    const std::string address = AddressOf(in.address);
+    if (address.empty())
+      return absl::StrCat(in.node, ": its address ", in.address, " does not resolve");
+    restarted.emplace_back(in.node, address);
+  }
+  const std::string key = StepKey(op, step);
+  const int64_t now = clock_->MonotonicMillis();
+  std::vector<std::string> waiting;
+  absl::MutexLock lock(&mu_);
+  for (const Instance& peer : target.instances) {
+    if (std::find(step.nodes().begin(), step.nodes().end(), peer.node) != step.nodes().end()) {
+      continue;
+    }
+    PeerView& view = views_[{key, peer.node}];
+    if (view.seen_up) continue;
+    if (!peer.connected || !peer.healthy) {
+      // --force accepted going on without what cannot be asked.
+      if (op.force()) continue;
+      waiting.push_back(absl::StrCat(peer.node, " cannot be asked how it sees ",
+                                     absl::StrJoin(step.nodes(), ", "), " (",
+                                     peer.connected ? "not healthy" : "not connected", ")"));
+      continue;
+    }
+    std::string why;
+    if (view.answer.has_value()) {
+      const v1::CommandResult& answer = *view.answer;
+      absl::StatusOr<std::vector<RingMember>> ring = answer.ok()
+                                                         ? ParseNodetoolStatus(answer.output())
+                                                         : absl::UnavailableError(answer.message());
+      if (!ring.ok()) {
+        why = absl::StrCat(peer.node, "'s view: ", ring.status().message());
+      } else {
+        for (const auto& [node, address] : restarted) {
+          auto member = std::find_if(ring->begin(), ring->end(),
+                                     [&](const RingMember& m) { return m.address == address; });
+          if (member == ring->end()) {
+            why = absl::StrCat(peer.node, " does not list ", node, " (", address, ") in its ring");
+          } else if (!member->up || member->state != 'N') {
+            why = absl::StrCat(peer.node, " sees ", node, " (", address, ") ", StatusCode(*member));
+          }
+          if (!why.empty()) break;
+        }
+        if (why.empty()) {
+          view.seen_up = true;
+          continue;
+        }
+      }
+    } else if (!view.command_id.empty() && now - view.sent_ms < options_.resend_after_ms) {
+      waiting.push_back(
+          absl::StrCat("asked ", peer.node, " how it sees ", absl::StrJoin(step.nodes(), ", ")));
+      continue;
+    }
+    if (view.command_id.empty() || now - view.sent_ms >= kPeerViewEveryMs) {
+      v1::Command command;
+      command.set_id(absl::StrCat(key, "-view-", peer.node, "-", ++views_asked_));
+      command.set_operation_id(absl::StrCat(op.id()));
+      command.set_kind(v1::COMMAND_KIND_PEER_VIEW);
+      command.set_service(target.service);
+      view.command_id = command.id();
+      view.sent_ms = now;
+      view.answer.reset();
+      if (!sender_->SendCommand(peer.node, command)) {
+        why = absl::StrCat(peer.node, " is not connected to be asked");
+      }
+    }
+    waiting.push_back(why.empty() ? absl::StrCat("asked ", peer.node, " how it sees ",
+                                                 absl::StrJoin(step.nodes(), ", "))
+                                  : why);
+  }
+  return absl::StrJoin(waiting, "; ");
 }
 
 std::string RollingRestart::ReadTaskGroup(Target& target) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -48,9 +49,10 @@ struct ServicePart {
 // operation), then writes "restarting", its command ids and old pids, then
 // sends restart commands; a restarting step is done when every instance
 // runs a new process, healthy (for ZooKeeper, the ensemble is whole again;
-// for BAM analyzers, every analyzer is in the task group and the restarted
-// one no longer holds the tasks: a standby took them over), and fails past
-// its health timeout.
+// for Cassandra, every other node's gossip sees it up; for BAM analyzers,
+// every analyzer is in the task group and the restarted one no longer
+// holds the tasks: a standby took them over), and fails past its health
+// timeout.
 //
 // Every state change is written before it is acted on, so a controller
 // killed at any point resumes at the step it was on; agents answer a
@@ -103,9 +105,16 @@ class RollingRestart {
   // An agent's message is kept up to this size; the rest is cut, so a
   // result cannot grow the operation record or the logs without bound.
   static constexpr size_t kMaxResultMessageBytes = 1024;
+  // A peer view's output (nodetool status) is kept up to this size, the
+  // most an agent sends.
+  static constexpr size_t kMaxViewOutputBytes = 64 * 1024;
 
-  // Forgets the commands of `step`, which has ended.
-  void Settle(const v1::RolloutStep& step);
+  // A peer view is asked again this often until it shows the restarted
+  // instances up (gossip needs a round or two after a start).
+  static constexpr int64_t kPeerViewEveryMs = 1000;
+
+  // Forgets the commands of `step` of `op`, which has ended, and its views.
+  void Settle(const v1::Operation& op, const v1::RolloutStep& step);
   // Sends what has no answer yet and no visible effect; false (after
   // failing the step) when an agent answered with an error.
   bool SendCommands(v1::Operation& op, v1::RolloutStep& step, const v1::GetStatusResponse& status,
@@ -136,6 +145,16 @@ class RollingRestart {
   // Why `step` is not done yet, or "".
   std::string Waiting(const v1::Operation& op, const v1::RolloutStep& step,
                       const v1::GetStatusResponse& status);
+  // Services with a peer view (Cassandra): why some other instance of
+  // `target` does not see every instance `step` restarted up and normal
+  // yet, or "". Asks each other instance's agent for its view
+  // (COMMAND_KIND_PEER_VIEW, `nodetool status`) once the step's own
+  // instances are healthy, and again every kPeerViewEveryMs until it shows
+  // them up; a view that did is not asked again. Without --force an
+  // instance that cannot be asked (down, not connected) keeps the step
+  // waiting; with it, that instance is passed over.
+  std::string PeersSeeUp(const v1::Operation& op, const v1::RolloutStep& step,
+                         const Target& target);
 
   Store* store_;
   DesiredState* state_;
@@ -158,6 +177,17 @@ class RollingRestart {
     std::optional<v1::CommandResult> answer;
   };
   std::map<std::string, SentCommand> sent_ ABSL_GUARDED_BY(mu_);
+  // The peer views of restarting steps, by step key and the node asked:
+  // the last command sent for it, its answer, and whether a view already
+  // showed the step's instances up. Entries go when their step ends.
+  struct PeerView {
+    std::string command_id;
+    int64_t sent_ms = 0;
+    std::optional<v1::CommandResult> answer;
+    bool seen_up = false;
+  };
+  std::map<std::pair<std::string, std::string>, PeerView> views_ ABSL_GUARDED_BY(mu_);
+  uint64_t views_asked_ ABSL_GUARDED_BY(mu_) = 0;  // makes each view's command id new
 };
 
 }  // namespace bamctl

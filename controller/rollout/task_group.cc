@@ -1,10 +1,5 @@
 #include "controller/rollout/task_group.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -15,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/net_util.h"
 #include "controller/ha/zk_client.h"
 #include "roles/driver/endpoint.h"
 
@@ -44,32 +40,6 @@ std::map<int64_t, std::string> ParseCons(absl::string_view reply) {
   }
   return sessions;
 }
-
-namespace {
-
-// `host` as an address: itself when it is one, else what it resolves to
-// first ("" when it does not).
-std::string AddressOf(const std::string& host) {
-  in6_addr v6{};
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
-    return host;
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) return "";
-  char text[INET6_ADDRSTRLEN] = {};
-  const void* raw =
-      found->ai_family == AF_INET
-          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr)
-          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr);
-  inet_ntop(found->ai_family, raw, text, sizeof(text));
-  freeaddrinfo(found);
-  return text;
-}
-
-}  // namespace
 
 void AssignTaskGroup(const TaskGroup& group, std::vector<Instance>* instances) {
   for (Instance& in : *instances) {

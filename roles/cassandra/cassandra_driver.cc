@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -81,8 +82,15 @@ absl::StatusOr<std::vector<ServiceDescription>> CassandraDriver::Describe(
   restart.group = "cassandra";
   restart.order = RestartSafety::Order::kOneAtATimeDrainFirst;
   restart.max_unavailable = 1;
-  restart.pre_stop = {{absl::StrCat(root, c.home(), "/bin/nodetool"), "-h",
-                       BracketedHost(plan.address()), "-p", absl::StrCat(c.jmx_port()), "drain"}};
+  const std::vector<std::string> nodetool = {absl::StrCat(root, c.home(), "/bin/nodetool"), "-h",
+                                             BracketedHost(plan.address()), "-p",
+                                             absl::StrCat(c.jmx_port())};
+  restart.pre_stop = {nodetool};
+  restart.pre_stop.front().push_back("drain");
+  // A node is back when gossip tells the others so: a restarted node whose
+  // ports open but whose peers still mark it down takes no writes from them.
+  restart.peer_view = nodetool;
+  restart.peer_view.push_back("status");
 
   std::vector<ServiceDescription> services;
   services.push_back(std::move(service));

@@ -92,6 +92,10 @@ struct RestartSafety {
   // a saved namespace. `pre_stop_undo` then runs (leave safe mode again).
   bool pre_stop_required = false;
   std::vector<std::vector<std::string>> pre_stop_undo;
+  // A command, run as the service's user, that prints how this instance
+  // sees the others (`nodetool status`): a restarted instance is back only
+  // when every other instance sees it up, not when its own ports open.
+  std::vector<std::string> peer_view;
 
   bool operator==(const RestartSafety&) const = default;
 };

@@ -25,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using testing::FakeHealth;
 using testing::FakeLauncher;
 using testing::FakePreflight;
@@ -670,6 +671,72 @@ TEST_F(ReconcilerTest, ANameNodeIsNotStoppedWhenItsNamespaceCannotBeSaved) {
   results = r_->TakeCommandResults();
   ASSERT_EQ(results.size(), 1u);
   EXPECT_TRUE(results[0].ok) << results[0].message;
+}
+
+// A peer view runs the driver's command (nodetool status) as the
+// service's user and answers with what it printed; it restarts nothing,
+// and what a command may ask for is the agent's own plan, not the command.
+TEST_F(ReconcilerTest, APeerViewAnswersWithWhatNodetoolStatusPrinted) {
+  Offer(testing::SeedNodePlan("node3"), 1);
+  r_->Pass();
+  const pid_t cassandra = Role("cassandra").pid();
+  ASSERT_NE(cassandra, 0);
+  const std::string ring = "Datacenter: datacenter1\nUN  192.168.4.102  36 KB\n";
+  launcher_.exit_at_once = {{"nodetool", 0}};
+  launcher_.prints = {{"nodetool", ring}};
+  v1::Command cmd;
+  cmd.set_id("v1");
+  cmd.set_kind(v1::COMMAND_KIND_PEER_VIEW);
+  cmd.set_service("cassandra");
+  r_->OfferCommand(cmd);
+  std::vector<CommandResult> results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].command_id, "v1");
+  EXPECT_TRUE(results[0].ok) << results[0].message;
+  EXPECT_EQ(results[0].output, ring);
+  const LaunchSpec& view = launcher_.launches.back();
+  EXPECT_THAT(view.argv, ElementsAre(HasSubstr("/bin/nodetool"), "-h", "192.168.4.102", "-p",
+                                     "7199", "status"));
+  EXPECT_EQ(view.user, "cassandra");
+  EXPECT_FALSE(std::filesystem::exists(view.log_path)) << "the output file is removed";
+  EXPECT_EQ(Role("cassandra").pid(), cassandra);
+  EXPECT_TRUE(launcher_.stops.empty());
+
+  // A failing view says how it failed, with what it printed.
+  launcher_.exit_at_once = {{"nodetool", 1}};
+  launcher_.prints = {{"nodetool", "Failed to connect to '192.168.4.102:7199'\n"}};
+  cmd.set_id("v2");
+  r_->OfferCommand(cmd);
+  results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_THAT(results[0].message, HasSubstr("status` exited 1"));
+  EXPECT_THAT(results[0].output, HasSubstr("Failed to connect"));
+
+  // More than the agent reads is refused, not kept.
+  launcher_.exit_at_once = {{"nodetool", 0}};
+  launcher_.prints = {{"nodetool", std::string(ServiceRunner::kMaxQueryOutputBytes + 1, 'x')}};
+  cmd.set_id("v3");
+  r_->OfferCommand(cmd);
+  results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_THAT(results[0].message, HasSubstr("at most 65536 are read"));
+  EXPECT_TRUE(results[0].output.empty());
+
+  // Services without a view, and services this node does not run.
+  cmd.set_id("v4");
+  cmd.set_service("zookeeper");
+  r_->OfferCommand(cmd);
+  cmd.set_id("v5");
+  cmd.set_service("../../bin/sh");
+  r_->OfferCommand(cmd);
+  results = r_->TakeCommandResults();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_THAT(results[0].message, HasSubstr("zookeeper has no peer view"));
+  EXPECT_FALSE(results[1].ok);
+  EXPECT_THAT(results[1].message, HasSubstr("runs no service \"../../bin/sh\""));
 }
 
 TEST_F(ReconcilerTest, APreflightErrorKeepsTheServiceFromStarting) {

@@ -450,6 +450,10 @@ class WholeClusterRolloutTest : public RolloutEngineTest {
   // `node`'s agent carries out `command`: a new process, healthy, nothing
   // pending for it any more.
   void Carry(const std::string& node, const v1::Command& command) {
+    if (command.kind() == v1::COMMAND_KIND_PEER_VIEW) {
+      AnswerView(node, command);
+      return;
+    }
     const std::pair<std::string, std::string> key{node, command.service()};
     pids_[key] = next_pid_++;
     if (command.service() == "zookeeper") pid_[node] = pids_[key];
@@ -458,6 +462,21 @@ class WholeClusterRolloutTest : public RolloutEngineTest {
     v1::CommandResult result;
     result.set_command_id(command.id());
     result.set_ok(true);
+    ASSERT_TRUE(engine_->OnCommandResult(node, result).ok());
+  }
+
+  // `node`'s agent answers a peer view with its `nodetool status`: every
+  // Cassandra node up and normal but those `down_in_view_` has for it.
+  void AnswerView(const std::string& node, const v1::Command& command) {
+    std::string ring = "Datacenter: datacenter1\n=======================\n";
+    for (const char* address : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
+      const bool down = down_in_view_.contains({node, address});
+      absl::StrAppend(&ring, down ? "DN  " : "UN  ", address, "  36.4 KB  1  33.3%  rack1\n");
+    }
+    v1::CommandResult result;
+    result.set_command_id(command.id());
+    result.set_ok(true);
+    result.set_output(ring);
     ASSERT_TRUE(engine_->OnCommandResult(node, result).ok());
   }
 
@@ -487,7 +506,9 @@ class WholeClusterRolloutTest : public RolloutEngineTest {
       EXPECT_LE(Disrupted().size(), budget) << "tick " << i;
       while (carried < sender_.sent.size()) {
         const auto [node, command] = sender_.sent[carried++];
-        order.push_back(absl::StrCat(node, " ", command.service()));
+        if (command.kind() == v1::COMMAND_KIND_RESTART) {
+          order.push_back(absl::StrCat(node, " ", command.service()));
+        }
         Carry(node, command);
       }
       absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(100, true);
@@ -506,6 +527,7 @@ class WholeClusterRolloutTest : public RolloutEngineTest {
   std::map<std::pair<std::string, std::string>, int64_t> pids_;
   std::set<std::pair<std::string, std::string>> restarted_;
   std::set<std::pair<std::string, std::string>> unhealthy_;
+  std::set<std::pair<std::string, std::string>> down_in_view_;  // viewer, address
   bool pending_ = false;
 };
 
@@ -673,6 +695,80 @@ TEST_F(WholeClusterRolloutTest, ContinuingPastAFailureAcceptsTheHostItLeftDown) 
   engine_->Tick();  // zk1 is down by this operation's own failed step: accepted
   ASSERT_EQ(sender_.sent.size(), 2u);
   EXPECT_EQ(sender_.sent[1].first, "zk2");
+}
+
+// A restarted Cassandra node is back when the others' gossip sees it up,
+// not when its own ports open: each other node's agent is asked for its
+// `nodetool status` until it shows the node UN, every second, and one that
+// did is not asked again.
+TEST_F(WholeClusterRolloutTest, ACassandraNodeIsBackWhenItsPeersSeeItUp) {
+  v1::RollingRestartRequest cassandra;
+  cassandra.set_role("cassandra");
+  cassandra.add_nodes("zk2");
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(cassandra);
+  ASSERT_TRUE(op.ok()) << op.status();
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 1u);
+  const v1::Command restart = sender_.sent[0].second;
+  EXPECT_EQ(restart.kind(), v1::COMMAND_KIND_RESTART);
+  engine_->Tick();
+  EXPECT_EQ(sender_.sent.size(), 1u) << "no view is asked before the node is back itself";
+
+  down_in_view_ = {{"zk1", "10.0.0.2"}};  // zk1's failure detector has not caught up
+  Carry("zk2", restart);
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 3u);
+  std::set<std::string> asked;
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(sender_.sent[i].second.kind(), v1::COMMAND_KIND_PEER_VIEW);
+    EXPECT_EQ(sender_.sent[i].second.service(), "cassandra");
+    asked.insert(sender_.sent[i].first);
+  }
+  EXPECT_EQ(asked, (std::set<std::string>{"zk1", "zk3"}));
+  EXPECT_THAT(Op(op->id()).steps(0).message(), HasSubstr("asked zk1 how it sees zk2"));
+  const v1::Command zk1_view =
+      sender_.sent[1].first == "zk1" ? sender_.sent[1].second : sender_.sent[2].second;
+  // An answer carries the view only from the node asked.
+  v1::CommandResult wrong;
+  wrong.set_command_id(zk1_view.id());
+  wrong.set_ok(true);
+  wrong.set_output("Datacenter: dc1\nUN  10.0.0.2\n");
+  EXPECT_EQ(engine_->OnCommandResult("zk3", wrong).code(), absl::StatusCode::kNotFound);
+  Carry(sender_.sent[1].first, sender_.sent[1].second);
+  Carry(sender_.sent[2].first, sender_.sent[2].second);
+  engine_->Tick();
+  v1::RolloutStep step = Op(op->id()).steps(0);
+  EXPECT_EQ(step.state(), v1::STEP_STATE_RESTARTING);
+  EXPECT_EQ(step.message(), "zk1 sees zk2 (10.0.0.2) DN");
+  EXPECT_EQ(engine_->OnCommandResult("zk1", wrong).code(), absl::StatusCode::kAlreadyExists);
+
+  clock_.AdvanceMillis(999);
+  engine_->Tick();
+  EXPECT_EQ(sender_.sent.size(), 3u) << "asked again only after a second";
+  clock_.AdvanceMillis(1);
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 4u);
+  EXPECT_EQ(sender_.sent[3].first, "zk1") << "zk3 saw zk2 up already";
+  EXPECT_NE(sender_.sent[3].second.id(), zk1_view.id());
+  // An agent's output is checked before it is believed.
+  v1::CommandResult garbled;
+  garbled.set_command_id(sender_.sent[3].second.id());
+  garbled.set_ok(true);
+  garbled.set_output("UN  10.0.0.2\n");
+  ASSERT_TRUE(engine_->OnCommandResult("zk1", garbled).ok());
+  engine_->Tick();
+  EXPECT_THAT(Op(op->id()).steps(0).message(),
+              HasSubstr("zk1's view: nodetool status output, line 1"));
+
+  clock_.AdvanceMillis(1000);
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 5u);
+  down_in_view_.clear();
+  Carry(sender_.sent[4].first, sender_.sent[4].second);
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).steps(0).state(), v1::STEP_STATE_DONE);
+  engine_->Tick();
+  EXPECT_EQ(Op(op->id()).state(), v1::OPERATION_STATE_SUCCEEDED);
 }
 
 TEST_F(WholeClusterRolloutTest, ABatchLargerThanTheBudgetIsRefused) {

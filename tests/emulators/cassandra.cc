@@ -5,9 +5,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
@@ -15,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/net_util.h"
@@ -242,16 +245,18 @@ absl::StatusOr<DaemonPlan> LoadDaemon(const std::string& file) {
   } catch (const YAML::Exception&) {
     // the shape is wrong: no seeds, reported below
   }
-  int seeds = 0;
+  DaemonPlan::Gossip gossip;
+  gossip.cluster_name = *cluster;
+  gossip.address = *listen_ip;
   for (absl::string_view seed : absl::StrSplit(seeds_text, ',', absl::SkipWhitespace())) {
     seed = absl::StripAsciiWhitespace(seed);
-    if (ResolveIPv4(seed).ok()) {
-      ++seeds;
+    if (absl::StatusOr<std::string> ip = ResolveIPv4(seed); ip.ok()) {
+      gossip.seeds.push_back(*ip);
     } else {
       plan.startup_log.push_back(absl::StrCat("WARN Seed provider couldn't lookup host ", seed));
     }
   }
-  if (seeds == 0) {
+  if (gossip.seeds.empty()) {
     return Fatal(file,
                  "The seed provider lists no seeds. (seed_provider: - parameters: - seeds: "
                  "\"ADDRESS,...\")");
@@ -284,7 +289,16 @@ absl::StatusOr<DaemonPlan> LoadDaemon(const std::string& file) {
   ASSIGN_OR_RETURN(int rpc_port, Port(root, "rpc_port", 9160, file));
   ASSIGN_OR_RETURN(int native_port, Port(root, "native_transport_port", 9042, file));
   plan.endpoints.push_back({"storage", file + ": listen_address, storage_port", *listen,
-                            storage_port, Protocol::kTcp, ""});
+                            storage_port, Protocol::kGossip, ""});
+  gossip.port = storage_port;
+  if (std::optional<std::string> phi = Scalar(root, "phi_convict_threshold")) {
+    // DatabaseDescriptor: 5 to 16.
+    if (!absl::SimpleAtod(*phi, &gossip.phi_convict_threshold) ||
+        gossip.phi_convict_threshold < 5 || gossip.phi_convict_threshold > 16) {
+      return Fatal(file, "phi_convict_threshold must be between 5 and 16");
+    }
+  }
+  plan.gossip = std::move(gossip);
   if (IsTrue(root, "start_rpc", true)) {
     plan.endpoints.push_back(
         {"rpc", file + ": rpc_address, rpc_port", *rpc, rpc_port, Protocol::kTcp, ""});
@@ -301,6 +315,33 @@ absl::StatusOr<DaemonPlan> LoadDaemon(const std::string& file) {
                     ", initial_token: ", token.empty() ? "(none)" : token)});
   plan.shutdown_log = "Announcing shutdown";
   return plan;
+}
+
+// NodeCmd.printClusterStatus of Cassandra 1.2 over the ring a node's
+// gossip reports ("ADDRESS U|D N" lines): one datacenter, one token each.
+std::string FormatStatus(absl::string_view ring) {
+  std::vector<std::pair<std::string, std::string>> members;  // code, address
+  for (absl::string_view line : absl::StrSplit(ring, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, ' ');
+    if (f.size() == 3) members.emplace_back(f[1] + f[2], f[0]);
+  }
+  std::string out =
+      "Datacenter: datacenter1\n=======================\nStatus=Up/Down\n"
+      "|/ State=Normal/Leaving/Joining/Moving\n"
+      "--  Address          Load       Tokens  Owns   Host ID                               Rack\n";
+  const double owns = members.empty() ? 0 : 100.0 / static_cast<double>(members.size());
+  for (const auto& [code, address] : members) {
+    // A host id derived from the address: stable across restarts, as the
+    // real one (kept in the system keyspace) is.
+    const uint64_t h = std::hash<std::string>()(address);
+    const std::string id =
+        absl::StrFormat("%08x-%04x-4%03x-8%03x-%012x", h >> 32, (h >> 16) & 0xffff, h & 0xfff,
+                        (h >> 20) & 0xfff, h & 0xffffffffffffULL);
+    absl::StrAppend(&out, absl::StrFormat("%-3s %-16s %-10s %-7d %-6s %s  rack1\n", code, address,
+                                          code[0] == 'U' ? "36.4 KB" : "?", 1,
+                                          absl::StrFormat("%.1f%%", owns), id));
+  }
+  return out;
 }
 
 }  // namespace
@@ -402,32 +443,40 @@ absl::StatusOr<Invocation> PrepareNodetool(const RunRequest& r) {
     }
   }
   const std::string target = absl::StrCat(host, ":", port);
-  if (command == "drain") {
-    // nodetool connects to the JMX port first: a wrong port fails here, as
-    // the real one does.
+  // nodetool connects to the JMX port first: a wrong port fails here, as
+  // the real one does.
+  auto call = [&](const std::string& operation) -> absl::StatusOr<std::string> {
     int jmx_port = 0;
     if (!absl::SimpleAtoi(port, &jmx_port)) {
-      return Invocation{"", absl::StrCat("Invalid port: ", port, "\n"), 1, std::nullopt};
+      return absl::InvalidArgumentError(absl::StrCat("Invalid port: ", port));
     }
     absl::StatusOr<std::string> answer =
-        TcpRequest(absl::StripPrefix(absl::StripSuffix(host, "]"), "["), jmx_port, "drain\n",
+        TcpRequest(absl::StripPrefix(absl::StripSuffix(host, "]"), "["), jmx_port, operation + "\n",
                    std::chrono::seconds(30));
     if (!answer.ok()) {
-      return Invocation{
-          "",
-          absl::StrCat("Failed to connect to '", target, "': ", answer.status().message(), "\n"), 1,
-          std::nullopt};
+      return absl::UnavailableError(
+          absl::StrCat("Failed to connect to '", target, "': ", answer.status().message()));
     }
+    return answer;
+  };
+  if (command == "drain") {
+    absl::StatusOr<std::string> answer = call("drain");
+    if (!answer.ok()) return Invocation{"", absl::StrCat(answer.status().message(), "\n"), 1};
     if (absl::StripAsciiWhitespace(*answer) != "ok") {
       return Invocation{"", absl::StrCat("drain failed at ", target, ": ", *answer, "\n"), 1,
                         std::nullopt};
     }
     return Invocation{"", "", 0, std::nullopt};  // the real one prints nothing
   }
+  if (command == "status") {
+    absl::StatusOr<std::string> answer = call("status");
+    if (!answer.ok()) return Invocation{"", absl::StrCat(answer.status().message(), "\n"), 1};
+    return Invocation{FormatStatus(*answer), "", 0, std::nullopt};
+  }
   if (command == "version") {
     return Invocation{absl::StrCat("ReleaseVersion: ", kVersion, "\n"), "", 0, std::nullopt};
   }
-  if (command == "ring" || command == "status" || command == "info") {
+  if (command == "ring" || command == "info") {
     const std::string file = YamlPath(r);
     ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(file));
     return Invocation{

@@ -28,6 +28,7 @@
 #include "common/net_util.h"
 #include "tests/emulators/coordination.h"
 #include "tests/emulators/faults.h"
+#include "tests/emulators/gossip.h"
 #include "tests/emulators/product_util.h"
 
 namespace bamctl::emulator {
@@ -184,6 +185,20 @@ void SendLine(int conn, const std::string& line) {
   send(conn, reply.data(), reply.size(), MSG_NOSIGNAL);
 }
 
+// Reads what a peer pushed until it closes (bounded: 1 s, 64 KiB).
+std::string ReadAll(int conn) {
+  timeval timeout{1, 0};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string data;
+  char buf[4096];
+  while (data.size() < 64 * 1024) {
+    ssize_t n = recv(conn, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return data;
+}
+
 // A namenode's safe mode (FSNamesystem.SafeModeInfo, as far as dfsadmin
 // and the web page show it).
 class SafeMode {
@@ -281,6 +296,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
   };
   std::unique_ptr<TaskCoordination> coordination;
   std::unique_ptr<SafeMode> safe_mode;
+  std::unique_ptr<Gossip> gossip;
   size_t masters_reached = 0;
   int tries = 0;
   bool started = false;
@@ -317,6 +333,10 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
         safe_mode = std::make_unique<SafeMode>(*plan.safe_mode, log);
         safe_mode->Start();
       }
+      if (plan.gossip.has_value()) {
+        gossip = std::make_unique<Gossip>(*plan.gossip, &log);
+        gossip->Start();
+      }
     }
 
     std::vector<pollfd> fds = {{signal_fd, POLLIN, 0}};
@@ -332,6 +352,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
         }
         log.Info(absl::StrCat("RECEIVED SIGNAL: ", name));
         if (coordination != nullptr) coordination->Close();  // leaves the group at once
+        if (gossip != nullptr) gossip->Stop();               // the shutdown hook announces it
         close_all();
         log.Info(plan.shutdown_log);
         close(signal_fd);
@@ -350,16 +371,25 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
         }
       } else if (listeners[i].endpoint->protocol == Protocol::kJmx) {
         const std::string command = ReadCommandLine(conn);
-        SendLine(conn, command == "drain" ? "ok" : "unknown operation");
+        if (command == "status" && gossip != nullptr) {
+          const std::string lines = gossip->StatusLines();
+          send(conn, lines.data(), lines.size(), MSG_NOSIGNAL);
+        } else {
+          SendLine(conn, command == "drain" ? "ok" : "unknown operation");
+        }
         if (command == "drain") {
           // As StorageService.drain(): stop talking to clients and peers,
           // flush, then wait for the stop.
           log.Info("DRAINING: starting drain process");
           log.Info("Stop listening to thrift clients");
           log.Info("Announcing shutdown");
+          if (gossip != nullptr) gossip->Stop();
           log.Info("DRAINED");
           drained = true;
         }
+      } else if (listeners[i].endpoint->protocol == Protocol::kGossip) {
+        const std::string pushed = ReadAll(conn);
+        if (gossip != nullptr) gossip->Receive(pushed);
       } else if (listeners[i].endpoint->protocol != Protocol::kTcp) {
         ServeHttp(conn, *listeners[i].endpoint,
                   safe_mode != nullptr && safe_mode->on()
@@ -381,6 +411,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
       next_fault_check = now + options.fault_poll;
       if (coordination != nullptr) coordination->Poll();
       if (safe_mode != nullptr) safe_mode->Tick();
+      if (gossip != nullptr) gossip->Tick();
       absl::StatusOr<Faults> faults = ReadFaults(options.fault_file, options.fault_scope);
       if (faults.ok() && faults->crash_now) {
         log.Error(absl::StrCat("injected fault crash-now (", options.fault_file, "): SIGKILL"));

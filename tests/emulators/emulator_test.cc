@@ -24,6 +24,7 @@
 #include "common/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "roles/cassandra/nodetool_status.h"
 #include "roles/driver/file_sources.h"
 #include "roles/hadoop/hadoop_driver.h"
 #include "roles/probe/probe_runner.h"
@@ -46,6 +47,7 @@ using ::bamctl::testing::ChildProcess;
 using ::bamctl::testing::LoopbackListener;
 using ::bamctl::testing::ReplaceOnce;
 using ::bamctl::testing::SeedNodePlanEdited;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr std::chrono::seconds kWait(10);
@@ -813,10 +815,78 @@ TEST_F(EmulatorTest, CassandraRunsFromTheRenderedYamlAndDrains) {
   EXPECT_EQ(RunToExit(wrong, {}, "wrong-drain"), 1);
   EXPECT_THAT(Log("wrong-drain"), HasSubstr("Failed to connect to '127.0.0.1:" + wrong[4] + "'"));
   EXPECT_TRUE(ProbesPass(cassandra));
+  // The peer view as the driver renders it: the ring this node's gossip sees.
+  EXPECT_EQ(RunToExit(cassandra.restart.peer_view, {}, "view"), 0) << Log("view");
+  absl::StatusOr<std::vector<RingMember>> ring = ParseNodetoolStatus(Log("view"));
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  EXPECT_THAT(*ring, ElementsAre(RingMember{"127.0.0.1", true, 'N'}));
   EXPECT_EQ(RunToExit(cassandra.restart.pre_stop[0], {}, "drain"), 0) << Log("drain");
   EXPECT_THAT(Log("cassandra"), HasSubstr("DRAINED"));
   EXPECT_FALSE(Healthy(cassandra.probes[0]));  // Thrift stopped
   EXPECT_EQ(Terminate(child), 0) << Log("cassandra");
+}
+
+// Gossip as `nodetool status` shows it, which is what the agent's peer
+// view reads: three nodes on three loopback addresses find each other
+// through their seed; a drained node is DOWN for the others at once (it
+// announced its shutdown) and UP again once it runs again (a new
+// generation).
+TEST_F(EmulatorTest, CassandraNodesGossipAndNodetoolStatusShowsEachOnesView) {
+  const std::vector<uint32_t> p = FreePorts(3);  // storage, rpc, jmx: every node's
+  std::vector<std::string> homes;
+  std::vector<ChildProcess*> nodes;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string address = absl::StrCat("127.0.0.", i);
+    homes.push_back(InstallAt(Product::kCassandra, absl::StrCat("/opt/cassandra", i)));
+    std::string yaml = CassandraYaml(absl::StrCat(root_, "/", i), p[0], p[1]);
+    yaml = absl::StrReplaceAll(yaml, {{"listen_address: 127.0.0.1", "listen_address: " + address},
+                                      {"rpc_address: 127.0.0.1", "rpc_address: " + address}});
+    Write(homes.back() + "/conf/cassandra.yaml", yaml);
+    Write(homes.back() + "/conf/cassandra-env.sh", absl::StrCat("JMX_PORT=\"", p[2], "\"\n"));
+  }
+  auto start = [&](int i) {
+    return Start({homes[i - 1] + "/bin/cassandra", "-f"}, {{"JAVA_HOME", JavaHome()}},
+                 absl::StrCat("cassandra", i));
+  };
+  int calls = 0;
+  // Node i's view of node j: "UN", "DN", or "" when it does not list it.
+  auto view = [&](int i, int j) -> std::string {
+    const std::string log = absl::StrCat("status", ++calls);
+    if (RunToExit({homes[i - 1] + "/bin/nodetool", "-h", absl::StrCat("127.0.0.", i), "-p",
+                   absl::StrCat(p[2]), "status"},
+                  {}, log) != 0) {
+      return "";
+    }
+    absl::StatusOr<std::vector<RingMember>> ring = ParseNodetoolStatus(Log(log));
+    EXPECT_TRUE(ring.ok()) << ring.status() << "\n" << Log(log);
+    for (const RingMember& m : ring.ok() ? *ring : std::vector<RingMember>()) {
+      if (m.address == absl::StrCat("127.0.0.", j)) return StatusCode(m);
+    }
+    return "";
+  };
+  for (int i = 1; i <= 3; ++i) nodes.push_back(start(i));
+  for (int i = 1; i <= 3; ++i) {
+    for (int j = 1; j <= 3; ++j) {
+      EXPECT_TRUE(Eventually([&] { return view(i, j) == "UN"; }))
+          << i << " sees " << j << ": " << view(i, j) << "\n"
+          << Log(absl::StrCat("cassandra", i));
+    }
+  }
+  EXPECT_THAT(Log("cassandra1"), HasSubstr("InetAddress /127.0.0.2 is now UP"));
+
+  const std::vector<std::string> drain = {homes[1] + "/bin/nodetool", "-h",   "127.0.0.2", "-p",
+                                          absl::StrCat(p[2]),         "drain"};
+  ASSERT_EQ(RunToExit(drain, {}, "drain"), 0) << Log("drain");
+  EXPECT_EQ(view(1, 2), "DN") << "the drain announced the shutdown";
+  EXPECT_TRUE(Eventually([&] { return view(3, 2) == "DN"; }));
+  EXPECT_THAT(Log("cassandra1"), HasSubstr("InetAddress /127.0.0.2 is now DOWN"));
+  EXPECT_EQ(Terminate(nodes[1]), 0);
+  nodes[1] = start(2);
+  for (int i : {1, 3}) {
+    EXPECT_TRUE(Eventually([&] { return view(i, 2) == "UN"; })) << i;
+  }
+  EXPECT_THAT(Log("cassandra1"), HasSubstr("Node /127.0.0.2 has restarted, now UP"));
+  for (ChildProcess* node : nodes) EXPECT_EQ(Terminate(node), 0);
 }
 
 // A hand-written Cassandra on 127.0.0.1 (for what the drivers never render).

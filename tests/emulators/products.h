@@ -31,13 +31,16 @@ enum class Protocol {
   kTcp,         // accepted and closed: RPC, Thrift, storage; HTTPS too (no TLS)
   kHttpPage,    // GET answers 200 with a page naming the daemon (Hadoop web UIs)
   kHttpCarbon,  // GET /carbon/... answers 302 to the HTTPS port (Carbon's HTTP connector)
-  // Cassandra's JMX port as nodetool uses it: one command line ("drain"),
-  // one answer line. (Real JMX is RMI; nodetool is its only client here.)
+  // Cassandra's JMX port as nodetool uses it: one command line ("drain",
+  // "status"), one answer. (Real JMX is RMI; nodetool is its only client.)
   kJmx,
   // The namenode's RPC port as `hadoop dfsadmin` uses it: one command line
   // ("safemode get|enter|leave", "saveNamespace"), one answer line. Other
   // clients (probes, datanodes) connect and close, as before.
   kNameNodeRpc,
+  // Cassandra's storage port: gossip pushes from the other nodes (see
+  // gossip.h); probes connect and close.
+  kGossip,
 };
 
 // A port the product binds, or a master it connects to.
@@ -81,6 +84,16 @@ struct DaemonPlan {
     std::vector<std::string> name_dirs;  // where saveNamespace writes the image
   };
   std::optional<SafeMode> safe_mode;
+  // A Cassandra node: its gossip on the storage port (see gossip.h).
+  struct Gossip {
+    std::string cluster_name;
+    std::string address;             // listen_address, resolved
+    int port = 7000;                 // storage_port: every node's
+    std::vector<std::string> seeds;  // resolved
+    double phi_convict_threshold = 8;
+    int interval_ms = 1000;
+  };
+  std::optional<Gossip> gossip;
 };
 
 // One run of an emulated program, as its install script passes it.
@@ -118,8 +131,9 @@ absl::StatusOr<Invocation> PrepareHadoop(const RunRequest& request, std::istream
 // `bin/cassandra -f` (Cassandra 1.2 in the foreground).
 absl::StatusOr<Invocation> PrepareCassandra(const RunRequest& request);
 
-// `bin/nodetool [-h HOST] [-p PORT] COMMAND` (drain, ring, status, info,
-// version); no JMX connection is made.
+// `bin/nodetool [-h HOST] [-p PORT] COMMAND`: drain and status through
+// the node's JMX port (status prints the ring its gossip sees, as Cassandra
+// 1.2 does); ring, info and version from the files alone.
 absl::StatusOr<Invocation> PrepareNodetool(const RunRequest& request);
 
 // `bin/wso2server.sh [-Dname=value ...]` (WSO2 BAM 2.x in the foreground).

@@ -151,6 +151,9 @@ TEST_F(CassandraDriverTest, SeedNodeService) {
   EXPECT_THAT(r.pre_stop, ::testing::SizeIs(1));
   EXPECT_THAT(r.pre_stop[0], ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
                                          "192.168.4.103", "-p", "7199", "drain"));
+  // Back when the others' gossip says so, asked through the same JMX port.
+  EXPECT_THAT(r.peer_view, ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h", "192.168.4.103",
+                                       "-p", "7199", "status"));
 }
 
 // cassandra.yaml takes bare IPv6 hosts (quoted for YAML); the JVM drops
@@ -192,6 +195,7 @@ TEST_F(CassandraDriverTest, HeapAndJmxPortFollowThePlanIntoCassandraEnv) {
   // nodetool drain talks to the port the file gives Cassandra.
   EXPECT_THAT(s.restart.pre_stop[0], ElementsAre(root_ + "/opt/cassandra/bin/nodetool", "-h",
                                                  "192.168.4.102", "-p", "7299", "drain"));
+  EXPECT_EQ(s.restart.peer_view[4], "7299");
 
   node.mutable_cassandra()->set_heap_mb(2);
   absl::StatusOr<std::vector<ServicePlan>> bad = CassandraDriver().Render(node, ctx_);
