@@ -42,9 +42,9 @@ absl::StatusOr<std::vector<RingMember>> ParseNodetoolStatus(absl::string_view ou
       continue;
     }
     if (!header) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("nodetool status output, line ", number, ": a member line (\"",
-                       CutText(line, 80), "\") before any \"Datacenter:\" header"));
+      return absl::InvalidArgumentError(absl::StrCat("nodetool status output, line ", number,
+                                                     ": a member line (\"", CutText(line, 80),
+                                                     "\") before any \"Datacenter:\" header"));
     }
     if (fields.size() < 2 || !IsAddressLiteral(std::string(fields[1]))) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -54,8 +54,7 @@ absl::StatusOr<std::vector<RingMember>> ParseNodetoolStatus(absl::string_view ou
     members.push_back({std::string(fields[1]), fields[0][0] == 'U', fields[0][1]});
   }
   if (!header) {
-    return absl::InvalidArgumentError(
-        "not nodetool status output: it has no \"Datacenter:\" line");
+    return absl::InvalidArgumentError("not nodetool status output: it has no \"Datacenter:\" line");
   }
   return members;
 }

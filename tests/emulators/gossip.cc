@@ -85,8 +85,7 @@ void Gossip::Receive(absl::string_view message) {
     if (restarted) {
       s.intervals_ms.clear();
     } else if (!fresh) {
-      s.intervals_ms.push_back(
-          std::chrono::duration<double, std::milli>(now - s.updated).count());
+      s.intervals_ms.push_back(std::chrono::duration<double, std::milli>(now - s.updated).count());
       if (s.intervals_ms.size() > kKeptIntervals) s.intervals_ms.pop_front();
     }
     s.generation = generation;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -20,6 +21,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "common/file_util.h"
 #include "common/net_util.h"
 #include "gmock/gmock.h"
@@ -347,6 +350,26 @@ TEST_F(SeedClusterTest, ASpecChangeRerendersAndMarksRestartsPendingWithoutRestar
 // disruption budget (max_nodes_disrupted, 1 by default). Measured from
 // outside: each host's service ports are sampled all along, and never two
 // hosts have one closed at the same moment.
+// When the emulated Cassandra at `log` logged a line containing `text`, in
+// Unix ms, each time it did (its log lines start " INFO [main] 2026-11-27
+// 19:29:30.123 ", local time).
+std::vector<int64_t> LogTimes(const std::string& log, const std::string& text) {
+  std::vector<int64_t> times;
+  absl::StatusOr<std::optional<std::string>> content = ReadFileIfExists(log);
+  if (!content.ok() || !content->has_value()) return times;
+  for (absl::string_view line : absl::StrSplit(**content, '\n')) {
+    const size_t at = line.find("[main] ");
+    if (!absl::StrContains(line, text) || at == absl::string_view::npos) continue;
+    absl::Time t;
+    std::string error;
+    if (absl::ParseTime("%Y-%m-%d %H:%M:%E3S", std::string(line.substr(at + 7, 23)),
+                        absl::LocalTimeZone(), &t, &error)) {
+      times.push_back(absl::ToUnixMillis(t));
+    }
+  }
+  return times;
+}
+
 TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudget) {
   const v1::GetStatusResponse before = Converged();
   LoadedSpec loaded = LoadSpec(cluster_->spec_text());
@@ -527,6 +550,29 @@ TEST_F(SeedClusterTest, AChangeAcrossServicesRollsOutAsOneOperationWithinTheBudg
     EXPECT_THAT(**log, Not(HasSubstr("Failed to connect"))) << node;
     EXPECT_THAT(**log, HasSubstr("-Xmx1536M, -Xmn384M, -Dcom.sun.management.jmxremote.port="))
         << node;
+  }
+  // Each Cassandra step ended only once the other nodes' gossip had seen
+  // the restarted node come back (the controller asks their peer views):
+  // every other node logged it UP within the step.
+  for (const v1::RolloutStep& step : first_done->steps()) {
+    if (step.service() != "cassandra") continue;
+    const std::string& restarted = step.nodes(0);
+    std::string address;
+    for (const v1::NodePlan& node : plan->nodes()) {
+      if (node.node() == restarted) address = AddressOf(node.address());
+    }
+    ASSERT_FALSE(address.empty()) << restarted;
+    for (const std::string peer : {"node3", "node4", "node5"}) {
+      if (peer == restarted) continue;
+      const std::vector<int64_t> ups =
+          LogTimes(cluster_->LogDir(peer) + "/cassandra.log",
+                   absl::StrCat("Node /", address, " has restarted, now UP"));
+      EXPECT_TRUE(
+          std::any_of(ups.begin(), ups.end(),
+                      [&](int64_t t) { return t >= step.started_ms() && t <= step.finished_ms(); }))
+          << peer << " did not see " << restarted << " up within its step (" << step.started_ms()
+          << " to " << step.finished_ms() << " ms)";
+    }
   }
   // Writes stopped only around the ZooKeeper leader's restart (its one
   // election): every stretch of over 2 s without a write lies within it.

@@ -35,9 +35,9 @@ constexpr char kTwoDatacenters[] =
 TEST(NodetoolStatusTest, ReadsEveryMemberOfEveryDatacenter) {
   absl::StatusOr<std::vector<RingMember>> members = ParseNodetoolStatus(kTwoDatacenters);
   ASSERT_TRUE(members.ok()) << members.status();
-  EXPECT_THAT(*members, ElementsAre(RingMember{"198.18.0.1", true, 'N'},
-                                    RingMember{"198.18.0.2", false, 'N'},
-                                    RingMember{"fd00::3", true, 'J'}));
+  EXPECT_THAT(*members,
+              ElementsAre(RingMember{"198.18.0.1", true, 'N'}, RingMember{"198.18.0.2", false, 'N'},
+                          RingMember{"fd00::3", true, 'J'}));
   EXPECT_EQ(StatusCode((*members)[1]), "DN");
   EXPECT_EQ(StatusCode((*members)[2]), "UJ");
 }
@@ -51,8 +51,8 @@ TEST(NodetoolStatusTest, AnEmptyRingIsARing) {
 
 TEST(NodetoolStatusTest, RefusesWhatIsNotItsOutputNamingTheLine) {
   // A failed connect prints an error, not a ring.
-  absl::StatusOr<std::vector<RingMember>> refused = ParseNodetoolStatus(
-      "Failed to connect to '198.18.0.1:7199': Connection refused\n");
+  absl::StatusOr<std::vector<RingMember>> refused =
+      ParseNodetoolStatus("Failed to connect to '198.18.0.1:7199': Connection refused\n");
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("no \"Datacenter:\" line"));
 
