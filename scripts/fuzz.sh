@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes one target of fuzz/ with libFuzzer for SECONDS of wall time.
 # Usage: scripts/fuzz.sh TARGET SECONDS [JOBS]
-#   TARGET: spec_fuzz, xml_patch_fuzz, cassandra_yaml_fuzz, hosts_file_fuzz,
-#           agent_plan_fuzz, agent_session_fuzz, http_request_fuzz
+#   TARGET: spec_fuzz, xml_patch_fuzz, cassandra_yaml_fuzz, nodetool_status_fuzz,
+#           hosts_file_fuzz, agent_plan_fuzz, agent_session_fuzz, http_request_fuzz
 #   JOBS:   parallel fuzzing processes (default 1; CPU time = JOBS x SECONDS)
 # Builds the `fuzz` preset (clang, ASan + UBSan, coverage). New inputs go to
 # build/fuzz/corpus/TARGET (seeded from the checked-in fuzz/corpus/TARGET),

@@ -134,7 +134,7 @@ void RolloutEngine::Tick() {
           auto_rollouts_.Advance(op);
         } else if (op.kind() == v1::OPERATION_KIND_ROLLING_RESTART &&
                    op.state() == v1::OPERATION_STATE_RUNNING) {
-          restarts_.Advance(op);
+          restarts_.Advance(op, *active);
         }
       }
     }

@@ -33,7 +33,7 @@ std::string OrderName(RestartSafety::Order order) {
     case RestartSafety::Order::kFollowersBeforeLeader:
       return "followers one at a time, the leader last (modes as the servers report them)";
     case RestartSafety::Order::kOneAtATimeDrainFirst:
-      return "one node at a time, drained before the stop";
+      return "one node at a time, drained before the stop, back when the others see it up";
     case RestartSafety::Order::kStandbyBeforeActive:
       return "standby analyzers before the task holder";
     case RestartSafety::Order::kSingleInstanceDowntime:
@@ -279,7 +279,7 @@ void RollingRestart::Settle(const v1::Operation& op, const v1::RolloutStep& step
   std::erase_if(views_, [&](const auto& entry) { return entry.first.first == key; });
 }
 
-void RollingRestart::Advance(v1::Operation& op) {
+void RollingRestart::Advance(v1::Operation& op, const std::vector<v1::Operation>& active) {
   const int64_t wall = clock_->NowMillis();
   auto save = [&](const std::string& event) {
     WARN_IF_ERROR(store_->UpdateOperation(op, event), "saving operation {}", op.id());
@@ -329,7 +329,7 @@ void RollingRestart::Advance(v1::Operation& op) {
       if (!connected) missing.push_back(node);
     }
     std::string message = missing.empty()
-                              ? OverBudget(op, *step, *status)
+                              ? OverBudget(op, *step, active, *status)
                               : absl::StrCat("waiting for the agent of ",
                                              absl::StrJoin(missing, ", "), " to connect");
     if (message.empty()) message = TaskGroupNotReady(op, *step, *status);
@@ -606,17 +606,16 @@ std::string RollingRestart::TaskGroupNotReady(const v1::Operation& op, const v1:
 }
 
 std::string RollingRestart::OverBudget(const v1::Operation& op, const v1::RolloutStep& step,
+                                       const std::vector<v1::Operation>& active,
                                        const v1::GetStatusResponse& status) {
   absl::StatusOr<std::shared_ptr<const DesiredState::Current>> current = state_->CurrentPlans();
-  absl::StatusOr<std::vector<v1::Operation>> active = store_->ListOperations(1000, true);
-  if (!current.ok() || !active.ok()) {
-    return absl::StrCat("waiting to read the disruption budget: ",
-                        !current.ok() ? current.status().message() : active.status().message());
+  if (!current.ok()) {
+    return absl::StrCat("waiting to read the disruption budget: ", current.status().message());
   }
   const int budget = (*current)->max_nodes_disrupted;
   // Each disrupted host with why; the step's own hosts count once.
   std::map<std::string, std::string> disrupted;
-  for (const v1::Operation& other : *active) {
+  for (const v1::Operation& other : active) {
     if (other.id() == op.id() || other.kind() != v1::OPERATION_KIND_ROLLING_RESTART) continue;
     for (const v1::RolloutStep& s : other.steps()) {
       if (s.state() != v1::STEP_STATE_RESTARTING) continue;

@@ -93,7 +93,9 @@ class RollingRestart {
   absl::StatusOr<v1::Operation> Start(const v1::RollingRestartRequest& request);
 
   // One pass over the running operation `op`, which it updates and saves.
-  void Advance(v1::Operation& op);
+  // `active` is every unfinished operation, `op` among them, as the pass
+  // leaves them (their restarting steps count against the budget).
+  void Advance(v1::Operation& op, const std::vector<v1::Operation>& active);
 
   // `node`'s answer to a restart command. Kept only when that command was
   // sent to that node and is still awaited; anything else (another node's
@@ -126,6 +128,7 @@ class RollingRestart {
   // the operation's own failed steps left behind do not count when it was
   // asked to continue past failures.
   std::string OverBudget(const v1::Operation& op, const v1::RolloutStep& step,
+                         const std::vector<v1::Operation>& active,
                          const v1::GetStatusResponse& status);
   // Plans each service of `request`: the role asked for, or every pending
   // service in dependency order, whose single masters (without

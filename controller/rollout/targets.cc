@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -31,10 +32,20 @@ const v1::RoleStatus* FindRole(const v1::GetStatusResponse& status, const std::s
   return nullptr;
 }
 
-absl::StatusOr<std::vector<ServiceDescription>> TargetResolver::ServicesOf(
-    const v1::NodePlan& plan) {
+absl::StatusOr<TargetResolver::Described> TargetResolver::ServicesOf(
+    const std::shared_ptr<const DesiredState::Current>& current, const v1::NodePlan& plan) {
+  absl::MutexLock lock(&mu_);
+  if (described_for_ != current) {  // a new version: new plans
+    described_.clear();
+    described_for_ = current;
+  }
+  if (auto it = described_.find(plan.node()); it != described_.end()) return it->second;
   // Restart rules and probes come from the plan alone: no file is rendered.
-  return Annotate(DescribeNode(plan), absl::StrCat("the services of ", plan.node()));
+  ASSIGN_OR_RETURN(std::vector<ServiceDescription> services,
+                   Annotate(DescribeNode(plan), absl::StrCat("the services of ", plan.node())));
+  Described kept = std::make_shared<const std::vector<ServiceDescription>>(std::move(services));
+  described_[plan.node()] = kept;
+  return kept;
 }
 
 absl::StatusOr<Target> TargetResolver::Collect(
@@ -48,8 +59,8 @@ absl::StatusOr<Target> TargetResolver::Collect(
   Target target;
   for (const v1::NodePlan& plan : current->plans) {
     if (!node_wanted(plan)) continue;  // not described: cheaper
-    ASSIGN_OR_RETURN(std::vector<ServiceDescription> services, ServicesOf(plan));
-    for (const ServiceDescription& s : services) {
+    ASSIGN_OR_RETURN(Described services, ServicesOf(current, plan));
+    for (const ServiceDescription& s : *services) {
       if (!wanted(s)) continue;
       // Where instances differ (a BAM receiver beside analyzers), the rule
       // with an order of its own wins: it is the stricter.
@@ -114,15 +125,13 @@ absl::StatusOr<std::vector<PendingService>> TargetResolver::PendingServices(
   for (const v1::NodeStatus& n : status.nodes()) {
     const v1::NodePlan* plan = current->Find(n.node());
     if (plan == nullptr) continue;
-    std::vector<ServiceDescription> services;
-    bool read = false;
+    Described services;
     for (const v1::RoleStatus& r : n.roles()) {
       if (!r.restart_pending()) continue;
-      if (!read) {
-        ASSIGN_OR_RETURN(services, ServicesOf(*plan));
-        read = true;
+      if (services == nullptr) {
+        ASSIGN_OR_RETURN(services, ServicesOf(current, *plan));
       }
-      for (const ServiceDescription& s : services) {
+      for (const ServiceDescription& s : *services) {
         if (s.name != r.service() || s.roles.empty()) continue;
         described.push_back(s);
         pending.emplace(s.name, PendingService{s.name, s.roles[0], GroupOf(s)});

@@ -3,10 +3,13 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "controller/cluster/desired_state.h"
 #include "controller/rollout/planner.h"
 #include "controller/rollout/zookeeper_sync.h"
@@ -43,6 +46,7 @@ const v1::RoleStatus* FindRole(const v1::GetStatusResponse& status, const std::s
 // What roles and services are in the current desired state: which service
 // serves a role, its restart rules and probes, where its instances run.
 // Reads the desired state's cached plans; does not own `state`.
+// Thread-safe.
 class TargetResolver {
  public:
   explicit TargetResolver(DesiredState* state) : state_(state) {}
@@ -63,9 +67,13 @@ class TargetResolver {
   absl::StatusOr<std::vector<PendingService>> PendingServices(const v1::GetStatusResponse& status);
 
  private:
-  // The services of one node: names, roles, probes, restart rules, from
-  // DescribeNode (no file is rendered).
-  static absl::StatusOr<std::vector<ServiceDescription>> ServicesOf(const v1::NodePlan& plan);
+  using Described = std::shared_ptr<const std::vector<ServiceDescription>>;
+  // The services of one node of `current`: names, roles, probes, restart
+  // rules, from DescribeNode (no file is rendered). Kept per version: a
+  // restarting step resolves its service every tick, and a node's
+  // descriptions change only with its plan.
+  absl::StatusOr<Described> ServicesOf(const std::shared_ptr<const DesiredState::Current>& current,
+                                       const v1::NodePlan& plan);
   // The instances of the services `wanted` picks on the nodes
   // `node_wanted` picks, node by node in spec order.
   absl::StatusOr<Target> Collect(const std::function<bool(const v1::NodePlan&)>& node_wanted,
@@ -73,6 +81,9 @@ class TargetResolver {
                                  const v1::GetStatusResponse& status);
 
   DesiredState* state_;
+  absl::Mutex mu_;
+  std::shared_ptr<const DesiredState::Current> described_for_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Described> described_ ABSL_GUARDED_BY(mu_);  // by node
 };
 
 }  // namespace bamctl

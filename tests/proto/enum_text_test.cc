@@ -40,7 +40,7 @@ TEST(EnumTextTest, ValuesSkipUnspecifiedButKeepAMeaningfulZero) {
                           v1::OPERATION_ACTION_ABORT));
   EXPECT_THAT(EnumValues<v1::Health>(),
               ElementsAre(v1::HEALTH_UNKNOWN, v1::HEALTH_HEALTHY, v1::HEALTH_UNHEALTHY));
-  EXPECT_EQ(EnumTexts<v1::CommandKind>(", "), "restart, preflight");
+  EXPECT_EQ(EnumTexts<v1::CommandKind>(", "), "restart, preflight, peer-view");
   EXPECT_EQ(EnumValues<v1::Phase>().size(), 11u);
 }
 
