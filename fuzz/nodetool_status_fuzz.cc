@@ -24,9 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                             !absl::StrContains(m.address, '\n'),
                         "a member's address is one word");
     const std::string code = bamctl::StatusCode(m);
-    bamctl::fuzz::Check(code.size() == 2 && absl::StrContains("UD", code[0]) &&
-                            absl::StrContains("NLJM", code[1]),
-                        "a member's status is one nodetool prints");
+    bamctl::fuzz::Check(
+        code.size() == 2 && absl::StrContains("UD", code[0]) && absl::StrContains("NLJM", code[1]),
+        "a member's status is one nodetool prints");
   }
   return 0;
 }

@@ -504,8 +504,9 @@ std::string RollingRestart::PeersSeeUp(const v1::Operation& op, const v1::Rollou
       continue;
     }
     const std::string address = AddressOf(in.address);
-    if (address.empty())
+    if (address.empty()) {
       return absl::StrCat(in.node, ": its address ", in.address, " does not resolve");
+    }
     restarted.emplace_back(in.node, address);
   }
   const std::string key = StepKey(op, step);
@@ -536,8 +537,9 @@ std::string RollingRestart::PeersSeeUp(const v1::Operation& op, const v1::Rollou
         why = absl::StrCat(peer.node, "'s view: ", ring.status().message());
       } else {
         for (const auto& [node, address] : restarted) {
+          const std::string& wanted = address;
           auto member = std::find_if(ring->begin(), ring->end(),
-                                     [&](const RingMember& m) { return m.address == address; });
+                                     [&](const RingMember& m) { return m.address == wanted; });
           if (member == ring->end()) {
             why = absl::StrCat(peer.node, " does not list ", node, " (", address, ") in its ring");
           } else if (!member->up || member->state != 'N') {

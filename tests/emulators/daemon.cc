@@ -191,7 +191,7 @@ std::string ReadAll(int conn) {
   setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   std::string data;
   char buf[4096];
-  while (data.size() < 64 * 1024) {
+  while (data.size() < size_t{64} * 1024) {
     ssize_t n = recv(conn, buf, sizeof(buf), 0);
     if (n <= 0) break;
     data.append(buf, static_cast<size_t>(n));

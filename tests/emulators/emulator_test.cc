@@ -839,8 +839,9 @@ TEST_F(EmulatorTest, CassandraNodesGossipAndNodetoolStatusShowsEachOnesView) {
     const std::string address = absl::StrCat("127.0.0.", i);
     homes.push_back(InstallAt(Product::kCassandra, absl::StrCat("/opt/cassandra", i)));
     std::string yaml = CassandraYaml(absl::StrCat(root_, "/", i), p[0], p[1]);
-    yaml = absl::StrReplaceAll(yaml, {{"listen_address: 127.0.0.1", "listen_address: " + address},
-                                      {"rpc_address: 127.0.0.1", "rpc_address: " + address}});
+    yaml = absl::StrReplaceAll(
+        yaml, {{"listen_address: 127.0.0.1", absl::StrCat("listen_address: ", address)},
+               {"rpc_address: 127.0.0.1", absl::StrCat("rpc_address: ", address)}});
     Write(homes.back() + "/conf/cassandra.yaml", yaml);
     Write(homes.back() + "/conf/cassandra-env.sh", absl::StrCat("JMX_PORT=\"", p[2], "\"\n"));
   }
