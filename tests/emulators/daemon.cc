@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -45,30 +46,6 @@ struct Listener {
 
 std::string Describe(const Endpoint& e) {
   return absl::StrCat(e.host, ":", e.port, " (", e.name, ", from ", e.origin, ")");
-}
-
-absl::StatusOr<int> Bind(const Endpoint& e) {
-  absl::StatusOr<std::string> ip = ResolveIPv4(e.host);
-  if (!ip.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("java.net.UnknownHostException: ", e.host, ": ", Describe(e)));
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(e.port));
-  inet_pton(AF_INET, ip->c_str(), &addr.sin_addr);
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  const int one = 1;
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-      bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd, 128) != 0) {
-    const int error = errno;
-    if (fd >= 0) close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("java.net.BindException: Problem binding to ", e.host, "/", *ip, ":", e.port,
-                     " : ", std::strerror(error), " (", e.name, ", from ", e.origin, ")"));
-  }
-  return fd;
 }
 
 std::string Response(int code, absl::string_view reason, absl::string_view headers,
@@ -120,6 +97,30 @@ absl::Status Prepare(const DaemonPlan& plan) {
 }
 
 }  // namespace
+
+absl::StatusOr<int> BindListener(const Endpoint& e) {
+  absl::StatusOr<std::string> ip = ResolveIPv4(e.host);
+  if (!ip.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("java.net.UnknownHostException: ", e.host, ": ", Describe(e)));
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(e.port));
+  inet_pton(AF_INET, ip->c_str(), &addr.sin_addr);
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  const int one = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(fd, 128) != 0) {
+    const int error = errno;
+    if (fd >= 0) close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("java.net.BindException: Problem binding to ", e.host, "/", *ip, ":", e.port,
+                     " : ", std::strerror(error), " (", e.name, ", from ", e.origin, ")"));
+  }
+  return fd;
+}
 
 void Logger::Line(absl::string_view level, absl::string_view message) {
   const absl::Time now = absl::Now();
@@ -267,6 +268,25 @@ class SafeMode {
       }
       return "ok";
     }
+    // A secondary namenode's checkpoint: the edit log rolls, then the
+    // merged image it uploaded becomes the namenode's.
+    if (command == "rollEditLog") {
+      if (on_) {
+        return "error org.apache.hadoop.hdfs.server.namenode.SafeModeException: Checkpoint not "
+               "created. Name node is in safe mode.";
+      }
+      log_.Info("Roll Edit Log from the secondary namenode");
+      return "ok";
+    }
+    if (command == "rollFSImage") {
+      for (const std::string& dir : config_.name_dirs) {
+        absl::Status written = WriteFileAtomically(
+            dir + "/current/fstime", absl::StrCat(absl::ToUnixMillis(absl::Now()), "\n"), 0644);
+        if (!written.ok()) return absl::StrCat("error java.io.IOException: ", written.message());
+      }
+      log_.Info("Roll FSImage from the secondary namenode");
+      return "ok";
+    }
     return absl::StrCat("error Unknown command: ", command);
   }
 
@@ -277,6 +297,13 @@ class SafeMode {
   bool manual_ = false;
   Clock::time_point since_;
 };
+
+// SecondaryNameNode.doWork wakes every min(period, 5 min) and checkpoints
+// once a period has passed since the last (the first at its first wake);
+// the emulated edit log never fills fs.checkpoint.size.
+std::chrono::seconds CheckpointWait(const DaemonPlan::Checkpoints& c) {
+  return std::chrono::seconds(std::min<int64_t>(c.period_s, 300));
+}
 
 }  // namespace
 
@@ -297,6 +324,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
   std::unique_ptr<TaskCoordination> coordination;
   std::unique_ptr<SafeMode> safe_mode;
   std::unique_ptr<Gossip> gossip;
+  Clock::time_point next_checkpoint = Clock::time_point::max();
   size_t masters_reached = 0;
   int tries = 0;
   bool started = false;
@@ -320,7 +348,7 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
         coordination->Poll();
       }
       for (const Endpoint& e : plan.endpoints) {
-        absl::StatusOr<int> fd = Bind(e);
+        absl::StatusOr<int> fd = BindListener(e);
         if (!fd.ok()) {
           log.Error(fd.status().message());
           close_all();
@@ -336,6 +364,11 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
       if (plan.gossip.has_value()) {
         gossip = std::make_unique<Gossip>(*plan.gossip, &log);
         gossip->Start();
+      }
+      if (plan.checkpoints.has_value()) {
+        log.Info(absl::StrCat("Checkpoint Period   :", plan.checkpoints->period_s, " secs (",
+                              plan.checkpoints->period_s / 60, " min)"));
+        next_checkpoint = Clock::now() + CheckpointWait(*plan.checkpoints);
       }
     }
 
@@ -412,6 +445,19 @@ int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log)
       if (coordination != nullptr) coordination->Poll();
       if (safe_mode != nullptr) safe_mode->Tick();
       if (gossip != nullptr) gossip->Tick();
+      if (now >= next_checkpoint) {
+        absl::StatusOr<std::vector<std::string>> done =
+            Checkpoint(plan.checkpoints->namenode, plan.checkpoints->dir);
+        // The next one a period after a checkpoint; after a failure, at the
+        // next wake.
+        if (done.ok()) {
+          for (const std::string& line : *done) log.Info(line);
+          next_checkpoint = Clock::now() + std::chrono::seconds(plan.checkpoints->period_s);
+        } else {
+          log.Error(absl::StrCat("Exception in doCheckpoint: ", done.status().message()));
+          next_checkpoint = Clock::now() + CheckpointWait(*plan.checkpoints);
+        }
+      }
       absl::StatusOr<Faults> faults = ReadFaults(options.fault_file, options.fault_scope);
       if (faults.ok() && faults->crash_now) {
         log.Error(absl::StrCat("injected fault crash-now (", options.fault_file, "): SIGKILL"));

@@ -5,6 +5,7 @@
 #include <ostream>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tests/emulators/products.h"
 
@@ -45,6 +46,10 @@ struct DaemonOptions {
 // fault_poll; "crash-now" kills the process with SIGKILL. Blocks SIGTERM and
 // SIGINT for the calling thread (they are read through a signalfd).
 int RunDaemon(const DaemonPlan& plan, const DaemonOptions& options, Logger& log);
+
+// Binds `endpoint` (SO_REUSEADDR) and listens: the socket, or the
+// BindException as the JVM words it (a port another process listens on).
+absl::StatusOr<int> BindListener(const Endpoint& endpoint);
 
 // The reply an HTTP endpoint gives to `request` (the bytes up to the blank
 // line): a status line, headers and a small body; `Connection: close`.

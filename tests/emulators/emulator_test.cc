@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -764,6 +765,60 @@ TEST_F(EmulatorTest, NameNodeSafeModeAndSaveNamespaceAsDfsAdminSeesThem) {
   // No namenode: the connection failure, as DFSAdmin words it.
   EXPECT_EQ(dfsadmin({"-safemode", "get"}, "down"), 255);
   EXPECT_THAT(Log("down"), HasSubstr("failed on connection exception"));
+}
+
+// A secondary namenode's checkpoints as Hadoop 1.x makes them: the
+// namenode refuses one while in safe mode; after it, the merged image lands
+// in fs.checkpoint.dir and the namenode rolls its image; the running
+// secondary checkpoints every fs.checkpoint.period; and a one-shot
+// `-checkpoint force` collides with the running secondary's HTTP port,
+// which is why a namenode restart saves the namespace instead.
+TEST_F(EmulatorTest, SecondaryNameNodeCheckpointsAsHadoopDoes) {
+  const std::string home = InstallAt(Product::kHadoop, kHadoopHome);
+  const std::vector<uint32_t> p = FreePorts(3);
+  const std::string conf = root_ + "/hadoop-conf";
+  Write(conf + "/core-site.xml",
+        HadoopConfigXml({{"fs.default.name", absl::StrCat("hdfs://127.0.0.1:", p[0])},
+                         {"hadoop.tmp.dir", root_ + "/hadoop-tmp"},
+                         {"fs.checkpoint.dir", root_ + "/checkpoint"},
+                         {"fs.checkpoint.period", "1"}}));
+  Write(conf + "/hdfs-site.xml",
+        HadoopConfigXml({{"dfs.name.dir", root_ + "/name"},
+                         {"dfs.http.address", absl::StrCat("127.0.0.1:", p[1])},
+                         {"dfs.secondary.http.address", absl::StrCat("127.0.0.1:", p[2])},
+                         {"dfs.safemode.extension", "1500"}}));
+  const std::map<std::string, std::string> env = {{"JAVA_HOME", JavaHome()},
+                                                  {"HADOOP_CONF_DIR", conf}};
+  const std::string hadoop = home + "/bin/hadoop";
+  ASSERT_EQ(RunToExit({hadoop, "namenode", "-format"}, env, "format"), 0) << Log("format");
+  ChildProcess* namenode = Start({hadoop, "namenode"}, env, "namenode");
+  const Probe rpc{Probe::Kind::kTcp, "rpc", "127.0.0.1", p[0], ""};
+  ASSERT_TRUE(Eventually([&] { return Healthy(rpc); })) << Log("namenode");
+
+  const std::vector<std::string> force = {hadoop, "secondarynamenode", "-checkpoint", "force"};
+  EXPECT_EQ(RunToExit(force, env, "in-safe-mode"), 255);
+  EXPECT_THAT(Log("in-safe-mode"),
+              HasSubstr("SafeModeException: Checkpoint not created. Name node is in safe mode."));
+  EXPECT_FALSE(fs::exists(root_ + "/checkpoint/current/fsimage"));
+  EXPECT_EQ(RunToExit({hadoop, "secondarynamenode", "-checkpoint"}, env, "small"), 0);
+  EXPECT_THAT(Log("small"), HasSubstr("Skipping checkpoint."));
+
+  int tries = 0;
+  ASSERT_TRUE(Eventually([&] {
+    return RunToExit(force, env, absl::StrCat("force", ++tries)) == 0;
+  })) << Log(absl::StrCat("force", tries));
+  EXPECT_THAT(Log(absl::StrCat("force", tries)), HasSubstr("Checkpoint done. New Image Size:"));
+  EXPECT_TRUE(fs::exists(root_ + "/checkpoint/current/fsimage"));
+  EXPECT_THAT(Log("namenode"), HasSubstr("Roll FSImage from the secondary namenode"));
+
+  ChildProcess* secondary = Start({hadoop, "secondarynamenode"}, env, "secondary");
+  EXPECT_TRUE(Eventually([&] {
+    return absl::StrContains(Log("secondary"), "Checkpoint done. New Image Size:");
+  })) << Log("secondary");
+  EXPECT_EQ(RunToExit(force, env, "collides"), 255);
+  EXPECT_THAT(Log("collides"), HasSubstr("java.net.BindException"));
+  EXPECT_EQ(Terminate(secondary), 0);
+  EXPECT_EQ(Terminate(namenode), 0);
 }
 
 TEST_F(EmulatorTest, BamRunsFromWhatTheDriverRendersAndAnswersItsProbes) {

@@ -1,5 +1,7 @@
 // Hadoop 1.0.4 as bin/hadoop and its daemons show themselves to the agent.
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -19,6 +21,7 @@
 #include "common/file_util.h"
 #include "common/net_util.h"
 #include "common/status_macros.h"
+#include "tests/emulators/daemon.h"
 #include "tests/emulators/product_util.h"
 #include "tests/emulators/products.h"
 
@@ -225,6 +228,17 @@ std::optional<std::string> WorkDir(const HadoopConf& conf, const std::string& ke
   return absl::StrCat(tmp.text, "/", under_tmp);
 }
 
+// fs.checkpoint.period: seconds between checkpoints.
+absl::StatusOr<int64_t> CheckpointPeriod(const HadoopConf& conf) {
+  const Value period = conf.Get("fs.checkpoint.period", "3600");
+  int64_t seconds = 0;
+  if (!absl::SimpleAtoi(period.text, &seconds) || seconds < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(period.origin, ": \"", period.text, "\" is not a number of seconds"));
+  }
+  return seconds;
+}
+
 absl::StatusOr<DaemonPlan> Daemon(const std::string& command, const HadoopConf& conf) {
   DaemonPlan plan;
   plan.product = Product::kHadoop;
@@ -258,6 +272,8 @@ absl::StatusOr<DaemonPlan> Daemon(const std::string& command, const HadoopConf& 
     plan.endpoints = {web};
     if (auto dir = WorkDir(conf, "fs.checkpoint.dir", "dfs/namesecondary")) {
       plan.make_dirs.push_back(*dir);
+      ASSIGN_OR_RETURN(int64_t period, CheckpointPeriod(conf));
+      plan.checkpoints = DaemonPlan::Checkpoints{namenode, *dir, period};
     }
   } else if (command == "jobtracker") {
     plan.source = "mapred.JobTracker";
@@ -381,12 +397,79 @@ absl::StatusOr<Invocation> DfsAdmin(const HadoopConf& conf, const std::vector<st
   }
 }
 
+// `hadoop secondarynamenode -checkpoint [force]`: one checkpoint, then
+// exit. SecondaryNameNode starts its HTTP server first, so it fails while
+// the secondary daemon holds dfs.secondary.http.address; without `force`
+// it checkpoints only when the edit log has reached fs.checkpoint.size,
+// which the emulated one never does.
+absl::StatusOr<Invocation> CheckpointNow(const HadoopConf& conf, bool force) {
+  ASSIGN_OR_RETURN(Endpoint namenode, NameNodeAddress(conf));
+  ASSIGN_OR_RETURN(Endpoint web, SocketAddress(conf, "dfs.secondary.http.address", "0.0.0.0:50090",
+                                               "web", Protocol::kHttpPage));
+  absl::StatusOr<int> bound = BindListener(web);
+  if (!bound.ok()) {
+    return Invocation{"", absl::StrCat(bound.status().message(), "\n"), 255, std::nullopt};
+  }
+  close(*bound);
+  const std::optional<std::string> dir = WorkDir(conf, "fs.checkpoint.dir", "dfs/namesecondary");
+  if (!dir.has_value()) {
+    return Invocation{"", "fs.checkpoint.dir: not set and hadoop.tmp.dir unknown\n", 255,
+                      std::nullopt};
+  }
+  if (!force) {
+    return Invocation{
+        "EditLog size 4 bytes is smaller than configured checkpoint size 67108864 "
+        "bytes.\nSkipping checkpoint.\n",
+        "", 0, std::nullopt};
+  }
+  absl::StatusOr<std::vector<std::string>> done = Checkpoint(namenode, *dir);
+  if (!done.ok()) {
+    return Invocation{"",
+                      absl::StrCat("Exception in doCheckpoint: ", done.status().message(), "\n"),
+                      255, std::nullopt};
+  }
+  return Invocation{absl::StrCat(absl::StrJoin(*done, "\n"), "\n"), "", 0, std::nullopt};
+}
+
 constexpr absl::string_view kUsage =
     "Usage: hadoop [--config confdir] COMMAND\n"
     "where COMMAND is one of: namenode -format | namenode | secondarynamenode | datanode |\n"
     "  jobtracker | tasktracker | dfsadmin | version   (emulated by bam-emulator)\n";
 
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> Checkpoint(const Endpoint& namenode,
+                                                    const std::string& dir) {
+  auto call = [&](const char* command) -> absl::Status {
+    absl::StatusOr<std::string> answer = TcpRequest(
+        namenode.host, namenode.port, absl::StrCat(command, "\n"), std::chrono::seconds(60));
+    if (!answer.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("java.net.ConnectException: Call to ", namenode.host, ":", namenode.port,
+                       " failed on connection exception: ", answer.status().message()));
+    }
+    absl::string_view line = absl::StripAsciiWhitespace(*answer);
+    if (absl::ConsumePrefix(&line, "error ")) return absl::FailedPreconditionError(line);
+    if (line != "ok") {
+      return absl::InternalError(absl::StrCat("unexpected answer to ", command, ": ", line));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(call("rollEditLog"));
+  std::vector<std::string> lines = {"Downloaded file fsimage size 112 bytes.",
+                                    "Downloaded file edits size 4 bytes."};
+  // The merged image, as FSImage.saveNamespace writes it in the checkpoint
+  // directory.
+  RETURN_IF_ERROR(MakeDirs(dir + "/current", 0755));
+  RETURN_IF_ERROR(WriteFileAtomically(dir + "/current/fsimage", "emulated fsimage\n", 0644));
+  RETURN_IF_ERROR(WriteFileAtomically(dir + "/current/fstime",
+                                      absl::StrCat(absl::ToUnixMillis(absl::Now()), "\n"), 0644));
+  lines.push_back(absl::StrCat("Posted URL ", namenode.host, ":", namenode.port,
+                               "putimage=1&port=50090&machine=emulated&token=-18:0:0:0"));
+  RETURN_IF_ERROR(call("rollFSImage"));
+  lines.push_back("Checkpoint done. New Image Size: 112");
+  return lines;
+}
 
 absl::StatusOr<Invocation> PrepareHadoop(const RunRequest& r, std::istream& in) {
   std::vector<std::string> args = r.args;
@@ -419,6 +502,10 @@ absl::StatusOr<Invocation> PrepareHadoop(const RunRequest& r, std::istream& in) 
   const std::vector<std::string> options(args.begin() + 1, args.end());
   if (command == "namenode" && options == std::vector<std::string>{"-format"}) {
     return Format(conf, in);
+  }
+  if (command == "secondarynamenode" && !options.empty() && options[0] == "-checkpoint" &&
+      (options.size() == 1 || (options.size() == 2 && options[1] == "force"))) {
+    return CheckpointNow(conf, options.size() == 2);
   }
   if (!options.empty()) {
     return Invocation{"",

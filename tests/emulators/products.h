@@ -8,6 +8,7 @@
 // returns what to do; the process side (waiting, binding, serving, signals)
 // is RunDaemon in daemon.h.
 
+#include <cstdint>
 #include <istream>
 #include <map>
 #include <optional>
@@ -84,6 +85,14 @@ struct DaemonPlan {
     std::vector<std::string> name_dirs;  // where saveNamespace writes the image
   };
   std::optional<SafeMode> safe_mode;
+  // A secondary namenode: a checkpoint every fs.checkpoint.period seconds,
+  // the first after min(period, 5 min), as SecondaryNameNode.doWork waits.
+  struct Checkpoints {
+    Endpoint namenode;  // its RPC port (fs.default.name)
+    std::string dir;    // fs.checkpoint.dir
+    int64_t period_s = 3600;
+  };
+  std::optional<Checkpoints> checkpoints;
   // A Cassandra node: its gossip on the storage port (see gossip.h).
   struct Gossip {
     std::string cluster_name;
@@ -127,6 +136,14 @@ std::string FaultScope(const RunRequest& request);
 // `namenode -format` (which asks on `in` before it reformats an existing
 // directory) and `version`.
 absl::StatusOr<Invocation> PrepareHadoop(const RunRequest& request, std::istream& in);
+
+// One checkpoint of a Hadoop 1.x secondary namenode with `namenode` (its
+// RPC port): the namenode rolls its edit log (refused in safe mode, as
+// FSNamesystem.rollEditLog is), the merged image goes to `dir`/current,
+// and the namenode takes it as its image (rollFSImage). The lines
+// SecondaryNameNode logs on success, or why it failed, in its words.
+absl::StatusOr<std::vector<std::string>> Checkpoint(const Endpoint& namenode,
+                                                    const std::string& dir);
 
 // `bin/cassandra -f` (Cassandra 1.2 in the foreground).
 absl::StatusOr<Invocation> PrepareCassandra(const RunRequest& request);
