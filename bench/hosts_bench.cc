@@ -9,6 +9,11 @@
 //            so each size is measured alone;
 //   plan     the compiled ClusterPlan's serialized size and host entries,
 // and each figure's ratio against the smallest size (linear: ~4x for 4x).
+// Issue 17: a restarting rollout step resolves its service every tick
+// (250 ms), and a whole-cluster step resolves it over every node; it also
+// measures TargetResolver::ResolveService("datanode") on that store cold
+// (every node described, as each call was before descriptions were kept
+// per version) and warm (kept), percentiles and their ratio.
 //
 // Usage: hosts_bench [--nodes=1000,4000] [--runs=R]
 #include <sys/resource.h>
@@ -32,6 +37,7 @@
 #include "bench/timing.h"
 #include "common/clock.h"
 #include "controller/cluster/desired_state.h"
+#include "controller/rollout/targets.h"
 #include "controller/store/store.h"
 #include "roles/spec/spec_loader.h"
 #include "roles/topology/compiler.h"
@@ -172,6 +178,15 @@ int main(int argc, char** argv) {
     if (!OpenController(base, &c)) return 1;
     if (DryRun(*c.state, changed) < 0) return 1;
     Stats dry = Measure(runs, [&] { DryRun(*c.state, changed); });
+    absl::StatusOr<bamctl::v1::GetStatusResponse> status = c.state->Status();
+    if (!status.ok()) return 1;
+    Stats cold = Measure(runs, [&] {
+      bamctl::TargetResolver fresh(c.state.get());
+      (void)fresh.ResolveService("datanode", *status);
+    });
+    bamctl::TargetResolver kept(c.state.get());
+    (void)kept.ResolveService("datanode", *status);
+    Stats warm = Measure(runs, [&] { (void)kept.ResolveService("datanode", *status); });
     std::filesystem::remove_all(c.dir);
     const int64_t rss_kib = PeakRssKib(base, changed);
     const double rss_mib = static_cast<double>(rss_kib) / 1024;
@@ -179,6 +194,11 @@ int main(int argc, char** argv) {
                 nodes, static_cast<double>(base.size()) / 1024, plan_kb, host_entries,
                 compile.p50_ms, compile.p90_ms, compile.p99_ms, dry.p50_ms, dry.p90_ms, dry.p99_ms,
                 rss_mib);
+    std::printf(
+        "  resolve datanode per tick: cold p50 %.2f p90 %.2f p99 %.2f ms, kept p50 %.3f p90 %.3f "
+        "p99 %.3f ms (%.0fx at p50)\n",
+        cold.p50_ms, cold.p90_ms, cold.p99_ms, warm.p50_ms, warm.p90_ms, warm.p99_ms,
+        cold.p50_ms / std::max(warm.p50_ms, 1e-6));
     if (first_nodes == 0) {
       first_nodes = nodes;
       first_compile = compile.p50_ms;

@@ -137,6 +137,7 @@ void RolloutEngine::Tick() {
           restarts_.Advance(op, *active);
         }
       }
+      restarts_.Retain(*active);  // an aborted operation's commands and views
     }
   }
   ++passes_;

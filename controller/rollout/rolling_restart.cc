@@ -272,6 +272,16 @@ absl::Status RollingRestart::OnCommandResult(const std::string& node,
   return absl::OkStatus();
 }
 
+void RollingRestart::Retain(const std::vector<v1::Operation>& active) {
+  std::set<int64_t> running;
+  for (const v1::Operation& op : active) running.insert(op.id());
+  absl::MutexLock lock(&mu_);
+  std::erase_if(sent_,
+                [&](const auto& entry) { return !running.contains(entry.second.operation); });
+  std::erase_if(views_,
+                [&](const auto& entry) { return !running.contains(entry.second.operation); });
+}
+
 void RollingRestart::Settle(const v1::Operation& op, const v1::RolloutStep& step) {
   absl::MutexLock lock(&mu_);
   for (const std::string& id : step.command_ids()) sent_.erase(id);
@@ -421,7 +431,7 @@ bool RollingRestart::SendCommands(v1::Operation& op, v1::RolloutStep& step,
       } else {
         send = !restarted &&
                (sent == sent_.end() || now - sent->second.sent_ms >= options_.resend_after_ms);
-        if (send) sent_[id] = SentCommand{node, now, std::nullopt};
+        if (send) sent_[id] = SentCommand{node, now, std::nullopt, op.id()};
       }
     }
     if (answer.has_value() && !answer->ok()) {
@@ -564,6 +574,7 @@ std::string RollingRestart::PeersSeeUp(const v1::Operation& op, const v1::Rollou
       command.set_kind(v1::COMMAND_KIND_PEER_VIEW);
       command.set_service(target.service);
       view.command_id = command.id();
+      view.operation = op.id();
       view.sent_ms = now;
       view.answer.reset();
       if (!sender_->SendCommand(peer.node, command)) {

@@ -97,6 +97,11 @@ class RollingRestart {
   // leaves them (their restarting steps count against the budget).
   void Advance(v1::Operation& op, const std::vector<v1::Operation>& active);
 
+  // Forgets the commands and views of operations not in `active` (every
+  // unfinished one): those that ended without their step settling, as an
+  // abort ends them.
+  void Retain(const std::vector<v1::Operation>& active);
+
   // `node`'s answer to a restart command. Kept only when that command was
   // sent to that node and is still awaited; anything else (another node's
   // command id, an unknown or answered id) is refused with the reason,
@@ -178,6 +183,7 @@ class RollingRestart {
     std::string node;
     int64_t sent_ms = 0;
     std::optional<v1::CommandResult> answer;
+    int64_t operation = 0;
   };
   std::map<std::string, SentCommand> sent_ ABSL_GUARDED_BY(mu_);
   // The peer views of restarting steps, by step key and the node asked:
@@ -188,6 +194,7 @@ class RollingRestart {
     int64_t sent_ms = 0;
     std::optional<v1::CommandResult> answer;
     bool seen_up = false;
+    int64_t operation = 0;
   };
   std::map<std::pair<std::string, std::string>, PeerView> views_ ABSL_GUARDED_BY(mu_);
   uint64_t views_asked_ ABSL_GUARDED_BY(mu_) = 0;  // makes each view's command id new

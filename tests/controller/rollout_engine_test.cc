@@ -771,6 +771,24 @@ TEST_F(WholeClusterRolloutTest, ACassandraNodeIsBackWhenItsPeersSeeItUp) {
   EXPECT_EQ(Op(op->id()).state(), v1::OPERATION_STATE_SUCCEEDED);
 }
 
+// An aborted operation's commands and views are forgotten at the next
+// tick: a late answer is refused, not kept.
+TEST_F(WholeClusterRolloutTest, AnAbortedOperationsCommandsAreForgotten) {
+  v1::RollingRestartRequest cassandra;
+  cassandra.set_role("cassandra");
+  cassandra.add_nodes("zk2");
+  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(cassandra);
+  ASSERT_TRUE(op.ok()) << op.status();
+  engine_->Tick();
+  ASSERT_EQ(sender_.sent.size(), 1u);
+  ASSERT_TRUE(engine_->Control(Abort(op->id())).ok());
+  engine_->Tick();
+  v1::CommandResult late;
+  late.set_command_id(sender_.sent[0].second.id());
+  late.set_ok(true);
+  EXPECT_EQ(engine_->OnCommandResult("zk2", late).code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(WholeClusterRolloutTest, ABatchLargerThanTheBudgetIsRefused) {
   v1::RollingRestartRequest datanodes;
   datanodes.set_role("datanode");
