@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -56,9 +57,14 @@ absl::StatusOr<Target> TargetResolver::Collect(
   if (current->version == 0) {
     return absl::FailedPreconditionError("no desired state has been applied yet");
   }
+  // Each node's status by name, once: looking each plan's node up in the
+  // list would make a resolve quadratic in the cluster's size.
+  std::map<std::string_view, const v1::NodeStatus*> reported;
+  for (const v1::NodeStatus& n : status.nodes()) reported.emplace(n.node(), &n);
   Target target;
   for (const v1::NodePlan& plan : current->plans) {
     if (!node_wanted(plan)) continue;  // not described: cheaper
+    auto node_status = reported.find(plan.node());
     ASSIGN_OR_RETURN(Described services, ServicesOf(current, plan));
     for (const ServiceDescription& s : *services) {
       if (!wanted(s)) continue;
@@ -71,7 +77,13 @@ absl::StatusOr<Target> TargetResolver::Collect(
       Instance in;
       in.node = plan.node();
       in.address = plan.address();
-      const v1::RoleStatus* r = FindRole(status, plan.node(), s.name, &in.connected);
+      const v1::RoleStatus* r = nullptr;
+      if (node_status != reported.end()) {
+        in.connected = node_status->second->connected();
+        for (const v1::RoleStatus& role : node_status->second->roles()) {
+          if (role.service() == s.name) r = &role;
+        }
+      }
       in.healthy = r != nullptr && r->health() == v1::HEALTH_HEALTHY;
       in.restart_pending = r != nullptr && r->restart_pending();
       for (const Probe& p : s.probes) {
