@@ -223,14 +223,22 @@ void ServiceRunner::QueryPeerView(const Service& s, const std::string& command_i
     CommandResult result;
     result.message = RunBounded(spec, kQueryTimeout, "the peer view");
     result.ok = result.message.empty();
-    if (std::optional<PathInfo> info = fs_->Stat(spec.log_path);
-        info.has_value() && info->size > kMaxQueryOutputBytes) {
+    // Checked before and after the read: what the role user's nodetool
+    // started may still write to the file (the read itself stops at 16 MiB).
+    uint64_t printed = 0;
+    if (std::optional<PathInfo> info = fs_->Stat(spec.log_path); info.has_value()) {
+      printed = info->size;
+    }
+    if (printed <= kMaxQueryOutputBytes) {
+      absl::StatusOr<std::optional<std::string>> out = fs_->ReadFile(spec.log_path);
+      if (out.ok() && out->has_value()) result.output = **std::move(out);
+      printed = std::max<uint64_t>(printed, result.output.size());
+    }
+    if (printed > kMaxQueryOutputBytes) {
       result.ok = false;
-      result.message = absl::StrCat("the peer view printed ", info->size, " bytes (at most ",
+      result.output.clear();
+      result.message = absl::StrCat("the peer view printed ", printed, " bytes (at most ",
                                     kMaxQueryOutputBytes, " are read)");
-    } else if (absl::StatusOr<std::optional<std::string>> out = fs_->ReadFile(spec.log_path);
-               out.ok() && out->has_value()) {
-      result.output = **std::move(out);
     }
     fs_->RemoveMatching(spec.log_path);
     if (result.ok) result.message = absl::StrCat(name, " peer view taken");
