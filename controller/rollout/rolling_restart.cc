@@ -521,6 +521,7 @@ std::string RollingRestart::PeersSeeUp(const v1::Operation& op, const v1::Rollou
   }
   const std::string key = StepKey(op, step);
   const int64_t now = clock_->MonotonicMillis();
+  const std::string asked_about = absl::StrJoin(step.nodes(), ", ");
   std::vector<std::string> waiting;
   absl::MutexLock lock(&mu_);
   for (const Instance& peer : target.instances) {
@@ -532,8 +533,7 @@ std::string RollingRestart::PeersSeeUp(const v1::Operation& op, const v1::Rollou
     if (!peer.connected || !peer.healthy) {
       // --force accepted going on without what cannot be asked.
       if (op.force()) continue;
-      waiting.push_back(absl::StrCat(peer.node, " cannot be asked how it sees ",
-                                     absl::StrJoin(step.nodes(), ", "), " (",
+      waiting.push_back(absl::StrCat(peer.node, " cannot be asked how it sees ", asked_about, " (",
                                      peer.connected ? "not healthy" : "not connected", ")"));
       continue;
     }
@@ -563,8 +563,7 @@ std::string RollingRestart::PeersSeeUp(const v1::Operation& op, const v1::Rollou
         }
       }
     } else if (!view.command_id.empty() && now - view.sent_ms < options_.resend_after_ms) {
-      waiting.push_back(
-          absl::StrCat("asked ", peer.node, " how it sees ", absl::StrJoin(step.nodes(), ", ")));
+      waiting.push_back(absl::StrCat("asked ", peer.node, " how it sees ", asked_about));
       continue;
     }
     if (view.command_id.empty() || now - view.sent_ms >= kPeerViewEveryMs) {
@@ -581,9 +580,8 @@ std::string RollingRestart::PeersSeeUp(const v1::Operation& op, const v1::Rollou
         why = absl::StrCat(peer.node, " is not connected to be asked");
       }
     }
-    waiting.push_back(why.empty() ? absl::StrCat("asked ", peer.node, " how it sees ",
-                                                 absl::StrJoin(step.nodes(), ", "))
-                                  : why);
+    waiting.push_back(why.empty() ? absl::StrCat("asked ", peer.node, " how it sees ", asked_about)
+                                  : std::move(why));
   }
   return absl::StrJoin(waiting, "; ");
 }

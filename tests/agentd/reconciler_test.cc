@@ -684,12 +684,16 @@ TEST_F(ReconcilerTest, APeerViewAnswersWithWhatNodetoolStatusPrinted) {
   const std::string ring = "Datacenter: datacenter1\nUN  192.168.4.102  36 KB\n";
   launcher_.exit_at_once = {{"nodetool", 0}};
   launcher_.prints = {{"nodetool", ring}};
-  v1::Command cmd;
-  cmd.set_id("v1");
-  cmd.set_kind(v1::COMMAND_KIND_PEER_VIEW);
-  cmd.set_service("cassandra");
-  r_->OfferCommand(cmd);
-  std::vector<CommandResult> results = r_->TakeCommandResults();
+  // Offers a peer view of `service` and takes the answers of the pass.
+  auto view_of = [&](const std::string& id, const std::string& service) {
+    v1::Command cmd;
+    cmd.set_id(id);
+    cmd.set_kind(v1::COMMAND_KIND_PEER_VIEW);
+    cmd.set_service(service);
+    r_->OfferCommand(cmd);
+    return r_->TakeCommandResults();
+  };
+  std::vector<CommandResult> results = view_of("v1", "cassandra");
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].command_id, "v1");
   EXPECT_TRUE(results[0].ok) << results[0].message;
@@ -705,9 +709,7 @@ TEST_F(ReconcilerTest, APeerViewAnswersWithWhatNodetoolStatusPrinted) {
   // A failing view says how it failed, with what it printed.
   launcher_.exit_at_once = {{"nodetool", 1}};
   launcher_.prints = {{"nodetool", "Failed to connect to '192.168.4.102:7199'\n"}};
-  cmd.set_id("v2");
-  r_->OfferCommand(cmd);
-  results = r_->TakeCommandResults();
+  results = view_of("v2", "cassandra");
   ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0].ok);
   EXPECT_THAT(results[0].message, HasSubstr("status` exited 1"));
@@ -716,27 +718,21 @@ TEST_F(ReconcilerTest, APeerViewAnswersWithWhatNodetoolStatusPrinted) {
   // More than the agent reads is refused, not kept.
   launcher_.exit_at_once = {{"nodetool", 0}};
   launcher_.prints = {{"nodetool", std::string(ServiceRunner::kMaxQueryOutputBytes + 1, 'x')}};
-  cmd.set_id("v3");
-  r_->OfferCommand(cmd);
-  results = r_->TakeCommandResults();
+  results = view_of("v3", "cassandra");
   ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0].ok);
   EXPECT_THAT(results[0].message, HasSubstr("at most 65536 are read"));
   EXPECT_TRUE(results[0].output.empty());
 
   // Services without a view, and services this node does not run.
-  cmd.set_id("v4");
-  cmd.set_service("zookeeper");
-  r_->OfferCommand(cmd);
-  cmd.set_id("v5");
-  cmd.set_service("../../bin/sh");
-  r_->OfferCommand(cmd);
-  results = r_->TakeCommandResults();
-  ASSERT_EQ(results.size(), 2u);
+  results = view_of("v4", "zookeeper");
+  ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0].ok);
   EXPECT_THAT(results[0].message, HasSubstr("zookeeper has no peer view"));
-  EXPECT_FALSE(results[1].ok);
-  EXPECT_THAT(results[1].message, HasSubstr("runs no service \"../../bin/sh\""));
+  results = view_of("v5", "../../bin/sh");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_THAT(results[0].message, HasSubstr("runs no service \"../../bin/sh\""));
 }
 
 TEST_F(ReconcilerTest, APreflightErrorKeepsTheServiceFromStarting) {

@@ -465,6 +465,17 @@ class WholeClusterRolloutTest : public RolloutEngineTest {
     ASSERT_TRUE(engine_->OnCommandResult(node, result).ok());
   }
 
+  // A rolling restart of zk2's Cassandra, after the tick that sends its
+  // restart command.
+  absl::StatusOr<v1::Operation> RestartCassandraOnZk2() {
+    v1::RollingRestartRequest cassandra;
+    cassandra.set_role("cassandra");
+    cassandra.add_nodes("zk2");
+    absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(cassandra);
+    if (op.ok()) engine_->Tick();
+    return op;
+  }
+
   // `node`'s agent answers a peer view with its `nodetool status`: every
   // Cassandra node up and normal but those `down_in_view_` has for it.
   void AnswerView(const std::string& node, const v1::Command& command) {
@@ -702,12 +713,8 @@ TEST_F(WholeClusterRolloutTest, ContinuingPastAFailureAcceptsTheHostItLeftDown) 
 // `nodetool status` until it shows the node UN, every second, and one that
 // did is not asked again.
 TEST_F(WholeClusterRolloutTest, ACassandraNodeIsBackWhenItsPeersSeeItUp) {
-  v1::RollingRestartRequest cassandra;
-  cassandra.set_role("cassandra");
-  cassandra.add_nodes("zk2");
-  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(cassandra);
+  absl::StatusOr<v1::Operation> op = RestartCassandraOnZk2();
   ASSERT_TRUE(op.ok()) << op.status();
-  engine_->Tick();
   ASSERT_EQ(sender_.sent.size(), 1u);
   const v1::Command restart = sender_.sent[0].second;
   EXPECT_EQ(restart.kind(), v1::COMMAND_KIND_RESTART);
@@ -774,12 +781,8 @@ TEST_F(WholeClusterRolloutTest, ACassandraNodeIsBackWhenItsPeersSeeItUp) {
 // An aborted operation's commands and views are forgotten at the next
 // tick: a late answer is refused, not kept.
 TEST_F(WholeClusterRolloutTest, AnAbortedOperationsCommandsAreForgotten) {
-  v1::RollingRestartRequest cassandra;
-  cassandra.set_role("cassandra");
-  cassandra.add_nodes("zk2");
-  absl::StatusOr<v1::Operation> op = engine_->StartRollingRestart(cassandra);
+  absl::StatusOr<v1::Operation> op = RestartCassandraOnZk2();
   ASSERT_TRUE(op.ok()) << op.status();
-  engine_->Tick();
   ASSERT_EQ(sender_.sent.size(), 1u);
   ASSERT_TRUE(engine_->Control(Abort(op->id())).ok());
   engine_->Tick();
