@@ -106,7 +106,14 @@ bool PortFree(uint32_t port) {
 
 // A BAM port offset whose four ports are free on 127.0.0.1.
 int FreeBamOffset() {
-  for (int offset = 20000 + getpid() % 20000; offset < 55000; offset += 97) {
+  // Every port stays below the kernel's ephemeral range (32768 and up):
+  // there, any outgoing connection (the analyzer's ZooKeeper client retries
+  // many while BAM starts) may take a port between this check and the bind.
+  constexpr int kLowest = 1000;
+  constexpr int kSpan = 32768 - 9763 - kLowest;  // 9763: BAM's highest base port
+  const int start = getpid() % kSpan;
+  for (int i = 0; i < kSpan / 97; ++i) {
+    const int offset = kLowest + (start + i * 97) % kSpan;
     if (PortFree(9443 + offset) && PortFree(9763 + offset) && PortFree(7611 + offset) &&
         PortFree(7711 + offset)) {
       return offset;
